@@ -38,14 +38,21 @@ fn main() {
     let path = dir.path().join("card.json");
     let pki = Pki::new();
     let trust = pki.trust();
-    drop(issued_card(&path, &pki, &sample_identity(), CardOptions::default()));
+    drop(issued_card(
+        &path,
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    ));
 
     // In-process: host over the software card, no daemon.
     let mut card = kartika_vcard::VirtualCard::open(&path).expect("open card");
     let in_process: Vec<Duration> = (0..2000)
         .map(|_| {
             let started = Instant::now();
-            let reading = CardSession::new(&mut card).verify_card(&trust, today(), &challenge()).expect("read");
+            let reading = CardSession::new(&mut card)
+                .verify_card(&trust, today(), &challenge())
+                .expect("read");
             assert!(reading.verdict.is_genuine());
             started.elapsed()
         })
@@ -58,10 +65,21 @@ fn main() {
     let mut bytes = (0, 0);
     for (label, link, iterations) in [
         ("vpcd, no link model", None, 2000),
-        ("115200 baud link model", Some(LinkModel { baud: 115_200 }), 40),
+        (
+            "115200 baud link model",
+            Some(LinkModel { baud: 115_200 }),
+            40,
+        ),
         ("9600 baud link model", Some(LinkModel { baud: 9_600 }), 8),
     ] {
-        let inserted = InsertedCard::insert(&path, 0, InsertOptions { link, pull_after_apdus: None });
+        let inserted = InsertedCard::insert(
+            &path,
+            0,
+            InsertOptions {
+                link,
+                pull_after_apdus: None,
+            },
+        );
         let mut reader_card = context.connect(&reader_name(0)).expect("connect");
         let mut tap = Vec::with_capacity(iterations);
         let mut bare = Vec::with_capacity(iterations);
@@ -104,8 +122,15 @@ fn main() {
         ms(verify.median),
         ms(sign.median)
     );
-    println!("tap read: {apdus} APDUs, {} bytes sent, {} bytes received", bytes.0, bytes.1);
-    println!("in-process (no daemon): median {}, p95 {}", ms(local.median), ms(local.p95));
+    println!(
+        "tap read: {apdus} APDUs, {} bytes sent, {} bytes received",
+        bytes.0, bytes.1
+    );
+    println!(
+        "in-process (no daemon): median {}, p95 {}",
+        ms(local.median),
+        ms(local.p95)
+    );
     println!();
     println!("| path | tap read median | p95 | {apdus} bare APDUs median | ratio |");
     println!("|---|---|---|---|---|");

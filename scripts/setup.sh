@@ -5,19 +5,14 @@
 # machines, never on a clinic PC.
 set -euo pipefail
 
-need_packages=()
-command -v pcscd >/dev/null 2>&1 || need_packages+=(pcscd)
-[ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || need_packages+=(vsmartcard-vpcd)
-ldconfig -p 2>/dev/null | grep -q 'libpcsclite.so.1 ' || need_packages+=(libpcsclite1)
-
-sudo_if_needed() {
+as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-if [ ${#need_packages[@]} -gt 0 ]; then
-    echo "installing ${need_packages[*]}" >&2
-    sudo_if_needed apt-get update -qq
-    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >&2
+if ! dpkg -s pcscd vsmartcard-vpcd procps >/dev/null 2>&1; then
+    echo "installing pcscd, vsmartcard-vpcd and procps" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pcscd vsmartcard-vpcd procps >&2
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -25,23 +20,18 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-pcscd_answers() {
-    python3 - <<'PY' 2>/dev/null
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-try:
-    s.connect("/run/pcscd/pcscd.comm")
-except OSError:
-    sys.exit(1)
-PY
+pcscd_running() {
+    # On a desktop, systemd starts pcscd on the first connection to its socket.
+    systemctl is-active --quiet pcscd.socket 2>/dev/null && return 0
+    pgrep -x pcscd >/dev/null && [ -S /run/pcscd/pcscd.comm ]
 }
 
-if ! pcscd_answers; then
+if ! pcscd_running; then
     echo "starting pcscd" >&2
-    sudo_if_needed pcscd
+    as_root pcscd
     for _ in $(seq 1 100); do
-        pcscd_answers && break
+        [ -S /run/pcscd/pcscd.comm ] && break
         sleep 0.1
     done
-    pcscd_answers || { echo "pcscd did not start; see: sudo pcscd --foreground --debug" >&2; exit 1; }
+    pcscd_running || { echo "pcscd did not start; see: sudo pcscd --foreground --debug" >&2; exit 1; }
 fi

@@ -36,19 +36,30 @@ pub fn readers(json: bool) -> Result<ExitCode> {
         println!("no card readers found");
     } else {
         for reader in &readers {
-            let card = if reader.card_present { "card present" } else { "empty" };
+            let card = if reader.card_present {
+                "card present"
+            } else {
+                "empty"
+            };
             println!("{}\t{card}", reader.name);
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn issue(reader: &str, identity_path: &Path, pin: &str, node: &Path, root_pub: &Path) -> Result<ExitCode> {
+pub fn issue(
+    reader: &str,
+    identity_path: &Path,
+    pin: &str,
+    node: &Path,
+    root_pub: &Path,
+) -> Result<ExitCode> {
     let text = fs::read_to_string(identity_path)
         .with_context(|| format!("cannot read {}", identity_path.display()))?;
     let json: IdentityJson = serde_json::from_str(&text)
         .with_context(|| format!("{} is not an identity JSON file", identity_path.display()))?;
-    let identity = Identity::try_from(json).with_context(|| format!("in {}", identity_path.display()))?;
+    let identity =
+        Identity::try_from(json).with_context(|| format!("in {}", identity_path.display()))?;
     let pin = Pin::new(pin)?;
     let issuer = keys::read_node_credentials(node)?;
     let root = keys::read_public_key(root_pub)?;
@@ -78,7 +89,11 @@ fn fresh_challenge() -> [u8; 32] {
     challenge
 }
 
-fn read_card(context: &ReaderContext, reader: &str, trust: &TrustAnchors) -> Result<CardReading, anyhow::Error> {
+fn read_card(
+    context: &ReaderContext,
+    reader: &str,
+    trust: &TrustAnchors,
+) -> Result<CardReading, anyhow::Error> {
     let mut card = context.connect(reader)?;
     let challenge = fresh_challenge();
     let reading = card.with_transaction(|transport| {
@@ -124,7 +139,10 @@ fn print_reading(reading: &CardReading, json: bool) -> Result<()> {
     if let Some(bpjs) = &j.bpjs_number {
         println!("  BPJS            {bpjs}");
     }
-    println!("  issued          {} by {}, expires {}", j.issue_date, j.facility_code, j.expiry_date);
+    println!(
+        "  issued          {} by {}, expires {}",
+        j.issue_date, j.facility_code, j.expiry_date
+    );
     Ok(())
 }
 

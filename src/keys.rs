@@ -9,7 +9,9 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use kartika_card::crypto::{NodeCertificate, NodeCredentials, PublicKey};
 use p256::ecdsa::{SigningKey, VerifyingKey};
-use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use p256::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 
 /// Writes a file that must not exist yet; private keys get mode 0600.
 fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
@@ -24,7 +26,10 @@ fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     let _ = private;
     let mut file = options.open(path).with_context(|| {
         if path.exists() {
-            format!("{} already exists; refusing to overwrite a key", path.display())
+            format!(
+                "{} already exists; refusing to overwrite a key",
+                path.display()
+            )
         } else {
             format!("cannot create {}", path.display())
         }
@@ -50,25 +55,33 @@ pub fn write_public_key(path: &Path, key: &PublicKey) -> Result<()> {
 }
 
 pub fn read_private_key(path: &Path) -> Result<SigningKey> {
-    let pem = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    SigningKey::from_pkcs8_pem(&pem)
-        .map_err(|e| anyhow::anyhow!("{} is not a P-256 private key in PKCS#8 PEM: {e}", path.display()))
+    let pem =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a P-256 private key in PKCS#8 PEM: {e}",
+            path.display()
+        )
+    })
 }
 
 pub fn read_public_key(path: &Path) -> Result<PublicKey> {
-    let pem = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let pem =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     VerifyingKey::from_public_key_pem(&pem)
         .map(PublicKey::from_verifying_key)
         .map_err(|e| anyhow::anyhow!("{} is not a P-256 public key in PEM: {e}", path.display()))
 }
 
 pub fn write_certificate(path: &Path, certificate: &NodeCertificate) -> Result<()> {
-    fs::write(path, certificate.to_tlv()).with_context(|| format!("cannot write {}", path.display()))
+    fs::write(path, certificate.to_tlv())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn read_certificate(path: &Path) -> Result<NodeCertificate> {
     let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    NodeCertificate::from_tlv(&bytes).with_context(|| format!("{} is not a node certificate", path.display()))
+    NodeCertificate::from_tlv(&bytes)
+        .with_context(|| format!("{} is not a node certificate", path.display()))
 }
 
 /// A node's folder: node.key and node.cert, checked to belong together.

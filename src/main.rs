@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "kartika", version, about = "Kartika: patient smart cards for Puskesmas")]
+#[command(
+    name = "kartika",
+    version,
+    about = "Kartika: patient smart cards for Puskesmas"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -169,7 +173,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: NodeCommand::Init { id, out },
         } => node_commands::node_init(&id, &out),
         Command::Vcard { command } => match command {
-            VcardCommand::Create { out, short_apdu_only } => vcard_commands::create(&out, short_apdu_only),
+            VcardCommand::Create {
+                out,
+                short_apdu_only,
+            } => vcard_commands::create(&out, short_apdu_only),
             VcardCommand::Attach { card, slot, baud } => vcard_commands::attach(&card, slot, baud),
         },
         Command::Readers { json } => card_commands::readers(json),
@@ -181,8 +188,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 node,
                 root_pub,
             } => card_commands::issue(&reader, &identity, &pin, &node, &root_pub),
-            CardCommand::Read { reader, trust, json } => card_commands::read(&reader, &trust, json),
-            CardCommand::Wait { reader, trust, json } => card_commands::wait(&reader, &trust, json),
+            CardCommand::Read {
+                reader,
+                trust,
+                json,
+            } => card_commands::read(&reader, &trust, json),
+            CardCommand::Wait {
+                reader,
+                trust,
+                json,
+            } => card_commands::wait(&reader, &trust, json),
         },
     }
 }

@@ -17,7 +17,10 @@ pub fn root_init(out: &Path) -> Result<ExitCode> {
     let key = SigningKey::random(&mut OsRng);
     keys::write_private_key(&out.join("root.key"), &key)?;
     keys::write_public_key(&out.join("root.pub"), &PublicKey::of(&key))?;
-    println!("root key written to {} (keep root.key secret)", out.display());
+    println!(
+        "root key written to {} (keep root.key secret)",
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -25,10 +28,17 @@ pub fn node_init(id: &str, out: &Path) -> Result<ExitCode> {
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let key = SigningKey::random(&mut OsRng);
     // Check the id now, not at certification time.
-    NodeCertificate::issue(&key, id, PublicKey::of(&key), time::Date::MIN, Roles(Roles::TERMINAL))?;
+    NodeCertificate::issue(
+        &key,
+        id,
+        PublicKey::of(&key),
+        time::Date::MIN,
+        Roles(Roles::TERMINAL),
+    )?;
     keys::write_private_key(&out.join("node.key"), &key)?;
     keys::write_public_key(&out.join("node.pub"), &PublicKey::of(&key))?;
-    fs::write(out.join("node.id"), id).with_context(|| format!("cannot write {}/node.id", out.display()))?;
+    fs::write(out.join("node.id"), id)
+        .with_context(|| format!("cannot write {}/node.id", out.display()))?;
     println!("node {id} key written to {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -37,7 +47,8 @@ pub fn root_certify(root: &Path, node: &Path, roles: &str, valid_until: &str) ->
     let root_key = keys::read_private_key(&root.join("root.key"))?;
     let node_pub = keys::read_public_key(&node.join("node.pub"))?;
     let id_path = node.join("node.id");
-    let id = fs::read_to_string(&id_path).with_context(|| format!("cannot read {}", id_path.display()))?;
+    let id = fs::read_to_string(&id_path)
+        .with_context(|| format!("cannot read {}", id_path.display()))?;
     let certificate = NodeCertificate::issue(
         &root_key,
         id.trim(),
@@ -46,6 +57,9 @@ pub fn root_certify(root: &Path, node: &Path, roles: &str, valid_until: &str) ->
         Roles::parse_list(roles)?,
     )?;
     keys::write_certificate(&node.join("node.cert"), &certificate)?;
-    println!("node {} certified as {roles} until {valid_until}", id.trim());
+    println!(
+        "node {} certified as {roles} until {valid_until}",
+        id.trim()
+    );
     Ok(ExitCode::SUCCESS)
 }

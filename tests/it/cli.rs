@@ -40,10 +40,25 @@ impl Setup {
             dir: tempfile::tempdir().unwrap(),
         };
         ok(&["root", "init", "--out", path(&setup.file("root"))]);
-        ok(&["node", "init", "--id", "P3674010", "--out", path(&setup.file("node"))]);
         ok(&[
-            "root", "certify", "--root", path(&setup.file("root")), "--node", path(&setup.file("node")),
-            "--roles", "terminal,issuer", "--valid-until", "2031-12-31",
+            "node",
+            "init",
+            "--id",
+            "P3674010",
+            "--out",
+            path(&setup.file("node")),
+        ]);
+        ok(&[
+            "root",
+            "certify",
+            "--root",
+            path(&setup.file("root")),
+            "--node",
+            path(&setup.file("node")),
+            "--roles",
+            "terminal,issuer",
+            "--valid-until",
+            "2031-12-31",
         ]);
         ok(&["vcard", "create", "--out", path(&setup.file("card.json"))]);
         setup
@@ -76,21 +91,34 @@ impl Drop for Attached {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-        let _ = ReaderContext::establish().and_then(|ctx| ctx.wait_for_removal(&reader_name(0), Some(STARTUP_LIMIT)));
+        let _ = ReaderContext::establish()
+            .and_then(|ctx| ctx.wait_for_removal(&reader_name(0), Some(STARTUP_LIMIT)));
     }
 }
 
 fn demo_identity() -> serde_json::Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/identity.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/demo/identity.json"
+    ))
+    .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 fn issue(setup: &Setup) {
     ok(&[
-        "card", "issue", "--reader", &reader_name(0),
-        "--identity", concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/identity.json"),
-        "--pin", "123456", "--node", path(&setup.file("node")),
-        "--root-pub", path(&setup.file("root/root.pub")),
+        "card",
+        "issue",
+        "--reader",
+        &reader_name(0),
+        "--identity",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/identity.json"),
+        "--pin",
+        "123456",
+        "--node",
+        path(&setup.file("node")),
+        "--root-pub",
+        path(&setup.file("root/root.pub")),
     ]);
 }
 
@@ -102,10 +130,23 @@ fn a_card_issued_and_read_through_pcscd_is_genuine() {
     issue(&setup);
 
     let readers: serde_json::Value = serde_json::from_str(&ok(&["readers", "--json"])).unwrap();
-    let slot0 = readers.as_array().unwrap().iter().find(|r| r["name"] == reader_name(0)).unwrap();
+    let slot0 = readers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == reader_name(0))
+        .unwrap();
     assert_eq!(slot0["card_present"], true);
 
-    let read = ok(&["card", "read", "--reader", &reader_name(0), "--trust", path(&setup.file("root/root.pub")), "--json"]);
+    let read = ok(&[
+        "card",
+        "read",
+        "--reader",
+        &reader_name(0),
+        "--trust",
+        path(&setup.file("root/root.pub")),
+        "--json",
+    ]);
     let reading: serde_json::Value = serde_json::from_str(&read).unwrap();
     assert_eq!(reading["genuine"], true);
     assert_eq!(reading["reason"], serde_json::Value::Null);
@@ -123,12 +164,24 @@ fn a_card_from_another_registry_is_not_genuine_and_read_exits_non_zero() {
     let _attached = Attached::new(&setup.file("card.json"));
     issue(&setup);
     let output = kartika(&[
-        "card", "read", "--reader", &reader_name(0), "--trust", path(&setup.file("other-root/root.pub")), "--json",
+        "card",
+        "read",
+        "--reader",
+        &reader_name(0),
+        "--trust",
+        path(&setup.file("other-root/root.pub")),
+        "--json",
     ]);
     assert!(!output.status.success());
     let reading: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(reading["genuine"], false);
-    assert!(reading["reason"].as_str().unwrap().contains("does not know"), "{reading}");
+    assert!(
+        reading["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not know"),
+        "{reading}"
+    );
 }
 
 #[test]
@@ -140,7 +193,15 @@ fn card_wait_reads_each_card_that_arrives() {
         issue(&setup);
     }
     let mut waiter = Command::new(env!("CARGO_BIN_EXE_kartika"))
-        .args(["card", "wait", "--reader", &reader_name(0), "--trust", path(&setup.file("root/root.pub")), "--json"])
+        .args([
+            "card",
+            "wait",
+            "--reader",
+            &reader_name(0),
+            "--trust",
+            path(&setup.file("root/root.pub")),
+            "--json",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -161,7 +222,10 @@ fn key_files_are_private_and_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("root");
     ok(&["root", "init", "--out", path(&out)]);
-    let mode = std::fs::metadata(out.join("root.key")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(out.join("root.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     let again = kartika(&["root", "init", "--out", path(&out)]);
     assert!(!again.status.success());
@@ -176,8 +240,18 @@ fn a_bad_identity_file_is_refused_with_the_reason() {
     let file = setup.file("bad.json");
     std::fs::write(&file, identity.to_string()).unwrap();
     let output = kartika(&[
-        "card", "issue", "--reader", &reader_name(0), "--identity", path(&file), "--pin", "123456",
-        "--node", path(&setup.file("node")), "--root-pub", path(&setup.file("root/root.pub")),
+        "card",
+        "issue",
+        "--reader",
+        &reader_name(0),
+        "--identity",
+        path(&file),
+        "--pin",
+        "123456",
+        "--node",
+        path(&setup.file("node")),
+        "--root-pub",
+        path(&setup.file("root/root.pub")),
     ]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("woman's NIK"));

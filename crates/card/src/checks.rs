@@ -39,7 +39,12 @@ pub fn mod30_valid(text: &str) -> bool {
 
 fn mod30_codes(text: &str) -> Option<Vec<u32>> {
     text.bytes()
-        .map(|b| MOD30_ALPHABET.iter().position(|&a| a == b).map(|i| i as u32))
+        .map(|b| {
+            MOD30_ALPHABET
+                .iter()
+                .position(|&a| a == b)
+                .map(|i| i as u32)
+        })
         .collect()
 }
 

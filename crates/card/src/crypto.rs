@@ -35,7 +35,10 @@ impl PublicKey {
             .try_into()
             .map_err(|_| DataError::invalid("public key", "must be 65 bytes"))?;
         if array[0] != 0x04 {
-            return Err(DataError::invalid("public key", "must be an uncompressed point"));
+            return Err(DataError::invalid(
+                "public key",
+                "must be an uncompressed point",
+            ));
         }
         let key = VerifyingKey::from_sec1_bytes(&array)
             .map_err(|_| DataError::invalid("public key", "is not a point on P-256"))?;
@@ -75,9 +78,12 @@ impl PublicKey {
         if signature.len() > MAX_SIGNATURE_LEN {
             return false;
         }
-        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, &self.bytes)
-            .verify(message, signature)
-            .is_ok()
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_ASN1,
+            &self.bytes,
+        )
+        .verify(message, signature)
+        .is_ok()
     }
 }
 
@@ -123,7 +129,10 @@ impl Roles {
             };
         }
         if bits == 0 {
-            return Err(DataError::invalid("roles", "name at least one of terminal, issuer"));
+            return Err(DataError::invalid(
+                "roles",
+                "name at least one of terminal, issuer",
+            ));
         }
         Ok(Self(bits))
     }
@@ -172,7 +181,11 @@ impl NodeCertificate {
         let mut out = Vec::with_capacity(120);
         encode_into(&mut out, tags::NODE_ID, self.node_id.as_bytes());
         encode_into(&mut out, tags::NODE_PUBLIC_KEY, &self.public_key.to_bytes());
-        encode_into(&mut out, tags::NODE_VALID_UNTIL, format_compact_date(self.valid_until).as_bytes());
+        encode_into(
+            &mut out,
+            tags::NODE_VALID_UNTIL,
+            format_compact_date(self.valid_until).as_bytes(),
+        );
         encode_into(&mut out, tags::NODE_ROLES, &[self.roles.0]);
         out
     }
@@ -199,7 +212,9 @@ impl NodeCertificate {
         }
         Ok(Self {
             node_id: String::from_utf8_lossy(node_id).into_owned(),
-            public_key: PublicKey::from_bytes(t.required(tags::NODE_PUBLIC_KEY, "node public key")?)?,
+            public_key: PublicKey::from_bytes(
+                t.required(tags::NODE_PUBLIC_KEY, "node public key")?,
+            )?,
             valid_until: parse_compact_date(
                 t.required(tags::NODE_VALID_UNTIL, "node valid-until date")?,
                 "node valid-until date",
@@ -239,7 +254,10 @@ fn check_node_id(bytes: &[u8]) -> Result<(), DataError> {
     if (1..=32).contains(&bytes.len()) && bytes.iter().all(|b| b.is_ascii_graphic()) {
         Ok(())
     } else {
-        Err(DataError::invalid("node id", "must be 1 to 32 printable ASCII characters"))
+        Err(DataError::invalid(
+            "node id",
+            "must be 1 to 32 printable ASCII characters",
+        ))
     }
 }
 
@@ -292,7 +310,11 @@ pub struct SecurityObject {
 
 impl SecurityObject {
     /// The issuer signs a card: its identity exactly as stored and its public key.
-    pub fn issue(issuer: &NodeCredentials, identity_tlv: &[u8], card_public_key: PublicKey) -> Self {
+    pub fn issue(
+        issuer: &NodeCredentials,
+        identity_tlv: &[u8],
+        card_public_key: PublicKey,
+    ) -> Self {
         let message = card_signed_message(identity_tlv, &card_public_key);
         Self {
             issuer_signature: issuer.sign(&message),
@@ -314,10 +336,15 @@ impl SecurityObject {
         let t = Template::parse(bytes, tags::SECURITY_OBJECT, "the security object (FF21)")?;
         let signature = t.required(tags::ISSUER_SIGNATURE, "issuer signature")?;
         if signature.len() > MAX_SIGNATURE_LEN {
-            return Err(DataError::invalid("issuer signature", "longer than 72 bytes"));
+            return Err(DataError::invalid(
+                "issuer signature",
+                "longer than 72 bytes",
+            ));
         }
         Ok(Self {
-            card_public_key: PublicKey::from_bytes(t.required(tags::CARD_PUBLIC_KEY, "card public key")?)?,
+            card_public_key: PublicKey::from_bytes(
+                t.required(tags::CARD_PUBLIC_KEY, "card public key")?,
+            )?,
             certificate: NodeCertificate::from_tlv(
                 &t.required_object(tags::NODE_CERTIFICATE, "node certificate")?,
             )?,
@@ -338,7 +365,9 @@ impl SecurityObject {
     /// Whether the issuer's signature covers exactly this identity and key.
     pub fn signature_matches(&self, identity_tlv: &[u8]) -> bool {
         let message = card_signed_message(identity_tlv, &self.card_public_key);
-        self.certificate.public_key.verifies(&message, &self.issuer_signature)
+        self.certificate
+            .public_key
+            .verifies(&message, &self.issuer_signature)
     }
 }
 
@@ -346,7 +375,11 @@ impl SecurityObject {
 fn card_signed_message(identity_tlv: &[u8], card_public_key: &PublicKey) -> Vec<u8> {
     let mut message = LABEL_CARD.to_vec();
     message.extend_from_slice(&Sha256::digest(identity_tlv));
-    encode_into(&mut message, tags::CARD_PUBLIC_KEY, &card_public_key.to_bytes());
+    encode_into(
+        &mut message,
+        tags::CARD_PUBLIC_KEY,
+        &card_public_key.to_bytes(),
+    );
     message
 }
 
@@ -376,6 +409,8 @@ impl TrustAnchors {
 
     /// Whether some trusted root signed `certificate`.
     pub fn certifies(&self, certificate: &NodeCertificate) -> bool {
-        self.roots.iter().any(|root| certificate.verifies_under(root))
+        self.roots
+            .iter()
+            .any(|root| certificate.verifies_under(root))
     }
 }

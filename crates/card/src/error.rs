@@ -28,7 +28,9 @@ pub enum CardError {
     #[error("this card was never activated (its issuance did not finish); issue it again")]
     NotActivated,
     /// The card has been terminated for good.
-    #[error("this card has been terminated and can no longer be used; issue the patient a new card")]
+    #[error(
+        "this card has been terminated and can no longer be used; issue the patient a new card"
+    )]
     Terminated,
     /// The card is already issued, so it cannot be personalized.
     #[error("this card has already been issued; use a blank card")]

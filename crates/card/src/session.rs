@@ -5,7 +5,9 @@
 use time::Date;
 
 use crate::apdu::{Command, LengthEncoding, Response, CLA_CHAINING, MAX_SHORT_DATA, MAX_SHORT_LE};
-use crate::crypto::{terminal_auth_message, NodeCredentials, PublicKey, SecurityObject, TrustAnchors};
+use crate::crypto::{
+    terminal_auth_message, NodeCredentials, PublicKey, SecurityObject, TrustAnchors,
+};
 use crate::model::{
     format_iso_date, CardNumber, Fci, Identity, LifeCycle, MedicalSummary, Pin, VisitRecord,
 };
@@ -148,7 +150,11 @@ impl<T: Transport> CardSession<T> {
 
     /// Runs one command through chaining, `6Cxx` and `61xx`; returns the gathered data and
     /// the final status word.
-    fn exchange_raw(&mut self, operation: &'static str, mut command: Command) -> Result<Response, CardError> {
+    fn exchange_raw(
+        &mut self,
+        operation: &'static str,
+        mut command: Command,
+    ) -> Result<Response, CardError> {
         if !self.extended_length() {
             command.le = command.le.map(|le| le.min(MAX_SHORT_LE));
         }
@@ -162,7 +168,13 @@ impl<T: Transport> CardSession<T> {
                     0 => MAX_SHORT_LE,
                     n => usize::from(n),
                 };
-                self.send(operation, &Command { le: Some(exact), ..command })?
+                self.send(
+                    operation,
+                    &Command {
+                        le: Some(exact),
+                        ..command
+                    },
+                )?
             } else {
                 first
             }
@@ -170,7 +182,9 @@ impl<T: Transport> CardSession<T> {
         let mut rounds = 0;
         while response.status.sw1() == 0x61 {
             rounds += 1;
-            if response.data.len() > MAX_RESPONSE_TOTAL || rounds > MAX_RESPONSE_TOTAL / MAX_SHORT_LE {
+            if response.data.len() > MAX_RESPONSE_TOTAL
+                || rounds > MAX_RESPONSE_TOTAL / MAX_SHORT_LE
+            {
                 return Err(CardError::Malformed {
                     operation,
                     problem: format!("the answer grew past {MAX_RESPONSE_TOTAL} bytes"),
@@ -205,7 +219,11 @@ impl<T: Transport> CardSession<T> {
         for (i, part) in parts.iter().enumerate() {
             let is_last = i == last;
             let piece = Command {
-                cla: if is_last { command.cla } else { command.cla | CLA_CHAINING },
+                cla: if is_last {
+                    command.cla
+                } else {
+                    command.cla | CLA_CHAINING
+                },
                 data: part.to_vec(),
                 le: if is_last { command.le } else { None },
                 ..command.clone()
@@ -221,7 +239,11 @@ impl<T: Transport> CardSession<T> {
         })
     }
 
-    fn exchange(&mut self, operation: &'static str, command: Command) -> Result<Vec<u8>, CardError> {
+    fn exchange(
+        &mut self,
+        operation: &'static str,
+        command: Command,
+    ) -> Result<Vec<u8>, CardError> {
         let response = self.exchange_raw(operation, command)?;
         if response.status == StatusWord::OK {
             Ok(response.data)
@@ -245,7 +267,9 @@ impl<T: Transport> CardSession<T> {
         const OP: &str = "selecting the Kartika application";
         self.fci = None;
         self.card_number = None;
-        let command = Command::new(0x00, 0xA4, 0x04, 0x00).with_data(AID).with_le(MAX_SHORT_LE);
+        let command = Command::new(0x00, 0xA4, 0x04, 0x00)
+            .with_data(AID)
+            .with_le(MAX_SHORT_LE);
         let data = self.exchange(OP, command)?;
         let fci = Fci::from_tlv(&data).map_err(malformed(OP))?;
         self.fci = Some(fci.clone());
@@ -283,7 +307,8 @@ impl<T: Transport> CardSession<T> {
             LifeCycle::Terminated => return Err(CardError::Terminated),
         }
         let (identity, identity_tlv) = self.read_identity()?;
-        let security_tlv = self.get_data("reading the card's security data", tags::SECURITY_OBJECT)?;
+        let security_tlv =
+            self.get_data("reading the card's security data", tags::SECURITY_OBJECT)?;
         let security = SecurityObject::from_tlv(&security_tlv).map_err(|e| e.to_string());
         let challenge_signature = self.internal_authenticate(challenge)?;
         let verdict = judge(
@@ -314,7 +339,10 @@ impl<T: Transport> CardSession<T> {
             _ if response.status == StatusWord::OK => Ok(PinStatus::Verified),
             StatusError::WrongPin { tries_left } => Ok(PinStatus::TriesLeft(tries_left)),
             StatusError::PinBlocked => Ok(PinStatus::Blocked),
-            status => Err(CardError::Status { operation: OP, status }),
+            status => Err(CardError::Status {
+                operation: OP,
+                status,
+            }),
         }
     }
 
@@ -335,7 +363,8 @@ impl<T: Transport> CardSession<T> {
     /// RESET RETRY COUNTER: a staff terminal (after [`Self::terminal_authenticate`]) sets
     /// a new PIN and unblocks it.
     pub fn reset_pin(&mut self, new: &Pin) -> Result<(), CardError> {
-        let command = Command::new(0x00, 0x2C, 0x00, 0x81).with_data(encode(tags::PIN_NEW, new.as_bytes()));
+        let command =
+            Command::new(0x00, 0x2C, 0x00, 0x81).with_data(encode(tags::PIN_NEW, new.as_bytes()));
         self.exchange("resetting the PIN", command).map(drop)
     }
 
@@ -353,7 +382,10 @@ impl<T: Transport> CardSession<T> {
             LifeCycle::Terminated => return Err(CardError::Terminated),
         }
         const KEYGEN: &str = "generating the card's key";
-        let generated = self.exchange(KEYGEN, Command::new(0x00, 0x47, 0x80, 0x00).with_le(MAX_SHORT_LE))?;
+        let generated = self.exchange(
+            KEYGEN,
+            Command::new(0x00, 0x47, 0x80, 0x00).with_le(MAX_SHORT_LE),
+        )?;
         let outer = Template::parse(&generated, tags::GENERATED_KEY, "the generated key (7F49)")
             .map_err(malformed(KEYGEN))?;
         let card_key = outer
@@ -362,12 +394,22 @@ impl<T: Transport> CardSession<T> {
             .map_err(malformed(KEYGEN))?;
 
         let identity_tlv = request.identity.to_tlv();
-        self.exchange("writing the identity", put_data(tags::IDENTITY, identity_tlv.clone()))?;
+        self.exchange(
+            "writing the identity",
+            put_data(tags::IDENTITY, identity_tlv.clone()),
+        )?;
         let security = SecurityObject::issue(request.issuer, &identity_tlv, card_key.clone());
-        self.exchange("writing the security data", put_data(tags::SECURITY_OBJECT, security.to_tlv()))?;
+        self.exchange(
+            "writing the security data",
+            put_data(tags::SECURITY_OBJECT, security.to_tlv()),
+        )?;
         let root = encode(tags::ROOT_PUBLIC_KEY, &request.root.to_bytes());
-        self.exchange("writing the registry key", put_data(tags::ROOT_PUBLIC_KEY, root))?;
-        let set_pin = Command::new(0x00, 0x24, 0x00, 0x81).with_data(encode(tags::PIN_NEW, request.pin.as_bytes()));
+        self.exchange(
+            "writing the registry key",
+            put_data(tags::ROOT_PUBLIC_KEY, root),
+        )?;
+        let set_pin = Command::new(0x00, 0x24, 0x00, 0x81)
+            .with_data(encode(tags::PIN_NEW, request.pin.as_bytes()));
         self.exchange("setting the first PIN", set_pin)?;
         self.exchange("activating the card", Command::new(0x00, 0x44, 0x00, 0x00))?;
         if let Some(fci) = &mut self.fci {
@@ -393,7 +435,10 @@ impl<T: Transport> CardSession<T> {
                 problem: format!("the challenge is {} bytes, not 32", challenge.len()),
             });
         }
-        let signature = terminal.sign(&terminal_auth_message(&challenge, card_number.as_str().as_bytes()));
+        let signature = terminal.sign(&terminal_auth_message(
+            &challenge,
+            card_number.as_str().as_bytes(),
+        ));
         let mut data = terminal.certificate().to_tlv();
         data.extend_from_slice(&encode(tags::TERMINAL_SIGNATURE, &signature));
         self.exchange(OP, Command::new(0x00, 0x82, 0x00, 0x00).with_data(data))
@@ -403,7 +448,8 @@ impl<T: Transport> CardSession<T> {
     /// APPEND RECORD: adds a visit to the card's log (it keeps the newest ten).
     pub fn append_visit(&mut self, visit: &VisitRecord) -> Result<(), CardError> {
         let command = Command::new(0x00, 0xE2, 0x00, 0x08).with_data(visit.to_tlv());
-        self.exchange("writing the visit to the card", command).map(drop)
+        self.exchange("writing the visit to the card", command)
+            .map(drop)
     }
 
     /// GET DATA FF30: the card's visit log, newest first.
@@ -417,7 +463,9 @@ impl<T: Transport> CardSession<T> {
     pub fn read_medical_summary(&mut self) -> Result<Option<MedicalSummary>, CardError> {
         const OP: &str = "reading the medical summary";
         match self.get_data(OP, tags::MEDICAL_SUMMARY) {
-            Ok(tlv) => MedicalSummary::from_tlv(&tlv).map(Some).map_err(malformed(OP)),
+            Ok(tlv) => MedicalSummary::from_tlv(&tlv)
+                .map(Some)
+                .map_err(malformed(OP)),
             Err(CardError::Status {
                 status: StatusError::DataNotFound,
                 ..

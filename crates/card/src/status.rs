@@ -85,7 +85,9 @@ pub enum StatusError {
     #[error("the card needs the patient's PIN or a staff authentication first (status 6982)")]
     SecurityNotSatisfied,
     /// `6983`.
-    #[error("the PIN is blocked after too many wrong tries; an admin must unblock it (status 6983)")]
+    #[error(
+        "the PIN is blocked after too many wrong tries; an admin must unblock it (status 6983)"
+    )]
     PinBlocked,
     /// `63Cx`.
     #[error("wrong PIN: {tries_left} tries left")]
@@ -109,7 +111,9 @@ pub enum StatusError {
     #[error("the card does not hold this information (status 6A88)")]
     DataNotFound,
     /// `6D00`.
-    #[error("the card does not know this command; it may be a foreign or older card (status 6D00)")]
+    #[error(
+        "the card does not know this command; it may be a foreign or older card (status 6D00)"
+    )]
     InstructionNotSupported,
     /// `6E00`.
     #[error("the card does not support this command class (status 6E00)")]

@@ -159,7 +159,10 @@ impl Template {
             match tlv.value() {
                 Value::Primitive(bytes) => found = Some(bytes.as_slice()),
                 Value::Constructed(_) => {
-                    return Err(DataError::encoding(self.what, format!("{field} must be primitive")))
+                    return Err(DataError::encoding(
+                        self.what,
+                        format!("{field} must be primitive"),
+                    ))
                 }
             }
         }
@@ -168,7 +171,8 @@ impl Template {
 
     /// The value of a mandatory primitive field.
     pub fn required(&self, tag: u16, field: &'static str) -> Result<&[u8], DataError> {
-        self.optional(tag, field)?.ok_or(DataError::Missing { field })
+        self.optional(tag, field)?
+            .ok_or(DataError::Missing { field })
     }
 
     /// The whole encoding of a mandatory nested object (for example 7F21 inside FF21).
@@ -203,11 +207,18 @@ pub fn parse_one(bytes: &[u8], what: &'static str) -> Result<Tlv, DataError> {
 }
 
 /// Parses exactly one primitive object with tag `expected` and returns its value.
-pub fn parse_primitive(bytes: &[u8], expected: u16, what: &'static str) -> Result<Vec<u8>, DataError> {
+pub fn parse_primitive(
+    bytes: &[u8],
+    expected: u16,
+    what: &'static str,
+) -> Result<Vec<u8>, DataError> {
     let tlv = parse_one(bytes, what)?;
     match (tag_number(&tlv), tlv.value()) {
         (Some(tag), Value::Primitive(value)) if tag == expected => Ok(value.clone()),
-        _ => Err(DataError::encoding(what, format!("expected a primitive object {expected:04X}"))),
+        _ => Err(DataError::encoding(
+            what,
+            format!("expected a primitive object {expected:04X}"),
+        )),
     }
 }
 
@@ -221,5 +232,9 @@ fn tag_number(tlv: &Tlv) -> Option<u16> {
 }
 
 fn tag_hex(tlv: &Tlv) -> String {
-    tlv.tag().to_bytes().iter().map(|b| format!("{b:02X}")).collect()
+    tlv.tag()
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }

@@ -34,7 +34,9 @@ pub enum TransportError {
     #[error("there is no card in the reader; tap or insert the card")]
     NoCard,
     /// The card is in the reader but does not answer.
-    #[error("the card does not answer; check that it is inserted the right way round, then try again")]
+    #[error(
+        "the card does not answer; check that it is inserted the right way round, then try again"
+    )]
     Unresponsive,
     /// The exchange broke off halfway; the card may have moved.
     #[error("communication with the card broke off; tap it again and hold it still")]

@@ -29,7 +29,9 @@ pub enum Rejection {
     #[error("the card's security data is damaged or forged ({0})")]
     MalformedSecurityObject(String),
     /// The issuing node's certificate is not signed by a trusted root.
-    #[error("the card was issued by a Puskesmas this registry does not know (untrusted certificate)")]
+    #[error(
+        "the card was issued by a Puskesmas this registry does not know (untrusted certificate)"
+    )]
     UntrustedIssuer,
     /// The issuing node lacks the card-issuer role.
     #[error("the card was issued by a node that may not issue cards")]
@@ -78,7 +80,9 @@ pub fn judge(evidence: &Evidence<'_>, trust: &TrustAnchors, today: Date) -> Verd
         return reject(Rejection::IssuerNotAllowed);
     }
     if certificate.valid_until() < evidence.identity.issue_date {
-        return reject(Rejection::IssuerCertificateExpired(format_iso_date(certificate.valid_until())));
+        return reject(Rejection::IssuerCertificateExpired(format_iso_date(
+            certificate.valid_until(),
+        )));
     }
     if !security.signature_matches(evidence.identity_tlv) {
         return reject(Rejection::AlteredData);
@@ -87,11 +91,16 @@ pub fn judge(evidence: &Evidence<'_>, trust: &TrustAnchors, today: Date) -> Verd
         evidence.challenge,
         evidence.identity.card_number.as_str().as_bytes(),
     );
-    if !security.card_public_key().verifies(&message, evidence.challenge_signature) {
+    if !security
+        .card_public_key()
+        .verifies(&message, evidence.challenge_signature)
+    {
         return reject(Rejection::ChallengeFailed);
     }
     if evidence.identity.expiry_date < today {
-        return reject(Rejection::Expired(format_iso_date(evidence.identity.expiry_date)));
+        return reject(Rejection::Expired(format_iso_date(
+            evidence.identity.expiry_date,
+        )));
     }
     Verdict::Genuine
 }

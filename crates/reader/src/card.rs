@@ -14,7 +14,9 @@ pub struct ReaderCard {
 
 impl std::fmt::Debug for ReaderCard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReaderCard").field("reader", &self.reader).finish_non_exhaustive()
+        f.debug_struct("ReaderCard")
+            .field("reader", &self.reader)
+            .finish_non_exhaustive()
     }
 }
 
@@ -31,9 +33,16 @@ impl Transport for TransactionTransport<'_, '_> {
     }
 }
 
-fn transmit(card: &Card, reader: &str, command: &[u8], buffer: &mut Vec<u8>) -> Result<Vec<u8>, TransportError> {
+fn transmit(
+    card: &Card,
+    reader: &str,
+    command: &[u8],
+    buffer: &mut Vec<u8>,
+) -> Result<Vec<u8>, TransportError> {
     buffer.resize(MAX_BUFFER_SIZE_EXTENDED, 0);
-    let response = card.transmit(command, buffer).map_err(|e| transport_error(e, reader))?;
+    let response = card
+        .transmit(command, buffer)
+        .map_err(|e| transport_error(e, reader))?;
     // A card that leaves mid-APDU can come back as an empty answer rather than an error.
     if response.len() < 2 {
         return Err(TransportError::CommunicationFailed);
@@ -67,7 +76,11 @@ impl ReaderCard {
     /// Reconnects after another program reset the card.
     pub fn reconnect(&mut self) -> Result<(), ReaderError> {
         self.card
-            .reconnect(ShareMode::Shared, Protocols::T1 | Protocols::T0, Disposition::LeaveCard)
+            .reconnect(
+                ShareMode::Shared,
+                Protocols::T1 | Protocols::T0,
+                Disposition::LeaveCard,
+            )
             .map_err(|e| ReaderError::from_pcsc(e, &self.reader))
     }
 
@@ -94,7 +107,8 @@ impl ReaderCard {
             match outcome {
                 Err(CardError::Transport(TransportError::CardReset)) if !reconnected => {
                     reconnected = true;
-                    self.reconnect().map_err(|e| CardError::Transport(e.into()))?;
+                    self.reconnect()
+                        .map_err(|e| CardError::Transport(e.into()))?;
                 }
                 other => return other,
             }

@@ -67,16 +67,29 @@ impl ReaderContext {
 
     /// Blocks until a card is present in `reader` (at once if one already is), or until
     /// `timeout` passes.
-    pub fn wait_for_card(&self, reader: &str, timeout: Option<Duration>) -> Result<(), ReaderError> {
+    pub fn wait_for_card(
+        &self,
+        reader: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(), ReaderError> {
         self.wait_for(reader, timeout, true)
     }
 
     /// Blocks until `reader` is empty, or until `timeout` passes.
-    pub fn wait_for_removal(&self, reader: &str, timeout: Option<Duration>) -> Result<(), ReaderError> {
+    pub fn wait_for_removal(
+        &self,
+        reader: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(), ReaderError> {
         self.wait_for(reader, timeout, false)
     }
 
-    fn wait_for(&self, reader: &str, timeout: Option<Duration>, present: bool) -> Result<(), ReaderError> {
+    fn wait_for(
+        &self,
+        reader: &str,
+        timeout: Option<Duration>,
+        present: bool,
+    ) -> Result<(), ReaderError> {
         let mut states = [ReaderState::new(reader_name(reader)?, State::UNAWARE)];
         loop {
             match self.context.get_status_change(timeout, &mut states) {

@@ -15,7 +15,9 @@ pub enum ReaderError {
     #[error("there is no card in reader \"{0}\"; tap or insert the card")]
     NoCard(String),
     /// A card is there but does not answer.
-    #[error("the card in reader \"{0}\" does not answer; check that it is inserted the right way round")]
+    #[error(
+        "the card in reader \"{0}\" does not answer; check that it is inserted the right way round"
+    )]
     Unresponsive(String),
     /// The card left during the operation.
     #[error("the card was removed from reader \"{0}\" too early; tap it again and hold it still")]
@@ -33,12 +35,18 @@ impl ReaderError {
     pub(crate) fn from_pcsc(error: pcsc::Error, reader: &str) -> Self {
         use pcsc::Error as E;
         match error {
-            E::NoService | E::ServiceStopped | E::NoReadersAvailable if reader.is_empty() => Self::ServiceUnavailable,
+            E::NoService | E::ServiceStopped | E::NoReadersAvailable if reader.is_empty() => {
+                Self::ServiceUnavailable
+            }
             E::NoService | E::ServiceStopped => Self::ServiceUnavailable,
-            E::UnknownReader | E::ReaderUnavailable | E::NoReadersAvailable => Self::ReaderNotFound(reader.into()),
+            E::UnknownReader | E::ReaderUnavailable | E::NoReadersAvailable => {
+                Self::ReaderNotFound(reader.into())
+            }
             E::NoSmartcard => Self::NoCard(reader.into()),
             E::RemovedCard => Self::CardRemoved(reader.into()),
-            E::UnpoweredCard | E::UnresponsiveCard | E::UnsupportedCard => Self::Unresponsive(reader.into()),
+            E::UnpoweredCard | E::UnresponsiveCard | E::UnsupportedCard => {
+                Self::Unresponsive(reader.into())
+            }
             E::Cancelled => Self::Cancelled,
             other => Self::Pcsc(other.to_string()),
         }

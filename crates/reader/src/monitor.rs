@@ -188,7 +188,9 @@ impl Worker {
     fn forget_all_readers(&mut self) {
         for (name, present) in std::mem::take(&mut self.readers) {
             if present {
-                self.emit(ReaderEvent::CardRemoved { reader: name.clone() });
+                self.emit(ReaderEvent::CardRemoved {
+                    reader: name.clone(),
+                });
             }
             self.emit(ReaderEvent::ReaderRemoved(name));
         }
@@ -206,8 +208,13 @@ impl Worker {
                 Err(_) => return WatchEnd::ServiceGone,
             };
             self.sync_reader_list(&names);
-            let mut states: Vec<ReaderState> = vec![ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE)];
-            states.extend(names.iter().map(|name| ReaderState::new(name.clone(), State::UNAWARE)));
+            let mut states: Vec<ReaderState> =
+                vec![ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE)];
+            states.extend(
+                names
+                    .iter()
+                    .map(|name| ReaderState::new(name.clone(), State::UNAWARE)),
+            );
             if let Some(end) = self.wait_for_changes(context, &mut states) {
                 return end;
             }
@@ -215,11 +222,21 @@ impl Worker {
     }
 
     fn sync_reader_list(&mut self, names: &[CString]) {
-        let current: Vec<String> = names.iter().map(|n| n.to_string_lossy().into_owned()).collect();
-        let gone: Vec<String> = self.readers.keys().filter(|k| !current.contains(k)).cloned().collect();
+        let current: Vec<String> = names
+            .iter()
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        let gone: Vec<String> = self
+            .readers
+            .keys()
+            .filter(|k| !current.contains(k))
+            .cloned()
+            .collect();
         for name in gone {
             if self.readers.remove(&name) == Some(true) {
-                self.emit(ReaderEvent::CardRemoved { reader: name.clone() });
+                self.emit(ReaderEvent::CardRemoved {
+                    reader: name.clone(),
+                });
             }
             self.emit(ReaderEvent::ReaderRemoved(name));
         }
@@ -233,7 +250,11 @@ impl Worker {
 
     /// Reports card changes until the reader list changes (`None`: list again), the
     /// monitor is stopped, or pcscd goes away.
-    fn wait_for_changes(&mut self, context: &Context, states: &mut [ReaderState]) -> Option<WatchEnd> {
+    fn wait_for_changes(
+        &mut self,
+        context: &Context,
+        states: &mut [ReaderState],
+    ) -> Option<WatchEnd> {
         loop {
             if self.stopped() {
                 return Some(WatchEnd::Stopped);
@@ -269,7 +290,10 @@ impl Worker {
     }
 
     fn report_card(&mut self, reader: &str, present: bool, atr: &[u8]) {
-        let was_present = self.readers.insert(reader.to_owned(), present).unwrap_or(false);
+        let was_present = self
+            .readers
+            .insert(reader.to_owned(), present)
+            .unwrap_or(false);
         match (was_present, present) {
             (false, true) => self.emit(ReaderEvent::CardInserted {
                 reader: reader.to_owned(),

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use kartika_card::crypto::{NodeCertificate, NodeCredentials, PublicKey, Roles, TrustAnchors};
 use kartika_card::model::{
-    BloodGroup, BpjsNumber, CardNumber, FacilityCode, Identity, IdentityFields, Nik, PatientNumber, Pin,
-    RegionCode, Sex,
+    BloodGroup, BpjsNumber, CardNumber, FacilityCode, Identity, IdentityFields, Nik, PatientNumber,
+    Pin, RegionCode, Sex,
 };
 use kartika_card::{CardSession, IssueRequest};
 use kartika_vcard::{CardOptions, VirtualCard};
@@ -55,7 +55,12 @@ impl Pki {
         let root_key = SigningKey::random(&mut OsRng);
         let root = PublicKey::of(&root_key);
         let mut pki = Self {
-            node: Self::certify(&root_key, "P3674010", Roles(Roles::TERMINAL | Roles::ISSUER), date(2030, 12, 31)),
+            node: Self::certify(
+                &root_key,
+                "P3674010",
+                Roles(Roles::TERMINAL | Roles::ISSUER),
+                date(2030, 12, 31),
+            ),
             root_key,
             root,
         };
@@ -123,7 +128,12 @@ pub fn blank_card(path: &Path, options: CardOptions) -> VirtualCard {
 }
 
 /// A card issued to `identity` by the PKI's node.
-pub fn issued_card(path: &Path, pki: &Pki, identity: &Identity, options: CardOptions) -> VirtualCard {
+pub fn issued_card(
+    path: &Path,
+    pki: &Pki,
+    identity: &Identity,
+    options: CardOptions,
+) -> VirtualCard {
     let mut card = blank_card(path, options);
     let mut session = CardSession::new(&mut card);
     session

@@ -29,7 +29,8 @@ pub struct PcscGuard {
 /// Waits for the other PC/SC tests to finish, then makes sure pcscd runs.
 pub fn exclusive() -> PcscGuard {
     let lock = File::create(LOCK_FILE).unwrap_or_else(|e| panic!("cannot create {LOCK_FILE}: {e}"));
-    lock.lock().unwrap_or_else(|e| panic!("cannot lock {LOCK_FILE}: {e}"));
+    lock.lock()
+        .unwrap_or_else(|e| panic!("cannot lock {LOCK_FILE}: {e}"));
     ensure_pcscd();
     PcscGuard { _lock: lock }
 }
@@ -43,7 +44,9 @@ pub fn ensure_pcscd() {
     if pcscd_answers() && vpcd_listens() {
         return;
     }
-    if !Path::new("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists() && !Path::new("/usr/sbin/pcscd").exists() {
+    if !Path::new("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists()
+        && !Path::new("/usr/sbin/pcscd").exists()
+    {
         panic!(
             "these tests need pcscd and the vpcd virtual reader: \
              sudo apt-get install -y pcscd vsmartcard-vpcd, then run scripts/test"
@@ -59,7 +62,10 @@ pub fn start_pcscd() {
     let status = Command::new("pcscd").status().unwrap_or_else(|e| {
         panic!("cannot start pcscd ({e}); install it with: sudo apt-get install -y pcscd vsmartcard-vpcd")
     });
-    assert!(status.success(), "pcscd did not start (exit {status}); are you root? try: sudo pcscd");
+    assert!(
+        status.success(),
+        "pcscd did not start (exit {status}); are you root? try: sudo pcscd"
+    );
     wait_until("pcscd to answer on its socket", pcscd_answers);
 }
 
@@ -88,7 +94,10 @@ fn vpcd_listens() -> bool {
 pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let started = Instant::now();
     while !ready() {
-        assert!(started.elapsed() < STARTUP_LIMIT, "gave up waiting for {what}");
+        assert!(
+            started.elapsed() < STARTUP_LIMIT,
+            "gave up waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

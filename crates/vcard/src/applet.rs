@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use kartika_card::apdu::{Command, LengthEncoding, Response, CLA_CHAINING, MAX_SHORT_LE};
-use kartika_card::crypto::{internal_auth_message, terminal_auth_message, NodeCertificate, PublicKey};
+use kartika_card::crypto::{
+    internal_auth_message, terminal_auth_message, NodeCertificate, PublicKey,
+};
 use kartika_card::model::{parse_compact_date, Fci, LifeCycle, Pin, MAX_VISITS};
 use kartika_card::tlv::{encode, parse_primitive, tags, Template};
 use kartika_card::{StatusWord, AID, SPEC_VERSION};
@@ -169,7 +171,8 @@ impl VirtualCard {
 
     /// Command chaining: parts with CLA bit `10` are kept until the last part arrives.
     fn gather_chain(&mut self, command: Command) -> Chained {
-        let same_command = |a: &Command, b: &Command| a.ins == b.ins && a.p1 == b.p1 && a.p2 == b.p2;
+        let same_command =
+            |a: &Command, b: &Command| a.ins == b.ins && a.p1 == b.p1 && a.p2 == b.p2;
         if command.cla & CLA_CHAINING != 0 {
             let mut chain = match self.session.chain.take() {
                 Some(chain) if same_command(&chain, &command) => chain,
@@ -204,7 +207,12 @@ impl VirtualCard {
 
     /// Fits response data to the Le the host gave: `6Cxx` when a short Le is merely too
     /// small, `61xx` and GET RESPONSE when the data is larger than one answer.
-    fn shape_response(&mut self, data: Vec<u8>, le: Option<usize>, encoding: LengthEncoding) -> Response {
+    fn shape_response(
+        &mut self,
+        data: Vec<u8>,
+        le: Option<usize>,
+        encoding: LengthEncoding,
+    ) -> Response {
         if data.is_empty() {
             return Response::status(StatusWord::OK);
         }
@@ -216,7 +224,11 @@ impl VirtualCard {
         if data.len() <= wanted {
             return Response::new(data, StatusWord::OK);
         }
-        if encoding == LengthEncoding::Short && wanted > 0 && wanted < MAX_SHORT_LE && data.len() <= MAX_SHORT_LE {
+        if encoding == LengthEncoding::Short
+            && wanted > 0
+            && wanted < MAX_SHORT_LE
+            && data.len() <= MAX_SHORT_LE
+        {
             return Response::status(StatusWord::wrong_le(data.len()));
         }
         let mut data = data;
@@ -230,7 +242,10 @@ impl VirtualCard {
         if self.session.pending_response.is_empty() {
             return Response::status(StatusWord::CONDITIONS_NOT_SATISFIED);
         }
-        let take = le.unwrap_or(MAX_SHORT_LE).min(MAX_SHORT_LE).min(self.session.pending_response.len());
+        let take = le
+            .unwrap_or(MAX_SHORT_LE)
+            .min(MAX_SHORT_LE)
+            .min(self.session.pending_response.len());
         let rest = self.session.pending_response.split_off(take);
         let data = std::mem::replace(&mut self.session.pending_response, rest);
         let status = if self.session.pending_response.is_empty() {
@@ -270,7 +285,9 @@ impl VirtualCard {
     fn commit(&mut self, change: impl FnOnce(&mut CardState)) -> Result<(), StatusWord> {
         let mut next = self.state.clone();
         change(&mut next);
-        self.file.save(&next).map_err(|_| StatusWord::MEMORY_FAILURE)?;
+        self.file
+            .save(&next)
+            .map_err(|_| StatusWord::MEMORY_FAILURE)?;
         self.state = next;
         Ok(())
     }
@@ -306,8 +323,16 @@ impl VirtualCard {
             spec_version: SPEC_VERSION,
             life_cycle: self.state.life_cycle,
             extended_length: extended,
-            max_command_data: if extended { MAX_COMMAND_DATA as u16 } else { 255 },
-            max_response_data: if extended { MAX_RESPONSE_DATA as u16 } else { 256 },
+            max_command_data: if extended {
+                MAX_COMMAND_DATA as u16
+            } else {
+                255
+            },
+            max_response_data: if extended {
+                MAX_RESPONSE_DATA as u16
+            } else {
+                256
+            },
         }
     }
 
@@ -327,12 +352,20 @@ impl VirtualCard {
         let tag = u16::from_be_bytes([command.p1, command.p2]);
         match tag {
             tags::VISIT_LOG => Ok(encode(tags::VISIT_LOG, &self.state.visit_log.concat())),
-            tags::MEDICAL_SUMMARY if !(self.session.pin_verified || self.session.terminal_authenticated) => {
+            tags::MEDICAL_SUMMARY
+                if !(self.session.pin_verified || self.session.terminal_authenticated) =>
+            {
                 Err(StatusWord::SECURITY_NOT_SATISFIED)
             }
-            tags::IDENTITY | tags::SECURITY_OBJECT | tags::MEDICAL_SUMMARY | tags::ROOT_PUBLIC_KEY => {
-                self.state.objects.get(&tag).cloned().ok_or(StatusWord::DATA_NOT_FOUND)
-            }
+            tags::IDENTITY
+            | tags::SECURITY_OBJECT
+            | tags::MEDICAL_SUMMARY
+            | tags::ROOT_PUBLIC_KEY => self
+                .state
+                .objects
+                .get(&tag)
+                .cloned()
+                .ok_or(StatusWord::DATA_NOT_FOUND),
             _ => Err(StatusWord::DATA_NOT_FOUND),
         }
     }
@@ -347,9 +380,16 @@ impl VirtualCard {
 
     /// DF01, the card number, as the signed messages use it.
     fn card_number(&self) -> Result<Vec<u8>, StatusWord> {
-        let identity = self.state.objects.get(&tags::IDENTITY).ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+        let identity = self
+            .state
+            .objects
+            .get(&tags::IDENTITY)
+            .ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
         Template::parse(identity, tags::IDENTITY, "identity")
-            .and_then(|t| t.required(tags::CARD_NUMBER, "card number").map(<[u8]>::to_vec))
+            .and_then(|t| {
+                t.required(tags::CARD_NUMBER, "card number")
+                    .map(<[u8]>::to_vec)
+            })
             .map_err(|_| StatusWord::MEMORY_FAILURE)
     }
 
@@ -361,7 +401,11 @@ impl VirtualCard {
         }
         let message = internal_auth_message(&command.data, &self.card_number()?);
         if self.session.signer.is_none() {
-            let key = self.state.card_key.as_ref().ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+            let key = self
+                .state
+                .card_key
+                .as_ref()
+                .ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
             self.session.signer = Some(CardSigner::new(key)?);
         }
         match &self.session.signer {
@@ -372,10 +416,18 @@ impl VirtualCard {
 
     /// The newest date the card holds: the terminal certificate may not end before it.
     fn newest_known_date(&self) -> Option<time::Date> {
-        let issue_date = self.state.objects.get(&tags::IDENTITY).and_then(|identity| {
-            let t = Template::parse(identity, tags::IDENTITY, "identity").ok()?;
-            parse_compact_date(t.required(tags::ISSUE_DATE, "issue date").ok()?, "issue date").ok()
-        });
+        let issue_date = self
+            .state
+            .objects
+            .get(&tags::IDENTITY)
+            .and_then(|identity| {
+                let t = Template::parse(identity, tags::IDENTITY, "identity").ok()?;
+                parse_compact_date(
+                    t.required(tags::ISSUE_DATE, "issue date").ok()?,
+                    "issue date",
+                )
+                .ok()
+            });
         let visit_dates = self.state.visit_log.iter().filter_map(|record| {
             let t = Template::parse(record, tags::VISIT_RECORD, "visit").ok()?;
             let stamp = t.required(tags::VISIT_TIME, "visit time").ok()?;
@@ -387,7 +439,11 @@ impl VirtualCard {
     fn external_authenticate(&mut self, command: &Command) -> CardResult {
         self.require(LifeCycle::Operational)?;
         Self::require_p1p2(command, 0x00, 0x00)?;
-        let challenge = self.session.challenge.take().ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+        let challenge = self
+            .session
+            .challenge
+            .take()
+            .ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
         let parts = Template::parse_sequence(&command.data, "terminal authentication")
             .map_err(|_| StatusWord::INCORRECT_DATA)?;
         let certificate = parts
@@ -425,7 +481,11 @@ impl VirtualCard {
         if self.state.pin_tries_left == 0 {
             return Err(StatusWord::PIN_BLOCKED);
         }
-        let stored = self.state.pin.clone().ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+        let stored = self
+            .state
+            .pin
+            .clone()
+            .ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
         self.commit(|s| s.pin_tries_left -= 1)?;
         let matches = stored.len() == candidate.len() && bool::from(stored.ct_eq(candidate));
         if matches {
@@ -455,15 +515,20 @@ impl VirtualCard {
     }
 
     fn new_pin(parts: &Template) -> Result<Vec<u8>, StatusWord> {
-        let new = parts.required(tags::PIN_NEW, "new PIN").map_err(|_| StatusWord::INCORRECT_DATA)?;
+        let new = parts
+            .required(tags::PIN_NEW, "new PIN")
+            .map_err(|_| StatusWord::INCORRECT_DATA)?;
         Pin::from_bytes(new).map_err(|_| StatusWord::INCORRECT_DATA)?;
         Ok(new.to_vec())
     }
 
     fn change_reference_data(&mut self, command: &Command) -> CardResult {
         Self::require_p1p2(command, 0x00, 0x81)?;
-        let parts = Template::parse_sequence(&command.data, "PIN change").map_err(|_| StatusWord::INCORRECT_DATA)?;
-        let old = parts.optional(tags::PIN_OLD, "old PIN").map_err(|_| StatusWord::INCORRECT_DATA)?;
+        let parts = Template::parse_sequence(&command.data, "PIN change")
+            .map_err(|_| StatusWord::INCORRECT_DATA)?;
+        let old = parts
+            .optional(tags::PIN_OLD, "old PIN")
+            .map_err(|_| StatusWord::INCORRECT_DATA)?;
         let new = Self::new_pin(&parts)?;
         match (self.state.life_cycle, old) {
             (LifeCycle::Personalization, None) => {}
@@ -471,7 +536,9 @@ impl VirtualCard {
                 let old = old.to_vec();
                 self.check_pin(&old)?;
             }
-            (LifeCycle::Personalization | LifeCycle::Operational, _) => return Err(StatusWord::INCORRECT_DATA),
+            (LifeCycle::Personalization | LifeCycle::Operational, _) => {
+                return Err(StatusWord::INCORRECT_DATA)
+            }
             (LifeCycle::Terminated, _) => return Err(StatusWord::CONDITIONS_NOT_SATISFIED),
         }
         self.commit(|s| {
@@ -484,7 +551,8 @@ impl VirtualCard {
     fn reset_retry_counter(&mut self, command: &Command) -> CardResult {
         self.require_terminal()?;
         Self::require_p1p2(command, 0x00, 0x81)?;
-        let parts = Template::parse_sequence(&command.data, "PIN reset").map_err(|_| StatusWord::INCORRECT_DATA)?;
+        let parts = Template::parse_sequence(&command.data, "PIN reset")
+            .map_err(|_| StatusWord::INCORRECT_DATA)?;
         let new = Self::new_pin(&parts)?;
         self.commit(|s| {
             s.pin = Some(new);
@@ -500,7 +568,10 @@ impl VirtualCard {
         let public = PublicKey::of(&key).to_bytes();
         self.commit(|s| s.card_key = Some(key))?;
         self.session.signer = None;
-        Ok(encode(tags::GENERATED_KEY, &encode(tags::GENERATED_POINT, &public)))
+        Ok(encode(
+            tags::GENERATED_KEY,
+            &encode(tags::GENERATED_POINT, &public),
+        ))
     }
 
     fn put_data(&mut self, command: &Command) -> CardResult {

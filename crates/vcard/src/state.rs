@@ -112,7 +112,11 @@ impl StateFile {
             card_key,
             pin: self.pin.as_deref().map(unhex).transpose()?,
             pin_tries_left: self.pin_tries_left.min(PIN_TRIES),
-            visit_log: self.visit_log.iter().map(|r| unhex(r)).collect::<Result<_, _>>()?,
+            visit_log: self
+                .visit_log
+                .iter()
+                .map(|r| unhex(r))
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -159,7 +163,11 @@ impl CardFile {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
             _ => PathBuf::from("."),
         };
-        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let mut file = OpenOptions::new()
             .write(true)
@@ -172,7 +180,9 @@ impl CardFile {
         drop(file);
         fs::rename(&temporary, &self.path).map_err(write_error)?;
         // The rename is durable only once the folder's entry is on disk.
-        File::open(&dir).and_then(|d| d.sync_all()).map_err(write_error)?;
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(write_error)?;
         Ok(())
     }
 }

@@ -58,7 +58,10 @@ impl VpcdLink {
 
     /// A handle that pulls the card from another thread.
     pub fn puller(&self) -> Result<CardPuller, VcardError> {
-        self.stream.try_clone().map(CardPuller).map_err(VcardError::Link)
+        self.stream
+            .try_clone()
+            .map(CardPuller)
+            .map_err(VcardError::Link)
     }
 
     /// Answers vpcd until the connection closes (card pulled, or pcscd stopped), then
@@ -118,7 +121,10 @@ impl VpcdLink {
 
     fn send(&mut self, payload: &[u8]) -> Result<(), VcardError> {
         let length = u16::try_from(payload.len()).map_err(|_| {
-            VcardError::Link(std::io::Error::new(ErrorKind::InvalidData, "answer longer than 64 KB"))
+            VcardError::Link(std::io::Error::new(
+                ErrorKind::InvalidData,
+                "answer longer than 64 KB",
+            ))
         })?;
         let mut frame = Vec::with_capacity(payload.len() + 2);
         frame.extend_from_slice(&length.to_be_bytes());
@@ -134,7 +140,10 @@ impl VpcdLink {
 fn is_closed(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
-        ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::NotConnected
+        ErrorKind::UnexpectedEof
+            | ErrorKind::ConnectionReset
+            | ErrorKind::BrokenPipe
+            | ErrorKind::NotConnected
     )
 }
 

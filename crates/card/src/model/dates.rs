@@ -8,7 +8,10 @@ use crate::DataError;
 pub fn parse_compact_date(bytes: &[u8], field: &'static str) -> Result<Date, DataError> {
     let text = std::str::from_utf8(bytes).map_err(|_| DataError::invalid(field, "not ASCII"))?;
     if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(DataError::invalid(field, format!("\"{text}\" is not a date YYYYMMDD")));
+        return Err(DataError::invalid(
+            field,
+            format!("\"{text}\" is not a date YYYYMMDD"),
+        ));
     }
     date_from_parts(&text[0..4], &text[4..6], &text[6..8], field, text)
 }
@@ -24,7 +27,10 @@ pub fn parse_iso_date(text: &str, field: &'static str) -> Result<Date, DataError
             .enumerate()
             .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
     if !shaped {
-        return Err(DataError::invalid(field, format!("\"{text}\" is not a date YYYY-MM-DD")));
+        return Err(DataError::invalid(
+            field,
+            format!("\"{text}\" is not a date YYYY-MM-DD"),
+        ));
     }
     date_from_parts(&text[0..4], &text[5..7], &text[8..10], field, text)
 }
@@ -41,7 +47,10 @@ fn date_from_parts(
     let month: u8 = month.parse().map_err(|_| bad())?;
     let day: u8 = day.parse().map_err(|_| bad())?;
     if year < 1900 {
-        return Err(DataError::invalid(field, format!("year {year} is before 1900")));
+        return Err(DataError::invalid(
+            field,
+            format!("year {year} is before 1900"),
+        ));
     }
     let month = Month::try_from(month).map_err(|_| bad())?;
     Date::from_calendar_date(year, month, day).map_err(|_| bad())
@@ -49,10 +58,20 @@ fn date_from_parts(
 
 /// `YYYYMMDD`, as the card stores dates.
 pub fn format_compact_date(date: Date) -> String {
-    format!("{:04}{:02}{:02}", date.year(), u8::from(date.month()), date.day())
+    format!(
+        "{:04}{:02}{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 /// `YYYY-MM-DD`.
 pub fn format_iso_date(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }

@@ -55,10 +55,26 @@ impl Fci {
     pub fn to_tlv(&self) -> Vec<u8> {
         let mut proprietary = Vec::new();
         encode_into(&mut proprietary, tags::SPEC_VERSION, &[self.spec_version]);
-        encode_into(&mut proprietary, tags::LIFE_CYCLE, &[self.life_cycle.code()]);
-        encode_into(&mut proprietary, tags::CAPABILITIES, &[u8::from(self.extended_length)]);
-        encode_into(&mut proprietary, tags::MAX_COMMAND_DATA, &self.max_command_data.to_be_bytes());
-        encode_into(&mut proprietary, tags::MAX_RESPONSE_DATA, &self.max_response_data.to_be_bytes());
+        encode_into(
+            &mut proprietary,
+            tags::LIFE_CYCLE,
+            &[self.life_cycle.code()],
+        );
+        encode_into(
+            &mut proprietary,
+            tags::CAPABILITIES,
+            &[u8::from(self.extended_length)],
+        );
+        encode_into(
+            &mut proprietary,
+            tags::MAX_COMMAND_DATA,
+            &self.max_command_data.to_be_bytes(),
+        );
+        encode_into(
+            &mut proprietary,
+            tags::MAX_RESPONSE_DATA,
+            &self.max_response_data.to_be_bytes(),
+        );
         let mut body = encode(tags::FCI_AID, &AID);
         encode_into(&mut body, tags::FCI_PROPRIETARY, &proprietary);
         encode(tags::FCI, &body)
@@ -87,8 +103,9 @@ impl Fci {
         let life = byte(tags::LIFE_CYCLE, "life cycle")?;
         Ok(Self {
             spec_version: byte(tags::SPEC_VERSION, "spec version")?,
-            life_cycle: LifeCycle::from_code(life)
-                .ok_or_else(|| DataError::invalid("life cycle", format!("unknown state {life:02X}")))?,
+            life_cycle: LifeCycle::from_code(life).ok_or_else(|| {
+                DataError::invalid("life cycle", format!("unknown state {life:02X}"))
+            })?,
             extended_length: byte(tags::CAPABILITIES, "capabilities")? & 1 == 1,
             max_command_data: word(tags::MAX_COMMAND_DATA, "max command data")?,
             max_response_data: word(tags::MAX_RESPONSE_DATA, "max response data")?,

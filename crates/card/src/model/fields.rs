@@ -70,7 +70,10 @@ fn check_patient_number(text: &str) -> Result<(), String> {
     if !(2..=32).contains(&text.len()) {
         return Err("must be 2 to 32 characters".into());
     }
-    if !text.bytes().all(|b| crate::checks::MOD30_ALPHABET.contains(&b)) {
+    if !text
+        .bytes()
+        .all(|b| crate::checks::MOD30_ALPHABET.contains(&b))
+    {
         return Err("may hold only digits and the letters ACDEFGHJKLMNPRTUVWXY".into());
     }
     if mod30_valid(text) {
@@ -111,7 +114,9 @@ fn check_region_code(text: &str) -> Result<(), String> {
 
 fn check_facility_code(text: &str) -> Result<(), String> {
     if (1..=16).contains(&text.len())
-        && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     {
         Ok(())
     } else {
@@ -219,7 +224,10 @@ impl Sex {
             1 => Ok(Self::Male),
             2 => Ok(Self::Female),
             9 => Ok(Self::NotApplicable),
-            other => Err(DataError::invalid("sex", format!("{other} is not an ISO/IEC 5218 code"))),
+            other => Err(DataError::invalid(
+                "sex",
+                format!("{other} is not an ISO/IEC 5218 code"),
+            )),
         }
     }
 }
@@ -238,7 +246,10 @@ pub(crate) fn checked_free_text(
     if bytes.len() > max_bytes {
         return Err(DataError::invalid(
             field,
-            format!("is {} bytes long; at most {max_bytes} fit on the card", bytes.len()),
+            format!(
+                "is {} bytes long; at most {max_bytes} fit on the card",
+                bytes.len()
+            ),
         ));
     }
     if text.chars().any(char::is_control) {
@@ -252,10 +263,17 @@ pub(crate) fn parse_icd10_list(bytes: &[u8]) -> Result<Vec<Icd10Code>, DataError
     if bytes.is_empty() {
         return Ok(Vec::new());
     }
-    bytes.split(|&b| b == b',').map(Icd10Code::from_bytes).collect()
+    bytes
+        .split(|&b| b == b',')
+        .map(Icd10Code::from_bytes)
+        .collect()
 }
 
 /// Joins ICD-10 codes with commas, as the card stores them.
 pub(crate) fn join_icd10_list(codes: &[Icd10Code]) -> String {
-    codes.iter().map(Icd10Code::as_str).collect::<Vec<_>>().join(",")
+    codes
+        .iter()
+        .map(Icd10Code::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
 }

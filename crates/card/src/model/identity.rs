@@ -78,7 +78,10 @@ impl Identity {
             ));
         }
         if fields.expiry_date < fields.issue_date {
-            return Err(DataError::invalid("expiry date", "is before the issue date"));
+            return Err(DataError::invalid(
+                "expiry date",
+                "is before the issue date",
+            ));
         }
         if let Some(nik) = &fields.nik {
             check_nik_agrees(nik, fields.birth_date, fields.sex)?;
@@ -95,8 +98,16 @@ impl Identity {
     pub fn to_tlv(&self) -> Vec<u8> {
         let f = &self.0;
         let mut body = Vec::with_capacity(256);
-        encode_into(&mut body, tags::CARD_NUMBER, f.card_number.as_str().as_bytes());
-        encode_into(&mut body, tags::PATIENT_NUMBER, f.patient_number.as_str().as_bytes());
+        encode_into(
+            &mut body,
+            tags::CARD_NUMBER,
+            f.card_number.as_str().as_bytes(),
+        );
+        encode_into(
+            &mut body,
+            tags::PATIENT_NUMBER,
+            f.patient_number.as_str().as_bytes(),
+        );
         if let Some(nik) = &f.nik {
             encode_into(&mut body, tags::NIK, nik.as_str().as_bytes());
         }
@@ -104,7 +115,11 @@ impl Identity {
             encode_into(&mut body, tags::BPJS_NUMBER, bpjs.as_str().as_bytes());
         }
         encode_into(&mut body, tags::NAME, f.name.as_bytes());
-        encode_into(&mut body, tags::BIRTH_DATE, format_compact_date(f.birth_date).as_bytes());
+        encode_into(
+            &mut body,
+            tags::BIRTH_DATE,
+            format_compact_date(f.birth_date).as_bytes(),
+        );
         encode_into(&mut body, tags::SEX, &[f.sex.code()]);
         if let Some(blood) = &f.blood_group {
             encode_into(&mut body, tags::BLOOD_GROUP, blood.as_str().as_bytes());
@@ -115,9 +130,21 @@ impl Identity {
         if let Some(region) = &f.region_code {
             encode_into(&mut body, tags::REGION_CODE, region.as_str().as_bytes());
         }
-        encode_into(&mut body, tags::FACILITY_CODE, f.facility_code.as_str().as_bytes());
-        encode_into(&mut body, tags::ISSUE_DATE, format_compact_date(f.issue_date).as_bytes());
-        encode_into(&mut body, tags::EXPIRY_DATE, format_compact_date(f.expiry_date).as_bytes());
+        encode_into(
+            &mut body,
+            tags::FACILITY_CODE,
+            f.facility_code.as_str().as_bytes(),
+        );
+        encode_into(
+            &mut body,
+            tags::ISSUE_DATE,
+            format_compact_date(f.issue_date).as_bytes(),
+        );
+        encode_into(
+            &mut body,
+            tags::EXPIRY_DATE,
+            format_compact_date(f.expiry_date).as_bytes(),
+        );
         crate::tlv::encode(tags::IDENTITY, &body)
     }
 
@@ -138,13 +165,19 @@ impl Identity {
             patient_number: PatientNumber::from_bytes(
                 t.required(tags::PATIENT_NUMBER, "patient number")?,
             )?,
-            nik: t.optional(tags::NIK, "NIK")?.map(Nik::from_bytes).transpose()?,
+            nik: t
+                .optional(tags::NIK, "NIK")?
+                .map(Nik::from_bytes)
+                .transpose()?,
             bpjs_number: t
                 .optional(tags::BPJS_NUMBER, "BPJS number")?
                 .map(BpjsNumber::from_bytes)
                 .transpose()?,
             name,
-            birth_date: parse_compact_date(t.required(tags::BIRTH_DATE, "birth date")?, "birth date")?,
+            birth_date: parse_compact_date(
+                t.required(tags::BIRTH_DATE, "birth date")?,
+                "birth date",
+            )?,
             sex,
             blood_group: t
                 .optional(tags::BLOOD_GROUP, "blood group")?
@@ -158,7 +191,10 @@ impl Identity {
             facility_code: FacilityCode::from_bytes(
                 t.required(tags::FACILITY_CODE, "facility code")?,
             )?,
-            issue_date: parse_compact_date(t.required(tags::ISSUE_DATE, "issue date")?, "issue date")?,
+            issue_date: parse_compact_date(
+                t.required(tags::ISSUE_DATE, "issue date")?,
+                "issue date",
+            )?,
             expiry_date: parse_compact_date(
                 t.required(tags::EXPIRY_DATE, "expiry date")?,
                 "expiry date",
@@ -178,7 +214,10 @@ fn check_nik_agrees(nik: &Nik, birth: Date, sex: Sex) -> Result<(), DataError> {
         u8::from(birth.month()),
         birth.year().rem_euclid(100)
     );
-    if day != birth.day() || mm != u8::from(birth.month()) || i32::from(yy) != birth.year().rem_euclid(100) {
+    if day != birth.day()
+        || mm != u8::from(birth.month())
+        || i32::from(yy) != birth.year().rem_euclid(100)
+    {
         return Err(DataError::invalid(
             "NIK",
             format!(

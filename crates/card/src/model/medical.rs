@@ -19,12 +19,18 @@ pub struct MedicalSummary {
 
 impl MedicalSummary {
     /// Checks lengths: allergies at most 200 bytes, the code list at most 200.
-    pub fn new(allergies: Option<String>, chronic_conditions: Vec<Icd10Code>) -> Result<Self, DataError> {
+    pub fn new(
+        allergies: Option<String>,
+        chronic_conditions: Vec<Icd10Code>,
+    ) -> Result<Self, DataError> {
         if let Some(text) = &allergies {
             checked_free_text(text.as_bytes(), "allergies", MAX_ALLERGIES_BYTES)?;
         }
         if join_icd10_list(&chronic_conditions).len() > MAX_CONDITIONS_BYTES {
-            return Err(DataError::invalid("chronic conditions", "too many codes for the card"));
+            return Err(DataError::invalid(
+                "chronic conditions",
+                "too many codes for the card",
+            ));
         }
         Ok(Self {
             allergies,

@@ -42,7 +42,10 @@ impl VisitRecord {
             ));
         }
         if join_icd10_list(&diagnoses).len() > MAX_DIAGNOSES_BYTES {
-            return Err(DataError::invalid("diagnoses", "too many codes for one card record"));
+            return Err(DataError::invalid(
+                "diagnoses",
+                "too many codes for one card record",
+            ));
         }
         let time_utc = time_utc
             .replace_second(0)
@@ -96,9 +99,21 @@ impl VisitRecord {
         let mut body = Vec::with_capacity(128);
         encode_into(&mut body, tags::VISIT_ID, &self.visit_id);
         encode_into(&mut body, tags::VISIT_TIME, stamp.as_bytes());
-        encode_into(&mut body, tags::VISIT_FACILITY, self.facility_code.as_str().as_bytes());
-        encode_into(&mut body, tags::VISIT_SERVICE_UNIT, self.service_unit.as_bytes());
-        encode_into(&mut body, tags::VISIT_DIAGNOSES, join_icd10_list(&self.diagnoses).as_bytes());
+        encode_into(
+            &mut body,
+            tags::VISIT_FACILITY,
+            self.facility_code.as_str().as_bytes(),
+        );
+        encode_into(
+            &mut body,
+            tags::VISIT_SERVICE_UNIT,
+            self.service_unit.as_bytes(),
+        );
+        encode_into(
+            &mut body,
+            tags::VISIT_DIAGNOSES,
+            join_icd10_list(&self.diagnoses).as_bytes(),
+        );
         encode(tags::VISIT_RECORD, &body)
     }
 
@@ -110,7 +125,8 @@ impl VisitRecord {
             .try_into()
             .map_err(|_| DataError::invalid("visit id", "must be 16 bytes"))?;
         let time_utc = parse_visit_time(t.required(tags::VISIT_TIME, "visit time")?)?;
-        let facility = FacilityCode::from_bytes(t.required(tags::VISIT_FACILITY, "visit facility")?)?;
+        let facility =
+            FacilityCode::from_bytes(t.required(tags::VISIT_FACILITY, "visit facility")?)?;
         let unit = std::str::from_utf8(t.required(tags::VISIT_SERVICE_UNIT, "service unit")?)
             .map_err(|_| DataError::invalid("service unit", "is not ASCII"))?;
         let diagnoses = t
@@ -126,7 +142,10 @@ impl VisitRecord {
         let t = Template::parse(bytes, tags::VISIT_LOG, "the visit log (FF30)")?;
         let records = t.objects(tags::VISIT_RECORD);
         if records.len() > MAX_VISITS {
-            return Err(DataError::encoding("the visit log (FF30)", "more than 10 records"));
+            return Err(DataError::encoding(
+                "the visit log (FF30)",
+                "more than 10 records",
+            ));
         }
         records.iter().map(|r| Self::from_tlv(r)).collect()
     }
@@ -144,10 +163,13 @@ pub(crate) fn parse_visit_time(bytes: &[u8]) -> Result<PrimitiveDateTime, DataEr
         return Err(bad());
     }
     let num = |range: std::ops::Range<usize>| -> u32 {
-        bytes[range].iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
+        bytes[range]
+            .iter()
+            .fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
     };
     let month = Month::try_from(num(4..6) as u8).map_err(|_| bad())?;
-    let date = Date::from_calendar_date(num(0..4) as i32, month, num(6..8) as u8).map_err(|_| bad())?;
+    let date =
+        Date::from_calendar_date(num(0..4) as i32, month, num(6..8) as u8).map_err(|_| bad())?;
     let time = Time::from_hms(num(8..10) as u8, num(10..12) as u8, 0).map_err(|_| bad())?;
     Ok(PrimitiveDateTime::new(date, time))
 }

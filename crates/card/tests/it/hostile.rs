@@ -26,23 +26,36 @@ fn a_6cxx_answer_is_repeated_once_with_the_exact_le() {
     let mut session = CardSession::new(&mut card);
     let signature = session.internal_authenticate(&[7; 32]).unwrap();
     assert_eq!(signature, vec![0xAA; 9]);
-    assert_eq!(card.sent[1][card.sent[1].len() - 1], 0x09, "resent with Le = 09");
+    assert_eq!(
+        card.sent[1][card.sent[1].len() - 1],
+        0x09,
+        "resent with Le = 09"
+    );
 }
 
 #[test]
 fn a_card_that_keeps_saying_more_data_is_cut_off() {
     let endless = [vec![0x55; 256], vec![0x61, 0x00]].concat();
     let mut card = Scripted::new(std::iter::repeat_n(endless, 1000));
-    let error = CardSession::new(&mut card).internal_authenticate(&[1; 32]).unwrap_err();
+    let error = CardSession::new(&mut card)
+        .internal_authenticate(&[1; 32])
+        .unwrap_err();
     assert!(matches!(error, CardError::Malformed { .. }), "{error:?}");
-    assert!(card.sent.len() < 100, "gave up after {} APDUs", card.sent.len());
+    assert!(
+        card.sent.len() < 100,
+        "gave up after {} APDUs",
+        card.sent.len()
+    );
 }
 
 #[test]
 fn a_foreign_card_is_told_apart() {
     let mut card = Scripted::new([hex("6A 82")]);
     let error = CardSession::new(&mut card).select().unwrap_err();
-    assert!(error.to_string().contains("not a Kartika patient card"), "{error}");
+    assert!(
+        error.to_string().contains("not a Kartika patient card"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -52,7 +65,10 @@ fn unknown_status_words_and_truncated_objects_become_typed_errors() {
     session.select().unwrap();
     assert!(matches!(
         session.read_identity(),
-        Err(CardError::Status { status: StatusError::Unknown(StatusWord(0x6F00)), .. })
+        Err(CardError::Status {
+            status: StatusError::Unknown(StatusWord(0x6F00)),
+            ..
+        })
     ));
 
     let truncated = [hex("FF 20 81 C0 DF 01 10 36 30"), vec![0x90, 0x00]].concat();
@@ -62,13 +78,18 @@ fn unknown_status_words_and_truncated_objects_become_typed_errors() {
         let mut session = CardSession::new(&mut card);
         session.select().unwrap();
         let error = session.read_identity().unwrap_err();
-        assert!(matches!(error, CardError::Malformed { .. }), "{answer:02X?} gave {error:?}");
+        assert!(
+            matches!(error, CardError::Malformed { .. }),
+            "{answer:02X?} gave {error:?}"
+        );
     }
 }
 
 #[test]
 fn deeply_nested_templates_do_not_exhaust_the_stack() {
-    let nested: Vec<u8> = std::iter::repeat_n([0xE0u8, 0x01], 1024).flatten().collect();
+    let nested: Vec<u8> = std::iter::repeat_n([0xE0u8, 0x01], 1024)
+        .flatten()
+        .collect();
     assert!(kartika_card::model::Identity::from_tlv(&nested).is_err());
 }
 

@@ -1,7 +1,8 @@
 //! Validation at construction: what a clerk may type, and what a card may hold.
 
 use kartika_card::model::{
-    CardNumber, Icd10Code, Identity, IdentityFields, IdentityJson, Nik, PatientNumber, Pin, RegionCode, Sex,
+    CardNumber, Icd10Code, Identity, IdentityFields, IdentityJson, Nik, PatientNumber, Pin,
+    RegionCode, Sex,
 };
 use kartika_card::DataError;
 use kartika_testkit::fixtures::{date, sample_identity};
@@ -19,7 +20,10 @@ fn reason(result: Result<Identity, DataError>) -> String {
 #[test]
 fn card_numbers_need_sixteen_digits_and_a_luhn_check_digit() {
     assert!(CardNumber::new("6037990000000014").is_ok());
-    assert!(CardNumber::new("6037990000000015").unwrap_err().to_string().contains("check digit"));
+    assert!(CardNumber::new("6037990000000015")
+        .unwrap_err()
+        .to_string()
+        .contains("check digit"));
     assert!(CardNumber::new("603799000000001").is_err());
     assert!(CardNumber::new("60379900000000a4").is_err());
 }
@@ -28,7 +32,10 @@ fn card_numbers_need_sixteen_digits_and_a_luhn_check_digit() {
 fn patient_numbers_end_in_a_mod30_check_character() {
     assert!(PatientNumber::new("P367401000001C").is_ok());
     assert!(PatientNumber::new("P367401000001D").is_err());
-    assert!(PatientNumber::new("P36740100000IC").is_err(), "I is not in the alphabet");
+    assert!(
+        PatientNumber::new("P36740100000IC").is_err(),
+        "I is not in the alphabet"
+    );
     assert!(PatientNumber::new(&"1".repeat(33)).is_err());
 }
 
@@ -39,8 +46,13 @@ fn a_womans_nik_carries_the_birth_day_plus_forty() {
     let as_man = reason(with(|f| f.sex = Sex::Male));
     assert!(as_man.contains("woman's NIK"), "{as_man}");
     let wrong_day = reason(with(|f| f.birth_date = date(1990, 1, 11)));
-    assert!(wrong_day.contains("do not match the birth date"), "{wrong_day}");
-    let mans_nik = reason(with(|f| f.nik = Some(Nik::new("3674031001900003").unwrap())));
+    assert!(
+        wrong_day.contains("do not match the birth date"),
+        "{wrong_day}"
+    );
+    let mans_nik = reason(with(|f| {
+        f.nik = Some(Nik::new("3674031001900003").unwrap())
+    }));
     assert!(mans_nik.contains("man's NIK"), "{mans_nik}");
     assert!(with(|f| {
         f.nik = Some(Nik::new("3674031001900003").unwrap());
@@ -48,12 +60,17 @@ fn a_womans_nik_carries_the_birth_day_plus_forty() {
     })
     .is_ok());
     assert!(Nik::new("367403500190000").is_err());
-    assert_eq!(Nik::new("3674035001900003").unwrap().district_code(), "36.74.03");
+    assert_eq!(
+        Nik::new("3674035001900003").unwrap().district_code(),
+        "36.74.03"
+    );
 }
 
 #[test]
 fn dates_names_and_addresses_are_checked() {
-    assert!(reason(with(|f| f.birth_date = date(2026, 2, 1))).contains("after the card's issue date"));
+    assert!(
+        reason(with(|f| f.birth_date = date(2026, 2, 1))).contains("after the card's issue date")
+    );
     assert!(reason(with(|f| f.expiry_date = date(2025, 1, 1))).contains("before the issue date"));
     assert!(reason(with(|f| f.name = " ".into())).contains("empty"));
     assert!(reason(with(|f| f.name = "a".repeat(81))).contains("at most 80"));
@@ -82,8 +99,19 @@ fn identity_json_uses_the_published_names_and_round_trips() {
     let identity = sample_identity();
     let json = serde_json::to_value(IdentityJson::from(&identity)).unwrap();
     for name in [
-        "card_number", "patient_number", "nik", "bpjs_number", "name", "birth_date", "sex", "blood_group",
-        "address", "region_code", "facility_code", "issue_date", "expiry_date",
+        "card_number",
+        "patient_number",
+        "nik",
+        "bpjs_number",
+        "name",
+        "birth_date",
+        "sex",
+        "blood_group",
+        "address",
+        "region_code",
+        "facility_code",
+        "issue_date",
+        "expiry_date",
     ] {
         assert!(json.get(name).is_some(), "{name} missing from {json}");
     }
@@ -107,10 +135,16 @@ fn an_identity_with_unknown_tags_is_read_and_one_missing_a_mandatory_tag_is_refu
     fields.nik = None;
     let without_nik = Identity::new(fields).unwrap().to_tlv();
     // Remove DF05 (name) to break the template.
-    let position = without_nik.windows(2).position(|w| w == [0xDF, 0x05]).unwrap();
+    let position = without_nik
+        .windows(2)
+        .position(|w| w == [0xDF, 0x05])
+        .unwrap();
     let length = usize::from(without_nik[position + 2]);
     let mut broken_body = without_nik[4..position].to_vec();
     broken_body.extend_from_slice(&without_nik[position + 3 + length..]);
     let broken = kartika_card::tlv::encode(0xFF20, &broken_body);
-    assert_eq!(Identity::from_tlv(&broken).unwrap_err(), DataError::Missing { field: "name" });
+    assert_eq!(
+        Identity::from_tlv(&broken).unwrap_err(),
+        DataError::Missing { field: "name" }
+    );
 }

@@ -3,8 +3,8 @@
 use kartika_card::apdu::{Command, Response};
 use kartika_card::crypto::{NodeCertificate, PublicKey, Roles};
 use kartika_card::model::{
-    BloodGroup, CardNumber, Fci, FacilityCode, Icd10Code, Identity, IdentityFields, LifeCycle, MedicalSummary,
-    Nik, Sex, VisitRecord,
+    BloodGroup, CardNumber, FacilityCode, Fci, Icd10Code, Identity, IdentityFields, LifeCycle,
+    MedicalSummary, Nik, Sex, VisitRecord,
 };
 use kartika_card::tlv::Template;
 use kartika_card::StatusWord;
@@ -22,37 +22,49 @@ fn identities() -> impl Strategy<Value = Identity> {
         "[0-9ACDEFGHJKLMNPRTUVWXY]{4,20}",
         "\\PC{1,20}",
         dates(),
-        prop_oneof![Just(Sex::Male), Just(Sex::Female), Just(Sex::Unknown), Just(Sex::NotApplicable)],
+        prop_oneof![
+            Just(Sex::Male),
+            Just(Sex::Female),
+            Just(Sex::Unknown),
+            Just(Sex::NotApplicable)
+        ],
         proptest::option::of("[A-Za-z0-9 .,/]{1,100}"),
         any::<bool>(),
         proptest::option::of(prop_oneof![Just("A+"), Just("AB-"), Just("O")]),
     )
-        .prop_filter_map("name must not be blank", |(card, patient, name, birth, sex, address, with_nik, blood)| {
-            if name.trim().is_empty() || name.len() > 80 || name.chars().any(char::is_control) {
-                return None;
-            }
-            if address.as_deref().is_some_and(|a| a.trim().is_empty()) {
-                return None;
-            }
-            let day = birth.day() + if sex == Sex::Female { 40 } else { 0 };
-            let nik = format!("367403{day:02}{:02}{:02}0001", u8::from(birth.month()), birth.year() % 100);
-            Identity::new(IdentityFields {
-                card_number: CardNumber::new(&card_number(&card)).ok()?,
-                patient_number: patient_number(&patient),
-                nik: with_nik.then(|| Nik::new(&nik).ok()).flatten(),
-                bpjs_number: None,
-                name,
-                birth_date: birth,
-                sex,
-                blood_group: blood.map(|b| BloodGroup::new(b).ok()).flatten(),
-                address,
-                region_code: None,
-                facility_code: FacilityCode::new("P3674010").ok()?,
-                issue_date: date(2026, 1, 15),
-                expiry_date: date(2031, 1, 14),
-            })
-            .ok()
-        })
+        .prop_filter_map(
+            "name must not be blank",
+            |(card, patient, name, birth, sex, address, with_nik, blood)| {
+                if name.trim().is_empty() || name.len() > 80 || name.chars().any(char::is_control) {
+                    return None;
+                }
+                if address.as_deref().is_some_and(|a| a.trim().is_empty()) {
+                    return None;
+                }
+                let day = birth.day() + if sex == Sex::Female { 40 } else { 0 };
+                let nik = format!(
+                    "367403{day:02}{:02}{:02}0001",
+                    u8::from(birth.month()),
+                    birth.year() % 100
+                );
+                Identity::new(IdentityFields {
+                    card_number: CardNumber::new(&card_number(&card)).ok()?,
+                    patient_number: patient_number(&patient),
+                    nik: with_nik.then(|| Nik::new(&nik).ok()).flatten(),
+                    bpjs_number: None,
+                    name,
+                    birth_date: birth,
+                    sex,
+                    blood_group: blood.map(|b| BloodGroup::new(b).ok()).flatten(),
+                    address,
+                    region_code: None,
+                    facility_code: FacilityCode::new("P3674010").ok()?,
+                    issue_date: date(2026, 1, 15),
+                    expiry_date: date(2031, 1, 14),
+                })
+                .ok()
+            },
+        )
 }
 
 proptest! {
@@ -155,8 +167,14 @@ proptest! {
 fn node_certificates_round_trip_and_verify() {
     let root = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
     let node = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
-    let certificate =
-        NodeCertificate::issue(&root, "P3674010", PublicKey::of(&node), date(2030, 1, 1), Roles(3)).unwrap();
+    let certificate = NodeCertificate::issue(
+        &root,
+        "P3674010",
+        PublicKey::of(&node),
+        date(2030, 1, 1),
+        Roles(3),
+    )
+    .unwrap();
     let parsed = NodeCertificate::from_tlv(&certificate.to_tlv()).unwrap();
     assert_eq!(parsed, certificate);
     assert!(parsed.verifies_under(&PublicKey::of(&root)));

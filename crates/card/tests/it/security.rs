@@ -7,7 +7,8 @@ use kartika_card::tlv::{encode, tags};
 use kartika_card::verify::{Rejection, Verdict};
 use kartika_card::{CardError, CardSession, PinStatus, StatusError, StatusWord, Transport};
 use kartika_testkit::fixtures::{
-    blank_card, card_number, challenge, date, identity_with_card_number, issued_card, pin, sample_identity, today, Pki,
+    blank_card, card_number, challenge, date, identity_with_card_number, issued_card, pin,
+    sample_identity, today, Pki,
 };
 use kartika_vcard::{CardOptions, VirtualCard};
 use time::{PrimitiveDateTime, Time};
@@ -17,13 +18,17 @@ use crate::support::edit_card_file;
 pub fn ten_visits() -> Vec<VisitRecord> {
     (0..10u8)
         .map(|i| {
-            let when = PrimitiveDateTime::new(date(2026, 3, 1 + i), Time::from_hms(2, 30, 0).unwrap());
+            let when =
+                PrimitiveDateTime::new(date(2026, 3, 1 + i), Time::from_hms(2, 30, 0).unwrap());
             VisitRecord::new(
                 [i; 16],
                 when,
                 FacilityCode::new("P3674010").unwrap(),
                 "UMUM",
-                vec![Icd10Code::new("J06.9").unwrap(), Icd10Code::new("I10").unwrap()],
+                vec![
+                    Icd10Code::new("J06.9").unwrap(),
+                    Icd10Code::new("I10").unwrap(),
+                ],
             )
             .unwrap()
         })
@@ -31,14 +36,22 @@ pub fn ten_visits() -> Vec<VisitRecord> {
 }
 
 fn verdict_of(card: &mut VirtualCard, pki: &Pki) -> Verdict {
-    CardSession::new(card).verify_card(&pki.trust(), today(), &challenge()).unwrap().verdict
+    CardSession::new(card)
+        .verify_card(&pki.trust(), today(), &challenge())
+        .unwrap()
+        .verdict
 }
 
 #[test]
 fn three_wrong_pins_block_and_a_staff_terminal_unblocks() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
-    let mut card = issued_card(&dir.path().join("c"), &pki, &sample_identity(), CardOptions::default());
+    let mut card = issued_card(
+        &dir.path().join("c"),
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    );
     let mut session = CardSession::new(&mut card);
     session.select().unwrap();
     let wrong = Pin::new("0000").unwrap();
@@ -46,19 +59,31 @@ fn three_wrong_pins_block_and_a_staff_terminal_unblocks() {
         Err(CardError::Status { status, .. }) => status,
         other => panic!("unexpected {other:?}"),
     };
-    assert_eq!(status(&mut session), StatusError::WrongPin { tries_left: 2 });
-    assert_eq!(status(&mut session), StatusError::WrongPin { tries_left: 1 });
+    assert_eq!(
+        status(&mut session),
+        StatusError::WrongPin { tries_left: 2 }
+    );
+    assert_eq!(
+        status(&mut session),
+        StatusError::WrongPin { tries_left: 1 }
+    );
     assert_eq!(status(&mut session), StatusError::PinBlocked);
     assert!(matches!(
         session.verify_pin(&pin()),
-        Err(CardError::Status { status: StatusError::PinBlocked, .. })
+        Err(CardError::Status {
+            status: StatusError::PinBlocked,
+            ..
+        })
     ));
     assert_eq!(session.pin_status().unwrap(), PinStatus::Blocked);
 
     let new_pin = Pin::new("24680").unwrap();
     assert!(matches!(
         session.reset_pin(&new_pin),
-        Err(CardError::Status { status: StatusError::SecurityNotSatisfied, .. })
+        Err(CardError::Status {
+            status: StatusError::SecurityNotSatisfied,
+            ..
+        })
     ));
     session.terminal_authenticate(&pki.node).unwrap();
     session.reset_pin(&new_pin).unwrap();
@@ -86,7 +111,12 @@ fn the_pin_counter_survives_pulling_the_card() {
 fn the_patient_changes_their_pin() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
-    let mut card = issued_card(&dir.path().join("c"), &pki, &sample_identity(), CardOptions::default());
+    let mut card = issued_card(
+        &dir.path().join("c"),
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    );
     let mut session = CardSession::new(&mut card);
     session.select().unwrap();
     let new_pin = Pin::new("97531").unwrap();
@@ -100,22 +130,40 @@ fn the_patient_changes_their_pin() {
 fn visit_log_and_medical_summary_need_the_pin_or_a_staff_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
-    let mut card = issued_card(&dir.path().join("c"), &pki, &sample_identity(), CardOptions::default());
+    let mut card = issued_card(
+        &dir.path().join("c"),
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    );
     let mut session = CardSession::new(&mut card);
     session.select().unwrap();
     let visits = ten_visits();
     assert!(matches!(
         session.append_visit(&visits[0]),
-        Err(CardError::Status { status: StatusError::SecurityNotSatisfied, .. })
+        Err(CardError::Status {
+            status: StatusError::SecurityNotSatisfied,
+            ..
+        })
     ));
-    let summary = MedicalSummary::new(Some("Penisilin".into()), vec![Icd10Code::new("E11.9").unwrap()]).unwrap();
+    let summary = MedicalSummary::new(
+        Some("Penisilin".into()),
+        vec![Icd10Code::new("E11.9").unwrap()],
+    )
+    .unwrap();
     assert!(matches!(
         session.write_medical_summary(&summary),
-        Err(CardError::Status { status: StatusError::SecurityNotSatisfied, .. })
+        Err(CardError::Status {
+            status: StatusError::SecurityNotSatisfied,
+            ..
+        })
     ));
     assert!(matches!(
         session.read_medical_summary(),
-        Err(CardError::Status { status: StatusError::SecurityNotSatisfied, .. })
+        Err(CardError::Status {
+            status: StatusError::SecurityNotSatisfied,
+            ..
+        })
     ));
 
     session.terminal_authenticate(&pki.node).unwrap();
@@ -138,7 +186,12 @@ fn visit_log_and_medical_summary_need_the_pin_or_a_staff_terminal() {
 fn a_terminal_without_the_terminal_role_or_from_another_registry_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
-    let mut card = issued_card(&dir.path().join("c"), &pki, &sample_identity(), CardOptions::default());
+    let mut card = issued_card(
+        &dir.path().join("c"),
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    );
     let issuer_only = pki.node("ISSUER1", Roles::ISSUER, date(2030, 1, 1));
     let stranger = Pki::new().node;
     let expired = pki.node("OLD", Roles::TERMINAL, date(2025, 12, 31));
@@ -148,7 +201,10 @@ fn a_terminal_without_the_terminal_role_or_from_another_registry_is_refused() {
         assert!(
             matches!(
                 session.terminal_authenticate(terminal),
-                Err(CardError::Status { status: StatusError::SecurityNotSatisfied, .. })
+                Err(CardError::Status {
+                    status: StatusError::SecurityNotSatisfied,
+                    ..
+                })
             ),
             "{terminal:?} was accepted"
         );
@@ -160,14 +216,24 @@ fn a_copy_of_a_cards_data_on_another_card_fails_the_challenge() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
     let original = dir.path().join("original");
-    drop(issued_card(&original, &pki, &sample_identity(), CardOptions::default()));
+    drop(issued_card(
+        &original,
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    ));
     let copy = dir.path().join("copy");
     std::fs::copy(&original, &copy).unwrap();
     // The copy has every data object, but its own key: the original's never leaves the chip.
     let other_key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
-    edit_card_file(&copy, |card| card["card_key"] = hex::encode(other_key.to_bytes()).into());
+    edit_card_file(&copy, |card| {
+        card["card_key"] = hex::encode(other_key.to_bytes()).into()
+    });
     let mut copied = VirtualCard::open(&copy).unwrap();
-    assert_eq!(verdict_of(&mut copied, &pki), Verdict::NotGenuine(Rejection::ChallengeFailed));
+    assert_eq!(
+        verdict_of(&mut copied, &pki),
+        Verdict::NotGenuine(Rejection::ChallengeFailed)
+    );
 }
 
 #[test]
@@ -175,7 +241,12 @@ fn one_changed_byte_in_the_identity_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
     let path = dir.path().join("c");
-    drop(issued_card(&path, &pki, &sample_identity(), CardOptions::default()));
+    drop(issued_card(
+        &path,
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    ));
     edit_card_file(&path, |card| {
         let ff20 = card["objects"]["FF20"].as_str().unwrap().to_owned();
         let siti = hex::encode_upper("Siti");
@@ -183,37 +254,70 @@ fn one_changed_byte_in_the_identity_is_rejected() {
         card["objects"]["FF20"] = ff20.replacen(&siti, &hex::encode_upper("Sita"), 1).into();
     });
     let mut card = VirtualCard::open(&path).unwrap();
-    assert_eq!(verdict_of(&mut card, &pki), Verdict::NotGenuine(Rejection::AlteredData));
+    assert_eq!(
+        verdict_of(&mut card, &pki),
+        Verdict::NotGenuine(Rejection::AlteredData)
+    );
 }
 
 #[test]
 fn a_card_from_an_untrusted_root_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
-    let mut card = issued_card(&dir.path().join("c"), &pki, &sample_identity(), CardOptions::default());
+    let mut card = issued_card(
+        &dir.path().join("c"),
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    );
     let other = Pki::new();
-    assert_eq!(verdict_of(&mut card, &other), Verdict::NotGenuine(Rejection::UntrustedIssuer));
+    assert_eq!(
+        verdict_of(&mut card, &other),
+        Verdict::NotGenuine(Rejection::UntrustedIssuer)
+    );
 }
 
 #[test]
 fn an_expired_card_is_not_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
-    let mut card = issued_card(&dir.path().join("c"), &pki, &sample_identity(), CardOptions::default());
+    let mut card = issued_card(
+        &dir.path().join("c"),
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    );
     let reading = CardSession::new(&mut card)
         .verify_card(&pki.trust(), date(2031, 1, 15), &challenge())
         .unwrap();
-    assert_eq!(reading.verdict, Verdict::NotGenuine(Rejection::Expired("2031-01-14".into())));
+    assert_eq!(
+        reading.verdict,
+        Verdict::NotGenuine(Rejection::Expired("2031-01-14".into()))
+    );
 }
 
 /// Issues with raw APDUs, signing with any node, as a rogue issuing program would.
-fn issue_signed_by(card: &mut VirtualCard, signer: &kartika_card::crypto::NodeCredentials, root: &PublicKey) {
+fn issue_signed_by(
+    card: &mut VirtualCard,
+    signer: &kartika_card::crypto::NodeCredentials,
+    root: &PublicKey,
+) {
     let mut send = |command: Command| {
-        let response = card.transmit(&command.encode(command.needed_encoding()).unwrap()).unwrap();
-        assert_eq!(&response[response.len() - 2..], StatusWord::OK.to_bytes(), "{command:?}");
+        let response = card
+            .transmit(&command.encode(command.needed_encoding()).unwrap())
+            .unwrap();
+        assert_eq!(
+            &response[response.len() - 2..],
+            StatusWord::OK.to_bytes(),
+            "{command:?}"
+        );
         response[..response.len() - 2].to_vec()
     };
-    send(Command::new(0, 0xA4, 4, 0).with_data(kartika_card::AID).with_le(256));
+    send(
+        Command::new(0, 0xA4, 4, 0)
+            .with_data(kartika_card::AID)
+            .with_le(256),
+    );
     let generated = send(Command::new(0, 0x47, 0x80, 0).with_le(256));
     let card_key = PublicKey::from_bytes(&generated[generated.len() - 65..]).unwrap();
     let identity = identity_with_card_number(&card_number("603799000000002"));
@@ -221,7 +325,10 @@ fn issue_signed_by(card: &mut VirtualCard, signer: &kartika_card::crypto::NodeCr
     let security = SecurityObject::issue(signer, &identity_tlv, card_key);
     send(Command::new(0, 0xDA, 0xFF, 0x20).with_data(identity_tlv));
     send(Command::new(0, 0xDA, 0xFF, 0x21).with_data(security.to_tlv()));
-    send(Command::new(0, 0xDA, 0xDF, 0x70).with_data(encode(tags::ROOT_PUBLIC_KEY, &root.to_bytes())));
+    send(
+        Command::new(0, 0xDA, 0xDF, 0x70)
+            .with_data(encode(tags::ROOT_PUBLIC_KEY, &root.to_bytes())),
+    );
     send(Command::new(0, 0x24, 0, 0x81).with_data(encode(tags::PIN_NEW, b"1234")));
     send(Command::new(0, 0x44, 0, 0));
 }
@@ -233,7 +340,10 @@ fn a_card_signed_by_a_node_without_the_issuer_role_is_rejected() {
     let terminal_only = pki.node("DESK1", Roles::TERMINAL, date(2030, 1, 1));
     let mut card = blank_card(&dir.path().join("c"), CardOptions::default());
     issue_signed_by(&mut card, &terminal_only, &pki.root);
-    assert_eq!(verdict_of(&mut card, &pki), Verdict::NotGenuine(Rejection::IssuerNotAllowed));
+    assert_eq!(
+        verdict_of(&mut card, &pki),
+        Verdict::NotGenuine(Rejection::IssuerNotAllowed)
+    );
 
     // The honest host refuses to issue with such a node at all.
     let mut blank = blank_card(&dir.path().join("b"), CardOptions::default());
@@ -255,7 +365,10 @@ fn a_high_s_signature_from_a_java_card_is_accepted() {
     let low = signed.normalize_s().unwrap_or(signed);
     let (r, s) = low.split_scalars();
     let high = p256::ecdsa::Signature::from_scalars(r, -*s).unwrap();
-    assert!(high.normalize_s().is_some(), "the flipped signature is the high-s form");
+    assert!(
+        high.normalize_s().is_some(),
+        "the flipped signature is the high-s form"
+    );
     let public = PublicKey::of(&key);
     assert!(public.verifies(message, low.to_der().as_bytes()));
     assert!(public.verifies(message, high.to_der().as_bytes()));

@@ -56,7 +56,8 @@ pub fn hex(text: &str) -> Vec<u8> {
 
 /// Rewrites one field of a virtual card's file, as a forger with a card writer would.
 pub fn edit_card_file(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
-    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     edit(&mut json);
     std::fs::write(path, serde_json::to_vec(&json).unwrap()).unwrap();
 }

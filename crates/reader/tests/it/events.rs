@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use kartika_reader::{Monitor, ReaderEvent};
 use kartika_testkit::fixtures::blank_card;
-use kartika_testkit::pcsc::{ensure_pcscd, exclusive, reader_name, start_pcscd, stop_pcscd, InsertOptions, InsertedCard};
+use kartika_testkit::pcsc::{
+    ensure_pcscd, exclusive, reader_name, start_pcscd, stop_pcscd, InsertOptions, InsertedCard,
+};
 use kartika_vcard::CardOptions;
 
 /// Waits for the first event that `wanted` accepts; fails with every event seen otherwise.
@@ -29,14 +31,22 @@ fn the_monitor_reports_a_card_inserted_and_removed() {
     drop(blank_card(&path, CardOptions::default()));
     let reader = reader_name(0);
     let monitor = Monitor::start();
-    expect_event(&monitor, "reader added", |e| *e == ReaderEvent::ReaderAdded(reader.clone()));
+    expect_event(&monitor, "reader added", |e| {
+        *e == ReaderEvent::ReaderAdded(reader.clone())
+    });
 
     let inserted = InsertedCard::insert(&path, 0, InsertOptions::default());
-    expect_event(&monitor, "card inserted", |e| {
-        matches!(e, ReaderEvent::CardInserted { reader: r, atr } if *r == reader && atr[..] == kartika_card::ATR)
-    });
+    expect_event(
+        &monitor,
+        "card inserted",
+        |e| matches!(e, ReaderEvent::CardInserted { reader: r, atr } if *r == reader && atr[..] == kartika_card::ATR),
+    );
     inserted.pull();
-    expect_event(&monitor, "card removed", |e| *e == ReaderEvent::CardRemoved { reader: reader.clone() });
+    expect_event(&monitor, "card removed", |e| {
+        *e == ReaderEvent::CardRemoved {
+            reader: reader.clone(),
+        }
+    });
     monitor.stop();
 }
 
@@ -48,18 +58,24 @@ fn the_monitor_survives_a_pcscd_restart_and_sees_the_next_card() {
     drop(blank_card(&path, CardOptions::default()));
     let reader = reader_name(0);
     let monitor = Monitor::start();
-    expect_event(&monitor, "reader added", |e| *e == ReaderEvent::ReaderAdded(reader.clone()));
+    expect_event(&monitor, "reader added", |e| {
+        *e == ReaderEvent::ReaderAdded(reader.clone())
+    });
 
     stop_pcscd();
     expect_event(&monitor, "service lost", |e| *e == ReaderEvent::ServiceLost);
     start_pcscd();
     ensure_pcscd();
-    expect_event(&monitor, "service restored", |e| *e == ReaderEvent::ServiceRestored);
+    expect_event(&monitor, "service restored", |e| {
+        *e == ReaderEvent::ServiceRestored
+    });
 
     let inserted = InsertedCard::insert(&path, 0, InsertOptions::default());
-    expect_event(&monitor, "card inserted after the restart", |e| {
-        matches!(e, ReaderEvent::CardInserted { reader: r, .. } if *r == reader)
-    });
+    expect_event(
+        &monitor,
+        "card inserted after the restart",
+        |e| matches!(e, ReaderEvent::CardInserted { reader: r, .. } if *r == reader),
+    );
     drop(inserted);
     monitor.stop();
 }

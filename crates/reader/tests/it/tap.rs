@@ -14,7 +14,12 @@ fn a_genuine_card_reads_and_verifies_through_pcscd() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("card.json");
     let pki = Pki::new();
-    drop(issued_card(&path, &pki, &sample_identity(), CardOptions::default()));
+    drop(issued_card(
+        &path,
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    ));
     let inserted = InsertedCard::insert(&path, 0, InsertOptions::default());
 
     let context = ReaderContext::establish().unwrap();
@@ -39,7 +44,12 @@ fn a_card_pulled_mid_read_fails_within_a_second_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("card.json");
     let pki = Pki::new();
-    drop(issued_card(&path, &pki, &sample_identity(), CardOptions::default()));
+    drop(issued_card(
+        &path,
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    ));
     let options = InsertOptions {
         link: Some(LinkModel { baud: 9600 }),
         pull_after_apdus: Some(3),
@@ -50,10 +60,15 @@ fn a_card_pulled_mid_read_fails_within_a_second_with_a_clear_error() {
     let mut card = context.connect(&reader_name(0)).unwrap();
     let started = Instant::now();
     let error = card
-        .with_transaction(|transport| CardSession::new(transport).verify_card(&pki.trust(), today(), &challenge()))
+        .with_transaction(|transport| {
+            CardSession::new(transport).verify_card(&pki.trust(), today(), &challenge())
+        })
         .unwrap_err();
     let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_secs(1), "the error took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "the error took {elapsed:?}"
+    );
     assert!(
         matches!(
             error,
