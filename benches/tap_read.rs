@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use kartika_card::{CardSession, Transport as _};
+use kartika_card::CardSession;
 use kartika_reader::ReaderContext;
 use kartika_testkit::fixtures::{challenge, issued_card, sample_identity, today, Pki};
 use kartika_testkit::pcsc::{exclusive, reader_name, InsertOptions, InsertedCard};

@@ -15,7 +15,7 @@ pub fn luhn_check_digit(digits: &str) -> Option<char> {
 pub fn luhn_valid(digits: &str) -> bool {
     let codes: Option<Vec<u32>> = digits.chars().map(|c| c.to_digit(10)).collect();
     match codes {
-        Some(codes) if !codes.is_empty() => luhn_sum(&codes, 10, 1) % 10 == 0,
+        Some(codes) if !codes.is_empty() => luhn_sum(&codes, 10, 1).is_multiple_of(10),
         _ => false,
     }
 }
@@ -32,7 +32,7 @@ pub fn mod30_check_char(payload: &str) -> Option<char> {
 /// Whether `text` ends in a correct Luhn mod-30 check character.
 pub fn mod30_valid(text: &str) -> bool {
     match mod30_codes(text) {
-        Some(codes) if codes.len() >= 2 => luhn_sum(&codes, 30, 1) % 30 == 0,
+        Some(codes) if codes.len() >= 2 => luhn_sum(&codes, 30, 1).is_multiple_of(30),
         _ => false,
     }
 }

@@ -273,9 +273,10 @@ impl Worker {
                     continue;
                 }
                 let name = state.name().to_string_lossy().into_owned();
-                if state.name() == PNP_NOTIFICATION() {
-                    relist = true;
-                } else if event.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
+                // The PnP pseudo-reader changing, or a reader vanishing, means: list again.
+                if state.name() == PNP_NOTIFICATION()
+                    || event.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE)
+                {
                     relist = true;
                 } else {
                     let present = event.contains(State::PRESENT) && !event.contains(State::MUTE);

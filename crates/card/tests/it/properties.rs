@@ -55,7 +55,7 @@ fn identities() -> impl Strategy<Value = Identity> {
                     name,
                     birth_date: birth,
                     sex,
-                    blood_group: blood.map(|b| BloodGroup::new(b).ok()).flatten(),
+                    blood_group: blood.and_then(|b| BloodGroup::new(b).ok()),
                     address,
                     region_code: None,
                     facility_code: FacilityCode::new("P3674010").ok()?,
