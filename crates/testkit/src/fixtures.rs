@@ -146,3 +146,24 @@ pub fn issued_card(
         .expect("personalize sample card");
     card
 }
+
+/// A card issued to the sample patient, in a temporary folder that lives as long as it.
+pub struct IssuedCard {
+    pub dir: tempfile::TempDir,
+    pub pki: Pki,
+    pub card: VirtualCard,
+}
+
+impl IssuedCard {
+    pub fn new(options: CardOptions) -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let pki = Pki::new();
+        let card = issued_card(
+            &dir.path().join("card.json"),
+            &pki,
+            &sample_identity(),
+            options,
+        );
+        Self { dir, pki, card }
+    }
+}

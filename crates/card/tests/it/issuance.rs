@@ -3,7 +3,7 @@
 use kartika_card::model::LifeCycle;
 use kartika_card::{CardError, CardSession, IssueRequest, StatusError};
 use kartika_testkit::fixtures::{
-    blank_card, challenge, issued_card, pin, sample_identity, today, Pki,
+    blank_card, challenge, issued_card, pin, sample_identity, today, IssuedCard, Pki,
 };
 use kartika_vcard::{CardOptions, VirtualCard};
 
@@ -24,14 +24,11 @@ fn request<'a>(
 
 #[test]
 fn an_issued_card_reads_back_as_genuine_in_four_apdus() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new();
-    let mut card = issued_card(
-        &dir.path().join("c"),
-        &pki,
-        &sample_identity(),
-        CardOptions::default(),
-    );
+    let IssuedCard {
+        dir: _dir,
+        pki,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
     let mut session = CardSession::new(&mut card);
     let reading = session
         .verify_card(&pki.trust(), today(), &challenge())
@@ -163,14 +160,11 @@ fn a_blank_card_refuses_operational_commands_with_6985() {
 
 #[test]
 fn a_terminated_card_answers_only_select() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new();
-    let mut card = issued_card(
-        &dir.path().join("c"),
-        &pki,
-        &sample_identity(),
-        CardOptions::default(),
-    );
+    let IssuedCard {
+        dir: _dir,
+        pki,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
     let mut session = CardSession::new(&mut card);
     session.select().unwrap();
     session.terminal_authenticate(&pki.node).unwrap();

@@ -8,7 +8,7 @@ use kartika_card::verify::{Rejection, Verdict};
 use kartika_card::{CardError, CardSession, PinStatus, StatusError, StatusWord, Transport};
 use kartika_testkit::fixtures::{
     blank_card, card_number, challenge, date, identity_with_card_number, issued_card, pin,
-    sample_identity, today, Pki,
+    sample_identity, today, IssuedCard, Pki,
 };
 use kartika_vcard::{CardOptions, VirtualCard};
 use time::{PrimitiveDateTime, Time};
@@ -44,14 +44,11 @@ fn verdict_of(card: &mut VirtualCard, pki: &Pki) -> Verdict {
 
 #[test]
 fn three_wrong_pins_block_and_a_staff_terminal_unblocks() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new();
-    let mut card = issued_card(
-        &dir.path().join("c"),
-        &pki,
-        &sample_identity(),
-        CardOptions::default(),
-    );
+    let IssuedCard {
+        dir: _dir,
+        pki,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
     let mut session = CardSession::new(&mut card);
     session.select().unwrap();
     let wrong = Pin::new("0000").unwrap();
@@ -109,14 +106,11 @@ fn the_pin_counter_survives_pulling_the_card() {
 
 #[test]
 fn the_patient_changes_their_pin() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new();
-    let mut card = issued_card(
-        &dir.path().join("c"),
-        &pki,
-        &sample_identity(),
-        CardOptions::default(),
-    );
+    let IssuedCard {
+        dir: _dir,
+        pki: _,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
     let mut session = CardSession::new(&mut card);
     session.select().unwrap();
     let new_pin = Pin::new("97531").unwrap();
@@ -128,14 +122,11 @@ fn the_patient_changes_their_pin() {
 
 #[test]
 fn visit_log_and_medical_summary_need_the_pin_or_a_staff_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new();
-    let mut card = issued_card(
-        &dir.path().join("c"),
-        &pki,
-        &sample_identity(),
-        CardOptions::default(),
-    );
+    let IssuedCard {
+        dir: _dir,
+        pki,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
     let mut session = CardSession::new(&mut card);
     session.select().unwrap();
     let visits = ten_visits();
@@ -184,14 +175,11 @@ fn visit_log_and_medical_summary_need_the_pin_or_a_staff_terminal() {
 
 #[test]
 fn a_terminal_without_the_terminal_role_or_from_another_registry_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new();
-    let mut card = issued_card(
-        &dir.path().join("c"),
-        &pki,
-        &sample_identity(),
-        CardOptions::default(),
-    );
+    let IssuedCard {
+        dir: _dir,
+        pki,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
     let issuer_only = pki.node("ISSUER1", Roles::ISSUER, date(2030, 1, 1));
     let stranger = Pki::new().node;
     let expired = pki.node("OLD", Roles::TERMINAL, date(2025, 12, 31));
@@ -262,14 +250,11 @@ fn one_changed_byte_in_the_identity_is_rejected() {
 
 #[test]
 fn a_card_from_an_untrusted_root_is_rejected() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new();
-    let mut card = issued_card(
-        &dir.path().join("c"),
-        &pki,
-        &sample_identity(),
-        CardOptions::default(),
-    );
+    let IssuedCard {
+        dir: _dir,
+        pki: _,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
     let other = Pki::new();
     assert_eq!(
         verdict_of(&mut card, &other),
@@ -279,14 +264,11 @@ fn a_card_from_an_untrusted_root_is_rejected() {
 
 #[test]
 fn an_expired_card_is_not_accepted() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new();
-    let mut card = issued_card(
-        &dir.path().join("c"),
-        &pki,
-        &sample_identity(),
-        CardOptions::default(),
-    );
+    let IssuedCard {
+        dir: _dir,
+        pki,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
     let reading = CardSession::new(&mut card)
         .verify_card(&pki.trust(), date(2031, 1, 15), &challenge())
         .unwrap();
