@@ -35,9 +35,6 @@ impl ReaderError {
     pub(crate) fn from_pcsc(error: pcsc::Error, reader: &str) -> Self {
         use pcsc::Error as E;
         match error {
-            E::NoService | E::ServiceStopped | E::NoReadersAvailable if reader.is_empty() => {
-                Self::ServiceUnavailable
-            }
             E::NoService | E::ServiceStopped => Self::ServiceUnavailable,
             E::UnknownReader | E::ReaderUnavailable | E::NoReadersAvailable => {
                 Self::ReaderNotFound(reader.into())

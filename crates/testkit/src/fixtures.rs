@@ -53,19 +53,16 @@ impl Default for Pki {
 impl Pki {
     pub fn new() -> Self {
         let root_key = SigningKey::random(&mut OsRng);
-        let root = PublicKey::of(&root_key);
-        let mut pki = Self {
+        Self {
             node: Self::certify(
                 &root_key,
                 "P3674010",
                 Roles(Roles::TERMINAL | Roles::ISSUER),
                 date(2030, 12, 31),
             ),
+            root: PublicKey::of(&root_key),
             root_key,
-            root,
-        };
-        pki.root = PublicKey::of(&pki.root_key);
-        pki
+        }
     }
 
     /// Another node certified by this root.

@@ -45,7 +45,7 @@ pub fn ensure_pcscd() {
         return;
     }
     if !Path::new("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists()
-        && !Path::new("/usr/sbin/pcscd").exists()
+        || !Path::new("/usr/sbin/pcscd").exists()
     {
         panic!(
             "these tests need pcscd and the vpcd virtual reader: \
