@@ -84,7 +84,7 @@ impl Identity {
             ));
         }
         if let Some(nik) = &fields.nik {
-            check_nik_agrees(nik, fields.birth_date, fields.sex)?;
+            nik.check_agrees(fields.birth_date, fields.sex)?;
         }
         Ok(Self(fields))
     }
@@ -203,7 +203,14 @@ impl Identity {
     }
 }
 
-/// Digits 7 to 12 of a NIK are the birth date as DDMMYY, with 40 added to the day for women.
+impl Nik {
+    /// Checks digits 7 to 12, the birth date as DDMMYY with 40 added to the day for women,
+    /// against a birth date and sex.
+    pub fn check_agrees(&self, birth: Date, sex: Sex) -> Result<(), DataError> {
+        check_nik_agrees(self, birth, sex)
+    }
+}
+
 fn check_nik_agrees(nik: &Nik, birth: Date, sex: Sex) -> Result<(), DataError> {
     let (dd, mm, yy) = nik.birth_digits();
     let nik_says_female = dd > 40;

@@ -15,7 +15,7 @@ pub use fields::{
     BloodGroup, BpjsNumber, CardNumber, FacilityCode, Icd10Code, Nik, PatientNumber, RegionCode,
     Sex,
 };
-pub use identity::{Identity, IdentityFields, IdentityJson};
+pub use identity::{Identity, IdentityFields, IdentityJson, MAX_ADDRESS_BYTES, MAX_NAME_BYTES};
 pub use medical::MedicalSummary;
 pub use pin::Pin;
 pub use visit::{VisitRecord, MAX_VISITS};

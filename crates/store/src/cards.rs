@@ -1,0 +1,409 @@
+//! Cards and their revocation list: issued to a patient, blocked when lost, replaced, and
+//! checked at every tap before the patient is found.
+
+use kartika_card::model::{format_iso_date, CardNumber, Identity};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{Action, Session};
+use crate::clock::from_millis;
+use crate::enums::stored_enum;
+use crate::patients::{find_by_number, insert_patient, validate, NikClash, Patient, Warning};
+use crate::text::required_line;
+use crate::{new_uuid, Ctx, NewPatient, OutboxKind, Result, Store, StoreError};
+
+stored_enum!(
+    /// Where a card stands.
+    CardStatus, "card status" {
+        /// In use.
+        Active = "active",
+        /// Reported lost or stolen.
+        Blocked = "blocked",
+        /// Superseded by a new card.
+        Replaced = "replaced",
+        /// Terminated for good.
+        Terminated = "terminated",
+    }
+);
+
+/// A card as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Card {
+    /// The number printed on it.
+    pub card_number: String,
+    /// Whose it is.
+    pub patient_number: String,
+    /// Where it stands.
+    pub status: CardStatus,
+    /// Why it was blocked, replaced or terminated.
+    pub status_reason: Option<String>,
+    /// When its status last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub status_changed_at: time::OffsetDateTime,
+    /// The card that replaced it.
+    pub replaced_by: Option<String>,
+}
+
+/// What a tap found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TapOutcome {
+    /// A card in good standing, of a patient known here.
+    Known {
+        /// The patient.
+        patient: Patient,
+    },
+    /// A genuine card issued elsewhere, of a patient new to this Puskesmas: the patient was
+    /// registered here from the card.
+    RegisteredFromCard {
+        /// The patient.
+        patient: Patient,
+        /// Things the desk should check.
+        warnings: Vec<Warning>,
+    },
+    /// The card must not be accepted: blocked, replaced, terminated, or on the registry's
+    /// revocation list.
+    Refused {
+        /// The card number.
+        card_number: String,
+        /// Why, in words.
+        reason: String,
+        /// The card's patient, when known here, so the desk can still serve them.
+        patient_number: Option<String>,
+    },
+}
+
+impl Store {
+    /// Records a newly issued card for a patient (admins only). A patient holds one active
+    /// card; to give another, replace the old one.
+    pub fn issue_card(
+        &mut self,
+        session: &Session,
+        patient_number: &str,
+        card_number: &str,
+    ) -> Result<Card> {
+        let number = CardNumber::new(card_number.trim())?.to_string();
+        self.write(session, Action::ManageCards, |ctx| {
+            let (patient_id, patient) = find_by_number(ctx.tx, patient_number)?;
+            if let Some(active) = active_card(ctx, patient_id)? {
+                return Err(StoreError::Conflict(format!(
+                    "{} already holds active card {active}; replace that card instead",
+                    patient.name
+                )));
+            }
+            insert_card(ctx, &number, patient_id)?;
+            ctx.audit("card.issue", Some(&patient.patient_number), &number)?;
+            finish_card_change(ctx, &number)
+        })
+    }
+
+    /// Blocks a lost or stolen card: it goes on the revocation list every Puskesmas gets.
+    pub fn block_card(
+        &mut self,
+        session: &Session,
+        card_number: &str,
+        reason: &str,
+    ) -> Result<Card> {
+        let reason = required_line(reason, "reason", 200)?;
+        self.write(session, Action::ManageCards, |ctx| {
+            let card = change_status(ctx, card_number, CardStatus::Blocked, &reason, None)?;
+            ctx.audit(
+                "card.block",
+                Some(&card.patient_number),
+                &format!("{card_number}: {reason}"),
+            )?;
+            Ok(card)
+        })
+    }
+
+    /// Marks a card terminated for good (for example after the TERMINATE command).
+    pub fn terminate_card(
+        &mut self,
+        session: &Session,
+        card_number: &str,
+        reason: &str,
+    ) -> Result<Card> {
+        let reason = required_line(reason, "reason", 200)?;
+        self.write(session, Action::ManageCards, |ctx| {
+            let card = change_status(ctx, card_number, CardStatus::Terminated, &reason, None)?;
+            ctx.audit("card.terminate", Some(&card.patient_number), card_number)?;
+            Ok(card)
+        })
+    }
+
+    /// Replaces a card (lost, damaged, expired) with a new one for the same patient; the
+    /// old card is revoked. Returns the new card.
+    pub fn replace_card(
+        &mut self,
+        session: &Session,
+        old_card_number: &str,
+        new_card_number: &str,
+        reason: &str,
+    ) -> Result<Card> {
+        let reason = required_line(reason, "reason", 200)?;
+        let new_number = CardNumber::new(new_card_number.trim())?.to_string();
+        self.write(session, Action::ManageCards, |ctx| {
+            let old = change_status(
+                ctx,
+                old_card_number,
+                CardStatus::Replaced,
+                &reason,
+                Some(&new_number),
+            )?;
+            let (patient_id, _) = find_by_number(ctx.tx, &old.patient_number)?;
+            insert_card(ctx, &new_number, patient_id)?;
+            ctx.audit(
+                "card.replace",
+                Some(&old.patient_number),
+                &format!("{old_card_number} -> {new_number}: {reason}"),
+            )?;
+            finish_card_change(ctx, &new_number)
+        })
+    }
+
+    /// A patient's cards, newest first.
+    pub fn patient_cards(&mut self, session: &Session, patient_number: &str) -> Result<Vec<Card>> {
+        self.write(session, Action::ReadPatients, |ctx| {
+            let (patient_id, patient) = find_by_number(ctx.tx, patient_number)?;
+            let cards = cards_of(ctx, patient_id)?;
+            ctx.audit("card.list", Some(&patient.patient_number), "")?;
+            Ok(cards)
+        })
+    }
+
+    /// The tap at the desk, after the card was verified as genuine: refuses revoked cards,
+    /// finds the patient, and registers a patient new to this Puskesmas from the card.
+    pub fn admit_card(&mut self, session: &Session, identity: &Identity) -> Result<TapOutcome> {
+        let card_number = identity.card_number.to_string();
+        let details = NewPatient {
+            nik: identity.nik.as_ref().map(ToString::to_string),
+            bpjs_number: identity.bpjs_number.as_ref().map(ToString::to_string),
+            family_card_number: None,
+            name: identity.name.clone(),
+            birth_date: format_iso_date(identity.birth_date),
+            sex: Some(identity.sex),
+            blood_group: identity.blood_group.as_ref().map(ToString::to_string),
+            address: identity.address.clone(),
+            region_code: identity.region_code.as_ref().map(ToString::to_string),
+            phone: None,
+        };
+        let valid = validate(&details, self.today())?;
+        self.write(session, Action::RegisterPatient, |ctx| {
+            let patient_number = identity.patient_number.to_string();
+            if let Some(refusal) = refusal(ctx, &card_number, &patient_number)? {
+                ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
+                return Ok(refusal);
+            }
+            let known = find_by_number(ctx.tx, &patient_number);
+            let outcome = match known {
+                Ok((patient_id, patient)) => {
+                    ensure_card_recorded(ctx, &card_number, patient_id)?;
+                    TapOutcome::Known { patient }
+                }
+                Err(StoreError::NotFound { .. }) => {
+                    let origin = identity.facility_code.to_string();
+                    let (patient_id, created) = insert_patient(
+                        ctx,
+                        valid,
+                        patient_number.clone(),
+                        new_uuid(),
+                        &origin,
+                        NikClash::Flag,
+                    )?;
+                    ensure_card_recorded(ctx, &card_number, patient_id)?;
+                    TapOutcome::RegisteredFromCard {
+                        patient: created.patient,
+                        warnings: created.warnings,
+                    }
+                }
+                Err(other) => return Err(other),
+            };
+            ctx.audit("card.tap", Some(&patient_number), &card_number)?;
+            Ok(outcome)
+        })
+    }
+
+    /// Whether a card number is on the revocation list, and why.
+    pub fn revocation_reason(&self, card_number: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT reason FROM card_revocation WHERE card_number = ?1")?
+            .query_row([card_number.trim()], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+/// Why a tapped card must be refused, if it must.
+fn refusal(ctx: &Ctx<'_>, card_number: &str, patient_number: &str) -> Result<Option<TapOutcome>> {
+    let revoked: Option<String> = ctx
+        .tx
+        .prepare_cached("SELECT reason FROM card_revocation WHERE card_number = ?1")?
+        .query_row([card_number], |r| r.get(0))
+        .optional()?;
+    let status: Option<String> = ctx
+        .tx
+        .prepare_cached("SELECT status FROM card WHERE card_number = ?1")?
+        .query_row([card_number], |r| r.get(0))
+        .optional()?;
+    let reason = match (revoked, status.as_deref()) {
+        (Some(reason), _) => reason,
+        (None, Some(status)) if status != "active" => format!("the card is {status}"),
+        _ => return Ok(None),
+    };
+    let known: bool = ctx.tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM patient WHERE patient_number = ?1)",
+        [patient_number],
+        |r| r.get(0),
+    )?;
+    Ok(Some(TapOutcome::Refused {
+        card_number: card_number.to_owned(),
+        reason,
+        patient_number: known.then(|| patient_number.to_owned()),
+    }))
+}
+
+fn active_card(ctx: &Ctx<'_>, patient_id: i64) -> Result<Option<String>> {
+    Ok(ctx
+        .tx
+        .query_row(
+            "SELECT card_number FROM card WHERE patient_id = ?1 AND status = 'active'",
+            [patient_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn insert_card(ctx: &Ctx<'_>, card_number: &str, patient_id: i64) -> Result<()> {
+    let inserted = ctx.tx.execute(
+        "INSERT INTO card (card_number, patient_id, status, status_changed_at, status_changed_by, issued_at)
+         VALUES (?1, ?2, 'active', ?3, ?4, ?3) ON CONFLICT (card_number) DO NOTHING",
+        params![card_number, patient_id, ctx.now_ms, ctx.actor],
+    )?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyRecorded {
+            what: "card",
+            key: card_number.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A card seen at a tap but issued elsewhere: recorded as the patient's active card.
+fn ensure_card_recorded(ctx: &Ctx<'_>, card_number: &str, patient_id: i64) -> Result<()> {
+    let owner: Option<i64> = ctx
+        .tx
+        .query_row(
+            "SELECT patient_id FROM card WHERE card_number = ?1",
+            [card_number],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match owner {
+        Some(id) if id == patient_id => Ok(()),
+        Some(_) => Err(StoreError::Conflict(format!(
+            "card {card_number} is recorded here for another patient; ask the admin to check it"
+        ))),
+        None => {
+            insert_card(ctx, card_number, patient_id)?;
+            let card = load_card(ctx, card_number)?;
+            ctx.outbox(OutboxKind::Card, card_number, &card)
+        }
+    }
+}
+
+fn change_status(
+    ctx: &Ctx<'_>,
+    card_number: &str,
+    status: CardStatus,
+    reason: &str,
+    replaced_by: Option<&str>,
+) -> Result<Card> {
+    let card_number = card_number.trim();
+    let card = load_card(ctx, card_number)?;
+    let allowed = match status {
+        CardStatus::Blocked => card.status == CardStatus::Active,
+        CardStatus::Replaced => matches!(card.status, CardStatus::Active | CardStatus::Blocked),
+        CardStatus::Terminated => card.status != CardStatus::Terminated,
+        CardStatus::Active => false,
+    };
+    if !allowed {
+        return Err(StoreError::Conflict(format!(
+            "card {card_number} is {}; it cannot become {}",
+            card.status.as_str(),
+            status.as_str()
+        )));
+    }
+    ctx.tx.execute(
+        "UPDATE card SET status = ?2, status_reason = ?3, status_changed_at = ?4,
+             status_changed_by = ?5, replaced_by = ?6
+         WHERE card_number = ?1",
+        params![
+            card_number,
+            status,
+            reason,
+            ctx.now_ms,
+            ctx.actor,
+            replaced_by
+        ],
+    )?;
+    let revoked = ctx.tx.execute(
+        "INSERT INTO card_revocation (card_number, reason, revoked_at, source)
+         VALUES (?1, ?2, ?3, 'local') ON CONFLICT (card_number) DO NOTHING",
+        params![
+            card_number,
+            format!("{}: {reason}", status.as_str()),
+            ctx.now_ms
+        ],
+    )?;
+    if revoked > 0 {
+        let revocation = serde_json::json!({
+            "card_number": card_number,
+            "reason": format!("{}: {reason}", status.as_str()),
+            "revoked_at": ctx.now_ms,
+            "facility_code": ctx.facility.code,
+        });
+        ctx.outbox(OutboxKind::Revocation, card_number, &revocation)?;
+    }
+    finish_card_change(ctx, card_number)
+}
+
+/// Reads the card back and queues it for the registry.
+fn finish_card_change(ctx: &Ctx<'_>, card_number: &str) -> Result<Card> {
+    let card = load_card(ctx, card_number)?;
+    ctx.outbox(OutboxKind::Card, card_number, &card)?;
+    Ok(card)
+}
+
+const CARD_COLUMNS: &str = "c.card_number, p.patient_number, c.status, c.status_reason, \
+    c.status_changed_at, c.replaced_by";
+
+fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Card> {
+    Ok(Card {
+        card_number: r.get(0)?,
+        patient_number: r.get(1)?,
+        status: r.get(2)?,
+        status_reason: r.get(3)?,
+        status_changed_at: from_millis(r.get(4)?),
+        replaced_by: r.get(5)?,
+    })
+}
+
+fn load_card(ctx: &Ctx<'_>, card_number: &str) -> Result<Card> {
+    ctx.tx
+        .prepare_cached(&format!(
+            "SELECT {CARD_COLUMNS} FROM card c JOIN patient p ON p.id = c.patient_id
+             WHERE c.card_number = ?1"
+        ))?
+        .query_row([card_number], card_row)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("card", card_number))
+}
+
+pub(crate) fn cards_of(ctx: &Ctx<'_>, patient_id: i64) -> Result<Vec<Card>> {
+    let mut stmt = ctx.tx.prepare_cached(&format!(
+        "SELECT {CARD_COLUMNS} FROM card c JOIN patient p ON p.id = c.patient_id
+         WHERE c.patient_id = ?1 ORDER BY c.issued_at DESC"
+    ))?;
+    let rows = stmt.query_map([patient_id], card_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,202 @@
+//! The clinic store: everything a Puskesmas needs to work for days without a network, in
+//! one SQLite file. Patients, cards and their revocations, visits with their queue
+//! numbers, diagnoses, staff accounts, a hash-chained audit log and the outbox of changes
+//! the registry must learn of.
+//!
+//! The public API is use-case operations with plain data in and out ([`Store::register_visit`],
+//! [`Store::queue_for_unit`], [`Store::patient_history`], [`Store::block_card`]…); SQL and
+//! connections never leave the crate, so the same operations can later be served to the
+//! other workstations of a Puskesmas over its LAN.
+//!
+//! Every operation is one SQLite transaction: it happens whole, with its audit entry and
+//! outbox row, or not at all. Writers take the lock up front (`BEGIN IMMEDIATE`) and wait
+//! for each other, so a desk window and a nurse window can share the file.
+#![deny(missing_docs)]
+
+mod access;
+mod audit;
+mod cards;
+mod clock;
+mod diagnoses;
+mod enums;
+mod error;
+mod facility;
+pub mod generate;
+pub mod icd10;
+mod outbox;
+mod patients;
+pub mod regions;
+mod schema;
+mod staff;
+mod text;
+mod visits;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use time::Date;
+
+pub use access::{Role, Session};
+pub use audit::{AuditEntry, AuditProblem, AuditReport};
+pub use cards::{Card, CardStatus, TapOutcome};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use diagnoses::{CaseKind, Diagnosis, DiagnosisRank};
+pub use error::{Result, StoreError};
+pub use facility::{FacilityProfile, ServiceUnit, TimeZone};
+pub use outbox::{OutboxKind, OutboxRecord};
+pub use patients::{
+    NewPatient, Patient, PatientCreated, PatientQuery, PatientSummary, PossibleDuplicate, Warning,
+};
+pub use schema::SCHEMA_VERSION;
+pub use staff::{NewStaff, StaffMember};
+pub use text::name_key;
+pub use visits::{
+    Care, Examination, NewVisit, PatientHistory, Payer, QueueEntry, Step, VisitDetail, VisitStatus,
+    VisitTicket, Vitals,
+};
+
+#[doc(hidden)]
+pub use schema::create_at_version;
+
+use access::Action;
+use facility::Facility;
+
+/// An open clinic database.
+pub struct Store {
+    conn: Connection,
+    clock: Arc<dyn Clock>,
+    facility: Facility,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("facility", &self.facility.code)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens an existing clinic database, upgrading its schema if it is older.
+    pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_clock(path, Arc::new(SystemClock))
+    }
+
+    /// Opens with a clock of the caller's choosing.
+    pub fn open_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
+        let conn = schema::open(path, false)?;
+        let facility = Facility::load(&conn, path)?;
+        Ok(Self {
+            conn,
+            clock,
+            facility,
+        })
+    }
+
+    /// Creates a new clinic database for a facility. Refuses if the file exists.
+    pub fn create(path: &Path, profile: &FacilityProfile) -> Result<Self> {
+        Self::create_with_clock(path, profile, Arc::new(SystemClock))
+    }
+
+    /// Creates with a clock of the caller's choosing.
+    pub fn create_with_clock(
+        path: &Path,
+        profile: &FacilityProfile,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let facility = Facility::validate(profile)?;
+        let mut conn = schema::open(path, true)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = clock.now();
+        facility.insert(&tx, clock::to_millis(now))?;
+        audit::append(
+            &tx,
+            clock::to_millis(now),
+            "kartika db init",
+            "facility.create",
+            None,
+            &format!("{} {}", facility.code, facility.name),
+        )?;
+        tx.commit()?;
+        Ok(Self {
+            conn,
+            clock,
+            facility,
+        })
+    }
+
+    /// The facility this database belongs to.
+    pub fn facility(&self) -> FacilityProfile {
+        self.facility.profile()
+    }
+
+    /// Today in the facility's zone: the queue day.
+    pub fn today(&self) -> Date {
+        clock::local_date(self.clock.now(), self.facility.offset())
+    }
+
+    /// Runs `work` as one immediate transaction on behalf of `session`, after checking the
+    /// account is still enabled and its role allows `action`.
+    fn write<T>(
+        &mut self,
+        session: &Session,
+        action: Action,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        access::check(&tx, session, action)?;
+        let now = self.clock.now();
+        let ctx = Ctx {
+            tx: &tx,
+            now_ms: clock::to_millis(now),
+            today: clock::local_date(now, self.facility.offset()),
+            actor: &session.username,
+            facility: &self.facility,
+        };
+        let value = work(&ctx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+/// What an operation sees inside its transaction.
+struct Ctx<'a> {
+    tx: &'a Transaction<'a>,
+    now_ms: i64,
+    today: Date,
+    actor: &'a str,
+    facility: &'a Facility,
+}
+
+impl Ctx<'_> {
+    /// Appends an audit entry in this transaction.
+    fn audit(&self, action: &str, patient_number: Option<&str>, detail: &str) -> Result<()> {
+        audit::append(
+            self.tx,
+            self.now_ms,
+            self.actor,
+            action,
+            patient_number,
+            detail,
+        )
+    }
+
+    /// Queues a record for the registry in this transaction.
+    fn outbox(
+        &self,
+        kind: OutboxKind,
+        record_id: &str,
+        payload: &impl serde::Serialize,
+    ) -> Result<()> {
+        outbox::enqueue(self.tx, self.now_ms, kind, record_id, payload)
+    }
+}
+
+/// A new id for a record born here: UUID version 7, time-ordered, so the ids of a busy day
+/// sit together in the index.
+fn new_uuid() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,121 @@
+//! Opening the file: pragmas that make it durable and shareable, and migrations that run
+//! once each, in order, inside the transaction that records them.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::{Result, StoreError};
+
+/// `PRAGMA application_id`: "KART", so another program's SQLite file is never mistaken for ours.
+const APPLICATION_ID: i64 = 0x4B41_5254;
+
+/// How long a writer waits for another window's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Each entry moves the schema from version `index` to `index + 1`. Append only: a
+/// released migration is never edited, since files in clinics already ran it.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Opens (or with `create`, creates) the file and brings its schema up to date.
+pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
+    let shown = path.display().to_string();
+    if create && path.exists() {
+        return Err(StoreError::AlreadyExists { path: shown });
+    }
+    if !create && !path.exists() {
+        return Err(StoreError::Missing { path: shown });
+    }
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let mut conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    check_identity(&conn, &shown, create)?;
+    // WAL lets a nurse's window read while the desk writes; FULL makes every commit
+    // durable (one fdatasync of the WAL), so a registered visit survives a power cut.
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::NotAStore {
+            path: shown,
+            detail: format!("it cannot use write-ahead logging (journal mode {mode})"),
+        });
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn check_identity(conn: &Connection, path: &str, create: bool) -> Result<()> {
+    let not_ours = |detail: String| StoreError::NotAStore {
+        path: path.to_owned(),
+        detail,
+    };
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => not_ours("it is not an SQLite file".into()),
+            _ => StoreError::from(e),
+        })?;
+    if app_id == APPLICATION_ID || create {
+        return Ok(());
+    }
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    Err(not_ours(if tables == 0 {
+        "it is empty; create a clinic database with `kartika db init`".into()
+    } else {
+        "another program's SQLite file".into()
+    }))
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    loop {
+        // IMMEDIATE takes the write lock before reading the version, so two programs
+        // opening an old file at once cannot both run the same migration.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let Some(sql) = usize::try_from(version)
+            .ok()
+            .and_then(|index| MIGRATIONS.get(index))
+        else {
+            return Ok(());
+        };
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!(
+            "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
+            version + 1
+        ))?;
+        tx.commit()?;
+    }
+}
+
+/// Applies only the first `version` migrations to a new file: lets tests build a file as an
+/// older Kartika left it.
+#[doc(hidden)]
+pub fn create_at_version(path: &Path, version: i64) -> Result<()> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL;")?;
+    let count = usize::try_from(version).unwrap_or(0).min(MIGRATIONS.len());
+    for (index, sql) in MIGRATIONS.iter().take(count).enumerate() {
+        conn.execute_batch(&format!(
+            "BEGIN; {sql}; PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID}; COMMIT;",
+            index + 1
+        ))?;
+    }
+    Ok(())
+}

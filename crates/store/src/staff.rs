@@ -1,0 +1,236 @@
+//! Staff accounts: added by an admin (the first one at set-up), passwords hashed with
+//! argon2, disabled rather than deleted so the audit log keeps meaning something.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{Action, Role, Session};
+use crate::clock::{from_millis, to_millis};
+use crate::text::required_line;
+use crate::{audit, Result, Store, StoreError};
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// A staff account to create.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewStaff {
+    /// Login name: 2 to 32 lower-case letters, digits, `.`, `_` or `-`.
+    pub username: String,
+    /// The name shown on screens.
+    pub display_name: String,
+    /// What the account may do.
+    pub role: Role,
+    /// At least [`MIN_PASSWORD_CHARS`] characters.
+    pub password: String,
+}
+
+/// A staff account as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    /// Login name.
+    pub username: String,
+    /// Shown name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+    /// When the account was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+impl Store {
+    /// Creates the first admin account of a new database. Refused once any account exists:
+    /// from then on an admin adds staff with [`Store::add_staff`].
+    pub fn add_first_admin(&mut self, new: &NewStaff) -> Result<StaffMember> {
+        if new.role != Role::Admin {
+            return Err(StoreError::invalid(
+                "role",
+                "the first account must be an admin",
+            ));
+        }
+        let (username, display_name, hash) = validate(new)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let count: i64 = tx.query_row("SELECT count(*) FROM staff", [], |r| r.get(0))?;
+        if count > 0 {
+            return Err(StoreError::Conflict(
+                "staff accounts exist already; an admin must log in to add more".into(),
+            ));
+        }
+        let now = to_millis(self.clock.now());
+        insert(&tx, &username, &display_name, Role::Admin, &hash, now)?;
+        audit::append(
+            &tx,
+            now,
+            "kartika staff add",
+            "staff.add",
+            None,
+            &format!("{username} admin"),
+        )?;
+        tx.commit()?;
+        self.staff_member(&username)
+    }
+
+    /// Adds a staff account (admins only).
+    pub fn add_staff(&mut self, session: &Session, new: &NewStaff) -> Result<StaffMember> {
+        let (username, display_name, hash) = validate(new)?;
+        self.write(session, Action::ManageStaff, |ctx| {
+            insert(
+                ctx.tx,
+                &username,
+                &display_name,
+                new.role,
+                &hash,
+                ctx.now_ms,
+            )?;
+            ctx.audit("staff.add", None, &format!("{username} {}", new.role))
+        })?;
+        self.staff_member(&username)
+    }
+
+    /// Disables an account; it can no longer log in, and its open sessions stop working.
+    pub fn disable_staff(&mut self, session: &Session, username: &str) -> Result<()> {
+        if username == session.username {
+            return Err(StoreError::Conflict(
+                "you cannot disable your own account".into(),
+            ));
+        }
+        self.write(session, Action::ManageStaff, |ctx| {
+            let changed = ctx.tx.execute(
+                "UPDATE staff SET disabled_at = ?2 WHERE username = ?1 AND disabled_at IS NULL",
+                params![username, ctx.now_ms],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::not_found("enabled staff account", username));
+            }
+            ctx.audit("staff.disable", None, username)
+        })
+    }
+
+    /// Every account, enabled or not (admins only).
+    pub fn list_staff(&mut self, session: &Session) -> Result<Vec<StaffMember>> {
+        self.write(session, Action::ManageStaff, |ctx| {
+            let mut stmt = ctx.tx.prepare(
+                "SELECT username, display_name, role, disabled_at, created_at FROM staff ORDER BY username",
+            )?;
+            let rows = stmt.query_map([], staff_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Checks a username and password and returns a session. Every attempt is audited.
+    pub fn login(&mut self, username: &str, password: &str) -> Result<Session> {
+        let row: Option<(String, Role, String, Option<i64>)> = self
+            .conn
+            .query_row(
+                "SELECT display_name, role, password_hash, disabled_at FROM staff WHERE username = ?1",
+                [username],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let session = match row {
+            Some((display_name, role, hash, None)) if password_matches(password, &hash)? => {
+                Some(Session {
+                    username: username.to_owned(),
+                    display_name,
+                    role,
+                })
+            }
+            _ => None,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let action = if session.is_some() {
+            "staff.login"
+        } else {
+            "staff.login_failed"
+        };
+        let actor: String = username.chars().take(64).collect();
+        audit::append(&tx, to_millis(self.clock.now()), &actor, action, None, "")?;
+        tx.commit()?;
+        session.ok_or(StoreError::LoginFailed)
+    }
+
+    fn staff_member(&self, username: &str) -> Result<StaffMember> {
+        Ok(self.conn.query_row(
+            "SELECT username, display_name, role, disabled_at, created_at FROM staff WHERE username = ?1",
+            [username],
+            staff_row,
+        )?)
+    }
+}
+
+fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffMember> {
+    let disabled: Option<i64> = r.get(3)?;
+    Ok(StaffMember {
+        username: r.get(0)?,
+        display_name: r.get(1)?,
+        role: r.get(2)?,
+        disabled: disabled.is_some(),
+        created_at: from_millis(r.get(4)?),
+    })
+}
+
+fn validate(new: &NewStaff) -> Result<(String, String, String)> {
+    let username = new.username.trim();
+    let shaped = (2..=32).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !shaped {
+        return Err(StoreError::invalid(
+            "username",
+            "must be 2 to 32 lower-case letters, digits, '.', '_' or '-'",
+        ));
+    }
+    let display_name = required_line(&new.display_name, "display name", 80)?;
+    if new.password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StoreError::invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    let hash = Argon2::default()
+        .hash_password(new.password.as_bytes())
+        .map_err(|e| StoreError::Password(e.to_string()))?
+        .to_string();
+    Ok((username.to_owned(), display_name, hash))
+}
+
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    hash: &str,
+    now: i64,
+) -> Result<()> {
+    let inserted = tx.execute(
+        "INSERT INTO staff (username, display_name, role, password_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (username) DO NOTHING",
+        params![username, display_name, role, hash, now],
+    )?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyRecorded {
+            what: "username",
+            key: username.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn password_matches(password: &str, stored: &str) -> Result<bool> {
+    let parsed = PasswordHash::new(stored)
+        .map_err(|_| StoreError::Damaged("a staff password hash".into()))?;
+    Ok(Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok())
+}

@@ -1,0 +1,150 @@
+//! Cards: issued, blocked, replaced, and checked at the tap.
+
+use kartika_card::model::{Identity, IdentityJson};
+use kartika_store::{CardStatus, OutboxKind, StoreError, TapOutcome};
+
+use crate::support::{siti, Clinic};
+
+fn card_identity() -> Identity {
+    let json = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../assets/demo/identity.json"
+    ))
+    .unwrap();
+    let parsed: IdentityJson = serde_json::from_str(&json).unwrap();
+    Identity::try_from(parsed).unwrap()
+}
+
+#[test]
+fn a_lost_card_is_blocked_revoked_and_refused_at_the_next_tap() {
+    let mut clinic = Clinic::new();
+    let identity = card_identity();
+    let first = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    let TapOutcome::RegisteredFromCard { patient, .. } = first else {
+        panic!("a card from another Puskesmas registers its patient here: {first:?}");
+    };
+    assert_eq!(patient.patient_number, identity.patient_number.as_str());
+    assert_eq!(patient.origin_facility, "P3674010");
+    let again = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    assert!(matches!(again, TapOutcome::Known { .. }), "{again:?}");
+
+    let card = clinic
+        .store
+        .block_card(&clinic.admin, "6037990000000014", "hilang di pasar")
+        .unwrap();
+    assert_eq!(card.status, CardStatus::Blocked);
+    let tap = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    match tap {
+        TapOutcome::Refused {
+            reason,
+            patient_number,
+            ..
+        } => {
+            assert!(reason.contains("hilang di pasar"), "{reason}");
+            assert_eq!(
+                patient_number.as_deref(),
+                Some(identity.patient_number.as_str())
+            );
+        }
+        other => panic!("a blocked card must be refused: {other:?}"),
+    }
+    let revocations: Vec<_> = clinic
+        .store
+        .outbox_pending(100)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == OutboxKind::Revocation)
+        .collect();
+    assert_eq!(revocations.len(), 1);
+    assert_eq!(revocations[0].record_id, "6037990000000014");
+    let err = clinic
+        .store
+        .block_card(&clinic.admin, "6037990000000014", "lagi")
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+#[test]
+fn a_replacement_card_takes_over_and_the_old_one_is_revoked() {
+    let mut clinic = Clinic::new();
+    let p = clinic.patient(&siti());
+    clinic
+        .store
+        .issue_card(&clinic.admin, &p, "6037990000000014")
+        .unwrap();
+    let err = clinic
+        .store
+        .issue_card(&clinic.admin, &p, "6037990000000022")
+        .unwrap_err();
+    assert!(err.to_string().contains("replace that card"), "{err}");
+    let new = clinic
+        .store
+        .replace_card(
+            &clinic.admin,
+            "6037990000000014",
+            "6037990000000022",
+            "kartu rusak",
+        )
+        .unwrap();
+    assert_eq!(new.status, CardStatus::Active);
+    let cards = clinic.store.patient_cards(&clinic.nurse, &p).unwrap();
+    let old = cards
+        .iter()
+        .find(|c| c.card_number == "6037990000000014")
+        .unwrap();
+    assert_eq!(old.status, CardStatus::Replaced);
+    assert_eq!(old.replaced_by.as_deref(), Some("6037990000000022"));
+    assert!(clinic
+        .store
+        .revocation_reason("6037990000000014")
+        .unwrap()
+        .is_some());
+    assert!(clinic
+        .store
+        .revocation_reason("6037990000000022")
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn card_numbers_are_checked_and_not_given_twice() {
+    let mut clinic = Clinic::new();
+    let p = clinic.patient(&siti());
+    let err = clinic
+        .store
+        .issue_card(&clinic.admin, &p, "6037990000000015")
+        .unwrap_err();
+    assert!(err.to_string().contains("check digit"), "{err}");
+    clinic
+        .store
+        .issue_card(&clinic.admin, &p, "6037990000000014")
+        .unwrap();
+    clinic
+        .store
+        .block_card(&clinic.admin, "6037990000000014", "hilang")
+        .unwrap();
+    let err = clinic
+        .store
+        .issue_card(&clinic.admin, &p, "6037990000000014")
+        .unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyRecorded { .. }), "{err:?}");
+}
+
+#[test]
+fn a_card_whose_nik_is_registered_here_under_another_number_is_flagged_not_refused() {
+    let mut clinic = Clinic::new();
+    let identity = card_identity();
+    let mut local = siti();
+    local.nik = identity.nik.as_ref().map(ToString::to_string);
+    local.birth_date = "1990-01-10".into();
+    let local_number = clinic.patient(&local);
+    let tap = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    assert!(
+        matches!(tap, TapOutcome::RegisteredFromCard { .. }),
+        "{tap:?}"
+    );
+    let flags = clinic.store.possible_duplicates(&clinic.admin).unwrap();
+    assert!(flags
+        .iter()
+        .any(|f| f.other_patient_number == local_number && f.reason == "same NIK"));
+}

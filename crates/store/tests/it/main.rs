@@ -1,0 +1,12 @@
+//! The clinic store against real SQLite files in temporary folders: schema and migrations,
+//! patients, cards, visits, diagnoses, roles, the audit chain, the outbox, and several
+//! processes sharing one file.
+
+mod audit;
+mod cards;
+mod patients;
+mod processes;
+mod roles;
+mod schema;
+mod support;
+mod visits;

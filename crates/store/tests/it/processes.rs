@@ -1,0 +1,163 @@
+//! Several processes on one file, as a desk window and a nurse window on one PC, and a
+//! process killed in the middle of registering visits.
+//!
+//! The worker is this test binary itself, started again with `WORKER_ENV` set and asked to
+//! run only `processes::visit_worker`.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use kartika_store::{ManualClock, Store};
+
+use crate::support::{numbered, sick_visit, Clinic, PASSWORD};
+
+const WORKER_ENV: &str = "KARTIKA_STORE_TEST_WORKER";
+
+/// Registers a visit at Poli Umum for each patient in a range and prints each ticket.
+/// Started by the tests below through `WORKER_ENV` (`DB;FIRST;COUNT`); run on its own, it
+/// serves a clinic of its own, so it is a test of the worker as well.
+#[test]
+fn visit_worker() {
+    match std::env::var(WORKER_ENV) {
+        Ok(spec) => {
+            let parts: Vec<&str> = spec.split(';').collect();
+            let (first, count) = (parts[1].parse().unwrap(), parts[2].parse().unwrap());
+            register_visits(Path::new(parts[0]), first, count);
+        }
+        Err(_) => {
+            let clinic = with_patients(5);
+            register_visits(&clinic.path, 0, 5);
+            assert_eq!(visit_count(&clinic.path), 5);
+        }
+    }
+}
+
+fn register_visits(db: &Path, first: usize, count: usize) {
+    let mut store = Store::open(db).unwrap();
+    let desk = store.login("desk", PASSWORD).unwrap();
+    let numbers = patient_numbers(db);
+    for number in &numbers[first..first + count] {
+        let ticket = store
+            .register_visit(&desk, &sick_visit(number, "general"))
+            .unwrap();
+        println!("ticket {} {}", ticket.ticket, ticket.visit_id);
+    }
+}
+
+fn with_patients(count: u32) -> Clinic {
+    let mut clinic = Clinic::new();
+    // Workers use the system clock; so does this set-up, so both agree on the day.
+    let now = time::OffsetDateTime::now_utc();
+    clinic.clock.set(now);
+    for n in 0..count {
+        clinic.patient(&numbered(n));
+    }
+    clinic
+}
+
+fn patient_numbers(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT patient_number FROM patient ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn visit_count(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn spawn_worker(db: &Path, first: usize, count: usize) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "processes::visit_worker",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(WORKER_ENV, format!("{};{first};{count}", db.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+fn tickets(child: &mut Child, limit: usize) -> Vec<String> {
+    let stdout = child.stdout.take().unwrap();
+    BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        // libtest's "test … " may share the line with the first ticket.
+        .filter_map(|line| line.find("ticket ").map(|at| line[at..].to_owned()))
+        .take(limit)
+        .collect()
+}
+
+#[test]
+fn two_processes_allocating_queue_numbers_at_once_never_share_one() {
+    let clinic = with_patients(200);
+    let mut a = spawn_worker(&clinic.path, 0, 100);
+    let mut b = spawn_worker(&clinic.path, 100, 100);
+    let mut all = tickets(&mut a, usize::MAX);
+    all.extend(tickets(&mut b, usize::MAX));
+    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    let numbers: HashSet<&str> = all.iter().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(all.len(), 200);
+    assert_eq!(numbers.len(), 200, "a queue number was handed out twice");
+    let expected: HashSet<String> = (1..=200).map(|n| format!("U-{n:03}")).collect();
+    assert_eq!(numbers, expected.iter().map(String::as_str).collect());
+}
+
+#[test]
+fn a_process_killed_while_registering_leaves_whole_visits_or_none() {
+    let clinic = with_patients(400);
+    for round in 0..3 {
+        let first = round * 130;
+        let mut worker = spawn_worker(&clinic.path, first, 130);
+        // Kill at a different moment each round, while the worker is busy.
+        let seen = tickets(&mut worker, 20 + round * 37);
+        worker.kill().unwrap();
+        worker.wait().unwrap();
+        let store = Store::open_with_clock(
+            &clinic.path,
+            Arc::new(ManualClock::new(time::OffsetDateTime::now_utc())),
+        )
+        .unwrap();
+        assert_eq!(store.verify_audit().unwrap().problem, None);
+        let conn = rusqlite::Connection::open(&clinic.path).unwrap();
+        let orphans: i64 = conn
+            .query_row(
+                "SELECT
+                   (SELECT count(*) FROM visit v WHERE NOT EXISTS
+                      (SELECT 1 FROM outbox o WHERE o.kind = 'visit' AND o.record_id = v.uuid))
+                 + (SELECT count(*) FROM outbox o WHERE o.kind = 'visit' AND NOT EXISTS
+                      (SELECT 1 FROM visit v WHERE v.uuid = o.record_id))
+                 + abs((SELECT count(*) FROM visit)
+                       - (SELECT count(*) FROM audit_log WHERE action = 'visit.register'))",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            orphans, 0,
+            "round {round}: a visit without its audit entry or outbox row, or the reverse"
+        );
+        for line in &seen {
+            let id = line.split(' ').nth(2).unwrap();
+            let found: i64 = conn
+                .query_row("SELECT count(*) FROM visit WHERE uuid = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(found, 1, "a ticket that was handed out must survive");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Staff accounts and what each role may do.
+
+use kartika_store::{Role, StoreError};
+
+use crate::support::{sick_visit, siti, staff, Clinic, PASSWORD};
+
+#[test]
+fn each_role_may_do_its_own_work_only() {
+    let mut clinic = Clinic::new();
+    let p = clinic.patient(&siti());
+    let err = clinic
+        .store
+        .issue_card(&clinic.nurse, &p, "6037990000000014")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "nurse (nurse) may not issue, block or replace cards"
+    );
+    let err = clinic
+        .store
+        .register_visit(&clinic.nurse, &sick_visit(&p, "general"))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotAllowed { .. }), "{err:?}");
+    let err = clinic
+        .store
+        .add_staff(&clinic.desk, &staff("mallory", Role::Admin))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotAllowed { .. }), "{err:?}");
+    let id = clinic.visit(&p, "general").visit_id;
+    let err = clinic
+        .store
+        .add_diagnosis(
+            &clinic.desk,
+            &id,
+            "J06.9",
+            kartika_store::DiagnosisRank::Primary,
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotAllowed { .. }), "{err:?}");
+    let err = clinic
+        .store
+        .audit_trail(&clinic.nurse, None, 10)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotAllowed { .. }), "{err:?}");
+    // A session claiming a role it does not have gets nothing.
+    let mut forged = clinic.nurse.clone();
+    forged.role = Role::Admin;
+    let err = clinic
+        .store
+        .issue_card(&forged, &p, "6037990000000014")
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotAllowed { .. }), "{err:?}");
+}
+
+#[test]
+fn wrong_passwords_fail_and_every_attempt_is_audited() {
+    let mut clinic = Clinic::new();
+    assert!(matches!(
+        clinic.store.login("desk", "salah-sandi"),
+        Err(StoreError::LoginFailed)
+    ));
+    assert!(matches!(
+        clinic.store.login("nobody", PASSWORD),
+        Err(StoreError::LoginFailed)
+    ));
+    let trail = clinic.store.audit_trail(&clinic.admin, None, 5).unwrap();
+    let actions: Vec<_> = trail
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str()))
+        .collect();
+    assert!(
+        actions.contains(&("desk", "staff.login_failed")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("nobody", "staff.login_failed")),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn a_disabled_account_stops_working_at_once_and_stays_in_the_list() {
+    let mut clinic = Clinic::new();
+    clinic.store.disable_staff(&clinic.admin, "desk").unwrap();
+    let err = clinic
+        .store
+        .create_patient(&clinic.desk, &siti())
+        .unwrap_err();
+    assert!(matches!(err, StoreError::LoginFailed), "{err:?}");
+    assert!(matches!(
+        clinic.store.login("desk", PASSWORD),
+        Err(StoreError::LoginFailed)
+    ));
+    let list = clinic.store.list_staff(&clinic.admin).unwrap();
+    assert!(list.iter().any(|s| s.username == "desk" && s.disabled));
+    let err = clinic
+        .store
+        .disable_staff(&clinic.admin, "admin")
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+#[test]
+fn accounts_are_checked_when_created() {
+    let mut clinic = Clinic::new();
+    let err = clinic
+        .store
+        .add_first_admin(&staff("second", Role::Admin))
+        .unwrap_err();
+    assert!(err.to_string().contains("an admin must log in"), "{err}");
+    let mut weak = staff("bidan", Role::Nurse);
+    weak.password = "123".into();
+    let err = clinic.store.add_staff(&clinic.admin, &weak).unwrap_err();
+    assert!(err.to_string().starts_with("password"), "{err}");
+    let err = clinic
+        .store
+        .add_staff(&clinic.admin, &staff("Bad Name", Role::Nurse))
+        .unwrap_err();
+    assert!(err.to_string().starts_with("username"), "{err}");
+    let err = clinic
+        .store
+        .add_staff(&clinic.admin, &staff("desk", Role::Nurse))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyRecorded { .. }), "{err:?}");
+    let conn = crate::support::raw(&clinic.path);
+    let hash: String = conn
+        .query_row(
+            "SELECT password_hash FROM staff WHERE username = 'desk'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains(PASSWORD));
+}

@@ -1,0 +1,128 @@
+//! Creating and opening the file: migrations, versions, and files that are not ours.
+
+use kartika_store::{create_at_version, Store, StoreError, SCHEMA_VERSION};
+
+use crate::support::{facility, raw, Clinic};
+
+#[test]
+fn a_new_database_is_durable_and_at_the_current_version() {
+    let clinic = Clinic::new();
+    let conn = raw(&clinic.path);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(version, SCHEMA_VERSION);
+    // synchronous and foreign_keys are per connection: check the store's own.
+    assert_eq!(clinic.store.facility(), facility());
+}
+
+#[test]
+fn init_refuses_an_existing_file_and_open_refuses_a_missing_one() {
+    let clinic = Clinic::new();
+    let again = Store::create(&clinic.path, &facility());
+    assert!(
+        matches!(again, Err(StoreError::AlreadyExists { .. })),
+        "{again:?}"
+    );
+    let missing = Store::open(&clinic.path.with_file_name("none.sqlite"));
+    let message = missing.unwrap_err().to_string();
+    assert!(message.contains("kartika db init"), "{message}");
+}
+
+#[test]
+fn every_earlier_version_migrates_to_the_current_one_and_reopening_changes_nothing() {
+    for version in 1..=SCHEMA_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        create_at_version(&path, version).unwrap();
+        raw(&path)
+            .execute(
+                "INSERT INTO facility (id, code, name, utc_offset_minutes, created_at)
+                 VALUES (1, 'P3674060', 'Puskesmas Lama', 420, 0)",
+                [],
+            )
+            .unwrap();
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.facility().name, "Puskesmas Lama");
+        drop(store);
+        let schema_before: Vec<String> = schema_sql(&path);
+        Store::open(&path).unwrap();
+        assert_eq!(
+            schema_sql(&path),
+            schema_before,
+            "a second open must not migrate again"
+        );
+        let v: i64 = raw(&path)
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+}
+
+fn schema_sql(path: &std::path::Path) -> Vec<String> {
+    let conn = raw(path);
+    let mut stmt = conn
+        .prepare("SELECT coalesce(sql, name) FROM sqlite_schema ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_file_from_a_newer_kartika_is_refused_untouched() {
+    let clinic = Clinic::new();
+    raw(&clinic.path)
+        .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+        .unwrap();
+    let err = Store::open(&clinic.path).unwrap_err();
+    assert!(matches!(err, StoreError::NewerSchema { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("install the newer Kartika"),
+        "{err}"
+    );
+    let v: i64 = raw(&clinic.path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, SCHEMA_VERSION + 1);
+}
+
+#[test]
+fn other_files_are_refused_with_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, b"this is not a database, just some text long enough").unwrap();
+    let err = Store::open(&text).unwrap_err();
+    assert!(err.to_string().contains("not an SQLite file"), "{err}");
+
+    let foreign = dir.path().join("other.sqlite");
+    raw(&foreign)
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let err = Store::open(&foreign).unwrap_err();
+    assert!(
+        err.to_string().contains("another program's SQLite file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn facility_codes_outside_the_patient_number_alphabet_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut profile = facility();
+    profile.code = "PKM-SOLO".into();
+    let err = Store::create(&dir.path().join("a.sqlite"), &profile).unwrap_err();
+    assert!(err.to_string().contains("facility code"), "{err}");
+    profile.code = "P3674S10".into();
+    let err = Store::create(&dir.path().join("b.sqlite"), &profile).unwrap_err();
+    assert!(err.to_string().contains("'S'"), "{err}");
+    assert!(
+        !dir.path().join("b.sqlite").exists(),
+        "a refused init leaves no file"
+    );
+}
