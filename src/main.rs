@@ -4,6 +4,7 @@
 mod card_commands;
 mod keys;
 mod node_commands;
+mod store_commands;
 mod vcard_commands;
 
 use std::path::PathBuf;
@@ -49,6 +50,138 @@ enum Command {
     Card {
         #[command(subcommand)]
         command: CardCommand,
+    },
+    /// The clinic database.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Patients.
+    Patient {
+        #[command(subcommand)]
+        command: PatientCommand,
+    },
+    /// Visits.
+    Visit {
+        #[command(subcommand)]
+        command: VisitCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Create a clinic database for a Puskesmas.
+    Init {
+        #[arg(long)]
+        db: PathBuf,
+        /// For example P3674060; it prefixes every patient number created here.
+        #[arg(long)]
+        facility_code: String,
+        #[arg(long)]
+        facility_name: String,
+        /// The catchment's region code, for example 36.74.06 (a district).
+        #[arg(long)]
+        region: Option<String>,
+        /// WIB, WITA or WIT.
+        #[arg(long, default_value = "WIB")]
+        zone: String,
+    },
+    /// Fill a database with realistic patients and visits, for benchmarks and demos.
+    Generate {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 200_000)]
+        patients: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        visits: u32,
+        /// Days of history, ending yesterday.
+        #[arg(long, default_value_t = 730)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add an account. The new password is read from KARTIKA_NEW_PASSWORD or standard input.
+    /// The first account (an admin) needs no login; later ones need --as an admin.
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// admin, registration or nurse.
+        #[arg(long)]
+        role: String,
+        /// The admin adding the account (password from KARTIKA_PASSWORD or standard input).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PatientCommand {
+    /// Find patients by NIK, patient number, card number, BPJS number, No. KK or name.
+    Search {
+        #[arg(long)]
+        db: PathBuf,
+        /// Who is searching (password from KARTIKA_PASSWORD or standard input).
+        #[arg(long = "as")]
+        as_user: String,
+        /// A number or part of a name.
+        text: String,
+        /// Narrows a name search, YYYY-MM-DD.
+        #[arg(long)]
+        birth_date: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum VisitCommand {
+    /// The visits of a day, all units or one.
+    List {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+        /// YYYY-MM-DD; today in the facility's zone when left out.
+        #[arg(long)]
+        date: Option<String>,
+        /// One unit's queue, for example general.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's hash chain; exits non-zero and names the first broken entry.
+    Verify {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -199,5 +332,69 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 json,
             } => card_commands::wait(&reader, &trust, json),
         },
+        Command::Db { command } => match command {
+            DbCommand::Init {
+                db,
+                facility_code,
+                facility_name,
+                region,
+                zone,
+            } => store_commands::db_init(&db, &facility_code, &facility_name, region, &zone),
+            DbCommand::Generate {
+                db,
+                patients,
+                visits,
+                days,
+                seed,
+                json,
+            } => store_commands::db_generate(
+                &db,
+                &store_commands::generate_options(patients, visits, days, seed)?,
+                json,
+            ),
+        },
+        Command::Staff {
+            command:
+                StaffCommand::Add {
+                    db,
+                    username,
+                    display_name,
+                    role,
+                    as_user,
+                    json,
+                },
+        } => store_commands::staff_add(
+            &db,
+            &store_commands::StaffToAdd {
+                username: &username,
+                display_name: &display_name,
+                role: &role,
+                as_user: as_user.as_deref(),
+            },
+            json,
+        ),
+        Command::Patient {
+            command:
+                PatientCommand::Search {
+                    db,
+                    as_user,
+                    text,
+                    birth_date,
+                    json,
+                },
+        } => store_commands::patient_search(&db, &as_user, &text, birth_date, json),
+        Command::Visit {
+            command:
+                VisitCommand::List {
+                    db,
+                    as_user,
+                    date,
+                    unit,
+                    json,
+                },
+        } => store_commands::visit_list(&db, &as_user, date.as_deref(), unit.as_deref(), json),
+        Command::Audit {
+            command: AuditCommand::Verify { db, json },
+        } => store_commands::audit_verify(&db, json),
     }
 }

@@ -11,7 +11,7 @@ use crate::access::{Action, Session};
 use crate::enums::stored_enum;
 use crate::icd10;
 use crate::visits::{publish_visit, VisitDetail, VisitStatus};
-use crate::{Ctx, Result, Store, StoreError};
+use crate::{parse_uuid, Ctx, Result, Store, StoreError};
 
 stored_enum!(
     /// Primary (utama) or secondary (sekunder).
@@ -76,7 +76,7 @@ impl Store {
                 .query_row(
                     "SELECT v.id, v.status, v.patient_id, p.patient_number FROM visit v
                      JOIN patient p ON p.id = v.patient_id WHERE v.uuid = ?1",
-                    [visit_id.trim()],
+                    [parse_uuid(visit_id)],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .map_err(|e| match e {
@@ -148,7 +148,7 @@ impl Store {
                 .query_row(
                     "SELECT v.id, p.patient_number FROM diagnosis d JOIN visit v ON v.id = d.visit_id
                      JOIN patient p ON p.id = v.patient_id WHERE v.uuid = ?1 AND d.code = ?2",
-                    params![visit_id.trim(), code],
+                    params![parse_uuid(visit_id), code],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;

@@ -35,6 +35,15 @@ impl TimeZone {
         }
     }
 
+    /// `WIB`, `WITA` or `WIT`.
+    pub fn abbreviation(self) -> &'static str {
+        match self {
+            Self::Wib => "WIB",
+            Self::Wita => "WITA",
+            Self::Wit => "WIT",
+        }
+    }
+
     /// The zone for its abbreviation, `WIB`, `WITA` or `WIT`.
     pub fn parse(text: &str) -> Result<Self> {
         match text.trim().to_ascii_uppercase().as_str() {

@@ -320,9 +320,8 @@ impl Store {
                         STREETS[rng.usize(..STREETS.len())],
                         rng.u16(1..200)
                     );
-                    let uuid = uuid::Builder::from_random_bytes(rng.u128(..).to_le_bytes())
-                        .into_uuid()
-                        .to_string();
+                    let uuid =
+                        uuid::Builder::from_random_bytes(rng.u128(..).to_le_bytes()).into_uuid();
                     insert.execute(params![
                         uuid,
                         format!("{payload}{check}"),
@@ -447,8 +446,7 @@ impl Store {
                             .try_into()
                             .unwrap_or([0; 10]),
                     )
-                    .into_uuid()
-                    .to_string();
+                    .into_uuid();
                     let (started_at, ended_at) = if status == "cancelled" {
                         (None, Some(to_millis(arrived + time::Duration::minutes(20))))
                     } else {

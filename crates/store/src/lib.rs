@@ -197,6 +197,11 @@ impl Ctx<'_> {
 
 /// A new id for a record born here: UUID version 7, time-ordered, so the ids of a busy day
 /// sit together in the index.
-fn new_uuid() -> String {
-    uuid::Uuid::now_v7().to_string()
+fn new_uuid() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+/// The stored id of a visit or patient id as given to the API; `None` if it is not a UUID.
+fn parse_uuid(text: &str) -> Option<uuid::Uuid> {
+    uuid::Uuid::parse_str(text.trim()).ok()
 }

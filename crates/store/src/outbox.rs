@@ -65,7 +65,7 @@ impl Store {
         let rows = stmt.query_map([limit], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
+                r.get::<_, uuid::Uuid>(1)?.to_string(),
                 r.get::<_, OutboxKind>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,

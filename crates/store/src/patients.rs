@@ -352,7 +352,7 @@ pub(crate) fn find_by_number(tx: &Transaction<'_>, number: &str) -> Result<(i64,
 pub(crate) fn patient_row_at(r: &Row<'_>, offset: usize) -> rusqlite::Result<Patient> {
     let sex: u8 = r.get(offset + 7)?;
     Ok(Patient {
-        id: r.get(offset)?,
+        id: r.get::<_, uuid::Uuid>(offset)?.to_string(),
         patient_number: r.get(offset + 1)?,
         nik: r.get(offset + 2)?,
         bpjs_number: r.get(offset + 3)?,
@@ -408,7 +408,7 @@ pub(crate) fn insert_patient(
     ctx: &Ctx<'_>,
     valid: ValidPatient,
     number: String,
-    uuid: String,
+    uuid: uuid::Uuid,
     origin: &str,
     nik_clash: NikClash,
 ) -> Result<(i64, PatientCreated)> {
@@ -495,7 +495,7 @@ pub(crate) fn insert_patient(
         });
     }
     let patient = Patient {
-        id: uuid,
+        id: uuid.to_string(),
         patient_number: number,
         nik: valid.nik,
         bpjs_number: valid.bpjs_number,

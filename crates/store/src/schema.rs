@@ -14,6 +14,9 @@ const APPLICATION_ID: i64 = 0x4B41_5254;
 /// How long a writer waits for another window's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 128;
+
 /// Each entry moves the schema from version `index` to `index + 1`. Append only: a
 /// released migration is never edited, since files in clinics already ran it.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
@@ -36,6 +39,9 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
     }
     let mut conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Every operation's statements stay prepared; the default of 16 is fewer than one
+    // visit registration uses with its audit entry and outbox row.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     check_identity(&conn, &shown, create)?;
     // WAL lets a nurse's window read while the desk writes; FULL makes every commit
     // durable (one fdatasync of the WAL), so a registered visit survives a power cut.

@@ -12,7 +12,7 @@ use crate::diagnoses::{diagnoses_of_patient, Diagnosis};
 use crate::enums::stored_enum;
 use crate::patients::{find_by_number, Patient};
 use crate::text::optional_text;
-use crate::{new_uuid, Ctx, OutboxKind, Result, Store, StoreError};
+use crate::{new_uuid, parse_uuid, Ctx, OutboxKind, Result, Store, StoreError};
 
 stored_enum!(
     /// Who pays (cara bayar).
@@ -329,7 +329,7 @@ impl Store {
             )?;
             publish_visit(ctx, visit_row)?;
             Ok(VisitTicket {
-                visit_id: uuid,
+                visit_id: uuid.to_string(),
                 ticket,
                 queue_number: number,
                 unit_code: new.unit_code.clone(),
@@ -506,7 +506,9 @@ fn visit_state(ctx: &Ctx<'_>, visit_id: &str) -> Result<(i64, VisitStatus, Strin
             "SELECT v.id, v.status, p.patient_number FROM visit v
              JOIN patient p ON p.id = v.patient_id WHERE v.uuid = ?1",
         )?
-        .query_row([visit_id.trim()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([parse_uuid(visit_id)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?
         .ok_or_else(|| StoreError::not_found("visit", visit_id.trim()))
 }
@@ -523,7 +525,7 @@ fn queue_rows(ctx: &Ctx<'_>, unit_code: Option<&str>, date: &str) -> Result<Vec<
     let rows = stmt.query_map(params![date, unit_code], |r| {
         let prefix: String = r.get(1)?;
         Ok(QueueEntry {
-            visit_id: r.get(0)?,
+            visit_id: r.get::<_, uuid::Uuid>(0)?.to_string(),
             ticket: ticket(&prefix, r.get(2)?),
             unit_code: r.get(3)?,
             patient_number: r.get(4)?,
@@ -555,7 +557,7 @@ fn visit_row(r: &rusqlite::Row<'_>, patient_number: &str) -> rusqlite::Result<(i
     Ok((
         r.get(0)?,
         VisitDetail {
-            visit_id: r.get(1)?,
+            visit_id: r.get::<_, uuid::Uuid>(1)?.to_string(),
             patient_number: patient_number.to_owned(),
             facility_code: r.get(2)?,
             unit_code: r.get(3)?,

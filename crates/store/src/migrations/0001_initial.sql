@@ -1,6 +1,7 @@
 -- Schema version 1 of the clinic store.
 -- Times are INTEGER milliseconds since 1970 UTC; local dates are TEXT YYYY-MM-DD in the
--- facility's zone. Records that travel to the registry carry a uuid born here.
+-- facility's zone. Records that travel to the registry carry a UUID born here, stored as
+-- 16 bytes (half the index of its text form).
 
 CREATE TABLE facility (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -40,7 +41,7 @@ INSERT INTO service_unit (code, name, queue_prefix, built_in) VALUES
 
 CREATE TABLE patient (
     id INTEGER PRIMARY KEY,
-    uuid TEXT NOT NULL UNIQUE,
+    uuid BLOB NOT NULL UNIQUE,
     patient_number TEXT NOT NULL UNIQUE,
     nik TEXT,
     bpjs_number TEXT,
@@ -112,7 +113,7 @@ CREATE TABLE card_revocation (
 
 CREATE TABLE visit (
     id INTEGER PRIMARY KEY,
-    uuid TEXT NOT NULL UNIQUE,
+    uuid BLOB NOT NULL UNIQUE,
     patient_id INTEGER NOT NULL REFERENCES patient (id),
     facility_code TEXT NOT NULL,
     unit_code TEXT NOT NULL REFERENCES service_unit (code),
@@ -139,10 +140,10 @@ CREATE TABLE visit (
     weight REAL,
     height REAL,
     version INTEGER NOT NULL DEFAULT 1,
-    UNIQUE (unit_code, queue_date, queue_number)
+    -- Date first: it is also the index of a day's visits, all units.
+    UNIQUE (queue_date, unit_code, queue_number)
 );
 CREATE INDEX visit_patient ON visit (patient_id, arrived_at);
-CREATE INDEX visit_date ON visit (queue_date);
 
 CREATE TABLE diagnosis (
     visit_id INTEGER NOT NULL REFERENCES visit (id),
@@ -154,7 +155,7 @@ CREATE TABLE diagnosis (
     recorded_by TEXT NOT NULL,
     PRIMARY KEY (visit_id, code)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX diagnosis_one_primary ON diagnosis (visit_id) WHERE is_primary;
+-- One primary diagnosis per visit is checked in code, inside the immediate transaction.
 CREATE INDEX diagnosis_patient_code ON diagnosis (patient_id, code);
 
 -- A SHA-256 chain: each entry's hash covers the previous hash and the entry itself.
@@ -185,7 +186,7 @@ END;
 -- Changes the registry must learn of, written in the transaction of the change itself.
 CREATE TABLE outbox (
     seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id BLOB NOT NULL UNIQUE,
     kind TEXT NOT NULL CHECK (kind IN ('patient', 'card', 'visit', 'revocation')),
     record_id TEXT NOT NULL,
     payload TEXT NOT NULL,

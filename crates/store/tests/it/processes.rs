@@ -137,9 +137,11 @@ fn a_process_killed_while_registering_leaves_whole_visits_or_none() {
             .query_row(
                 "SELECT
                    (SELECT count(*) FROM visit v WHERE NOT EXISTS
-                      (SELECT 1 FROM outbox o WHERE o.kind = 'visit' AND o.record_id = v.uuid))
+                      (SELECT 1 FROM outbox o WHERE o.kind = 'visit'
+                         AND replace(o.record_id, '-', '') = lower(hex(v.uuid))))
                  + (SELECT count(*) FROM outbox o WHERE o.kind = 'visit' AND NOT EXISTS
-                      (SELECT 1 FROM visit v WHERE v.uuid = o.record_id))
+                      (SELECT 1 FROM visit v
+                         WHERE replace(o.record_id, '-', '') = lower(hex(v.uuid))))
                  + abs((SELECT count(*) FROM visit)
                        - (SELECT count(*) FROM audit_log WHERE action = 'visit.register'))",
                 [],
@@ -153,9 +155,11 @@ fn a_process_killed_while_registering_leaves_whole_visits_or_none() {
         for line in &seen {
             let id = line.split(' ').nth(2).unwrap();
             let found: i64 = conn
-                .query_row("SELECT count(*) FROM visit WHERE uuid = ?1", [id], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT count(*) FROM visit WHERE lower(hex(uuid)) = replace(?1, '-', '')",
+                    [id],
+                    |r| r.get(0),
+                )
                 .unwrap();
             assert_eq!(found, 1, "a ticket that was handed out must survive");
         }

@@ -1,0 +1,229 @@
+//! `kartika db …`, `staff …`, `patient …`, `visit …` and `audit …`: the clinic store from
+//! the command line. Passwords come from the environment or standard input, never from
+//! arguments, which other users of the machine can see.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use kartika_store::generate::GenerateOptions;
+use kartika_store::{
+    FacilityProfile, NewStaff, PatientQuery, PatientSummary, QueueEntry, Role, Session, Store,
+    TimeZone,
+};
+
+/// The logged-in user's password.
+const PASSWORD_ENV: &str = "KARTIKA_PASSWORD";
+/// The password of an account being created.
+const NEW_PASSWORD_ENV: &str = "KARTIKA_NEW_PASSWORD";
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A password from `env`, or else the next line of standard input.
+fn password(env: &str, what: &str) -> Result<String> {
+    if let Ok(value) = std::env::var(env) {
+        return Ok(value);
+    }
+    eprintln!("{what} (or set {env}):");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn login(store: &mut Store, user: &str) -> Result<Session> {
+    let password = password(PASSWORD_ENV, &format!("password for {user}"))?;
+    Ok(store.login(user, &password)?)
+}
+
+pub fn db_init(
+    db: &Path,
+    code: &str,
+    name: &str,
+    region: Option<String>,
+    zone: &str,
+) -> Result<ExitCode> {
+    let profile = FacilityProfile {
+        code: code.to_owned(),
+        name: name.to_owned(),
+        region_code: region,
+        zone: TimeZone::parse(zone)?,
+    };
+    let store = Store::create(db, &profile)?;
+    let f = store.facility();
+    println!(
+        "created {} for {} {} ({}); add the first admin with `kartika staff add --db {} --username NAME --display-name NAME --role admin`",
+        db.display(),
+        f.code,
+        f.name,
+        f.zone.abbreviation(),
+        db.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn db_generate(db: &Path, options: &GenerateOptions, json: bool) -> Result<ExitCode> {
+    let mut store = Store::open(db)?;
+    let report = store.generate(options)?;
+    if json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "{} patients in {:.1} s; {} visits with {} diagnoses in {:.1} s ({:.0} visits/s)",
+            report.patients,
+            report.patient_time.as_secs_f64(),
+            report.visits,
+            report.diagnoses,
+            report.visit_time.as_secs_f64(),
+            report.visits_per_second()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub struct StaffToAdd<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: &'a str,
+    pub as_user: Option<&'a str>,
+}
+
+pub fn staff_add(db: &Path, new: &StaffToAdd<'_>, json: bool) -> Result<ExitCode> {
+    let mut store = Store::open(db)?;
+    let session = new
+        .as_user
+        .map(|user| login(&mut store, user))
+        .transpose()?;
+    let staff = NewStaff {
+        username: new.username.to_owned(),
+        display_name: new.display_name.to_owned(),
+        role: Role::parse(new.role)?,
+        password: password(
+            NEW_PASSWORD_ENV,
+            &format!("new password for {}", new.username),
+        )?,
+    };
+    let member = match &session {
+        Some(admin) => store.add_staff(admin, &staff)?,
+        None => store
+            .add_first_admin(&staff)
+            .context("to add staff after the first admin, log in as an admin with --as USERNAME")?,
+    };
+    if json {
+        print_json(&member)?;
+    } else {
+        println!(
+            "added {} ({}) as {}",
+            member.username, member.display_name, member.role
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn patient_search(
+    db: &Path,
+    user: &str,
+    text: &str,
+    birth_date: Option<String>,
+    json: bool,
+) -> Result<ExitCode> {
+    let mut store = Store::open(db)?;
+    let session = login(&mut store, user)?;
+    let mut hits: Vec<PatientSummary> = Vec::new();
+    for mut query in PatientQuery::guess(text) {
+        if let PatientQuery::Name { birth_date: b, .. } = &mut query {
+            b.clone_from(&birth_date);
+        }
+        for hit in store.search_patients(&session, &query)? {
+            if !hits.iter().any(|h| h.patient_number == hit.patient_number) {
+                hits.push(hit);
+            }
+        }
+    }
+    if json {
+        print_json(&hits)?;
+    } else if hits.is_empty() {
+        println!("no patient found; register them as a new patient");
+    } else {
+        for p in &hits {
+            println!(
+                "{}  {}  {}  {:?}  NIK {}  {}",
+                p.patient_number,
+                p.name,
+                p.birth_date,
+                p.sex,
+                p.nik.as_deref().unwrap_or("-"),
+                p.address.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn visit_list(
+    db: &Path,
+    user: &str,
+    date: Option<&str>,
+    unit: Option<&str>,
+    json: bool,
+) -> Result<ExitCode> {
+    let mut store = Store::open(db)?;
+    let session = login(&mut store, user)?;
+    let entries: Vec<QueueEntry> = match unit {
+        Some(unit) => store.queue_for_unit(&session, unit, date)?,
+        None => store.visits_on(&session, date)?,
+    };
+    if json {
+        print_json(&entries)?;
+    } else {
+        for e in &entries {
+            println!(
+                "{:<6} {:<16} {:<24} {:<11} {:<12} {}",
+                e.ticket, e.patient_number, e.name, e.status, e.payer, e.unit_code
+            );
+        }
+        println!("{} visits", entries.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn audit_verify(db: &Path, json: bool) -> Result<ExitCode> {
+    let store = Store::open(db)?;
+    let report = store.verify_audit()?;
+    if json {
+        print_json(&report)?;
+    } else {
+        match &report.problem {
+            None => println!("audit log intact: {} entries", report.entries),
+            Some(problem) => println!("audit log BROKEN: {problem}"),
+        }
+    }
+    if report.problem.is_some() {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses counts that would take all day by mistake.
+pub fn generate_options(
+    patients: u32,
+    visits: u32,
+    days: u32,
+    seed: u64,
+) -> Result<GenerateOptions> {
+    if patients > 20_000_000 || visits > 100_000_000 {
+        bail!("at most 20 million patients and 100 million visits");
+    }
+    Ok(GenerateOptions {
+        patients,
+        visits,
+        days,
+        seed,
+    })
+}

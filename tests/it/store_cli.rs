@@ -1,0 +1,249 @@
+//! `kartika db`, `staff`, `patient`, `visit` and `audit` against a real clinic file.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const ADMIN_PASSWORD: &str = "sandi-admin-1";
+
+/// Runs kartika with `env` set and `stdin` typed in.
+fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kartika"))
+        .args(args)
+        .env_remove("KARTIKA_PASSWORD")
+        .env_remove("KARTIKA_NEW_PASSWORD")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kartika");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("type into stdin");
+    child.wait_with_output().expect("kartika output")
+}
+
+fn succeeds(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "kartika failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn as_admin(args: &[&str]) -> Output {
+    run(args, &[("KARTIKA_PASSWORD", ADMIN_PASSWORD)], "")
+}
+
+fn init(db: &str) {
+    succeeds(run(
+        &[
+            "db",
+            "init",
+            "--db",
+            db,
+            "--facility-code",
+            "P3674060",
+            "--facility-name",
+            "Puskesmas Pamulang",
+            "--region",
+            "36.74.06",
+        ],
+        &[],
+        "",
+    ));
+    // The first admin's password typed on standard input.
+    succeeds(run(
+        &[
+            "staff",
+            "add",
+            "--db",
+            db,
+            "--username",
+            "admin",
+            "--display-name",
+            "Admin",
+            "--role",
+            "admin",
+        ],
+        &[],
+        &format!("{ADMIN_PASSWORD}\n"),
+    ));
+}
+
+fn db_path(dir: &Path) -> String {
+    dir.join("clinic.sqlite")
+        .to_str()
+        .expect("UTF-8 path")
+        .to_owned()
+}
+
+#[test]
+fn a_clinic_is_set_up_filled_searched_listed_and_verified_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_path(dir.path());
+    init(&db);
+    let added = succeeds(run(
+        &[
+            "staff",
+            "add",
+            "--db",
+            &db,
+            "--username",
+            "bidan.ani",
+            "--display-name",
+            "Bidan Ani",
+            "--role",
+            "nurse",
+            "--as",
+            "admin",
+            "--json",
+        ],
+        &[
+            ("KARTIKA_PASSWORD", ADMIN_PASSWORD),
+            ("KARTIKA_NEW_PASSWORD", "sandi-bidan-1"),
+        ],
+        "",
+    ));
+    let member: serde_json::Value = serde_json::from_str(&added).unwrap();
+    assert_eq!(member["role"], "nurse");
+
+    let generated = succeeds(as_admin(&[
+        "db",
+        "generate",
+        "--db",
+        &db,
+        "--patients",
+        "300",
+        "--visits",
+        "1500",
+        "--days",
+        "10",
+        "--json",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&generated).unwrap();
+    assert_eq!(report["visits"], 1500);
+
+    let found = succeeds(as_admin(&[
+        "patient", "search", "--db", &db, "--as", "admin", "siti", "--json",
+    ]));
+    let hits: Vec<serde_json::Value> = serde_json::from_str(&found).unwrap();
+    assert!(!hits.is_empty(), "300 generated patients include a Siti");
+    assert!(hits
+        .iter()
+        .all(|h| h["name"].as_str().unwrap().to_lowercase().contains("siti")));
+    let number = hits[0]["patient_number"].as_str().unwrap();
+    let by_number = succeeds(as_admin(&[
+        "patient", "search", "--db", &db, "--as", "admin", number,
+    ]));
+    assert!(by_number.starts_with(number), "{by_number}");
+
+    // Yesterday in WIB, the facility's zone, where the generated history ends.
+    let wib_now = time::OffsetDateTime::now_utc() + time::Duration::hours(7);
+    let yesterday = wib_now.date().previous_day().unwrap();
+    let date = kartika_card::model::format_iso_date(yesterday);
+    let listed = succeeds(as_admin(&[
+        "visit", "list", "--db", &db, "--as", "admin", "--date", &date, "--json",
+    ]));
+    let visits: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    assert!(
+        (100..=200).contains(&visits.len()),
+        "about 150 visits a day: {}",
+        visits.len()
+    );
+    let queue = succeeds(as_admin(&[
+        "visit", "list", "--db", &db, "--as", "admin", "--date", &date, "--unit", "dental",
+    ]));
+    assert!(queue.starts_with("G-001"), "{queue}");
+
+    let verified = succeeds(run(&["audit", "verify", "--db", &db], &[], ""));
+    assert!(verified.starts_with("audit log intact"), "{verified}");
+}
+
+#[test]
+fn a_wrong_password_and_a_broken_audit_log_fail_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_path(dir.path());
+    init(&db);
+    let denied = run(
+        &["patient", "search", "--db", &db, "--as", "admin", "siti"],
+        &[("KARTIKA_PASSWORD", "salah")],
+        "",
+    );
+    assert!(!denied.status.success());
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("wrong username or password"));
+    let second_admin = run(
+        &[
+            "staff",
+            "add",
+            "--db",
+            &db,
+            "--username",
+            "eve",
+            "--display-name",
+            "Eve",
+            "--role",
+            "admin",
+        ],
+        &[("KARTIKA_NEW_PASSWORD", "sandi-eve-12")],
+        "",
+    );
+    assert!(
+        !second_admin.status.success(),
+        "only the first account may skip the login"
+    );
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'nothing' WHERE seq = 1;",
+    )
+    .unwrap();
+    let broken = run(&["audit", "verify", "--db", &db, "--json"], &[], "");
+    assert_eq!(broken.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert_eq!(report["problem"]["kind"], "changed");
+    assert_eq!(report["problem"]["seq"], 1);
+}
+
+#[test]
+fn init_refuses_bad_facility_data_and_existing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_path(dir.path());
+    let bad = run(
+        &[
+            "db",
+            "init",
+            "--db",
+            &db,
+            "--facility-code",
+            "P36-74",
+            "--facility-name",
+            "X",
+        ],
+        &[],
+        "",
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("facility code"));
+    init(&db);
+    let again = run(
+        &[
+            "db",
+            "init",
+            "--db",
+            &db,
+            "--facility-code",
+            "P3674060",
+            "--facility-name",
+            "X",
+        ],
+        &[],
+        "",
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
