@@ -53,10 +53,6 @@ impl GenerateReport {
     }
 }
 
-/// Rows per transaction: big enough that commits cost nothing, small enough to keep the
-/// write-ahead log from growing without bound.
-const BATCH: u32 = 50_000;
-
 const MALE_NAMES: &[&str] = &[
     "Ahmad", "Muhammad", "Budi", "Agus", "Joko", "Dedi", "Eko", "Hendra", "Rudi", "Andi", "Rizky",
     "Fajar", "Dimas", "Arif", "Bambang", "Hadi", "Yusuf", "Irfan", "Wahyu", "Teguh", "Bayu",
@@ -202,14 +198,15 @@ impl Store {
                 "the region list has no Tangerang Selatan".into(),
             ));
         }
-        // Generation reads its own writes at random: keep the indexes in memory.
-        self.conn.execute_batch("PRAGMA cache_size = -262144")?;
-        let started = Instant::now();
-        let patients = self.generate_patients(&mut rng, options.patients, &villages)?;
-        let patient_time = started.elapsed();
-        let started = Instant::now();
-        let (visits, diagnoses) = self.generate_visits(&mut rng, options, &patients)?;
-        let visit_time = started.elapsed();
+        // Every row refers to rows made just before it, so foreign keys are not looked up
+        // row by row (SQLite reads the pragma only outside a transaction); the checks and
+        // the usual cache come back whatever happens.
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = OFF; PRAGMA cache_size = -262144")?;
+        let generated = self.generate_rows(&mut rng, options, &villages);
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536")?;
+        let (patients, patient_time, visits, diagnoses, visit_time) = generated?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -235,6 +232,21 @@ impl Store {
         })
     }
 
+    #[allow(clippy::type_complexity)]
+    fn generate_rows(
+        &mut self,
+        rng: &mut fastrand::Rng,
+        options: &GenerateOptions,
+        villages: &[(&'static str, &'static str)],
+    ) -> Result<(Vec<GeneratedPatient>, Duration, u64, u64, Duration)> {
+        let started = Instant::now();
+        let patients = self.generate_patients(rng, options.patients, villages)?;
+        let patient_time = started.elapsed();
+        let started = Instant::now();
+        let (visits, diagnoses) = self.generate_visits(rng, options, &patients)?;
+        Ok((patients, patient_time, visits, diagnoses, started.elapsed()))
+    }
+
     fn generate_patients(
         &mut self,
         rng: &mut fastrand::Rng,
@@ -248,10 +260,11 @@ impl Store {
         let mut nik_serials: HashMap<(String, Date, bool), u32> = HashMap::new();
         let mut generated = Vec::with_capacity(count as usize);
         let mut done = 0;
-        while done < count {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let structures = drop_structures(&tx, &["patient"])?;
+        {
             let mut seq: i64 = tx.query_row(
                 "SELECT next_patient_seq FROM facility WHERE id = 1",
                 [],
@@ -264,7 +277,7 @@ impl Store {
                         origin_facility, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
                 )?;
-                for _ in 0..BATCH.min(count - done) {
+                while done < count {
                     let female = rng.bool();
                     let given = if female {
                         FEMALE_NAMES[rng.usize(..FEMALE_NAMES.len())]
@@ -351,8 +364,11 @@ impl Store {
                 "UPDATE facility SET next_patient_seq = ?1 WHERE id = 1",
                 [seq],
             )?;
-            tx.commit()?;
         }
+        restore_structures(&tx, &structures)?;
+        // The name index was filled by a trigger that was dropped: build it whole.
+        tx.execute_batch("INSERT INTO patient_name (patient_name) VALUES ('rebuild')")?;
+        tx.commit()?;
         Ok(generated)
     }
 
@@ -372,10 +388,14 @@ impl Store {
         let mut day_index = 0;
         let per_day = options.visits.div_ceil(options.days);
         let mut left_today = 0;
-        while visits < u64::from(options.visits) {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // One transaction, so a crash leaves the file as it was. Indexes take their rows in
+        // random order; building them once at the end, sorted, is faster (and a unique
+        // index rebuilt still refuses duplicates).
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let structures = drop_structures(&tx, &["visit", "diagnosis"])?;
+        {
             {
                 let mut insert_visit = tx.prepare_cached(
                     "INSERT INTO visit (uuid, patient_id, facility_code, unit_code, queue_date,
@@ -390,8 +410,7 @@ impl Store {
                         recorded_at, recorded_by)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'generator')",
                 )?;
-                let mut in_batch = 0;
-                while in_batch < BATCH && visits < u64::from(options.visits) {
+                while visits < u64::from(options.visits) {
                     if left_today == 0 {
                         day_index += 1;
                         left_today = per_day;
@@ -501,12 +520,39 @@ impl Store {
                         }
                     }
                     visits += 1;
-                    in_batch += 1;
                     left_today -= 1;
                 }
             }
-            tx.commit()?;
         }
+        restore_structures(&tx, &structures)?;
+        tx.commit()?;
         Ok((visits, diagnoses))
     }
+}
+
+/// Drops the indexes (all but primary keys) and triggers of `tables` and returns the
+/// statements that create them again. Rows then go in without random index inserts or a
+/// full-text flush per row; [`restore_structures`] builds each once, sorted.
+fn drop_structures(tx: &rusqlite::Transaction<'_>, tables: &[&str]) -> Result<Vec<String>> {
+    let mut found: Vec<(String, String, String)> = Vec::new();
+    let mut stmt = tx.prepare(
+        "SELECT type, name, sql FROM sqlite_schema
+         WHERE type IN ('index', 'trigger') AND tbl_name = ?1 AND sql IS NOT NULL",
+    )?;
+    for table in tables {
+        let rows = stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        found.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+    }
+    for (kind, name, _) in &found {
+        tx.execute_batch(&format!("DROP {} \"{name}\"", kind.to_ascii_uppercase()))?;
+    }
+    Ok(found.into_iter().map(|(_, _, sql)| sql).collect())
+}
+
+/// Creates again what [`drop_structures`] dropped; a unique index still refuses duplicates.
+fn restore_structures(tx: &rusqlite::Transaction<'_>, statements: &[String]) -> Result<()> {
+    for sql in statements {
+        tx.execute_batch(sql)?;
+    }
+    Ok(())
 }

@@ -268,8 +268,11 @@ impl Store {
             let queued: Option<i64> = ctx
                 .tx
                 .prepare_cached(
-                    "SELECT queue_number FROM visit WHERE patient_id = ?1 AND unit_code = ?2
-                     AND queue_date = ?3 AND status != 'cancelled'",
+                    // By patient: a handful of rows. The planner, not knowing that, would
+                    // walk the unit's whole queue for the day.
+                    "SELECT queue_number FROM visit INDEXED BY visit_patient
+                     WHERE patient_id = ?1 AND unit_code = ?2 AND queue_date = ?3
+                     AND status != 'cancelled'",
                 )?
                 .query_row(params![patient_id, new.unit_code, today], |r| r.get(0))
                 .optional()?;
@@ -302,8 +305,8 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO visit (uuid, patient_id, facility_code, unit_code, queue_date,
                         queue_number, payer, care, first_this_year, inside_catchment, status,
-                        arrived_at, arrived_by, complaint, version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'waiting', ?11, ?12, ?13, 0)",
+                        arrived_at, arrived_by, complaint)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'waiting', ?11, ?12, ?13)",
                 )?
                 .execute(params![
                     uuid,
@@ -320,16 +323,40 @@ impl Store {
                     ctx.actor,
                     complaint,
                 ])?;
-            let visit_row = ctx.tx.last_insert_rowid();
             let ticket = ticket(&prefix, number);
             ctx.audit(
                 "visit.register",
                 Some(&patient.patient_number),
                 &format!("{ticket} {}", new.unit_code),
             )?;
-            publish_visit(ctx, visit_row)?;
-            Ok(VisitTicket {
+            // A new visit is known whole: queue it without reading it back.
+            let visit = VisitDetail {
                 visit_id: uuid.to_string(),
+                patient_number: patient.patient_number,
+                facility_code: ctx.facility.code.clone(),
+                unit_code: new.unit_code.clone(),
+                ticket: ticket.clone(),
+                queue_date: today.clone(),
+                payer: new.payer,
+                care: new.care,
+                first_this_year: !seen_this_year,
+                inside_catchment: inside,
+                status: VisitStatus::Waiting,
+                arrived: Step {
+                    at: from_millis(ctx.now_ms),
+                    by: ctx.actor.to_owned(),
+                },
+                started: None,
+                ended: None,
+                complaint,
+                notes: None,
+                vitals: Vitals::default(),
+                diagnoses: Vec::new(),
+                version: 1,
+            };
+            ctx.outbox(OutboxKind::Visit, &visit.visit_id, &visit)?;
+            Ok(VisitTicket {
+                visit_id: visit.visit_id,
                 ticket,
                 queue_number: number,
                 unit_code: new.unit_code.clone(),

@@ -61,9 +61,9 @@ CREATE TABLE patient (
 );
 -- NIK is not UNIQUE: the registry may hand us two patients with one NIK from two
 -- facilities, which are kept and flagged. New patients here are checked in code.
-CREATE INDEX patient_nik ON patient (nik) WHERE nik IS NOT NULL;
-CREATE INDEX patient_bpjs ON patient (bpjs_number) WHERE bpjs_number IS NOT NULL;
-CREATE INDEX patient_family_card ON patient (family_card_number) WHERE family_card_number IS NOT NULL;
+CREATE INDEX patient_nik ON patient (nik);
+CREATE INDEX patient_bpjs ON patient (bpjs_number);
+CREATE INDEX patient_family_card ON patient (family_card_number);
 CREATE INDEX patient_birth_name ON patient (birth_date, name_key);
 CREATE INDEX patient_name_key ON patient (name_key, birth_date, sex);
 
@@ -113,7 +113,7 @@ CREATE TABLE card_revocation (
 
 CREATE TABLE visit (
     id INTEGER PRIMARY KEY,
-    uuid BLOB NOT NULL UNIQUE,
+    uuid BLOB NOT NULL,
     patient_id INTEGER NOT NULL REFERENCES patient (id),
     facility_code TEXT NOT NULL,
     unit_code TEXT NOT NULL REFERENCES service_unit (code),
@@ -139,10 +139,13 @@ CREATE TABLE visit (
     temperature REAL,
     weight REAL,
     height REAL,
-    version INTEGER NOT NULL DEFAULT 1,
-    -- Date first: it is also the index of a day's visits, all units.
-    UNIQUE (queue_date, unit_code, queue_number)
+    version INTEGER NOT NULL DEFAULT 1
 );
+-- Indexes as statements of their own (not UNIQUE clauses), so a bulk load can drop them
+-- and build them once, sorted, at the end.
+CREATE UNIQUE INDEX visit_uuid ON visit (uuid);
+-- A queue number is never given twice. Date first: also the index of a day's visits.
+CREATE UNIQUE INDEX visit_queue ON visit (queue_date, unit_code, queue_number);
 CREATE INDEX visit_patient ON visit (patient_id, arrived_at);
 
 CREATE TABLE diagnosis (
@@ -169,7 +172,7 @@ CREATE TABLE audit_log (
     prev_hash BLOB NOT NULL,
     hash BLOB NOT NULL
 );
-CREATE INDEX audit_patient ON audit_log (patient_number) WHERE patient_number IS NOT NULL;
+CREATE INDEX audit_patient ON audit_log (patient_number);
 -- The newest entry's hash, kept apart, so deleting the last entries is noticed too.
 CREATE TABLE audit_head (
     id INTEGER PRIMARY KEY CHECK (id = 1),

@@ -357,6 +357,13 @@ fn each_change_of_a_visit_is_queued_for_the_registry_with_a_new_version() {
     let mut clinic = Clinic::new();
     let p = clinic.patient(&siti());
     let id = clinic.visit(&p, "general").visit_id;
+    // The registration's record is the visit as it reads back.
+    let registered = clinic.store.outbox_pending(100).unwrap().pop().unwrap();
+    let history = clinic.store.patient_history(&clinic.nurse, &p).unwrap();
+    assert_eq!(
+        registered.payload,
+        serde_json::to_value(&history.visits[0]).unwrap()
+    );
     clinic
         .store
         .set_visit_status(&clinic.nurse, &id, VisitStatus::InProgress)
