@@ -4,6 +4,7 @@
 
 mod audit;
 mod cards;
+mod generate;
 mod patients;
 mod processes;
 mod roles;
