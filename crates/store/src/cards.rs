@@ -104,29 +104,35 @@ impl Store {
         card_number: &str,
         reason: &str,
     ) -> Result<Card> {
-        let reason = required_line(reason, "reason", 200)?;
-        self.write(session, Action::ManageCards, |ctx| {
-            let card = change_status(ctx, card_number, CardStatus::Blocked, &reason, None)?;
-            ctx.audit(
-                "card.block",
-                Some(&card.patient_number),
-                &format!("{card_number}: {reason}"),
-            )?;
-            Ok(card)
-        })
+        self.end_card(session, card_number, CardStatus::Blocked, reason)
     }
 
-    /// Marks a card terminated for good (for example after the TERMINATE command).
+    /// Marks a card terminated for good (for example after the TERMINATE command); it is
+    /// revoked too.
     pub fn terminate_card(
         &mut self,
         session: &Session,
         card_number: &str,
         reason: &str,
     ) -> Result<Card> {
+        self.end_card(session, card_number, CardStatus::Terminated, reason)
+    }
+
+    fn end_card(
+        &mut self,
+        session: &Session,
+        card_number: &str,
+        status: CardStatus,
+        reason: &str,
+    ) -> Result<Card> {
         let reason = required_line(reason, "reason", 200)?;
         self.write(session, Action::ManageCards, |ctx| {
-            let card = change_status(ctx, card_number, CardStatus::Terminated, &reason, None)?;
-            ctx.audit("card.terminate", Some(&card.patient_number), card_number)?;
+            let card = change_status(ctx, card_number, status, &reason, None)?;
+            ctx.audit(
+                &format!("card.{status}"),
+                Some(&card.patient_number),
+                &format!("{card_number}: {reason}"),
+            )?;
             Ok(card)
         })
     }
