@@ -1,0 +1,207 @@
+//! The HTTP API under `/v1`, its OpenAPI document, and `/healthz` and `/readyz`.
+//!
+//! A client's mistake gets a 4xx with a message; a push is answered only after its batch
+//! is durably stored, record by record, so one bad record never fails the others.
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kartika_protocol::{
+    ChangePage, ErrorBody, PushRecord, PushResponse, PushResult, MAX_PAGE, MAX_PUSH_BYTES,
+    MAX_PUSH_RECORDS,
+};
+use serde::Deserialize;
+
+use crate::backend::{Backend, Node};
+use crate::validate::validate;
+use crate::{token_hash, RegistryError};
+
+const OPENAPI: &str = include_str!("openapi.json");
+
+/// The storage, shared by the request handlers.
+pub type SharedBackend = Arc<Mutex<Box<dyn Backend>>>;
+
+/// An answer that is not a success.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(ErrorBody { error: self.1 })).into_response()
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(error: RegistryError) -> Self {
+        Self(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+    }
+}
+
+fn client_error(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError(status, message.into())
+}
+
+/// The router, ready to serve.
+pub fn router(backend: SharedBackend) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/push", post(push))
+        .route("/v1/changes", get(changes))
+        .route("/v1/patients/{patient_number}/history", get(history))
+        .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
+        .with_state(backend)
+}
+
+/// Runs `work` on the storage off the async threads.
+async fn with_backend<T: Send + 'static>(
+    backend: &SharedBackend,
+    work: impl FnOnce(&mut dyn Backend) -> crate::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let backend = Arc::clone(backend);
+    tokio::task::spawn_blocking(move || {
+        let mut guard = backend.lock().map_err(|_| RegistryError::Poisoned)?;
+        work(guard.as_mut())
+    })
+    .await
+    .map_err(|_| client_error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed inside the registry"))?
+    .map_err(ApiError::from)
+}
+
+async fn authenticate(backend: &SharedBackend, headers: &HeaderMap) -> Result<Node, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            client_error(
+                StatusCode::UNAUTHORIZED,
+                "no access token; send the node's token as Authorization: Bearer TOKEN",
+            )
+        })?;
+    let hash = token_hash(token.trim());
+    with_backend(backend, move |b| b.node_for_token(&hash))
+        .await?
+        .ok_or_else(|| client_error(StatusCode::UNAUTHORIZED, "the access token is not valid"))
+}
+
+async fn readyz(State(backend): State<SharedBackend>) -> Result<&'static str, ApiError> {
+    with_backend(&backend, |b| b.ready()).await?;
+    Ok("ready")
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// The body as sent, or gunzipped when it says so, never more than the limit.
+fn body_bytes(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    if !gzip {
+        return Ok(body.to_vec());
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(MAX_PUSH_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| client_error(StatusCode::BAD_REQUEST, format!("the gzip body is damaged: {e}")))?;
+    if out.len() > MAX_PUSH_BYTES {
+        return Err(client_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is over {MAX_PUSH_BYTES} bytes unpacked; send smaller batches"),
+        ));
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct LooseRequest {
+    records: Vec<serde_json::Value>,
+}
+
+async fn push(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<PushResponse>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    let bytes = body_bytes(&headers, &body)?;
+    let request: LooseRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        client_error(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not a push request ({{\"records\": [...]}}): {e}"),
+        )
+    })?;
+    if request.records.len() > MAX_PUSH_RECORDS {
+        return Err(client_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{} records; at most {MAX_PUSH_RECORDS} per push", request.records.len()),
+        ));
+    }
+    // Each record is read on its own, so one of the wrong shape is refused alone.
+    let mut ids = Vec::with_capacity(request.records.len());
+    let mut checked = Vec::with_capacity(request.records.len());
+    for value in request.records {
+        let id = value
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        checked.push(
+            serde_json::from_value::<PushRecord>(value)
+                .map_err(|e| format!("the record is malformed: {e}"))
+                .and_then(|record| validate(&node, &record)),
+        );
+        ids.push(id);
+    }
+    let outcomes = with_backend(&backend, move |b| b.push(&node, &checked)).await?;
+    Ok(Json(PushResponse {
+        results: ids
+            .into_iter()
+            .zip(outcomes)
+            .map(|(id, outcome)| PushResult { id, outcome })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct ChangesQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<usize>,
+}
+
+async fn changes(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+    Query(query): Query<ChangesQuery>,
+) -> Result<Json<ChangePage>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    let limit = query.limit.unwrap_or(1_000).clamp(1, MAX_PAGE);
+    let after = query.after.max(0);
+    Ok(Json(with_backend(&backend, move |b| b.changes(&node, after, limit)).await?))
+}
+
+async fn history(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+    Path(patient_number): Path<String>,
+) -> Result<Json<Vec<kartika_protocol::Change>>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    if patient_number.is_empty() || patient_number.len() > 32 {
+        return Err(client_error(StatusCode::BAD_REQUEST, "not a patient number"));
+    }
+    Ok(Json(
+        with_backend(&backend, move |b| b.patient_history(&node, &patient_number)).await?,
+    ))
+}

@@ -1,0 +1,32 @@
+//! What can go wrong in the registry.
+
+/// Why a registry operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The SQLite storage failed.
+    #[error("the registry database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The PostgreSQL storage failed.
+    #[error("the registry's PostgreSQL failed: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// The storage holds a newer schema than this program knows.
+    #[error("the registry database has schema version {found}, newer than this program understands ({supported}); install the newer Kartika")]
+    NewerSchema {
+        /// Found.
+        found: i64,
+        /// Known.
+        supported: i64,
+    },
+    /// A node id or role is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// The node is enrolled already.
+    #[error("node {0} is enrolled already")]
+    AlreadyEnrolled(String),
+    /// The storage lock was poisoned by a panic in another request.
+    #[error("the registry storage is unusable after an internal error; restart the registry")]
+    Poisoned,
+}
+
+/// The registry's result type.
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;

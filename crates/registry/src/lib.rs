@@ -1,0 +1,78 @@
+//! The central Kartika registry: every Puskesmas pushes its changes here and pulls what
+//! the others know about its patients. An HTTP service (axum on tokio) over one storage
+//! interface with two backends: SQLite, the embedded default, and PostgreSQL.
+//!
+//! Trust: nodes are enrolled with a certificate from the root key and an access token
+//! (stored only as its SHA-256). A push is idempotent by the id each change was born with;
+//! the pull cursor is the registry's own sequence number.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod backend;
+mod error;
+pub mod postgres_backend;
+pub mod sqlite;
+pub mod validate;
+
+use std::sync::{Arc, Mutex};
+
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+
+pub use backend::{Backend, Node};
+pub use error::{RegistryError, Result};
+
+/// A new access token (shown once) and the hash the registry keeps.
+pub fn new_token() -> (String, [u8; 32]) {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let token = format!("kt_{}", hex::encode(bytes));
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// The SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Milliseconds since 1970 UTC.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Checks a node id (a facility code) and its roles.
+pub fn node(id: &str, roles: &str) -> Result<Node> {
+    let id = id.trim();
+    if !(1..=16).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        return Err(RegistryError::Invalid(format!(
+            "node id \"{id}\" must be the facility code: 1 to 16 capital letters and digits"
+        )));
+    }
+    let mut list: Vec<&str> = roles.split(',').map(str::trim).filter(|r| !r.is_empty()).collect();
+    list.sort_unstable();
+    list.dedup();
+    if list.is_empty() || list.iter().any(|r| !matches!(*r, "terminal" | "issuer")) {
+        return Err(RegistryError::Invalid(format!(
+            "roles \"{roles}\" must be terminal, issuer or both, comma-separated"
+        )));
+    }
+    Ok(Node {
+        id: id.to_owned(),
+        roles: list.join(","),
+    })
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    backend: Box<dyn Backend>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let shared: api::SharedBackend = Arc::new(Mutex::new(backend));
+    axum::serve(listener, api::router(shared))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
