@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Action, Session};
 use crate::clock::from_millis;
 use crate::enums::stored_enum;
-use crate::patients::{find_by_number, insert_patient, validate, NikClash, Patient, Warning};
+use crate::patients::{find_by_number, insert_patient, validate, Origin, Patient, Warning};
 use crate::text::required_line;
 use crate::{new_uuid, Ctx, NewPatient, OutboxKind, Result, Store, StoreError};
 
@@ -214,7 +214,7 @@ impl Store {
                         patient_number.clone(),
                         new_uuid(),
                         &origin,
-                        NikClash::Flag,
+                        Origin::Card,
                     )?;
                     ensure_card_recorded(ctx, &card_number, patient_id)?;
                     TapOutcome::RegisteredFromCard {

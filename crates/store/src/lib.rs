@@ -20,6 +20,7 @@ mod clock;
 mod diagnoses;
 mod enums;
 mod error;
+mod exchange;
 mod facility;
 pub mod generate;
 pub mod icd10;
@@ -43,6 +44,7 @@ pub use cards::{Card, CardStatus, TapOutcome};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use diagnoses::{CaseKind, Diagnosis, DiagnosisRank};
 pub use error::{Result, StoreError};
+pub use exchange::{ApplyReport, IncomingChange, SetAside, Settlement, SyncHealth};
 pub use facility::{FacilityProfile, ServiceUnit, TimeZone};
 pub use outbox::{OutboxKind, OutboxRecord};
 pub use patients::{
@@ -144,16 +146,37 @@ impl Store {
         action: Action,
         work: impl FnOnce(&Ctx<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.transact(&session.username, Some((session, action)), work)
+    }
+
+    /// Runs `work` as one immediate transaction for a part of Kartika itself (the sync
+    /// worker), named in the audit log as `actor`.
+    fn write_as_system<T>(
+        &mut self,
+        actor: &str,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.transact(actor, None, work)
+    }
+
+    fn transact<T>(
+        &mut self,
+        actor: &str,
+        check: Option<(&Session, Action)>,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        access::check(&tx, session, action)?;
+        if let Some((session, action)) = check {
+            access::check(&tx, session, action)?;
+        }
         let now = self.clock.now();
         let ctx = Ctx {
             tx: &tx,
             now_ms: clock::to_millis(now),
             today: clock::local_date(now, self.facility.offset()),
-            actor: &session.username,
+            actor,
             facility: &self.facility,
         };
         let value = work(&ctx)?;

@@ -394,13 +394,16 @@ fn next_patient_number(ctx: &Ctx<'_>) -> Result<String> {
     }
 }
 
-/// What to do when a new patient's NIK is registered already.
+/// Where a new patient record comes from, which decides what a NIK already registered
+/// here means and whether the registry must hear of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NikClash {
-    /// Typed at the desk: refuse and point to the existing patient.
-    Refuse,
-    /// From a genuine card issued elsewhere: keep both, flag them for the admin.
-    Flag,
+pub(crate) enum Origin {
+    /// Typed at the desk: a known NIK is refused with a pointer to the existing patient.
+    Desk,
+    /// From a genuine card issued elsewhere: both kept, flagged for the admin.
+    Card,
+    /// Handed on by the registry: both kept and flagged; not sent back.
+    Registry,
 }
 
 /// Inserts a checked patient with a given number and id; flags possible duplicates.
@@ -410,7 +413,7 @@ pub(crate) fn insert_patient(
     number: String,
     uuid: uuid::Uuid,
     origin: &str,
-    nik_clash: NikClash,
+    source: Origin,
 ) -> Result<(i64, PatientCreated)> {
     let mut nik_twin = None;
     if let Some(nik) = &valid.nik {
@@ -419,15 +422,15 @@ pub(crate) fn insert_patient(
             .prepare_cached("SELECT patient_number, name FROM patient WHERE nik = ?1 LIMIT 1")?
             .query_row([nik], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        match (existing, nik_clash) {
-            (Some((existing_patient_number, existing_name)), NikClash::Refuse) => {
+        match (existing, source) {
+            (Some((existing_patient_number, existing_name)), Origin::Desk) => {
                 return Err(StoreError::DuplicateNik {
                     nik: nik.clone(),
                     existing_patient_number,
                     existing_name,
                 });
             }
-            (Some(twin), NikClash::Flag) => nik_twin = Some(twin),
+            (Some(twin), Origin::Card | Origin::Registry) => nik_twin = Some(twin),
             (None, _) => {}
         }
     }
@@ -510,8 +513,12 @@ pub(crate) fn insert_patient(
         origin_facility: origin.to_owned(),
         version: 1,
     };
-    ctx.audit("patient.create", Some(&patient.patient_number), "")?;
-    ctx.outbox(OutboxKind::Patient, &patient.id, &patient)?;
+    if source == Origin::Registry {
+        ctx.audit("patient.pulled", Some(&patient.patient_number), origin)?;
+    } else {
+        ctx.audit("patient.create", Some(&patient.patient_number), "")?;
+        ctx.outbox(OutboxKind::Patient, &patient.id, &patient)?;
+    }
     Ok((row_id, PatientCreated { patient, warnings }))
 }
 
@@ -528,7 +535,7 @@ impl Store {
         self.write(session, Action::RegisterPatient, |ctx| {
             let number = next_patient_number(ctx)?;
             let origin = ctx.facility.code.clone();
-            insert_patient(ctx, valid, number, new_uuid(), &origin, NikClash::Refuse)
+            insert_patient(ctx, valid, number, new_uuid(), &origin, Origin::Desk)
                 .map(|(_, created)| created)
         })
     }

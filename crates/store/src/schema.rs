@@ -20,7 +20,10 @@ const STATEMENT_CACHE: usize = 128;
 
 /// Each entry moves the schema from version `index` to `index + 1`. Append only: a
 /// released migration is never edited, since files in clinics already ran it.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_sync.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -184,7 +184,7 @@ pub struct VisitDetail {
     pub version: i64,
 }
 
-/// A patient with every card and visit, newest visit first.
+/// A patient with every card and visit, here and at other Puskesmas, newest visit first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PatientHistory {
     /// The patient.
@@ -500,6 +500,8 @@ impl Store {
                 visit.diagnoses = diagnoses.remove(&row_id).unwrap_or_default();
                 visits.push(visit);
             }
+            visits.extend(remote_visits(ctx, &patient.patient_number)?);
+            visits.sort_by(|a, b| b.arrived.at.cmp(&a.arrived.at));
             ctx.audit("patient.history", Some(&patient.patient_number), "")?;
             Ok(PatientHistory {
                 patient,
@@ -616,6 +618,22 @@ fn visit_row(r: &rusqlite::Row<'_>, patient_number: &str) -> rusqlite::Result<(i
             version: r.get(27)?,
         },
     ))
+}
+
+/// Visits at other Puskesmas that the registry handed on. A record this version cannot
+/// read is left out rather than failing the whole history.
+fn remote_visits(ctx: &Ctx<'_>, patient_number: &str) -> Result<Vec<VisitDetail>> {
+    let mut stmt = ctx
+        .tx
+        .prepare_cached("SELECT payload FROM remote_visit WHERE patient_number = ?1")?;
+    let rows = stmt.query_map([patient_number], |r| r.get::<_, String>(0))?;
+    let mut visits = Vec::new();
+    for payload in rows {
+        if let Ok(visit) = serde_json::from_str::<VisitDetail>(&payload?) {
+            visits.push(visit);
+        }
+    }
+    Ok(visits)
 }
 
 /// Reads a visit whole, with its diagnoses.

@@ -1,0 +1,333 @@
+//! The store's side of sync: batches of the outbox to send, settling them by the
+//! registry's answer, and applying pulled changes with the cursor in one transaction.
+//! Nothing here knows HTTP; `kartika-sync` carries the bytes.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::from_millis;
+use crate::patients::{insert_patient, validate, Origin, Patient};
+use crate::visits::VisitDetail;
+use crate::{Ctx, NewPatient, OutboxKind, OutboxRecord, Result, Store, StoreError};
+
+/// The actor the audit log names for pulled changes.
+const SYNC_ACTOR: &str = "kartika sync";
+
+/// What the registry said of one sent outbox row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// Durably stored (now or before): done.
+    Sent,
+    /// Refused for good: set aside with the reason, so it never blocks the queue.
+    SetAside(String),
+}
+
+/// An outbox row the registry refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAside {
+    /// The change id.
+    pub id: String,
+    /// What it carried.
+    pub kind: OutboxKind,
+    /// The record.
+    pub record_id: String,
+    /// The registry's reason.
+    pub reason: String,
+}
+
+/// A change pulled from the registry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IncomingChange {
+    /// The registry's sequence number.
+    pub seq: i64,
+    /// The facility that made it.
+    pub facility: String,
+    /// What it carries.
+    pub kind: OutboxKind,
+    /// The record.
+    pub record_id: String,
+    /// The record itself.
+    pub payload: serde_json::Value,
+}
+
+/// What applying a page did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// Changes applied.
+    pub applied: usize,
+    /// Changes skipped, by sequence number, with why (a record this version cannot read).
+    pub skipped: Vec<(i64, String)>,
+}
+
+/// Sync health for the admin screen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncHealth {
+    /// Outbox rows waiting to be sent.
+    pub pending: i64,
+    /// Outbox rows the registry refused.
+    pub set_aside: i64,
+    /// The pull cursor.
+    pub pull_after: i64,
+    /// The last time a sync round finished.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_success: Option<time::OffsetDateTime>,
+    /// The last error, if the last round failed.
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// The oldest pending outbox rows: at most `max_rows`, and no more than `max_bytes` of
+    /// payload (but always at least one row, however big).
+    pub fn outbox_batch(&self, max_rows: usize, max_bytes: usize) -> Result<Vec<OutboxRecord>> {
+        let rows = self.outbox_pending(max_rows)?;
+        let mut total = 0;
+        let mut batch = Vec::with_capacity(rows.len());
+        for row in rows {
+            total += row.payload.to_string().len();
+            if total > max_bytes && !batch.is_empty() {
+                break;
+            }
+            batch.push(row);
+        }
+        Ok(batch)
+    }
+
+    /// Marks outbox rows by the registry's durable answer, all in one transaction.
+    pub fn settle_outbox(&mut self, settled: &[(String, Settlement)]) -> Result<()> {
+        self.write_as_system(SYNC_ACTOR, |ctx| {
+            for (id, settlement) in settled {
+                let Some(uuid) = crate::parse_uuid(id) else {
+                    continue;
+                };
+                match settlement {
+                    Settlement::Sent => ctx
+                        .tx
+                        .prepare_cached(
+                            "UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL",
+                        )?
+                        .execute(params![uuid, ctx.now_ms])?,
+                    Settlement::SetAside(reason) => ctx
+                        .tx
+                        .prepare_cached(
+                            "UPDATE outbox SET rejected_at = ?2, rejected_reason = ?3 WHERE id = ?1",
+                        )?
+                        .execute(params![uuid, ctx.now_ms, reason])?,
+                };
+            }
+            Ok(())
+        })
+    }
+
+    /// Outbox rows the registry refused, newest first.
+    pub fn set_aside(&self, limit: usize) -> Result<Vec<SetAside>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, kind, record_id, rejected_reason FROM outbox
+             WHERE rejected_at IS NOT NULL ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok(SetAside {
+                id: r.get::<_, uuid::Uuid>(0)?.to_string(),
+                kind: r.get(1)?,
+                record_id: r.get(2)?,
+                reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The pull cursor: the registry sequence of the last change applied here.
+    pub fn pull_cursor(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT pull_after FROM sync_state WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// Applies a pulled page and moves the cursor to `next_after`, in one transaction: a
+    /// crash leaves the page and the cursor both applied or both not.
+    pub fn apply_changes(
+        &mut self,
+        changes: &[IncomingChange],
+        next_after: i64,
+    ) -> Result<ApplyReport> {
+        let today = self.today();
+        self.write_as_system(SYNC_ACTOR, |ctx| {
+            let mut report = ApplyReport::default();
+            for change in changes {
+                match apply_one(ctx, change, today) {
+                    Ok(()) => report.applied += 1,
+                    Err(StoreError::Invalid { field, reason }) => {
+                        report.skipped.push((change.seq, format!("{field}: {reason}")));
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            ctx.tx.execute(
+                "UPDATE sync_state SET pull_after = max(pull_after, ?1) WHERE id = 1",
+                [next_after],
+            )?;
+            Ok(report)
+        })
+    }
+
+    /// Records how a sync round ended.
+    pub fn record_sync(&mut self, error: Option<&str>) -> Result<()> {
+        self.write_as_system(SYNC_ACTOR, |ctx| {
+            match error {
+                None => ctx.tx.execute(
+                    "UPDATE sync_state SET last_success = ?1, last_error = NULL WHERE id = 1",
+                    [ctx.now_ms],
+                )?,
+                Some(message) => ctx.tx.execute(
+                    "UPDATE sync_state SET last_error = ?1, last_error_at = ?2 WHERE id = 1",
+                    params![message, ctx.now_ms],
+                )?,
+            };
+            Ok(())
+        })
+    }
+
+    /// Pending and refused rows, the cursor, the last success and the last error.
+    pub fn sync_health(&self) -> Result<SyncHealth> {
+        let (pending, set_aside): (i64, i64) = self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE sent_at IS NULL AND rejected_at IS NULL),
+                    count(*) FILTER (WHERE rejected_at IS NOT NULL) FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (pull_after, last_success, last_error): (i64, Option<i64>, Option<String>) =
+            self.conn.query_row(
+                "SELECT pull_after, last_success, last_error FROM sync_state WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+        Ok(SyncHealth {
+            pending,
+            set_aside,
+            pull_after,
+            last_success: last_success.map(from_millis),
+            last_error,
+        })
+    }
+}
+
+fn unreadable(what: &'static str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::invalid(what, format!("cannot be read: {error}"))
+}
+
+fn apply_one(ctx: &Ctx<'_>, change: &IncomingChange, today: time::Date) -> Result<()> {
+    match change.kind {
+        OutboxKind::Revocation => {
+            let reason = change
+                .payload
+                .get("reason")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("revoked");
+            ctx.tx
+                .prepare_cached(
+                    "INSERT INTO card_revocation (card_number, reason, revoked_at, source)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (card_number) DO NOTHING",
+                )?
+                .execute(params![
+                    change.record_id,
+                    format!("{reason} ({})", change.facility),
+                    ctx.now_ms,
+                    format!("registry:{}", change.facility)
+                ])?;
+            Ok(())
+        }
+        OutboxKind::Patient => {
+            let patient: Patient = serde_json::from_value(change.payload.clone())
+                .map_err(|e| unreadable("patient", e))?;
+            apply_patient(ctx, patient, today)
+        }
+        OutboxKind::Visit => {
+            let visit: VisitDetail = serde_json::from_value(change.payload.clone())
+                .map_err(|e| unreadable("visit", e))?;
+            if visit.facility_code == ctx.facility.code {
+                return Ok(());
+            }
+            ctx.tx
+                .prepare_cached(
+                    "INSERT INTO remote_visit (visit_id, patient_number, facility_code, version,
+                        arrived_at, payload)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (visit_id) DO UPDATE SET version = excluded.version,
+                        payload = excluded.payload WHERE excluded.version > remote_visit.version",
+                )?
+                .execute(params![
+                    visit.visit_id,
+                    visit.patient_number,
+                    visit.facility_code,
+                    visit.version,
+                    visit.arrived.at.unix_timestamp().to_string(),
+                    change.payload.to_string()
+                ])?;
+            Ok(())
+        }
+        // Cards of other Puskesmas matter only through their revocations.
+        OutboxKind::Card => Ok(()),
+    }
+}
+
+/// A pulled patient: new here, or newer details of one known here. The registry orders
+/// changes, so the last applied wins.
+fn apply_patient(ctx: &Ctx<'_>, patient: Patient, today: time::Date) -> Result<()> {
+    let details = NewPatient {
+        nik: patient.nik.clone(),
+        bpjs_number: patient.bpjs_number.clone(),
+        family_card_number: patient.family_card_number.clone(),
+        name: patient.name.clone(),
+        birth_date: patient.birth_date.clone(),
+        sex: Some(patient.sex),
+        blood_group: patient.blood_group.clone(),
+        address: patient.address.clone(),
+        region_code: patient.region_code.clone(),
+        phone: patient.phone.clone(),
+    };
+    let valid = validate(&details, today)?;
+    let known: Option<i64> = ctx
+        .tx
+        .prepare_cached("SELECT id FROM patient WHERE patient_number = ?1")?
+        .query_row([&patient.patient_number], |r| r.get(0))
+        .optional()?;
+    match known {
+        Some(row) => {
+            ctx.tx.execute(
+                "UPDATE patient SET nik = ?2, bpjs_number = ?3, family_card_number = ?4, name = ?5,
+                    name_key = ?6, birth_date = ?7, sex = ?8, blood_group = ?9, address = ?10,
+                    region_code = ?11, phone = ?12, version = max(version, ?13), updated_at = ?14
+                 WHERE id = ?1",
+                params![
+                    row,
+                    valid.nik,
+                    valid.bpjs_number,
+                    valid.family_card_number,
+                    valid.name,
+                    valid.name_key,
+                    valid.birth_date,
+                    valid.sex.code(),
+                    valid.blood_group,
+                    valid.address,
+                    valid.region_code,
+                    valid.phone,
+                    patient.version,
+                    ctx.now_ms
+                ],
+            )?;
+            ctx.audit("patient.pulled", Some(&patient.patient_number), "update")
+        }
+        None => {
+            let uuid = crate::parse_uuid(&patient.id)
+                .ok_or_else(|| StoreError::invalid("patient id", "is not a UUID"))?;
+            insert_patient(
+                ctx,
+                valid,
+                patient.patient_number,
+                uuid,
+                &patient.origin_facility,
+                Origin::Registry,
+            )
+            .map(|_| ())
+        }
+    }
+}

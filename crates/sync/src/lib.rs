@@ -1,0 +1,344 @@
+//! The clinic side of sync. A [`Syncer`] drains the store's outbox to the registry in
+//! batches bounded in rows and bytes, gzip-compressed; marks rows sent only on the
+//! registry's durable answer; sets refused rows aside with their reason; then pulls the
+//! change feed page by page, each page applied with its cursor in one transaction.
+//! [`Syncer::run`] repeats that with exponential backoff and jitter, and publishes its
+//! progress for the UI.
+#![deny(missing_docs)]
+
+use std::io::Write;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use kartika_protocol::{ChangePage, ErrorBody, Kind, PushOutcome, PushRecord, PushRequest, PushResponse};
+use kartika_store::{IncomingChange, OutboxKind, Settlement, Store, StoreError};
+
+/// Why a sync round stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The registry could not be reached or the connection broke.
+    #[error("the registry cannot be reached ({0}); the changes stay queued and are sent when the link is back")]
+    Unreachable(String),
+    /// The registry answered with an error.
+    #[error("the registry refused the request ({status}): {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The registry's message.
+        message: String,
+    },
+    /// The registry's answer does not fit the request.
+    #[error("the registry's answer is not understood: {0}")]
+    BadAnswer(String),
+    /// The clinic store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Whether trying again later can help (the link, the registry being busy or
+    /// restarting), as opposed to a refusal that needs a person (a revoked token).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable(_) | Self::BadAnswer(_) => true,
+            Self::Refused { status, .. } => *status >= 500 || *status == 429,
+            Self::Store(StoreError::Busy) => true,
+            Self::Store(_) => false,
+        }
+    }
+}
+
+/// How to reach the registry and how big a batch may be.
+#[derive(Clone, Debug)]
+pub struct SyncConfig {
+    /// For example `http://127.0.0.1:8700`.
+    pub registry: String,
+    /// The node's access token.
+    pub token: String,
+    /// Outbox rows per push.
+    pub max_rows: usize,
+    /// Payload bytes per push, before compression.
+    pub max_bytes: usize,
+    /// Changes per pull page.
+    pub page: usize,
+    /// Longest wait for one request.
+    pub timeout: Duration,
+}
+
+impl SyncConfig {
+    /// Defaults: 1,000 rows or 1 MB a push, 2,000 changes a page, 30 s a request.
+    pub fn new(registry: &str, token: &str) -> Self {
+        Self {
+            registry: registry.trim_end_matches('/').to_owned(),
+            token: token.trim().to_owned(),
+            max_rows: 1_000,
+            max_bytes: 1_000_000,
+            page: 2_000,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    /// Outbox rows the registry stored (now or before).
+    pub sent: usize,
+    /// Outbox rows it refused, now set aside.
+    pub set_aside: usize,
+    /// Pulled changes applied.
+    pub applied: usize,
+    /// Bytes sent over the wire (compressed bodies).
+    pub bytes_sent: u64,
+}
+
+/// What the UI shows about sync.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Whether a round is running.
+    pub running: bool,
+    /// Rows sent in the running round so far.
+    pub sent: usize,
+    /// Changes applied in the running round so far.
+    pub applied: usize,
+    /// The last error, until a round succeeds.
+    pub last_error: Option<String>,
+    /// When the next attempt starts, after an error.
+    pub retry_in: Option<Duration>,
+}
+
+/// Talks to the registry for one clinic store.
+pub struct Syncer {
+    config: SyncConfig,
+    agent: ureq::Agent,
+    progress: Arc<Mutex<Progress>>,
+}
+
+fn kind_of(kind: OutboxKind) -> Kind {
+    match kind {
+        OutboxKind::Patient => Kind::Patient,
+        OutboxKind::Card => Kind::Card,
+        OutboxKind::Visit => Kind::Visit,
+        OutboxKind::Revocation => Kind::Revocation,
+    }
+}
+
+fn outbox_kind(kind: Kind) -> OutboxKind {
+    match kind {
+        Kind::Patient => OutboxKind::Patient,
+        Kind::Card => OutboxKind::Card,
+        Kind::Visit => OutboxKind::Visit,
+        Kind::Revocation => OutboxKind::Revocation,
+    }
+}
+
+impl Syncer {
+    /// A syncer for a registry.
+    pub fn new(config: SyncConfig) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(config.timeout))
+            .build()
+            .new_agent();
+        Self {
+            config,
+            agent,
+            progress: Arc::new(Mutex::new(Progress::default())),
+        }
+    }
+
+    /// The progress the UI polls.
+    pub fn progress(&self) -> Arc<Mutex<Progress>> {
+        Arc::clone(&self.progress)
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Progress)) {
+        change(&mut self.progress.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// Sends the whole outbox, then pulls every new change. Records the outcome in the
+    /// store's sync state.
+    pub fn round(&self, store: &mut Store) -> Result<RoundReport, SyncError> {
+        self.update(|p| {
+            p.running = true;
+            p.sent = 0;
+            p.applied = 0;
+        });
+        let result = self.push_all(store).and_then(|mut report| {
+            report.applied = self.pull_all(store)?;
+            Ok(report)
+        });
+        let error = result.as_ref().err().map(ToString::to_string);
+        store.record_sync(error.as_deref())?;
+        self.update(|p| {
+            p.running = false;
+            p.last_error = error;
+        });
+        result
+    }
+
+    fn push_all(&self, store: &mut Store) -> Result<RoundReport, SyncError> {
+        let mut report = RoundReport::default();
+        loop {
+            let batch = store.outbox_batch(self.config.max_rows, self.config.max_bytes)?;
+            if batch.is_empty() {
+                return Ok(report);
+            }
+            let request = PushRequest {
+                records: batch
+                    .into_iter()
+                    .map(|row| PushRecord {
+                        id: row.id,
+                        kind: kind_of(row.kind),
+                        record_id: row.record_id,
+                        payload: row.payload,
+                    })
+                    .collect(),
+            };
+            let (response, bytes): (PushResponse, u64) = self.post_gzip("/v1/push", &request)?;
+            report.bytes_sent += bytes;
+            if response.results.len() != request.records.len() {
+                return Err(SyncError::BadAnswer(format!(
+                    "{} results for {} records",
+                    response.results.len(),
+                    request.records.len()
+                )));
+            }
+            let mut settled = Vec::with_capacity(response.results.len());
+            for (record, result) in request.records.iter().zip(response.results) {
+                if result.id != record.id {
+                    return Err(SyncError::BadAnswer("results out of order".into()));
+                }
+                settled.push((
+                    result.id,
+                    match result.outcome {
+                        PushOutcome::Stored | PushOutcome::Duplicate => {
+                            report.sent += 1;
+                            Settlement::Sent
+                        }
+                        PushOutcome::Rejected { reason } => {
+                            report.set_aside += 1;
+                            Settlement::SetAside(reason)
+                        }
+                    },
+                ));
+            }
+            store.settle_outbox(&settled)?;
+            let sent = report.sent;
+            self.update(|p| p.sent = sent);
+        }
+    }
+
+    fn pull_all(&self, store: &mut Store) -> Result<usize, SyncError> {
+        let mut applied = 0;
+        loop {
+            let after = store.pull_cursor()?;
+            let page: ChangePage =
+                self.get(&format!("/v1/changes?after={after}&limit={}", self.config.page))?;
+            let changes: Vec<IncomingChange> = page
+                .changes
+                .into_iter()
+                .map(|c| IncomingChange {
+                    seq: c.seq,
+                    facility: c.facility,
+                    kind: outbox_kind(c.kind),
+                    record_id: c.record_id,
+                    payload: c.payload,
+                })
+                .collect();
+            applied += store.apply_changes(&changes, page.next_after)?.applied;
+            self.update(|p| p.applied = applied);
+            if !page.more || page.next_after <= after {
+                return Ok(applied);
+            }
+        }
+    }
+
+    fn post_gzip<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<(T, u64), SyncError> {
+        let json = serde_json::to_vec(body).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder
+            .write_all(&json)
+            .and_then(|()| encoder.try_finish())
+            .map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+        let gz = encoder.get_ref().clone();
+        let bytes = gz.len() as u64;
+        let response = self
+            .agent
+            .post(&format!("{}{path}", self.config.registry))
+            .header("Authorization", &format!("Bearer {}", self.config.token))
+            .header("Content-Type", "application/json")
+            .header("Content-Encoding", "gzip")
+            .send(&gz[..])
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        Ok((read_answer(response)?, bytes))
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
+        let response = self
+            .agent
+            .get(&format!("{}{path}", self.config.registry))
+            .header("Authorization", &format!("Bearer {}", self.config.token))
+            .call()
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        read_answer(response)
+    }
+
+    /// Runs rounds until `stop` receives or disconnects: again after `interval` when a round
+    /// succeeds, after an exponentially growing, jittered delay (1 s up to 5 min) when it
+    /// fails for a reason that may pass.
+    pub fn run(&self, store: &mut Store, interval: Duration, stop: &Receiver<()>) {
+        let mut failures: u32 = 0;
+        loop {
+            let wait = match self.round(store) {
+                Ok(_) => {
+                    failures = 0;
+                    interval
+                }
+                Err(error) if error.is_transient() => {
+                    failures = failures.saturating_add(1);
+                    backoff(failures)
+                }
+                Err(_) => interval.max(Duration::from_secs(300)),
+            };
+            self.update(|p| p.retry_in = (failures > 0).then_some(wait));
+            match stop.recv_timeout(wait) {
+                Err(RecvTimeoutError::Timeout) => continue,
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+}
+
+/// Equal jitter: a random delay between half and all of 2^failures seconds, capped at five
+/// minutes, so clinics coming back online at once do not all knock at the same moment.
+pub fn backoff(failures: u32) -> Duration {
+    let ceiling_ms = 1_000u64
+        .saturating_mul(1u64 << failures.min(20))
+        .min(300_000);
+    Duration::from_millis(fastrand::u64(ceiling_ms / 2..=ceiling_ms))
+}
+
+fn read_answer<T: serde::de::DeserializeOwned>(
+    mut response: ureq::http::Response<ureq::Body>,
+) -> Result<T, SyncError> {
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    if status != 200 {
+        let message = serde_json::from_slice::<ErrorBody>(&body)
+            .map(|e| e.error)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
+        return Err(SyncError::Refused { status, message });
+    }
+    serde_json::from_slice(&body).map_err(|e| SyncError::BadAnswer(e.to_string()))
+}
