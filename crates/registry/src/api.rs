@@ -71,7 +71,12 @@ async fn with_backend<T: Send + 'static>(
         work(guard.as_mut())
     })
     .await
-    .map_err(|_| client_error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed inside the registry"))?
+    .map_err(|_| {
+        client_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request failed inside the registry",
+        )
+    })?
     .map_err(ApiError::from)
 }
 
@@ -114,7 +119,12 @@ fn body_bytes(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     flate2::read::GzDecoder::new(body)
         .take(MAX_PUSH_BYTES as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| client_error(StatusCode::BAD_REQUEST, format!("the gzip body is damaged: {e}")))?;
+        .map_err(|e| {
+            client_error(
+                StatusCode::BAD_REQUEST,
+                format!("the gzip body is damaged: {e}"),
+            )
+        })?;
     if out.len() > MAX_PUSH_BYTES {
         return Err(client_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -145,7 +155,10 @@ async fn push(
     if request.records.len() > MAX_PUSH_RECORDS {
         return Err(client_error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{} records; at most {MAX_PUSH_RECORDS} per push", request.records.len()),
+            format!(
+                "{} records; at most {MAX_PUSH_RECORDS} per push",
+                request.records.len()
+            ),
         ));
     }
     // Each record is read on its own, so one of the wrong shape is refused alone.
@@ -189,7 +202,9 @@ async fn changes(
     let node = authenticate(&backend, &headers).await?;
     let limit = query.limit.unwrap_or(1_000).clamp(1, MAX_PAGE);
     let after = query.after.max(0);
-    Ok(Json(with_backend(&backend, move |b| b.changes(&node, after, limit)).await?))
+    Ok(Json(
+        with_backend(&backend, move |b| b.changes(&node, after, limit)).await?,
+    ))
 }
 
 async fn history(
@@ -199,7 +214,10 @@ async fn history(
 ) -> Result<Json<Vec<kartika_protocol::Change>>, ApiError> {
     let node = authenticate(&backend, &headers).await?;
     if patient_number.is_empty() || patient_number.len() > 32 {
-        return Err(client_error(StatusCode::BAD_REQUEST, "not a patient number"));
+        return Err(client_error(
+            StatusCode::BAD_REQUEST,
+            "not a patient number",
+        ));
     }
     Ok(Json(
         with_backend(&backend, move |b| b.patient_history(&node, &patient_number)).await?,

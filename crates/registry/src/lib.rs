@@ -46,12 +46,20 @@ pub(crate) fn now_millis() -> i64 {
 /// Checks a node id (a facility code) and its roles.
 pub fn node(id: &str, roles: &str) -> Result<Node> {
     let id = id.trim();
-    if !(1..=16).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+    if !(1..=16).contains(&id.len())
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
         return Err(RegistryError::Invalid(format!(
             "node id \"{id}\" must be the facility code: 1 to 16 capital letters and digits"
         )));
     }
-    let mut list: Vec<&str> = roles.split(',').map(str::trim).filter(|r| !r.is_empty()).collect();
+    let mut list: Vec<&str> = roles
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .collect();
     list.sort_unstable();
     list.dedup();
     if list.is_empty() || list.iter().any(|r| !matches!(*r, "terminal" | "issuer")) {

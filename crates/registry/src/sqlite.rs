@@ -22,7 +22,10 @@ impl SqliteBackend {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(64);
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
         )?;
@@ -36,7 +39,10 @@ impl SqliteBackend {
                     supported,
                 });
             }
-            let Some(sql) = usize::try_from(version).ok().and_then(|v| MIGRATIONS.get(v)) else {
+            let Some(sql) = usize::try_from(version)
+                .ok()
+                .and_then(|v| MIGRATIONS.get(v))
+            else {
                 break;
             };
             tx.execute_batch(sql)?;
@@ -70,7 +76,13 @@ impl Backend for SqliteBackend {
         let inserted = self.conn.execute(
             "INSERT INTO node (id, roles, token_hash, certificate, enrolled_at)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
-            params![node.id, node.roles, &token_hash[..], certificate, now_millis()],
+            params![
+                node.id,
+                node.roles,
+                &token_hash[..],
+                certificate,
+                now_millis()
+            ],
         )?;
         if inserted == 0 {
             return Err(RegistryError::AlreadyEnrolled(node.id.clone()));

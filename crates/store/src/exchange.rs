@@ -139,7 +139,9 @@ impl Store {
     pub fn pull_cursor(&self) -> Result<i64> {
         Ok(self
             .conn
-            .query_row("SELECT pull_after FROM sync_state WHERE id = 1", [], |r| r.get(0))?)
+            .query_row("SELECT pull_after FROM sync_state WHERE id = 1", [], |r| {
+                r.get(0)
+            })?)
     }
 
     /// Applies a pulled page and moves the cursor to `next_after`, in one transaction: a
@@ -156,7 +158,9 @@ impl Store {
                 match apply_one(ctx, change, today) {
                     Ok(()) => report.applied += 1,
                     Err(StoreError::Invalid { field, reason }) => {
-                        report.skipped.push((change.seq, format!("{field}: {reason}")));
+                        report
+                            .skipped
+                            .push((change.seq, format!("{field}: {reason}")));
                     }
                     Err(other) => return Err(other),
                 }

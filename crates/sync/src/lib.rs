@@ -11,7 +11,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use kartika_protocol::{ChangePage, ErrorBody, Kind, PushOutcome, PushRecord, PushRequest, PushResponse};
+use kartika_protocol::{
+    ChangePage, ErrorBody, Kind, PushOutcome, PushRecord, PushRequest, PushResponse,
+};
 use kartika_store::{IncomingChange, OutboxKind, Settlement, Store, StoreError};
 
 /// Why a sync round stopped.
@@ -234,8 +236,10 @@ impl Syncer {
         let mut applied = 0;
         loop {
             let after = store.pull_cursor()?;
-            let page: ChangePage =
-                self.get(&format!("/v1/changes?after={after}&limit={}", self.config.page))?;
+            let page: ChangePage = self.get(&format!(
+                "/v1/changes?after={after}&limit={}",
+                self.config.page
+            ))?;
             let changes: Vec<IncomingChange> = page
                 .changes
                 .into_iter()

@@ -1,6 +1,8 @@
 //! Test support shared by the Kartika crates: a small PKI, sample patients, issued virtual
-//! cards, and the real PC/SC stack (pcscd with vpcd), one test at a time.
+//! cards, the real PC/SC stack (pcscd with vpcd), one test at a time, and a registry on a
+//! loopback port.
 #![allow(missing_docs)]
 
 pub mod fixtures;
 pub mod pcsc;
+pub mod registry;

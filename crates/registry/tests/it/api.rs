@@ -1,0 +1,211 @@
+//! What a clinic and a registry admin rely on, over real HTTP.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::support::{patient, revocation, sqlite_setup, uuid, visit, Setup};
+
+fn statuses(answer: &crate::support::Answer) -> Vec<String> {
+    answer.body["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results in {}", answer.body))
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn pushes_are_idempotent_record_by_record(s: &Setup) {
+    let batch = json!([
+        patient(1, "P36740600000017", Some("3674065001900003")),
+        visit(2, "P3674060", "P36740600000017"),
+        { "id": uuid(3), "kind": "visit", "record_id": "x", "payload": "not an object" },
+        { "id": "not-a-uuid", "kind": "visit", "record_id": "x", "payload": {} },
+        { "id": uuid(4), "kind": "spaceship", "record_id": "x", "payload": {} },
+        visit(5, "P3674060", "P99999999999999"),
+    ]);
+    let first = s.push(&s.pamulang, batch.clone());
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(
+        statuses(&first),
+        ["stored", "stored", "rejected", "rejected", "rejected", "rejected"]
+    );
+    let reasons: Vec<&str> = first.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["reason"].as_str())
+        .collect();
+    assert!(reasons[0].contains("JSON object"), "{reasons:?}");
+    assert!(reasons[1].contains("not a UUID"), "{reasons:?}");
+    assert!(reasons[2].contains("malformed"), "{reasons:?}");
+    assert!(
+        reasons[3].contains("unknown to the registry"),
+        "{reasons:?}"
+    );
+    let again = s.push(&s.pamulang, batch);
+    assert_eq!(statuses(&again)[..2], ["duplicate", "duplicate"]);
+}
+
+fn nodes_push_only_their_own_facilitys_records(s: &Setup) {
+    s.push(&s.pamulang, json!([patient(10, "P36740600000025", None)]));
+    let answer = s.push(
+        &s.serpong,
+        json!([
+            visit(11, "P3674060", "P36740600000025"),
+            revocation(12, "P3674060", "6037990000000014"),
+        ]),
+    );
+    assert_eq!(statuses(&answer), ["rejected", "rejected"]);
+    assert!(answer.body["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("may push only its own"));
+    // A visit id already owned by Pamulang cannot be taken over by Serpong.
+    s.push(
+        &s.pamulang,
+        json!([visit(13, "P3674060", "P36740600000025")]),
+    );
+    let mut hijack = visit(14, "P3674010", "P36740600000025");
+    hijack["record_id"] = json!(uuid(500_013));
+    hijack["payload"]["visit_id"] = json!(uuid(500_013));
+    let answer = s.push(&s.serpong, json!([hijack]));
+    assert!(answer.body["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("belongs to facility P3674060"));
+}
+
+fn no_token_or_a_wrong_one_is_refused_and_stores_nothing(s: &Setup) {
+    let body = json!({ "records": [patient(20, "P36740600000033", None)] }).to_string();
+    let none = s.post(None, "/v1/push", body.as_bytes());
+    assert_eq!(none.status, 401);
+    assert!(none.body["error"]
+        .as_str()
+        .unwrap()
+        .contains("Authorization: Bearer"));
+    let wrong = s.post(Some("kt_0000"), "/v1/push", body.as_bytes());
+    assert_eq!(wrong.status, 401);
+    assert_eq!(s.get(None, "/v1/changes").status, 401);
+    let history = s.get(Some(&s.pamulang), "/v1/patients/P36740600000033/history");
+    assert_eq!(history.body, json!([]), "nothing was stored");
+}
+
+fn bad_bodies_get_a_clear_4xx(s: &Setup) {
+    let malformed = s.post(Some(&s.pamulang), "/v1/push", b"{\"records\": [");
+    assert_eq!(malformed.status, 400);
+    assert!(malformed.body["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a push request"));
+    let wrong_type = s.post(Some(&s.pamulang), "/v1/push", b"{\"records\": 7}");
+    assert_eq!(wrong_type.status, 400);
+    let too_many: Vec<_> = (0..2_001)
+        .map(|n| patient(100_000 + n, "P36740600000041", None))
+        .collect();
+    assert_eq!(s.push(&s.pamulang, json!(too_many)).status, 413);
+    let huge = vec![b' '; 9 * 1024 * 1024];
+    assert_eq!(s.post(Some(&s.pamulang), "/v1/push", &huge).status, 413);
+    // A gzip bomb: small on the wire, over the limit unpacked.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&vec![b' '; 20 * 1024 * 1024]).unwrap();
+    let bomb = encoder.finish().unwrap();
+    let answer = crate::support::gzip_post(s, &s.pamulang, &bomb);
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    let damaged = crate::support::gzip_post(s, &s.pamulang, b"\x1f\x8b not gzip at all");
+    assert_eq!(damaged.status, 400);
+}
+
+fn pulls_carry_revocations_and_the_patients_a_node_has_seen(s: &Setup) {
+    s.push(
+        &s.pamulang,
+        json!([patient(30, "P36740600000058", Some("3674061506850001"))]),
+    );
+    s.push(
+        &s.pamulang,
+        json!([visit(31, "P3674060", "P36740600000058")]),
+    );
+    s.push(
+        &s.pamulang,
+        json!([revocation(32, "P3674060", "6037990000000022")]),
+    );
+    let before = s.get(Some(&s.serpong), "/v1/changes?after=0");
+    let kinds: Vec<&str> = before.body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.iter().all(|k| *k == "revocation"), "{kinds:?}");
+    // The desk at Serpong looks the patient up: from then on it pulls their records.
+    let history = s.get(Some(&s.serpong), "/v1/patients/P36740600000058/history");
+    assert_eq!(history.body.as_array().unwrap().len(), 2);
+    let after = s.get(Some(&s.serpong), "/v1/changes?after=0&limit=2");
+    assert_eq!(after.body["more"], true);
+    let next = after.body["next_after"].as_i64().unwrap();
+    let rest = s.get(Some(&s.serpong), &format!("/v1/changes?after={next}"));
+    let seqs: Vec<i64> = rest.body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["seq"].as_i64().unwrap())
+        .collect();
+    assert!(seqs.iter().all(|q| *q > next));
+    assert_eq!(rest.body["more"], false);
+    // A node does not get its own changes back.
+    let own = s.get(Some(&s.pamulang), "/v1/changes?after=0");
+    assert!(own.body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["facility"] != "P3674060"));
+}
+
+fn one_nik_from_two_facilities_keeps_both_and_flags_them(s: &Setup) {
+    s.push(
+        &s.pamulang,
+        json!([patient(40, "P36740600000066", Some("3674064101950002"))]),
+    );
+    let answer = s.push(
+        &s.serpong,
+        json!([patient(41, "P36740100000016", Some("3674064101950002"))]),
+    );
+    assert_eq!(statuses(&answer), ["stored"]);
+}
+
+fn health_and_the_openapi_document_are_served(s: &Setup) {
+    assert_eq!(s.get(None, "/healthz").status, 200);
+    assert_eq!(s.get(None, "/readyz").status, 200);
+    let doc = s.get(None, "/v1/openapi.json");
+    assert_eq!(doc.body["openapi"], "3.0.3");
+    assert!(doc.body["paths"]["/v1/push"].is_object());
+}
+
+/// The whole suite against one backend.
+pub fn suite(s: &Setup) {
+    pushes_are_idempotent_record_by_record(s);
+    nodes_push_only_their_own_facilitys_records(s);
+    no_token_or_a_wrong_one_is_refused_and_stores_nothing(s);
+    bad_bodies_get_a_clear_4xx(s);
+    pulls_carry_revocations_and_the_patients_a_node_has_seen(s);
+    one_nik_from_two_facilities_keeps_both_and_flags_them(s);
+    health_and_the_openapi_document_are_served(s);
+}
+
+#[test]
+fn the_sqlite_backend_passes_the_suite() {
+    let setup = sqlite_setup();
+    suite(&setup);
+    let conn = rusqlite::Connection::open(setup.dir.path().join("registry.sqlite")).unwrap();
+    let flagged: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM nik_conflict WHERE nik = '3674064101950002'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        flagged, 1,
+        "the NIK registered by two facilities is flagged"
+    );
+}

@@ -1,0 +1,116 @@
+//! A registry with two enrolled nodes, and a small HTTP client.
+
+use kartika_registry::sqlite::SqliteBackend;
+use kartika_registry::Backend;
+use kartika_testkit::registry::{enroll, RunningRegistry};
+use serde_json::{json, Value};
+
+pub struct Setup {
+    pub registry: RunningRegistry,
+    /// Token of node P3674060.
+    pub pamulang: String,
+    /// Token of node P3674010.
+    pub serpong: String,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn sqlite_setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = SqliteBackend::open(&dir.path().join("registry.sqlite")).unwrap();
+    setup(Box::new(backend), dir)
+}
+
+fn setup(mut backend: Box<dyn Backend>, dir: tempfile::TempDir) -> Setup {
+    let pamulang = enroll(backend.as_mut(), "P3674060");
+    let serpong = enroll(backend.as_mut(), "P3674010");
+    Setup {
+        registry: RunningRegistry::start(backend),
+        pamulang,
+        serpong,
+        dir,
+    }
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
+fn answer(mut response: ureq::http::Response<ureq::Body>) -> Answer {
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+impl Setup {
+    pub fn post(&self, token: Option<&str>, path: &str, body: &[u8]) -> Answer {
+        let mut request = agent()
+            .post(&format!("{}{path}", self.registry.url()))
+            .header("Content-Type", "application/json");
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        answer(request.send(body).unwrap())
+    }
+
+    pub fn push(&self, token: &str, records: Value) -> Answer {
+        self.post(
+            Some(token),
+            "/v1/push",
+            json!({ "records": records }).to_string().as_bytes(),
+        )
+    }
+
+    pub fn get(&self, token: Option<&str>, path: &str) -> Answer {
+        let mut request = agent().get(&format!("{}{path}", self.registry.url()));
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        answer(request.call().unwrap())
+    }
+}
+
+pub fn uuid(n: u32) -> String {
+    format!("0190f0a0-0000-7000-8000-{n:012}")
+}
+
+pub fn patient(n: u32, number: &str, nik: Option<&str>) -> Value {
+    json!({
+        "id": uuid(n), "kind": "patient", "record_id": format!("patient-{number}"),
+        "payload": { "id": uuid(900_000 + n), "patient_number": number, "nik": nik, "name": "Siti Rahayu" }
+    })
+}
+
+pub fn visit(n: u32, facility: &str, number: &str) -> Value {
+    let visit_id = uuid(500_000 + n);
+    json!({
+        "id": uuid(n), "kind": "visit", "record_id": visit_id,
+        "payload": { "visit_id": visit_id, "facility_code": facility, "patient_number": number, "version": 1 }
+    })
+}
+
+pub fn revocation(n: u32, facility: &str, card: &str) -> Value {
+    json!({
+        "id": uuid(n), "kind": "revocation", "record_id": card,
+        "payload": { "card_number": card, "facility_code": facility, "reason": "blocked: hilang" }
+    })
+}
+
+pub fn gzip_post(s: &Setup, token: &str, body: &[u8]) -> Answer {
+    let request = agent()
+        .post(&format!("{}/v1/push", s.registry.url()))
+        .header("Content-Type", "application/json")
+        .header("Content-Encoding", "gzip")
+        .header("Authorization", &format!("Bearer {token}"));
+    answer(request.send(body).unwrap())
+}
