@@ -1,0 +1,144 @@
+//! Two clinics, a month offline each, then syncing at the same time.
+
+use kartika_card::model::{CardNumber, FacilityCode, Identity, IdentityFields, PatientNumber, Sex};
+use kartika_store::{PatientQuery, TapOutcome};
+use time::macros::date;
+
+use crate::support::{registry, syncer, Clinic};
+
+/// The card Pamulang issued to a patient, as Serpong's reader reads it.
+fn card_of(patient_number: &str) -> Identity {
+    Identity::new(IdentityFields {
+        card_number: CardNumber::new("6037990000000030").unwrap(),
+        patient_number: PatientNumber::new(patient_number).unwrap(),
+        nik: None,
+        bpjs_number: None,
+        name: "Dewi Lestari".into(),
+        birth_date: date!(1980 - 02 - 03),
+        sex: Sex::Female,
+        blood_group: None,
+        address: None,
+        region_code: None,
+        facility_code: FacilityCode::new("P3674060").unwrap(),
+        issue_date: date!(2026 - 09 - 01),
+        expiry_date: date!(2031 - 08 - 31),
+    })
+    .unwrap()
+}
+
+#[test]
+fn two_clinics_a_month_offline_then_syncing_at_once_see_each_others_work() {
+    let (registry, tokens, _dir) = registry(&["P3674060", "P3674010"]);
+    let mut pamulang = Clinic::new("P3674060", "Puskesmas Pamulang");
+    let mut serpong = Clinic::new("P3674010", "Puskesmas Serpong");
+
+    // Online once: Pamulang registers Dewi and issues her card; Serpong learns of nothing.
+    let dewi = pamulang.patient("Dewi Lestari");
+    pamulang
+        .store
+        .issue_card(&pamulang.admin, &dewi, "6037990000000030")
+        .unwrap();
+    syncer(&registry.url(), &tokens[0])
+        .round(&mut pamulang.store)
+        .unwrap();
+
+    // A month offline. Dewi visits both; each clinic blocks a lost card of its own.
+    let lost_at_pamulang = pamulang.patient("Rina Wulandari");
+    pamulang
+        .store
+        .issue_card(&pamulang.admin, &lost_at_pamulang, "6037990000000048")
+        .unwrap();
+    let lost_at_serpong = serpong.patient("Ani Susanto");
+    serpong
+        .store
+        .issue_card(&serpong.admin, &lost_at_serpong, "6037990000000055")
+        .unwrap();
+    let tap = serpong
+        .store
+        .admit_card(&serpong.admin, &card_of(&dewi))
+        .unwrap();
+    assert!(
+        matches!(tap, TapOutcome::RegisteredFromCard { .. }),
+        "{tap:?}"
+    );
+    let mut visits_at = (Vec::new(), Vec::new());
+    for day in 0..30 {
+        pamulang.clock.advance(time::Duration::days(1));
+        serpong.clock.advance(time::Duration::days(1));
+        if day % 10 == 0 {
+            visits_at.0.push(pamulang.visit(&dewi, "general"));
+            visits_at.1.push(serpong.visit(&dewi, "dental"));
+        }
+    }
+    pamulang
+        .store
+        .block_card(&pamulang.admin, "6037990000000048", "hilang")
+        .unwrap();
+    serpong
+        .store
+        .block_card(&serpong.admin, "6037990000000055", "dicuri")
+        .unwrap();
+
+    // Both come back at the same moment.
+    let url = registry.url();
+    let (token_a, token_b) = (tokens[0].clone(), tokens[1].clone());
+    let a = std::thread::spawn(move || {
+        let report = syncer(&url, &token_a).round(&mut pamulang.store).unwrap();
+        (pamulang, report)
+    });
+    let url = registry.url();
+    let b = std::thread::spawn(move || {
+        let report = syncer(&url, &token_b).round(&mut serpong.store).unwrap();
+        (serpong, report)
+    });
+    let (mut pamulang, _) = a.join().unwrap();
+    let (mut serpong, _) = b.join().unwrap();
+    // A second round brings what the other pushed while this one was pulling.
+    syncer(&registry.url(), &tokens[0])
+        .round(&mut pamulang.store)
+        .unwrap();
+    syncer(&registry.url(), &tokens[1])
+        .round(&mut serpong.store)
+        .unwrap();
+
+    assert!(pamulang
+        .store
+        .revocation_reason("6037990000000055")
+        .unwrap()
+        .is_some());
+    assert!(serpong
+        .store
+        .revocation_reason("6037990000000048")
+        .unwrap()
+        .is_some());
+    for clinic in [&mut pamulang, &mut serpong] {
+        let history = clinic.store.patient_history(&clinic.admin, &dewi).unwrap();
+        let mut ids: Vec<&str> = history.visits.iter().map(|v| v.visit_id.as_str()).collect();
+        ids.sort_unstable();
+        let mut expected: Vec<&str> = visits_at
+            .0
+            .iter()
+            .chain(&visits_at.1)
+            .map(String::as_str)
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(
+            ids, expected,
+            "one history holding both clinics' visits at {}",
+            clinic.code
+        );
+        assert_eq!(clinic.store.sync_health().unwrap().pending, 0);
+    }
+    // Serpong's copy of Dewi is the registry's: found by name there too.
+    let hits = serpong
+        .store
+        .search_patients(
+            &serpong.admin,
+            &PatientQuery::Name {
+                name: "dewi".into(),
+                birth_date: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+}

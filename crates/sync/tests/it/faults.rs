@@ -1,0 +1,76 @@
+//! A link that breaks: every change arrives exactly once and the outbox ends empty.
+
+use std::sync::atomic::Ordering;
+
+use crate::support::{registry, syncer_with_batch, Clinic, CuttingProxy};
+
+#[test]
+fn ten_thousand_visits_through_a_hundred_cuts_arrive_exactly_once() {
+    let (registry, tokens, dir) = registry(&["P3674060"]);
+    let mut clinic = Clinic::new("P3674060", "Puskesmas Pamulang");
+    let units = [
+        "general",
+        "dental",
+        "maternal_child",
+        "family_planning",
+        "immunization",
+    ];
+    let patients: Vec<String> = (0..2_000)
+        .map(|n| clinic.patient(&format!("Pasien {}", letters(n))))
+        .collect();
+    for unit in units {
+        for p in &patients {
+            clinic.visit(p, unit);
+        }
+    }
+    let proxy = CuttingProxy::start(registry.addr(), 100, 7);
+    // Small batches: many requests, so a hundred cuts fall on every kind of moment.
+    let syncer = syncer_with_batch(&proxy.url, &tokens[0], 50);
+    let mut failed_rounds = 0;
+    loop {
+        match syncer.round(&mut clinic.store) {
+            Ok(_) if clinic.store.sync_health().unwrap().pending == 0 => break,
+            Ok(_) => {}
+            Err(error) => {
+                assert!(error.is_transient(), "a cut is worth retrying: {error}");
+                failed_rounds += 1;
+                assert!(failed_rounds <= 1_000, "sync never got through");
+            }
+        }
+    }
+    assert_eq!(
+        proxy.cuts.load(Ordering::SeqCst),
+        100,
+        "every planned cut happened"
+    );
+    assert_eq!(
+        clinic.store.sync_health().unwrap().pending,
+        0,
+        "the outbox ends empty"
+    );
+    assert_eq!(clinic.store.sync_health().unwrap().set_aside, 0);
+    let conn = rusqlite::Connection::open(dir.path().join("registry.sqlite")).unwrap();
+    let (visits, distinct): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), count(DISTINCT record_id) FROM change WHERE kind = 'visit'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (visits, distinct),
+        (10_000, 10_000),
+        "each visit stored exactly once"
+    );
+}
+
+fn letters(mut n: usize) -> String {
+    let mut text = String::new();
+    loop {
+        text.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+        if n == 0 {
+            return text;
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Clinics syncing with a real registry on loopback: a month offline, two clinics at once,
+//! and a link that breaks at every moment of a request.
+
+mod exchange;
+mod faults;
+mod support;

@@ -1,0 +1,244 @@
+//! Clinics, a registry, and a TCP proxy that cuts connections.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use kartika_card::model::Sex;
+use kartika_registry::sqlite::SqliteBackend;
+use kartika_store::{
+    Care, FacilityProfile, ManualClock, NewPatient, NewStaff, NewVisit, Payer, Role, Session,
+    Store, TimeZone,
+};
+use kartika_sync::{SyncConfig, Syncer};
+use kartika_testkit::registry::{enroll, RunningRegistry};
+use time::macros::datetime;
+
+pub struct Clinic {
+    pub store: Store,
+    pub clock: ManualClock,
+    pub admin: Session,
+    pub code: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Clinic {
+    pub fn new(code: &str, name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(datetime!(2026-10-01 02:00 UTC));
+        let profile = FacilityProfile {
+            code: code.into(),
+            name: name.into(),
+            region_code: Some("36.74".into()),
+            zone: TimeZone::Wib,
+        };
+        let mut store = Store::create_with_clock(
+            &dir.path().join("clinic.sqlite"),
+            &profile,
+            Arc::new(clock.clone()),
+        )
+        .unwrap();
+        store
+            .add_first_admin(&NewStaff {
+                username: "admin".into(),
+                display_name: "Admin".into(),
+                role: Role::Admin,
+                password: "sandi-admin-1".into(),
+            })
+            .unwrap();
+        let admin = store.login("admin", "sandi-admin-1").unwrap();
+        Self {
+            store,
+            clock,
+            admin,
+            code: code.into(),
+            _dir: dir,
+        }
+    }
+
+    pub fn patient(&mut self, name: &str) -> String {
+        self.store
+            .create_patient(
+                &self.admin,
+                &NewPatient {
+                    name: name.into(),
+                    birth_date: "1980-02-03".into(),
+                    sex: Some(Sex::Female),
+                    region_code: Some("36.74.06.1001".into()),
+                    ..NewPatient::default()
+                },
+            )
+            .unwrap()
+            .patient
+            .patient_number
+    }
+
+    pub fn visit(&mut self, patient_number: &str, unit: &str) -> String {
+        self.store
+            .register_visit(
+                &self.admin,
+                &NewVisit {
+                    patient_number: patient_number.into(),
+                    unit_code: unit.into(),
+                    payer: Payer::General,
+                    care: Care::Sick,
+                    complaint: None,
+                },
+            )
+            .unwrap()
+            .visit_id
+    }
+}
+
+/// A registry on SQLite with the given nodes enrolled; returns it and their tokens.
+pub fn registry(nodes: &[&str]) -> (RunningRegistry, Vec<String>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut backend = SqliteBackend::open(&dir.path().join("registry.sqlite")).unwrap();
+    let tokens = nodes.iter().map(|n| enroll(&mut backend, n)).collect();
+    (RunningRegistry::start(Box::new(backend)), tokens, dir)
+}
+
+pub fn syncer(url: &str, token: &str) -> Syncer {
+    syncer_with_batch(url, token, 500)
+}
+
+pub fn syncer_with_batch(url: &str, token: &str, max_rows: usize) -> Syncer {
+    let mut config = SyncConfig::new(url, token);
+    config.max_rows = max_rows;
+    Syncer::new(config)
+}
+
+/// Where the proxy cuts a connection, if it does.
+#[derive(Clone, Copy, Debug)]
+enum Cut {
+    BeforeRequest,
+    MidBody,
+    AfterCommit,
+}
+
+/// A TCP proxy to the registry that cuts `budget` connections, each at a random moment:
+/// before the request, in the middle of its body, or after the registry has answered
+/// (so it committed) but before the answer reaches the clinic.
+pub struct CuttingProxy {
+    pub url: String,
+    pub cuts: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl CuttingProxy {
+    pub fn start(upstream: std::net::SocketAddr, budget: usize, seed: u64) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let cuts = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let rng = Arc::new(Mutex::new(fastrand::Rng::with_seed(seed)));
+        let (cuts2, stop2) = (Arc::clone(&cuts), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(client) = client else { continue };
+                let cut = {
+                    let mut rng = rng.lock().unwrap();
+                    if cuts2.load(Ordering::SeqCst) < budget && rng.u8(..2) == 0 {
+                        cuts2.fetch_add(1, Ordering::SeqCst);
+                        Some(match rng.u8(..3) {
+                            0 => Cut::BeforeRequest,
+                            1 => Cut::MidBody,
+                            _ => Cut::AfterCommit,
+                        })
+                    } else {
+                        None
+                    }
+                };
+                std::thread::spawn(move || relay(client, upstream, cut));
+            }
+        });
+        Self { url, cuts, stop }
+    }
+}
+
+impl Drop for CuttingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
+    }
+}
+
+fn relay(client: TcpStream, upstream: std::net::SocketAddr, cut: Option<Cut>) {
+    if let Some(Cut::BeforeRequest) = cut {
+        let _ = client.shutdown(Shutdown::Both);
+        return;
+    }
+    let Ok(server) = TcpStream::connect(upstream) else {
+        return;
+    };
+    let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let (mut s_read, mut c_write) = (server, client);
+    let upward = std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        let mut forwarded = 0usize;
+        loop {
+            let Ok(n) = c_read.read(&mut buf) else { break };
+            if n == 0 {
+                break;
+            }
+            if let Some(Cut::MidBody) = cut {
+                // Pass the headers and part of the body, then break the link.
+                let keep = (300usize.saturating_sub(forwarded)).min(n);
+                let _ = s_write.write_all(&buf[..keep]);
+                let _ = s_write.shutdown(Shutdown::Both);
+                let _ = c_read.shutdown(Shutdown::Both);
+                return;
+            }
+            forwarded += n;
+            if s_write.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = s_write.shutdown(Shutdown::Write);
+    });
+    let mut buf = [0u8; 16 * 1024];
+    let mut response = Vec::new();
+    loop {
+        let Ok(n) = s_read.read(&mut buf) else { break };
+        if n == 0 {
+            break;
+        }
+        if let Some(Cut::AfterCommit) = cut {
+            // The registry answered, so it committed; the clinic never hears it.
+            let _ = c_write.shutdown(Shutdown::Both);
+            let _ = s_read.shutdown(Shutdown::Both);
+            break;
+        }
+        if c_write.write_all(&buf[..n]).is_err() {
+            break;
+        }
+        // One request per connection, like a proxy without keep-alive: every request is a
+        // new connection, and a new chance to be cut.
+        response.extend_from_slice(&buf[..n]);
+        if response_complete(&response) {
+            let _ = s_read.shutdown(Shutdown::Both);
+            break;
+        }
+    }
+    let _ = c_write.shutdown(Shutdown::Both);
+    let _ = upward.join();
+}
+
+/// Whether `bytes` hold a whole HTTP response with a Content-Length body.
+fn response_complete(bytes: &[u8]) -> bool {
+    let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    bytes.len() >= end + 4 + length
+}
