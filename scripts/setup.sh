@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a Debian/Ubuntu machine ready to run and test Kartika: the PC/SC daemon and the
-# vsmartcard virtual reader (vpcd), with pcscd running. Safe to run again.
+# vsmartcard virtual reader (vpcd), with pcscd running, and the PostgreSQL server programs
+# (the registry's PostgreSQL tests start a private server of their own). Safe to run again.
 # vpcd accepts virtual cards over TCP on every interface: it belongs on test and demo
 # machines, never on a clinic PC.
 set -euo pipefail
@@ -13,6 +14,12 @@ if ! dpkg -s pcscd vsmartcard-vpcd procps >/dev/null 2>&1; then
     echo "installing pcscd, vsmartcard-vpcd and procps" >&2
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pcscd vsmartcard-vpcd procps >&2
+fi
+
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    echo "installing postgresql (server programs for the registry's tests)" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

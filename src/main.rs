@@ -4,6 +4,7 @@
 mod card_commands;
 mod keys;
 mod node_commands;
+mod registry_commands;
 mod store_commands;
 mod vcard_commands;
 
@@ -75,6 +76,74 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The central registry.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+    /// Send this clinic's changes to the registry and apply what it hands on.
+    Sync {
+        #[arg(long)]
+        db: PathBuf,
+        /// For example http://127.0.0.1:8700.
+        #[arg(long)]
+        registry: String,
+        /// A file holding the node's access token.
+        #[arg(long)]
+        token_file: PathBuf,
+        /// One round, then exit (non-zero if it failed).
+        #[arg(long, conflicts_with = "watch", required_unless_present = "watch")]
+        once: bool,
+        /// Keep syncing, retrying with backoff when the link is down.
+        #[arg(long)]
+        watch: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// Create the registry's root key: DIR/root.key (mode 0600) and DIR/root.pub.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Enroll a node: certify its key and give it an access token (shown once).
+    Enroll {
+        /// The registry folder holding root.key.
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        postgres: Option<String>,
+        /// The facility code.
+        #[arg(long)]
+        node_id: String,
+        /// The node's public key (node.pub).
+        #[arg(long)]
+        node_pub: PathBuf,
+        /// Comma-separated: terminal, issuer.
+        #[arg(long)]
+        roles: String,
+        /// Last day the certificate is valid, YYYY-MM-DD.
+        #[arg(long, default_value = "2031-12-31")]
+        valid_until: String,
+        /// Where to write the node certificate.
+        #[arg(long)]
+        cert_out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the registry's HTTP API.
+    Serve {
+        /// For example 127.0.0.1:8700 (plain HTTP only on loopback).
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        postgres: Option<String>,
     },
 }
 
@@ -396,5 +465,43 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify { db, json },
         } => store_commands::audit_verify(&db, json),
+        Command::Registry { command } => match command {
+            RegistryCommand::Init { dir } => registry_commands::init(&dir),
+            RegistryCommand::Enroll {
+                dir,
+                db,
+                postgres,
+                node_id,
+                node_pub,
+                roles,
+                valid_until,
+                cert_out,
+                json,
+            } => registry_commands::enroll(&registry_commands::Enrolment {
+                dir: &dir,
+                storage: registry_commands::Storage::from_args(db, postgres)?,
+                node_id: &node_id,
+                node_pub: &node_pub,
+                roles: &roles,
+                valid_until: &valid_until,
+                cert_out: &cert_out,
+                json,
+            }),
+            RegistryCommand::Serve {
+                listen,
+                db,
+                postgres,
+            } => registry_commands::serve(
+                listen,
+                &registry_commands::Storage::from_args(db, postgres)?,
+            ),
+        },
+        Command::Sync {
+            db,
+            registry,
+            token_file,
+            once: _,
+            watch,
+        } => registry_commands::sync(&db, &registry, &token_file, watch),
     }
 }

@@ -5,4 +5,5 @@
 
 pub mod fixtures;
 pub mod pcsc;
+pub mod postgres;
 pub mod registry;

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::support::{patient, revocation, sqlite_setup, uuid, visit, Setup};
+use crate::support::{patient, postgres_setup, revocation, sqlite_setup, uuid, visit, Setup};
 
 fn statuses(answer: &crate::support::Answer) -> Vec<String> {
     answer.body["results"]
@@ -171,6 +171,13 @@ fn one_nik_from_two_facilities_keeps_both_and_flags_them(s: &Setup) {
         json!([patient(41, "P36740100000016", Some("3674064101950002"))]),
     );
     assert_eq!(statuses(&answer), ["stored"]);
+    let flags = (s.reopen)().nik_conflicts().unwrap();
+    let expected = ("3674064101950002", "P36740100000016", "P36740600000066");
+    let flags: Vec<(&str, &str, &str)> = flags
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(flags, [expected], "both kept, flagged for the registry admin");
 }
 
 fn health_and_the_openapi_document_are_served(s: &Setup) {
@@ -194,18 +201,12 @@ pub fn suite(s: &Setup) {
 
 #[test]
 fn the_sqlite_backend_passes_the_suite() {
-    let setup = sqlite_setup();
+    suite(&sqlite_setup());
+}
+
+#[test]
+fn the_postgres_backend_passes_the_suite() {
+    let server = kartika_testkit::postgres::TestPostgres::start();
+    let setup = postgres_setup(&server);
     suite(&setup);
-    let conn = rusqlite::Connection::open(setup.dir.path().join("registry.sqlite")).unwrap();
-    let flagged: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM nik_conflict WHERE nik = '3674064101950002'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(
-        flagged, 1,
-        "the NIK registered by two facilities is flagged"
-    );
 }

@@ -11,23 +11,42 @@ pub struct Setup {
     pub pamulang: String,
     /// Token of node P3674010.
     pub serpong: String,
-    pub dir: tempfile::TempDir,
+    /// A second handle on the same storage, for checks the API does not show.
+    pub reopen: Box<dyn Fn() -> Box<dyn Backend>>,
+    _dir: tempfile::TempDir,
 }
 
 pub fn sqlite_setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let backend = SqliteBackend::open(&dir.path().join("registry.sqlite")).unwrap();
-    setup(Box::new(backend), dir)
+    let path = dir.path().join("registry.sqlite");
+    let backend = SqliteBackend::open(&path).unwrap();
+    let reopen =
+        Box::new(move || Box::new(SqliteBackend::open(&path).unwrap()) as Box<dyn Backend>);
+    setup(Box::new(backend), reopen, dir)
 }
 
-fn setup(mut backend: Box<dyn Backend>, dir: tempfile::TempDir) -> Setup {
+pub fn postgres_setup(server: &kartika_testkit::postgres::TestPostgres) -> Setup {
+    let url = server.new_database("registry_api");
+    let connect = move || {
+        Box::new(kartika_registry::postgres_backend::PostgresBackend::connect(&url).unwrap())
+            as Box<dyn Backend>
+    };
+    setup(connect(), Box::new(connect), tempfile::tempdir().unwrap())
+}
+
+fn setup(
+    mut backend: Box<dyn Backend>,
+    reopen: Box<dyn Fn() -> Box<dyn Backend>>,
+    dir: tempfile::TempDir,
+) -> Setup {
     let pamulang = enroll(backend.as_mut(), "P3674060");
     let serpong = enroll(backend.as_mut(), "P3674010");
     Setup {
         registry: RunningRegistry::start(backend),
         pamulang,
         serpong,
-        dir,
+        reopen,
+        _dir: dir,
     }
 }
 

@@ -1,0 +1,151 @@
+//! `kartika registry …` and `kartika sync`: the central registry and the clinic's side of
+//! sync.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use kartika_card::crypto::{NodeCertificate, Roles};
+use kartika_card::model::parse_iso_date;
+use kartika_registry::sqlite::SqliteBackend;
+use kartika_registry::Backend;
+use kartika_store::Store;
+use kartika_sync::{SyncConfig, Syncer};
+
+use crate::keys;
+
+/// Where the registry keeps its data.
+pub enum Storage {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Storage {
+    pub fn from_args(db: Option<PathBuf>, postgres: Option<String>) -> Result<Self> {
+        match (db, postgres) {
+            (Some(path), None) => Ok(Self::Sqlite(path)),
+            (None, Some(url)) => Ok(Self::Postgres(url)),
+            _ => bail!("give the registry's storage: --db FILE or --postgres URL"),
+        }
+    }
+
+    fn open(&self) -> Result<Box<dyn Backend>> {
+        Ok(match self {
+            Self::Sqlite(path) => Box::new(SqliteBackend::open(path).with_context(|| {
+                format!("cannot open the registry database {}", path.display())
+            })?),
+            Self::Postgres(url) => Box::new(
+                kartika_registry::postgres_backend::PostgresBackend::connect(url)
+                    .context("cannot open the registry's PostgreSQL database")?,
+            ),
+        })
+    }
+}
+
+pub fn init(dir: &Path) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+    keys::write_private_key(&dir.join("root.key"), &key)?;
+    keys::write_public_key(
+        &dir.join("root.pub"),
+        &kartika_card::crypto::PublicKey::of(&key),
+    )?;
+    println!(
+        "registry root key written to {} (root.key, mode 0600: keep it secret; root.pub goes on every card)",
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub struct Enrolment<'a> {
+    pub dir: &'a Path,
+    pub storage: Storage,
+    pub node_id: &'a str,
+    pub node_pub: &'a Path,
+    pub roles: &'a str,
+    pub valid_until: &'a str,
+    pub cert_out: &'a Path,
+    pub json: bool,
+}
+
+pub fn enroll(e: &Enrolment<'_>) -> Result<ExitCode> {
+    let node = kartika_registry::node(e.node_id, e.roles)?;
+    let root_key = keys::read_private_key(&e.dir.join("root.key"))?;
+    let certificate = NodeCertificate::issue(
+        &root_key,
+        &node.id,
+        keys::read_public_key(e.node_pub)?,
+        parse_iso_date(e.valid_until, "valid-until date")?,
+        Roles::parse_list(&node.roles)?,
+    )?;
+    let (token, hash) = kartika_registry::new_token();
+    e.storage
+        .open()?
+        .enroll(&node, &hash, &certificate.to_tlv())?;
+    keys::write_certificate(e.cert_out, &certificate)?;
+    if e.json {
+        println!(
+            "{}",
+            serde_json::json!({ "node_id": node.id, "roles": node.roles, "certificate": e.cert_out, "token": token })
+        );
+    } else {
+        println!(
+            "node {} enrolled as {}; certificate written to {}",
+            node.id,
+            node.roles,
+            e.cert_out.display()
+        );
+        println!("access token (shown once; give it to the node as its token file):\n{token}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn serve(listen: SocketAddr, storage: &Storage) -> Result<ExitCode> {
+    if !listen.ip().is_loopback() {
+        bail!(
+            "{listen} is not a loopback address: plain HTTP is allowed only on loopback; put the registry behind a TLS-terminating proxy on this machine"
+        );
+    }
+    let backend = storage.open()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        println!("registry listening on http://{}", listener.local_addr()?);
+        kartika_registry::serve(listener, backend, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the registry server failed")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn sync(db: &Path, registry: &str, token_file: &Path, watch: bool) -> Result<ExitCode> {
+    let token = std::fs::read_to_string(token_file)
+        .with_context(|| format!("cannot read the token file {}", token_file.display()))?;
+    let mut store = Store::open(db)?;
+    let syncer = Syncer::new(SyncConfig::new(registry, &token));
+    if watch {
+        // Runs until the process is stopped; the sender stays alive so it never says stop.
+        let (_keep, stop) = std::sync::mpsc::channel();
+        println!(
+            "syncing {} with {registry} every minute; stop with Ctrl+C",
+            db.display()
+        );
+        syncer.run(&mut store, std::time::Duration::from_secs(60), &stop);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = syncer.round(&mut store)?;
+    let health = store.sync_health()?;
+    println!(
+        "sent {}, set aside {}, applied {} pulled changes; {} waiting, {} set aside in all",
+        report.sent, report.set_aside, report.applied, health.pending, health.set_aside
+    );
+    Ok(ExitCode::SUCCESS)
+}
