@@ -1,5 +1,6 @@
 //! The `kartika` command line, end to end: cards through a real pcscd and vpcd, the clinic
-//! store through a real SQLite file.
+//! store through a real SQLite file, the registry as a real process on loopback.
 
 mod cli;
+mod registry_cli;
 mod store_cli;

@@ -501,7 +501,7 @@ impl Store {
                 visits.push(visit);
             }
             visits.extend(remote_visits(ctx, &patient.patient_number)?);
-            visits.sort_by(|a, b| b.arrived.at.cmp(&a.arrived.at));
+            visits.sort_by_key(|v| std::cmp::Reverse(v.arrived.at));
             ctx.audit("patient.history", Some(&patient.patient_number), "")?;
             Ok(PatientHistory {
                 patient,

@@ -36,6 +36,9 @@ pub enum SyncError {
     /// The clinic store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The caller asked for something that cannot be sent.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl SyncError {
@@ -46,7 +49,7 @@ impl SyncError {
             Self::Unreachable(_) | Self::BadAnswer(_) => true,
             Self::Refused { status, .. } => *status >= 500 || *status == 429,
             Self::Store(StoreError::Busy) => true,
-            Self::Store(_) => false,
+            Self::Store(_) | Self::Invalid(_) => false,
         }
     }
 }
@@ -123,6 +126,16 @@ fn kind_of(kind: OutboxKind) -> Kind {
         OutboxKind::Card => Kind::Card,
         OutboxKind::Visit => Kind::Visit,
         OutboxKind::Revocation => Kind::Revocation,
+    }
+}
+
+fn incoming(c: kartika_protocol::Change) -> IncomingChange {
+    IncomingChange {
+        seq: c.seq,
+        facility: c.facility,
+        kind: outbox_kind(c.kind),
+        record_id: c.record_id,
+        payload: c.payload,
     }
 }
 
@@ -240,23 +253,31 @@ impl Syncer {
                 "/v1/changes?after={after}&limit={}",
                 self.config.page
             ))?;
-            let changes: Vec<IncomingChange> = page
-                .changes
-                .into_iter()
-                .map(|c| IncomingChange {
-                    seq: c.seq,
-                    facility: c.facility,
-                    kind: outbox_kind(c.kind),
-                    record_id: c.record_id,
-                    payload: c.payload,
-                })
-                .collect();
+            let changes: Vec<IncomingChange> = page.changes.into_iter().map(incoming).collect();
             applied += store.apply_changes(&changes, page.next_after)?.applied;
             self.update(|p| p.applied = applied);
             if !page.more || page.next_after <= after {
                 return Ok(applied);
             }
         }
+    }
+
+    /// At a tap, when online: asks the registry for everything about a patient, applies
+    /// it (the pull cursor stays), and from then on the pulls carry the patient's changes.
+    pub fn fetch_patient(
+        &self,
+        store: &mut Store,
+        patient_number: &str,
+    ) -> Result<usize, SyncError> {
+        if patient_number.is_empty() || !patient_number.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(SyncError::Invalid(format!(
+                "\"{patient_number}\" is not a patient number"
+            )));
+        }
+        let changes: Vec<kartika_protocol::Change> =
+            self.get(&format!("/v1/patients/{patient_number}/history"))?;
+        let changes: Vec<IncomingChange> = changes.into_iter().map(incoming).collect();
+        Ok(store.apply_changes(&changes, 0)?.applied)
     }
 
     fn post_gzip<T: serde::de::DeserializeOwned>(

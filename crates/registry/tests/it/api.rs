@@ -177,7 +177,11 @@ fn one_nik_from_two_facilities_keeps_both_and_flags_them(s: &Setup) {
         .iter()
         .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
         .collect();
-    assert_eq!(flags, [expected], "both kept, flagged for the registry admin");
+    assert_eq!(
+        flags,
+        [expected],
+        "both kept, flagged for the registry admin"
+    );
 }
 
 fn health_and_the_openapi_document_are_served(s: &Setup) {

@@ -28,7 +28,7 @@ fn card_of(patient_number: &str) -> Identity {
 
 #[test]
 fn two_clinics_a_month_offline_then_syncing_at_once_see_each_others_work() {
-    let (registry, tokens, _dir) = registry(&["P3674060", "P3674010"]);
+    let (registry, tokens, _dir) = registry(&["P3674060", "P3674010", "P3674040"]);
     let mut pamulang = Clinic::new("P3674060", "Puskesmas Pamulang");
     let mut serpong = Clinic::new("P3674010", "Puskesmas Serpong");
 
@@ -141,4 +141,24 @@ fn two_clinics_a_month_offline_then_syncing_at_once_see_each_others_work() {
         )
         .unwrap();
     assert_eq!(hits.len(), 1);
+
+    // A third Puskesmas sees Dewi for the first time: the tap asks the registry at once.
+    let mut ciputat = Clinic::new("P3674040", "Puskesmas Ciputat");
+    ciputat
+        .store
+        .admit_card(&ciputat.admin, &card_of(&dewi))
+        .unwrap();
+    let fetched = syncer(&registry.url(), &tokens[2])
+        .fetch_patient(&mut ciputat.store, &dewi)
+        .unwrap();
+    assert!(fetched >= 6, "{fetched}");
+    let history = ciputat
+        .store
+        .patient_history(&ciputat.admin, &dewi)
+        .unwrap();
+    assert_eq!(
+        history.visits.len(),
+        6,
+        "both clinics' visits, at a clinic that has none"
+    );
 }

@@ -181,8 +181,7 @@ fn relay(client: TcpStream, upstream: std::net::SocketAddr, cut: Option<Cut>) {
     let upward = std::thread::spawn(move || {
         let mut buf = [0u8; 16 * 1024];
         let mut forwarded = 0usize;
-        loop {
-            let Ok(n) = c_read.read(&mut buf) else { break };
+        while let Ok(n) = c_read.read(&mut buf) {
             if n == 0 {
                 break;
             }
@@ -203,8 +202,7 @@ fn relay(client: TcpStream, upstream: std::net::SocketAddr, cut: Option<Cut>) {
     });
     let mut buf = [0u8; 16 * 1024];
     let mut response = Vec::new();
-    loop {
-        let Ok(n) = s_read.read(&mut buf) else { break };
+    while let Ok(n) = s_read.read(&mut buf) {
         if n == 0 {
             break;
         }

@@ -1,0 +1,306 @@
+//! `kartika registry init / enroll / serve` and `kartika sync`, with the registry as a real
+//! process that is killed mid-sync and restarted.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use kartika_card::model::Sex;
+use kartika_store::{
+    Care, FacilityProfile, NewPatient, NewStaff, NewVisit, Payer, Role, Store, TimeZone,
+};
+use kartika_sync::{SyncConfig, Syncer};
+
+fn kartika(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kartika"))
+        .args(args)
+        .output()
+        .expect("run kartika")
+}
+
+fn ok(args: &[&str]) -> String {
+    let output = kartika(args);
+    assert!(
+        output.status.success(),
+        "kartika {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn text(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+struct Registry {
+    dir: tempfile::TempDir,
+    port: u16,
+    process: Option<Child>,
+}
+
+impl Registry {
+    /// `registry init`, a node key, `registry enroll`: returns the registry and the token file.
+    fn enrolled(node_id: &str) -> (Self, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let node = dir.path().join("node");
+        ok(&["registry", "init", "--dir", text(&root)]);
+        ok(&["node", "init", "--id", node_id, "--out", text(&node)]);
+        let db = dir.path().join("registry.sqlite");
+        let cert = node.join("node.cert");
+        let out = ok(&[
+            "registry",
+            "enroll",
+            "--dir",
+            text(&root),
+            "--db",
+            text(&db),
+            "--node-id",
+            node_id,
+            "--node-pub",
+            text(&node.join("node.pub")),
+            "--roles",
+            "terminal,issuer",
+            "--cert-out",
+            text(&cert),
+            "--json",
+        ]);
+        let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let token_file = dir.path().join("token");
+        std::fs::write(&token_file, answer["token"].as_str().unwrap()).unwrap();
+        assert!(
+            std::fs::metadata(&cert).unwrap().len() > 64,
+            "the node certificate is written"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let again = kartika(&[
+            "registry",
+            "enroll",
+            "--dir",
+            text(&root),
+            "--db",
+            text(&db),
+            "--node-id",
+            node_id,
+            "--node-pub",
+            text(&node.join("node.pub")),
+            "--roles",
+            "terminal",
+            "--cert-out",
+            text(&cert),
+        ]);
+        assert!(String::from_utf8_lossy(&again.stderr).contains("enrolled already"));
+        (
+            Self {
+                dir,
+                port,
+                process: None,
+            },
+            token_file,
+        )
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts `registry serve` and waits for its "listening" line.
+    fn start(&mut self) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kartika"))
+            .args([
+                "registry",
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{}", self.port),
+                "--db",
+                text(&self.dir.path().join("registry.sqlite")),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("listening"), "{line}");
+        self.process = Some(child);
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn clinic_with_visits(dir: &Path, patients: u32) -> PathBuf {
+    let path = dir.join("clinic.sqlite");
+    let profile = FacilityProfile {
+        code: "P3674060".into(),
+        name: "Puskesmas Pamulang".into(),
+        region_code: None,
+        zone: TimeZone::Wib,
+    };
+    let mut store = Store::create(&path, &profile).unwrap();
+    store
+        .add_first_admin(&NewStaff {
+            username: "admin".into(),
+            display_name: "Admin".into(),
+            role: Role::Admin,
+            password: "sandi-admin-1".into(),
+        })
+        .unwrap();
+    let admin = store.login("admin", "sandi-admin-1").unwrap();
+    for n in 0..patients {
+        let number = store
+            .create_patient(
+                &admin,
+                &NewPatient {
+                    name: format!("Pasien {}", char::from(b'a' + (n % 26) as u8)),
+                    birth_date: format!("19{:02}-01-01", 30 + n % 60),
+                    sex: Some(Sex::Male),
+                    ..NewPatient::default()
+                },
+            )
+            .unwrap()
+            .patient
+            .patient_number;
+        for unit in ["general", "dental", "elderly"] {
+            store
+                .register_visit(
+                    &admin,
+                    &NewVisit {
+                        patient_number: number.clone(),
+                        unit_code: unit.into(),
+                        payer: Payer::BpjsPbi,
+                        care: Care::Sick,
+                        complaint: None,
+                    },
+                )
+                .unwrap();
+        }
+    }
+    path
+}
+
+#[test]
+fn a_registry_killed_mid_sync_and_restarted_still_gets_every_visit_once() {
+    let (mut registry, token_file) = Registry::enrolled("P3674060");
+    let clinic_dir = tempfile::tempdir().unwrap();
+    let clinic = clinic_with_visits(clinic_dir.path(), 300);
+    registry.start();
+
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let mut config = SyncConfig::new(&registry.url(), &token);
+    config.max_rows = 40;
+    let syncer = Arc::new(Syncer::new(config));
+    let progress = syncer.progress();
+    let done = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let (syncer, done, clinic) = (Arc::clone(&syncer), Arc::clone(&done), clinic.clone());
+        std::thread::spawn(move || {
+            let mut store = Store::open(&clinic).unwrap();
+            let mut failures = 0;
+            while store.sync_health().unwrap().pending > 0 {
+                if syncer.round(&mut store).is_err() {
+                    failures += 1;
+                    assert!(failures < 100_000, "sync never got through");
+                }
+            }
+            done.store(true, Ordering::SeqCst);
+            failures
+        })
+    };
+    // Kill the registry three times while batches are flowing, restarting it each time.
+    for threshold in [200, 500, 800] {
+        while progress.lock().unwrap().sent < threshold && !done.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        registry.kill();
+        registry.start();
+    }
+    let failures = worker.join().unwrap();
+    assert!(failures >= 1, "a kill must have broken at least one round");
+
+    let store = Store::open(&clinic).unwrap();
+    assert_eq!(
+        store.sync_health().unwrap().pending,
+        0,
+        "the outbox ends empty"
+    );
+    registry.kill();
+    let conn = rusqlite::Connection::open(registry.dir.path().join("registry.sqlite")).unwrap();
+    let (visits, distinct): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), count(DISTINCT record_id) FROM change WHERE kind = 'visit'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (visits, distinct),
+        (900, 900),
+        "every visit stored exactly once"
+    );
+}
+
+#[test]
+fn sync_once_from_the_command_line_reports_and_serve_refuses_a_public_address() {
+    let (mut registry, token_file) = Registry::enrolled("P3674060");
+    let clinic_dir = tempfile::tempdir().unwrap();
+    let clinic = clinic_with_visits(clinic_dir.path(), 5);
+    registry.start();
+    let out = ok(&[
+        "sync",
+        "--db",
+        text(&clinic),
+        "--registry",
+        &registry.url(),
+        "--token-file",
+        text(&token_file),
+        "--once",
+    ]);
+    assert!(out.starts_with("sent 20, set aside 0"), "{out}");
+    assert!(out.contains("0 waiting"), "{out}");
+
+    let wrong_token = clinic_dir.path().join("wrong-token");
+    std::fs::write(&wrong_token, "kt_00").unwrap();
+    let refused = kartika(&[
+        "sync",
+        "--db",
+        text(&clinic),
+        "--registry",
+        &registry.url(),
+        "--token-file",
+        text(&wrong_token),
+        "--once",
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("access token is not valid"));
+
+    let public = kartika(&[
+        "registry",
+        "serve",
+        "--listen",
+        "0.0.0.0:8700",
+        "--db",
+        text(&registry.dir.path().join("registry.sqlite")),
+    ]);
+    assert!(!public.status.success());
+    assert!(String::from_utf8_lossy(&public.stderr).contains("only on loopback"));
+}
