@@ -1,0 +1,293 @@
+//! Sync at scale: 100,000 visits drained from one clinic to the registry over loopback;
+//! the registry's ingest rate on SQLite and on PostgreSQL beside a bare insert (COPY for
+//! PostgreSQL) of the same rows; pulling 100,000 changes. Run:
+//! `cargo bench -p kartika-sync --bench drain` (`-- --small` for 10,000 visits).
+//! Prints a Markdown table for docs/benchmarks.md.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kartika_card::model::Sex;
+use kartika_protocol::{Kind, PushRecord};
+use kartika_registry::postgres_backend::PostgresBackend;
+use kartika_registry::sqlite::SqliteBackend;
+use kartika_registry::validate::{validate, ValidRecord};
+use kartika_registry::{node, Backend, Node};
+use kartika_store::{
+    Care, FacilityProfile, ManualClock, NewPatient, NewStaff, NewVisit, OutboxKind, Payer, Role,
+    Store, TimeZone,
+};
+use kartika_sync::{SyncConfig, Syncer};
+use kartika_testkit::postgres::TestPostgres;
+use kartika_testkit::registry::{enroll, RunningRegistry};
+
+const UNITS: [&str; 5] = ["general", "dental", "maternal_child", "elderly", "immunization"];
+const BATCH: usize = 1_000;
+
+fn clinic(dir: &std::path::Path, code: &str) -> (Store, kartika_store::Session) {
+    let profile = FacilityProfile {
+        code: code.into(),
+        name: format!("Puskesmas {code}"),
+        region_code: None,
+        zone: TimeZone::Wib,
+    };
+    let clock = ManualClock::new(time::OffsetDateTime::now_utc());
+    let mut store =
+        Store::create_with_clock(&dir.join(format!("{code}.sqlite")), &profile, Arc::new(clock))
+            .expect("clinic");
+    store
+        .add_first_admin(&NewStaff {
+            username: "admin".into(),
+            display_name: "Admin".into(),
+            role: Role::Admin,
+            password: "bench-password".into(),
+        })
+        .expect("admin");
+    let admin = store.login("admin", "bench-password").expect("login");
+    (store, admin)
+}
+
+/// Patients and their visits through the store's own operations, so the outbox holds what
+/// a busy clinic's would.
+fn fill(store: &mut Store, admin: &kartika_store::Session, visits: usize) {
+    let patients = visits.div_ceil(UNITS.len());
+    let mut made = 0;
+    for n in 0..patients {
+        let number = store
+            .create_patient(
+                admin,
+                &NewPatient {
+                    name: format!("Siti Rahayu {}", letters(n)),
+                    birth_date: format!("19{:02}-0{}-1{}", 40 + n % 60, 1 + n % 9, n % 10),
+                    sex: Some(Sex::Female),
+                    region_code: Some("36.74.06.1001".into()),
+                    ..NewPatient::default()
+                },
+            )
+            .expect("patient")
+            .patient
+            .patient_number;
+        for unit in UNITS {
+            if made == visits {
+                return;
+            }
+            store
+                .register_visit(
+                    admin,
+                    &NewVisit {
+                        patient_number: number.clone(),
+                        unit_code: unit.into(),
+                        payer: Payer::BpjsPbi,
+                        care: Care::Sick,
+                        complaint: Some("batuk pilek".into()),
+                    },
+                )
+                .expect("visit");
+            made += 1;
+        }
+    }
+}
+
+fn letters(mut n: usize) -> String {
+    let mut text = String::new();
+    loop {
+        text.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+        if n == 0 {
+            return text;
+        }
+    }
+}
+
+fn records(store: &Store) -> Vec<PushRecord> {
+    store
+        .outbox_pending(usize::MAX)
+        .expect("outbox")
+        .into_iter()
+        .map(|row| PushRecord {
+            id: row.id,
+            kind: match row.kind {
+                OutboxKind::Patient => Kind::Patient,
+                OutboxKind::Card => Kind::Card,
+                OutboxKind::Visit => Kind::Visit,
+                OutboxKind::Revocation => Kind::Revocation,
+            },
+            record_id: row.record_id,
+            payload: row.payload,
+        })
+        .collect()
+}
+
+/// Records a second before, validated as the API would.
+fn validated(node: &Node, records: &[PushRecord]) -> Vec<Result<ValidRecord, String>> {
+    records.iter().map(|r| validate(node, r)).collect()
+}
+
+fn ingest(backend: &mut dyn Backend, node: &Node, records: &[Result<ValidRecord, String>]) -> f64 {
+    let start = Instant::now();
+    for batch in records.chunks(BATCH) {
+        backend.push(node, batch).expect("push");
+    }
+    records.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+fn bare_sqlite(path: &std::path::Path, records: &[Result<ValidRecord, String>]) -> f64 {
+    let mut conn = rusqlite::Connection::open(path).expect("open");
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE bare (change_id BLOB, facility TEXT, kind TEXT, record_id TEXT,
+             patient_number TEXT, payload TEXT, received_at INTEGER);",
+    )
+    .expect("bare table");
+    let start = Instant::now();
+    for batch in records.chunks(BATCH) {
+        let tx = conn.transaction().expect("tx");
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO bare VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)")
+                .expect("prepare");
+            for r in batch.iter().flatten() {
+                insert
+                    .execute(rusqlite::params![
+                        &r.change_id[..],
+                        r.facility,
+                        r.kind.as_str(),
+                        r.record_id,
+                        r.patient_number,
+                        r.payload
+                    ])
+                    .expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    records.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+fn bare_copy(url: &str, records: &[Result<ValidRecord, String>]) -> f64 {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    client
+        .batch_execute(
+            "CREATE TABLE bare (change_id BYTEA, facility TEXT, kind TEXT, record_id TEXT,
+                 patient_number TEXT, payload TEXT, received_at BIGINT)",
+        )
+        .expect("bare table");
+    let escape = |t: &str| t.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n");
+    let start = Instant::now();
+    for batch in records.chunks(BATCH) {
+        let mut text = String::new();
+        for r in batch.iter().flatten() {
+            text.push_str(&format!(
+                "\\\\x{}\t{}\t{}\t{}\t{}\t{}\t0\n",
+                r.change_id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                r.facility,
+                r.kind.as_str(),
+                escape(&r.record_id),
+                escape(&r.patient_number),
+                escape(&r.payload)
+            ));
+        }
+        let mut tx = client.transaction().expect("tx");
+        let mut writer = tx.copy_in("COPY bare FROM STDIN").expect("copy");
+        std::io::Write::write_all(&mut writer, text.as_bytes()).expect("copy rows");
+        writer.finish().expect("copy finish");
+        tx.commit().expect("commit");
+    }
+    records.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn main() {
+    let small = std::env::args().any(|a| a == "--small");
+    let visits = if small { 10_000 } else { 100_000 };
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let started = Instant::now();
+    let (mut pamulang, admin) = clinic(dir.path(), "P3674060");
+    fill(&mut pamulang, &admin, visits);
+    let fill_time = started.elapsed();
+    let all = records(&pamulang);
+    let patients = all.iter().filter(|r| r.kind == Kind::Patient).count();
+
+    // 1. The drain, over HTTP on loopback, into the SQLite registry.
+    let registry_path = dir.path().join("registry.sqlite");
+    let mut backend = SqliteBackend::open(&registry_path).expect("registry");
+    let token_a = enroll(&mut backend, "P3674060");
+    let token_b = enroll(&mut backend, "P3674010");
+    let registry = RunningRegistry::start(Box::new(backend));
+    let syncer = Syncer::new(SyncConfig::new(&registry.url(), &token_a));
+    let started = Instant::now();
+    let report = syncer.round(&mut pamulang).expect("drain");
+    let drain = started.elapsed();
+    assert_eq!(report.sent, all.len());
+
+    // 2. Pull: a second Puskesmas whose desk has seen every one of these patients.
+    let (mut serpong, _) = clinic(dir.path(), "P3674010");
+    {
+        let conn = rusqlite::Connection::open(&registry_path).expect("registry file");
+        conn.execute(
+            "INSERT INTO patient_seen (node, patient_number) SELECT 'P3674010', patient_number FROM patient",
+            [],
+        )
+        .expect("seen");
+    }
+    let puller = Syncer::new(SyncConfig::new(&registry.url(), &token_b));
+    let started = Instant::now();
+    let pulled = puller.round(&mut serpong).expect("pull").applied;
+    let pull = started.elapsed();
+    drop(registry);
+    let mut paging = SqliteBackend::open(&registry_path).expect("reopen");
+    let serpong_node = node("P3674010", "terminal").expect("node");
+    let started = Instant::now();
+    let mut after = 0;
+    loop {
+        let page = paging.changes(&serpong_node, after, 2_000).expect("page");
+        after = page.next_after;
+        if !page.more {
+            break;
+        }
+    }
+    let paging_time = started.elapsed();
+
+    // 3. Ingest without HTTP, per backend, beside the bare insert of the same rows.
+    let pamulang_node = node("P3674060", "terminal,issuer").expect("node");
+    let checked = validated(&pamulang_node, &all);
+    let mut fresh = SqliteBackend::open(&dir.path().join("ingest.sqlite")).expect("ingest db");
+    let sqlite_rate = ingest(&mut fresh, &pamulang_node, &checked);
+    let sqlite_bare = bare_sqlite(&dir.path().join("bare.sqlite"), &checked);
+    let server = TestPostgres::start();
+    let url = server.new_database("ingest");
+    let mut pg = PostgresBackend::connect(&url).expect("postgres");
+    let pg_rate = ingest(&mut pg, &pamulang_node, &checked);
+    let pg_bare = bare_copy(&server.new_database("bare"), &checked);
+
+    println!("| measure | Kartika | bare limit, same run | target |");
+    println!("|---|---|---|---|");
+    println!(
+        "| drain {visits} visits (+{patients} patients) over loopback, SQLite registry | {} | — | < 5 s (never > 20 s) |",
+        secs(drain)
+    );
+    println!(
+        "| request bytes per visit (gzip bodies, {} requests) | {:.0} B | — | < 300 B |",
+        all.len().div_ceil(1_000),
+        report.bytes_sent as f64 / visits as f64
+    );
+    println!(
+        "| registry ingest, SQLite (batches of {BATCH}) | {sqlite_rate:.0} records/s | {sqlite_bare:.0} rows/s (INSERT, same rows, same commits) | 50,000/s |"
+    );
+    println!(
+        "| registry ingest, PostgreSQL (batches of {BATCH}) | {pg_rate:.0} records/s | {pg_bare:.0} rows/s (COPY, same rows, same commits) | 50,000/s |"
+    );
+    println!(
+        "| pull {pulled} changes into a second clinic (HTTP + apply) | {} | {} (the registry's paging alone) | — |",
+        secs(pull),
+        secs(paging_time)
+    );
+    println!(
+        "\nsetup: {patients} patients and {visits} visits registered through the store in {}",
+        secs(fill_time)
+    );
+}
