@@ -50,7 +50,7 @@ impl Kind {
 }
 
 /// One change a clinic sends: an outbox row.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PushRecord {
     /// The change's own id (a UUID born in the clinic): pushing it twice stores it once.
     pub id: String,
@@ -58,12 +58,13 @@ pub struct PushRecord {
     pub kind: Kind,
     /// The record it describes: a patient's or visit's id, a card number.
     pub record_id: String,
-    /// The record.
-    pub payload: serde_json::Value,
+    /// The record, a JSON object, carried as text: neither side parses and writes it
+    /// again on the way.
+    pub payload: Box<serde_json::value::RawValue>,
 }
 
 /// `POST /v1/push`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PushRequest {
     /// At most [`MAX_PUSH_RECORDS`].
     pub records: Vec<PushRecord>,

@@ -134,9 +134,15 @@ fn body_bytes(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
+/// The request with each record still as text, so one of the wrong shape fails alone.
 #[derive(Deserialize)]
 struct LooseRequest {
-    records: Vec<serde_json::Value>,
+    records: Vec<Box<serde_json::value::RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct JustTheId {
+    id: Option<String>,
 }
 
 async fn push(
@@ -164,14 +170,13 @@ async fn push(
     // Each record is read on its own, so one of the wrong shape is refused alone.
     let mut ids = Vec::with_capacity(request.records.len());
     let mut checked = Vec::with_capacity(request.records.len());
-    for value in request.records {
-        let id = value
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+    for raw in request.records {
+        let id = serde_json::from_str::<JustTheId>(raw.get())
+            .ok()
+            .and_then(|j| j.id)
+            .unwrap_or_default();
         checked.push(
-            serde_json::from_value::<PushRecord>(value)
+            serde_json::from_str::<PushRecord>(raw.get())
                 .map_err(|e| format!("the record is malformed: {e}"))
                 .and_then(|record| validate(&node, &record)),
         );

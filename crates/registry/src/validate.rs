@@ -24,13 +24,21 @@ pub struct ValidRecord {
     pub payload: String,
 }
 
-fn text<'a>(record: &'a PushRecord, field: &str) -> Result<&'a str, String> {
-    record
-        .payload
-        .get(field)
-        .and_then(serde_json::Value::as_str)
+/// The fields of a payload the registry checks or indexes; the rest passes through.
+#[derive(serde::Deserialize)]
+struct Facts {
+    patient_number: Option<String>,
+    facility_code: Option<String>,
+    visit_id: Option<String>,
+    card_number: Option<String>,
+    nik: Option<String>,
+}
+
+fn field<'a>(value: &'a Option<String>, kind: Kind, name: &str) -> Result<&'a str, String> {
+    value
+        .as_deref()
         .filter(|t| !t.is_empty() && t.len() <= 64)
-        .ok_or_else(|| format!("the {} has no valid \"{field}\"", record.kind.as_str()))
+        .ok_or_else(|| format!("the {} has no valid \"{name}\"", kind.as_str()))
 }
 
 /// Checks one record pushed by `node`.
@@ -39,59 +47,64 @@ pub fn validate(node: &Node, record: &PushRecord) -> Result<ValidRecord, String>
     if record.record_id.is_empty() || record.record_id.len() > 64 {
         return Err("record_id must be 1 to 64 characters".into());
     }
-    if !record.payload.is_object() {
+    let raw = record.payload.get();
+    if !raw.trim_start().starts_with('{') {
         return Err("the payload must be a JSON object".into());
     }
-    let own_facility = |field: &str| -> Result<(), String> {
-        let facility = text(record, field)?;
+    let facts: Facts =
+        serde_json::from_str(raw).map_err(|e| format!("the payload is malformed: {e}"))?;
+    let kind = record.kind;
+    let own_facility = || -> Result<(), String> {
+        let facility = field(&facts.facility_code, kind, "facility_code")?;
         if facility == node.id {
             Ok(())
         } else {
             Err(format!(
                 "this {} belongs to facility {facility}; node {} may push only its own",
-                record.kind.as_str(),
+                kind.as_str(),
                 node.id
             ))
         }
     };
-    let (patient_number, nik) = match record.kind {
-        Kind::Patient => {
-            let nik = record
-                .payload
-                .get("nik")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned);
-            (text(record, "patient_number")?, nik)
+    let same_id = |value: &Option<String>, name: &str| -> Result<(), String> {
+        if field(value, kind, name)? == record.record_id {
+            Ok(())
+        } else {
+            Err(format!(
+                "the {}'s {name} differs from record_id",
+                kind.as_str()
+            ))
         }
+    };
+    let patient_number = match kind {
+        Kind::Patient => field(&facts.patient_number, kind, "patient_number")?,
         Kind::Visit => {
-            own_facility("facility_code")?;
-            if text(record, "visit_id")? != record.record_id {
-                return Err("the visit's visit_id differs from record_id".into());
-            }
-            (text(record, "patient_number")?, None)
+            own_facility()?;
+            same_id(&facts.visit_id, "visit_id")?;
+            field(&facts.patient_number, kind, "patient_number")?
         }
         Kind::Card => {
-            if text(record, "card_number")? != record.record_id {
-                return Err("the card's card_number differs from record_id".into());
-            }
-            (text(record, "patient_number")?, None)
+            same_id(&facts.card_number, "card_number")?;
+            field(&facts.patient_number, kind, "patient_number")?
         }
         Kind::Revocation => {
-            own_facility("facility_code")?;
-            if text(record, "card_number")? != record.record_id {
-                return Err("the revocation's card_number differs from record_id".into());
-            }
-            ("", None)
+            own_facility()?;
+            same_id(&facts.card_number, "card_number")?;
+            ""
         }
     };
     Ok(ValidRecord {
         change_id,
-        kind: record.kind,
+        kind,
         record_id: record.record_id.clone(),
         facility: node.id.clone(),
         patient_number: patient_number.to_owned(),
-        nik,
-        payload: record.payload.to_string(),
+        nik: if kind == Kind::Patient {
+            facts.nik.clone()
+        } else {
+            None
+        },
+        payload: raw.to_owned(),
     })
 }
 

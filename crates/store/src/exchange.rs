@@ -83,7 +83,7 @@ impl Store {
         let mut total = 0;
         let mut batch = Vec::with_capacity(rows.len());
         for row in rows {
-            total += row.payload.to_string().len();
+            total += row.payload.get().len();
             if total > max_bytes && !batch.is_empty() {
                 break;
             }

@@ -24,7 +24,7 @@ stored_enum!(
 );
 
 /// One pending change.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OutboxRecord {
     /// Local order.
     pub seq: i64,
@@ -34,8 +34,8 @@ pub struct OutboxRecord {
     pub kind: OutboxKind,
     /// The id of the record it describes (a patient's or visit's uuid, a card number).
     pub record_id: String,
-    /// The record as JSON.
-    pub payload: serde_json::Value,
+    /// The record as JSON text, passed on as it is (never parsed and written again).
+    pub payload: Box<serde_json::value::RawValue>,
 }
 
 pub(crate) fn enqueue(
@@ -78,7 +78,7 @@ impl Store {
                 id,
                 kind,
                 record_id,
-                payload: serde_json::from_str(&payload)
+                payload: serde_json::value::RawValue::from_string(payload)
                     .map_err(|e| StoreError::Damaged(format!("outbox row {seq}: {e}")))?,
             })
         })

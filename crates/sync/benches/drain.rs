@@ -21,7 +21,13 @@ use kartika_sync::{SyncConfig, Syncer};
 use kartika_testkit::postgres::TestPostgres;
 use kartika_testkit::registry::{enroll, RunningRegistry};
 
-const UNITS: [&str; 5] = ["general", "dental", "maternal_child", "elderly", "immunization"];
+const UNITS: [&str; 5] = [
+    "general",
+    "dental",
+    "maternal_child",
+    "elderly",
+    "immunization",
+];
 const BATCH: usize = 1_000;
 
 fn clinic(dir: &std::path::Path, code: &str) -> (Store, kartika_store::Session) {
@@ -32,9 +38,12 @@ fn clinic(dir: &std::path::Path, code: &str) -> (Store, kartika_store::Session) 
         zone: TimeZone::Wib,
     };
     let clock = ManualClock::new(time::OffsetDateTime::now_utc());
-    let mut store =
-        Store::create_with_clock(&dir.join(format!("{code}.sqlite")), &profile, Arc::new(clock))
-            .expect("clinic");
+    let mut store = Store::create_with_clock(
+        &dir.join(format!("{code}.sqlite")),
+        &profile,
+        Arc::new(clock),
+    )
+    .expect("clinic");
     store
         .add_first_admin(&NewStaff {
             username: "admin".into(),
@@ -172,14 +181,21 @@ fn bare_copy(url: &str, records: &[Result<ValidRecord, String>]) -> f64 {
                  patient_number TEXT, payload TEXT, received_at BIGINT)",
         )
         .expect("bare table");
-    let escape = |t: &str| t.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n");
+    let escape = |t: &str| {
+        t.replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+    };
     let start = Instant::now();
     for batch in records.chunks(BATCH) {
         let mut text = String::new();
         for r in batch.iter().flatten() {
             text.push_str(&format!(
                 "\\\\x{}\t{}\t{}\t{}\t{}\t{}\t0\n",
-                r.change_id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                r.change_id
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
                 r.facility,
                 r.kind.as_str(),
                 escape(&r.record_id),
