@@ -74,3 +74,22 @@ fn letters(mut n: usize) -> String {
         }
     }
 }
+
+#[test]
+fn refused_records_are_set_aside_with_their_reason_and_never_block_the_queue() {
+    // A clinic syncing with another facility's token: its visits are not that node's.
+    let (registry, tokens, _dir) = registry(&["P3674010"]);
+    let mut clinic = Clinic::new("P3674060", "Puskesmas Pamulang");
+    let p = clinic.patient("Rina Wulandari");
+    clinic.visit(&p, "general");
+    clinic.visit(&p, "dental");
+    let report = crate::support::syncer(&registry.url(), &tokens[0])
+        .round(&mut clinic.store)
+        .unwrap();
+    assert_eq!((report.sent, report.set_aside), (1, 2), "the patient goes, both visits are refused");
+    let health = clinic.store.sync_health().unwrap();
+    assert_eq!((health.pending, health.set_aside), (0, 2));
+    assert!(health.last_success.is_some() && health.last_error.is_none());
+    let aside = clinic.store.set_aside(10).unwrap();
+    assert!(aside.iter().all(|a| a.reason.contains("may push only its own")), "{aside:?}");
+}
