@@ -92,6 +92,9 @@ enum Command {
         /// A file holding the node's access token.
         #[arg(long)]
         token_file: PathBuf,
+        /// PEM certificates to trust for an https registry (default: the public roots).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
         /// One round, then exit (non-zero if it failed).
         #[arg(long, conflicts_with = "watch", required_unless_present = "watch")]
         once: bool,
@@ -144,6 +147,12 @@ enum RegistryCommand {
         db: Option<PathBuf>,
         #[arg(long)]
         postgres: Option<String>,
+        /// PEM certificate chain: serve HTTPS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of the certificate.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
 }
 
@@ -491,17 +500,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 listen,
                 db,
                 postgres,
+                tls_cert,
+                tls_key,
             } => registry_commands::serve(
                 listen,
                 &registry_commands::Storage::from_args(db, postgres)?,
+                tls_cert.as_deref().zip(tls_key.as_deref()),
             ),
         },
         Command::Sync {
             db,
             registry,
             token_file,
+            ca_file,
             once: _,
             watch,
-        } => registry_commands::sync(&db, &registry, &token_file, watch),
+        } => registry_commands::sync(&db, &registry, &token_file, ca_file.as_deref(), watch),
     }
 }

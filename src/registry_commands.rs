@@ -101,10 +101,17 @@ pub fn enroll(e: &Enrolment<'_>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn serve(listen: SocketAddr, storage: &Storage) -> Result<ExitCode> {
-    if !listen.ip().is_loopback() {
+pub fn serve(
+    listen: SocketAddr,
+    storage: &Storage,
+    tls: Option<(&Path, &Path)>,
+) -> Result<ExitCode> {
+    let acceptor = tls
+        .map(|(cert, key)| kartika_registry::tls::acceptor(cert, key))
+        .transpose()?;
+    if acceptor.is_none() && !listen.ip().is_loopback() {
         bail!(
-            "{listen} is not a loopback address: plain HTTP is allowed only on loopback; put the registry behind a TLS-terminating proxy on this machine"
+            "{listen} is not a loopback address: plain HTTP is allowed only on loopback; give --tls-cert and --tls-key to serve beyond this machine"
         );
     }
     let backend = storage.open()?;
@@ -116,21 +123,41 @@ pub fn serve(listen: SocketAddr, storage: &Storage) -> Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        println!("registry listening on http://{}", listener.local_addr()?);
-        kartika_registry::serve(listener, backend, async {
+        let stop = async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+        };
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        println!(
+            "registry listening on {scheme}://{}",
+            listener.local_addr()?
+        );
+        match acceptor {
+            Some(acceptor) => kartika_registry::serve_tls(listener, acceptor, backend, stop).await,
+            None => kartika_registry::serve(listener, backend, stop).await,
+        }
         .context("the registry server failed")
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn sync(db: &Path, registry: &str, token_file: &Path, watch: bool) -> Result<ExitCode> {
+pub fn sync(
+    db: &Path,
+    registry: &str,
+    token_file: &Path,
+    ca_file: Option<&Path>,
+    watch: bool,
+) -> Result<ExitCode> {
     let token = std::fs::read_to_string(token_file)
         .with_context(|| format!("cannot read the token file {}", token_file.display()))?;
     let mut store = Store::open(db)?;
-    let syncer = Syncer::new(SyncConfig::new(registry, &token));
+    let mut config = SyncConfig::new(registry, &token);
+    if let Some(ca) = ca_file {
+        config.ca_pem = Some(
+            std::fs::read(ca)
+                .with_context(|| format!("cannot read the CA file {}", ca.display()))?,
+        );
+    }
+    let syncer = Syncer::new(config)?;
     if watch {
         // Runs until the process is stopped; the sender stays alive so it never says stop.
         let (_keep, stop) = std::sync::mpsc::channel();

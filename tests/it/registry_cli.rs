@@ -112,6 +112,10 @@ impl Registry {
 
     /// Starts `registry serve` and waits for its "listening" line.
     fn start(&mut self) {
+        self.start_with(&[]);
+    }
+
+    fn start_with(&mut self, extra: &[&str]) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kartika"))
             .args([
                 "registry",
@@ -121,6 +125,7 @@ impl Registry {
                 "--db",
                 text(&self.dir.path().join("registry.sqlite")),
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -208,7 +213,7 @@ fn a_registry_killed_mid_sync_and_restarted_still_gets_every_visit_once() {
     let token = std::fs::read_to_string(&token_file).unwrap();
     let mut config = SyncConfig::new(&registry.url(), &token);
     config.max_rows = 40;
-    let syncer = Arc::new(Syncer::new(config));
+    let syncer = Arc::new(Syncer::new(config).unwrap());
     let progress = syncer.progress();
     let done = Arc::new(AtomicBool::new(false));
     let worker = {
@@ -303,4 +308,50 @@ fn sync_once_from_the_command_line_reports_and_serve_refuses_a_public_address() 
     ]);
     assert!(!public.status.success());
     assert!(String::from_utf8_lossy(&public.stderr).contains("only on loopback"));
+}
+
+#[test]
+fn over_tls_a_clinic_syncs_when_it_trusts_the_registrys_certificate() {
+    let (mut registry, token_file) = Registry::enrolled("P3674060");
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = registry.dir.path().join("registry.crt");
+    let key = registry.dir.path().join("registry.key");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    registry.start_with(&["--tls-cert", text(&cert), "--tls-key", text(&key)]);
+    let clinic_dir = tempfile::tempdir().unwrap();
+    let clinic = clinic_with_visits(clinic_dir.path(), 2);
+    let tls_url = format!("https://localhost:{}", registry.port);
+    let plain_url = format!("http://localhost:{}", registry.port);
+    let sync = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "sync",
+            "--db",
+            text(&clinic),
+            "--registry",
+            url,
+            "--token-file",
+            text(&token_file),
+            "--once",
+        ];
+        args.extend_from_slice(extra);
+        kartika(&args)
+    };
+    let untrusted = sync(&tls_url, &[]);
+    assert!(
+        !untrusted.status.success(),
+        "a certificate no root vouches for is refused"
+    );
+    let plain = sync(&plain_url, &["--ca-file", text(&cert)]);
+    assert!(
+        !plain.status.success(),
+        "plain HTTP to the TLS port gets nowhere"
+    );
+    let out = sync(&tls_url, &["--ca-file", text(&cert)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("sent 8"));
 }

@@ -12,6 +12,7 @@ pub mod backend;
 mod error;
 pub mod postgres_backend;
 pub mod sqlite;
+pub mod tls;
 pub mod validate;
 
 use std::sync::{Arc, Mutex};
@@ -71,6 +72,22 @@ pub fn node(id: &str, roles: &str) -> Result<Node> {
         id: id.to_owned(),
         roles: list.join(","),
     })
+}
+
+/// Serves the API over TLS on `listener` until `shutdown` completes.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    backend: Box<dyn Backend>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let shared: api::SharedBackend = Arc::new(Mutex::new(backend));
+    axum::serve(
+        tls::TlsListener::new(listener, acceptor),
+        api::router(shared),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Serves the API on `listener` until `shutdown` completes.

@@ -234,7 +234,7 @@ fn main() {
     let token_a = enroll(&mut backend, "P3674060");
     let token_b = enroll(&mut backend, "P3674010");
     let registry = RunningRegistry::start(Box::new(backend));
-    let syncer = Syncer::new(SyncConfig::new(&registry.url(), &token_a));
+    let syncer = Syncer::new(SyncConfig::new(&registry.url(), &token_a)).expect("syncer");
     let started = Instant::now();
     let report = syncer.round(&mut pamulang).expect("drain");
     let drain = started.elapsed();
@@ -250,7 +250,7 @@ fn main() {
         )
         .expect("seen");
     }
-    let puller = Syncer::new(SyncConfig::new(&registry.url(), &token_b));
+    let puller = Syncer::new(SyncConfig::new(&registry.url(), &token_b)).expect("syncer");
     let started = Instant::now();
     let pulled = puller.round(&mut serpong).expect("pull").applied;
     let pull = started.elapsed();

@@ -69,6 +69,9 @@ pub struct SyncConfig {
     pub page: usize,
     /// Longest wait for one request.
     pub timeout: Duration,
+    /// PEM certificates to trust for an `https` registry instead of the public roots, for a
+    /// registry with its own certificate authority.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl SyncConfig {
@@ -81,6 +84,7 @@ impl SyncConfig {
             max_bytes: 1_000_000,
             page: 2_000,
             timeout: Duration::from_secs(30),
+            ca_pem: None,
         }
     }
 }
@@ -149,18 +153,24 @@ fn outbox_kind(kind: Kind) -> OutboxKind {
 }
 
 impl Syncer {
-    /// A syncer for a registry.
-    pub fn new(config: SyncConfig) -> Self {
-        let agent = ureq::Agent::config_builder()
+    /// A syncer for a registry; fails only when `ca_pem` holds no usable certificate.
+    pub fn new(config: SyncConfig) -> Result<Self, SyncError> {
+        let mut builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(config.timeout))
-            .build()
-            .new_agent();
-        Self {
-            config,
-            agent,
-            progress: Arc::new(Mutex::new(Progress::default())),
+            .timeout_global(Some(config.timeout));
+        if let Some(pem) = &config.ca_pem {
+            let certs = pem_certificates(pem)?;
+            builder = builder.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                    .build(),
+            );
         }
+        Ok(Self {
+            agent: builder.build().new_agent(),
+            config,
+            progress: Arc::new(Mutex::new(Progress::default())),
+        })
     }
 
     /// The progress the UI polls.
@@ -338,6 +348,26 @@ impl Syncer {
             }
         }
     }
+}
+
+/// Every certificate in a PEM bundle.
+fn pem_certificates(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, SyncError> {
+    let text = String::from_utf8_lossy(pem);
+    let mut certs = Vec::new();
+    for block in text.split_inclusive("-----END CERTIFICATE-----") {
+        if block.contains("-----BEGIN CERTIFICATE-----") {
+            let cert = ureq::tls::Certificate::from_pem(block.as_bytes()).map_err(|e| {
+                SyncError::Invalid(format!("the CA file has a bad certificate: {e}"))
+            })?;
+            certs.push(cert);
+        }
+    }
+    if certs.is_empty() {
+        return Err(SyncError::Invalid(
+            "the CA file holds no PEM certificate".into(),
+        ));
+    }
+    Ok(certs)
 }
 
 /// Equal jitter: a random delay between half and all of 2^failures seconds, capped at five

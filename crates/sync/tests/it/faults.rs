@@ -86,10 +86,19 @@ fn refused_records_are_set_aside_with_their_reason_and_never_block_the_queue() {
     let report = crate::support::syncer(&registry.url(), &tokens[0])
         .round(&mut clinic.store)
         .unwrap();
-    assert_eq!((report.sent, report.set_aside), (1, 2), "the patient goes, both visits are refused");
+    assert_eq!(
+        (report.sent, report.set_aside),
+        (1, 2),
+        "the patient goes, both visits are refused"
+    );
     let health = clinic.store.sync_health().unwrap();
     assert_eq!((health.pending, health.set_aside), (0, 2));
     assert!(health.last_success.is_some() && health.last_error.is_none());
     let aside = clinic.store.set_aside(10).unwrap();
-    assert!(aside.iter().all(|a| a.reason.contains("may push only its own")), "{aside:?}");
+    assert!(
+        aside
+            .iter()
+            .all(|a| a.reason.contains("may push only its own")),
+        "{aside:?}"
+    );
 }

@@ -106,7 +106,7 @@ pub fn syncer(url: &str, token: &str) -> Syncer {
 pub fn syncer_with_batch(url: &str, token: &str, max_rows: usize) -> Syncer {
     let mut config = SyncConfig::new(url, token);
     config.max_rows = max_rows;
-    Syncer::new(config)
+    Syncer::new(config).unwrap()
 }
 
 /// Where the proxy cuts a connection, if it does.
