@@ -3,31 +3,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use kartika_reader::ReaderContext;
 use kartika_testkit::pcsc::{exclusive, reader_name, STARTUP_LIMIT};
 
-fn kartika(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kartika"))
-        .args(args)
-        .output()
-        .expect("run kartika")
-}
-
-fn ok(args: &[&str]) -> String {
-    let output = kartika(args);
-    assert!(
-        output.status.success(),
-        "kartika {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("temporary paths are UTF-8")
-}
+use crate::support::{kartika, ok, path};
 
 /// A registry root, a certified node and a blank card, made with the command line.
 struct Setup {

@@ -4,3 +4,4 @@
 mod cli;
 mod registry_cli;
 mod store_cli;
+mod support;

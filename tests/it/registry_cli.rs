@@ -13,26 +13,7 @@ use kartika_store::{
 };
 use kartika_sync::{SyncConfig, Syncer};
 
-fn kartika(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kartika"))
-        .args(args)
-        .output()
-        .expect("run kartika")
-}
-
-fn ok(args: &[&str]) -> String {
-    let output = kartika(args);
-    assert!(
-        output.status.success(),
-        "kartika {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn text(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
+use crate::support::{kartika, ok, path};
 
 struct Registry {
     dir: tempfile::TempDir,
@@ -46,25 +27,25 @@ impl Registry {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
         let node = dir.path().join("node");
-        ok(&["registry", "init", "--dir", text(&root)]);
-        ok(&["node", "init", "--id", node_id, "--out", text(&node)]);
+        ok(&["registry", "init", "--dir", path(&root)]);
+        ok(&["node", "init", "--id", node_id, "--out", path(&node)]);
         let db = dir.path().join("registry.sqlite");
         let cert = node.join("node.cert");
         let out = ok(&[
             "registry",
             "enroll",
             "--dir",
-            text(&root),
+            path(&root),
             "--db",
-            text(&db),
+            path(&db),
             "--node-id",
             node_id,
             "--node-pub",
-            text(&node.join("node.pub")),
+            path(&node.join("node.pub")),
             "--roles",
             "terminal,issuer",
             "--cert-out",
-            text(&cert),
+            path(&cert),
             "--json",
         ]);
         let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -83,17 +64,17 @@ impl Registry {
             "registry",
             "enroll",
             "--dir",
-            text(&root),
+            path(&root),
             "--db",
-            text(&db),
+            path(&db),
             "--node-id",
             node_id,
             "--node-pub",
-            text(&node.join("node.pub")),
+            path(&node.join("node.pub")),
             "--roles",
             "terminal",
             "--cert-out",
-            text(&cert),
+            path(&cert),
         ]);
         assert!(String::from_utf8_lossy(&again.stderr).contains("enrolled already"));
         (
@@ -123,7 +104,7 @@ impl Registry {
                 "--listen",
                 &format!("127.0.0.1:{}", self.port),
                 "--db",
-                text(&self.dir.path().join("registry.sqlite")),
+                path(&self.dir.path().join("registry.sqlite")),
             ])
             .args(extra)
             .stdout(Stdio::piped())
@@ -273,11 +254,11 @@ fn sync_once_from_the_command_line_reports_and_serve_refuses_a_public_address() 
     let out = ok(&[
         "sync",
         "--db",
-        text(&clinic),
+        path(&clinic),
         "--registry",
         &registry.url(),
         "--token-file",
-        text(&token_file),
+        path(&token_file),
         "--once",
     ]);
     assert!(out.starts_with("sent 20, set aside 0"), "{out}");
@@ -288,11 +269,11 @@ fn sync_once_from_the_command_line_reports_and_serve_refuses_a_public_address() 
     let refused = kartika(&[
         "sync",
         "--db",
-        text(&clinic),
+        path(&clinic),
         "--registry",
         &registry.url(),
         "--token-file",
-        text(&wrong_token),
+        path(&wrong_token),
         "--once",
     ]);
     assert!(!refused.status.success());
@@ -304,7 +285,7 @@ fn sync_once_from_the_command_line_reports_and_serve_refuses_a_public_address() 
         "--listen",
         "0.0.0.0:8700",
         "--db",
-        text(&registry.dir.path().join("registry.sqlite")),
+        path(&registry.dir.path().join("registry.sqlite")),
     ]);
     assert!(!public.status.success());
     assert!(String::from_utf8_lossy(&public.stderr).contains("only on loopback"));
@@ -318,7 +299,7 @@ fn over_tls_a_clinic_syncs_when_it_trusts_the_registrys_certificate() {
     let key = registry.dir.path().join("registry.key");
     std::fs::write(&cert, certified.cert.pem()).unwrap();
     std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
-    registry.start_with(&["--tls-cert", text(&cert), "--tls-key", text(&key)]);
+    registry.start_with(&["--tls-cert", path(&cert), "--tls-key", path(&key)]);
     let clinic_dir = tempfile::tempdir().unwrap();
     let clinic = clinic_with_visits(clinic_dir.path(), 2);
     let tls_url = format!("https://localhost:{}", registry.port);
@@ -327,11 +308,11 @@ fn over_tls_a_clinic_syncs_when_it_trusts_the_registrys_certificate() {
         let mut args = vec![
             "sync",
             "--db",
-            text(&clinic),
+            path(&clinic),
             "--registry",
             url,
             "--token-file",
-            text(&token_file),
+            path(&token_file),
             "--once",
         ];
         args.extend_from_slice(extra);
@@ -342,12 +323,12 @@ fn over_tls_a_clinic_syncs_when_it_trusts_the_registrys_certificate() {
         !untrusted.status.success(),
         "a certificate no root vouches for is refused"
     );
-    let plain = sync(&plain_url, &["--ca-file", text(&cert)]);
+    let plain = sync(&plain_url, &["--ca-file", path(&cert)]);
     assert!(
         !plain.status.success(),
         "plain HTTP to the TLS port gets nowhere"
     );
-    let out = sync(&tls_url, &["--ca-file", text(&cert)]);
+    let out = sync(&tls_url, &["--ca-file", path(&cert)]);
     assert!(
         out.status.success(),
         "{}",

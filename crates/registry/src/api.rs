@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -148,9 +148,26 @@ struct JustTheId {
 async fn push(
     State(backend): State<SharedBackend>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<PushResponse>, ApiError> {
+    // Who and how big, before a byte of the body is read.
     let node = authenticate(&backend, &headers).await?;
+    let too_large = || {
+        client_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is over {MAX_PUSH_BYTES} bytes; send smaller batches"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_PUSH_BYTES) {
+        return Err(too_large());
+    }
+    let body = axum::body::to_bytes(body, MAX_PUSH_BYTES)
+        .await
+        .map_err(|_| too_large())?;
     let bytes = body_bytes(&headers, &body)?;
     let request: LooseRequest = serde_json::from_slice(&bytes).map_err(|e| {
         client_error(

@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::from_millis;
-use crate::patients::{insert_patient, validate, Origin, Patient};
+use crate::patients::{insert_patient, validate, write_details, Origin, Patient};
 use crate::visits::VisitDetail;
 use crate::{Ctx, NewPatient, OutboxKind, OutboxRecord, Result, Store, StoreError};
 
@@ -296,28 +296,7 @@ fn apply_patient(ctx: &Ctx<'_>, patient: Patient, today: time::Date) -> Result<(
         .optional()?;
     match known {
         Some(row) => {
-            ctx.tx.execute(
-                "UPDATE patient SET nik = ?2, bpjs_number = ?3, family_card_number = ?4, name = ?5,
-                    name_key = ?6, birth_date = ?7, sex = ?8, blood_group = ?9, address = ?10,
-                    region_code = ?11, phone = ?12, version = max(version, ?13), updated_at = ?14
-                 WHERE id = ?1",
-                params![
-                    row,
-                    valid.nik,
-                    valid.bpjs_number,
-                    valid.family_card_number,
-                    valid.name,
-                    valid.name_key,
-                    valid.birth_date,
-                    valid.sex.code(),
-                    valid.blood_group,
-                    valid.address,
-                    valid.region_code,
-                    valid.phone,
-                    patient.version,
-                    ctx.now_ms
-                ],
-            )?;
+            write_details(ctx, row, &valid, Some(patient.version))?;
             ctx.audit("patient.pulled", Some(&patient.patient_number), "update")
         }
         None => {

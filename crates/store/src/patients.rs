@@ -369,6 +369,41 @@ pub(crate) fn patient_row_at(r: &Row<'_>, offset: usize) -> rusqlite::Result<Pat
     })
 }
 
+/// Writes checked details over a patient's row. The version counts up by one for a local
+/// edit, or becomes the registry's when `version` is given (never going back).
+pub(crate) fn write_details(
+    ctx: &Ctx<'_>,
+    row_id: i64,
+    valid: &ValidPatient,
+    version: Option<i64>,
+) -> Result<()> {
+    ctx.tx
+        .prepare_cached(
+            "UPDATE patient SET nik = ?2, bpjs_number = ?3, family_card_number = ?4, name = ?5,
+                name_key = ?6, birth_date = ?7, sex = ?8, blood_group = ?9, address = ?10,
+                region_code = ?11, phone = ?12, updated_at = ?13,
+                version = CASE WHEN ?14 IS NULL THEN version + 1 ELSE max(version, ?14) END
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            row_id,
+            valid.nik,
+            valid.bpjs_number,
+            valid.family_card_number,
+            valid.name,
+            valid.name_key,
+            valid.birth_date,
+            valid.sex.code(),
+            valid.blood_group,
+            valid.address,
+            valid.region_code,
+            valid.phone,
+            ctx.now_ms,
+            version
+        ])?;
+    Ok(())
+}
+
 /// Allocates the next patient number of this facility.
 fn next_patient_number(ctx: &Ctx<'_>) -> Result<String> {
     loop {
@@ -567,27 +602,7 @@ impl Store {
                     });
                 }
             }
-            ctx.tx.execute(
-                "UPDATE patient SET nik = ?2, bpjs_number = ?3, family_card_number = ?4, name = ?5,
-                    name_key = ?6, birth_date = ?7, sex = ?8, blood_group = ?9, address = ?10,
-                    region_code = ?11, phone = ?12, version = version + 1, updated_at = ?13
-                 WHERE id = ?1",
-                params![
-                    row_id,
-                    valid.nik,
-                    valid.bpjs_number,
-                    valid.family_card_number,
-                    valid.name,
-                    valid.name_key,
-                    valid.birth_date,
-                    valid.sex.code(),
-                    valid.blood_group,
-                    valid.address,
-                    valid.region_code,
-                    valid.phone,
-                    ctx.now_ms
-                ],
-            )?;
+            write_details(ctx, row_id, &valid, None)?;
             let (_, patient) = find_by_number(ctx.tx, &old.patient_number)?;
             ctx.audit("patient.update", Some(&patient.patient_number), "")?;
             ctx.outbox(OutboxKind::Patient, &patient.id, &patient)?;

@@ -133,3 +133,19 @@ pub fn gzip_post(s: &Setup, token: &str, body: &[u8]) -> Answer {
         .header("Authorization", &format!("Bearer {token}"));
     answer(request.send(body).unwrap())
 }
+
+/// Sends only the head of a push that declares a body of `length` bytes, and returns the
+/// status line the registry answers with.
+pub fn declare_body(s: &Setup, token: &str, length: usize) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let mut stream = std::net::TcpStream::connect(s.registry.addr()).unwrap();
+    write!(
+        stream,
+        "POST /v1/push HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).unwrap();
+    line
+}
