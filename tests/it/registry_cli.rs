@@ -31,23 +31,33 @@ impl Registry {
         ok(&["node", "init", "--id", node_id, "--out", path(&node)]);
         let db = dir.path().join("registry.sqlite");
         let cert = node.join("node.cert");
-        let out = ok(&[
-            "registry",
-            "enroll",
-            "--dir",
-            path(&root),
-            "--db",
-            path(&db),
-            "--node-id",
-            node_id,
-            "--node-pub",
-            path(&node.join("node.pub")),
-            "--roles",
-            "terminal,issuer",
-            "--cert-out",
-            path(&cert),
-            "--json",
-        ]);
+        let node_pub = node.join("node.pub");
+        let enroll = |roles: &str| {
+            kartika(&[
+                "registry",
+                "enroll",
+                "--dir",
+                path(&root),
+                "--db",
+                path(&db),
+                "--node-id",
+                node_id,
+                "--node-pub",
+                path(&node_pub),
+                "--roles",
+                roles,
+                "--cert-out",
+                path(&cert),
+                "--json",
+            ])
+        };
+        let first = enroll("terminal,issuer");
+        assert!(
+            first.status.success(),
+            "{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        let out = String::from_utf8_lossy(&first.stdout).into_owned();
         let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
         let token_file = dir.path().join("token");
         std::fs::write(&token_file, answer["token"].as_str().unwrap()).unwrap();
@@ -60,22 +70,7 @@ impl Registry {
             .local_addr()
             .unwrap()
             .port();
-        let again = kartika(&[
-            "registry",
-            "enroll",
-            "--dir",
-            path(&root),
-            "--db",
-            path(&db),
-            "--node-id",
-            node_id,
-            "--node-pub",
-            path(&node.join("node.pub")),
-            "--roles",
-            "terminal",
-            "--cert-out",
-            path(&cert),
-        ]);
+        let again = enroll("terminal");
         assert!(String::from_utf8_lossy(&again.stderr).contains("enrolled already"));
         (
             Self {
