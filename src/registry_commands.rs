@@ -15,6 +15,9 @@ use kartika_sync::{SyncConfig, Syncer};
 
 use crate::keys;
 
+/// Connections a registry on PostgreSQL opens.
+const POSTGRES_CONNECTIONS: usize = 4;
+
 /// Where the registry keeps its data.
 pub enum Storage {
     Sqlite(PathBuf),
@@ -28,6 +31,18 @@ impl Storage {
             (None, Some(url)) => Ok(Self::Postgres(url)),
             _ => bail!("give the registry's storage: --db FILE or --postgres URL"),
         }
+    }
+
+    /// Storage connections for the server: PostgreSQL serves clinics side by side, SQLite's
+    /// writers take turns anyway.
+    fn open_pool(&self) -> Result<kartika_registry::api::Pool> {
+        let more = match self {
+            Self::Sqlite(_) => 0,
+            Self::Postgres(_) => POSTGRES_CONNECTIONS - 1,
+        };
+        let first = self.open()?;
+        let rest = (0..more).map(|_| self.open()).collect::<Result<Vec<_>>>()?;
+        Ok(kartika_registry::api::Pool::new(first, rest))
     }
 
     fn open(&self) -> Result<Box<dyn Backend>> {
@@ -114,7 +129,7 @@ pub fn serve(
             "{listen} is not a loopback address: plain HTTP is allowed only on loopback; give --tls-cert and --tls-key to serve beyond this machine"
         );
     }
-    let backend = storage.open()?;
+    let pool = storage.open_pool()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -132,8 +147,8 @@ pub fn serve(
             listener.local_addr()?
         );
         match acceptor {
-            Some(acceptor) => kartika_registry::serve_tls(listener, acceptor, backend, stop).await,
-            None => kartika_registry::serve(listener, backend, stop).await,
+            Some(acceptor) => kartika_registry::serve_tls(listener, acceptor, pool, stop).await,
+            None => kartika_registry::serve(listener, pool, stop).await,
         }
         .context("the registry server failed")
     })?;

@@ -4,6 +4,7 @@
 //! is durably stored, record by record, so one bad record never fails the others.
 
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -24,8 +25,42 @@ use crate::{token_hash, RegistryError};
 
 const OPENAPI: &str = include_str!("openapi.json");
 
-/// The storage, shared by the request handlers.
-pub type SharedBackend = Arc<Mutex<Box<dyn Backend>>>;
+/// The storage connections the request handlers share: a request takes a free one, so
+/// clinics pushing at once are served side by side (one connection is enough for SQLite,
+/// whose writers take turns anyway).
+pub struct Pool {
+    backends: Vec<Mutex<Box<dyn Backend>>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    /// A pool of at least one connection.
+    pub fn new(first: Box<dyn Backend>, more: Vec<Box<dyn Backend>>) -> Self {
+        let backends = std::iter::once(first).chain(more).map(Mutex::new).collect();
+        Self {
+            backends,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    fn with<T>(&self, work: impl FnOnce(&mut dyn Backend) -> crate::Result<T>) -> crate::Result<T> {
+        let count = self.backends.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % count;
+        for offset in 0..count {
+            if let Ok(mut backend) = self.backends[(start + offset) % count].try_lock() {
+                return work(backend.as_mut());
+            }
+        }
+        // All busy (or one poisoned by a panic): wait for this request's turn.
+        let mut backend = self.backends[start]
+            .lock()
+            .map_err(|_| RegistryError::Poisoned)?;
+        work(backend.as_mut())
+    }
+}
+
+/// The pool, shared by the request handlers.
+pub type SharedBackend = Arc<Pool>;
 
 /// An answer that is not a success.
 #[derive(Debug)]
@@ -65,19 +100,16 @@ async fn with_backend<T: Send + 'static>(
     backend: &SharedBackend,
     work: impl FnOnce(&mut dyn Backend) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let backend = Arc::clone(backend);
-    tokio::task::spawn_blocking(move || {
-        let mut guard = backend.lock().map_err(|_| RegistryError::Poisoned)?;
-        work(guard.as_mut())
-    })
-    .await
-    .map_err(|_| {
-        client_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the request failed inside the registry",
-        )
-    })?
-    .map_err(ApiError::from)
+    let pool = Arc::clone(backend);
+    tokio::task::spawn_blocking(move || pool.with(work))
+        .await
+        .map_err(|_| {
+            client_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the request failed inside the registry",
+            )
+        })?
+        .map_err(ApiError::from)
 }
 
 async fn authenticate(backend: &SharedBackend, headers: &HeaderMap) -> Result<Node, ApiError> {

@@ -15,7 +15,7 @@ pub mod sqlite;
 pub mod tls;
 pub mod validate;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -78,26 +78,36 @@ pub fn node(id: &str, roles: &str) -> Result<Node> {
 pub async fn serve_tls(
     listener: tokio::net::TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
-    backend: Box<dyn Backend>,
+    pool: api::Pool,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let shared: api::SharedBackend = Arc::new(Mutex::new(backend));
-    axum::serve(
+    let shared: api::SharedBackend = Arc::new(pool);
+    let served = axum::serve(
         tls::TlsListener::new(listener, acceptor),
-        api::router(shared),
+        api::router(Arc::clone(&shared)),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    close(shared).await;
+    served
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    backend: Box<dyn Backend>,
+    pool: api::Pool,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let shared: api::SharedBackend = Arc::new(Mutex::new(backend));
-    axum::serve(listener, api::router(shared))
+    let shared: api::SharedBackend = Arc::new(pool);
+    let served = axum::serve(listener, api::router(Arc::clone(&shared)))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    close(shared).await;
+    served
+}
+
+/// Closes the storage connections on a blocking thread: a PostgreSQL client blocks while
+/// it says goodbye, which must not happen on the async threads.
+async fn close(shared: api::SharedBackend) {
+    let _ = tokio::task::spawn_blocking(move || drop(shared)).await;
 }

@@ -173,7 +173,7 @@ fn bare_sqlite(path: &std::path::Path, records: &[Result<ValidRecord, String>]) 
     records.len() as f64 / start.elapsed().as_secs_f64()
 }
 
-fn bare_copy(url: &str, records: &[Result<ValidRecord, String>]) -> f64 {
+fn bare_copy(url: &str, records: &[Result<ValidRecord, String>], streams: usize) -> f64 {
     let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
     client
         .batch_execute(
@@ -181,12 +181,24 @@ fn bare_copy(url: &str, records: &[Result<ValidRecord, String>]) -> f64 {
                  patient_number TEXT, payload TEXT, received_at BIGINT)",
         )
         .expect("bare table");
+    let parts = shards(records, streams);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for part in parts {
+            scope.spawn(move || copy_stream(url, &part));
+        }
+    });
+    records.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+/// COPY in the text format, one transaction per batch like the registry's pushes.
+fn copy_stream(url: &str, records: &[Result<ValidRecord, String>]) {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
     let escape = |t: &str| {
         t.replace('\\', "\\\\")
             .replace('\t', "\\t")
             .replace('\n', "\\n")
     };
-    let start = Instant::now();
     for batch in records.chunks(BATCH) {
         let mut text = String::new();
         for r in batch.iter().flatten() {
@@ -209,6 +221,41 @@ fn bare_copy(url: &str, records: &[Result<ValidRecord, String>]) -> f64 {
         writer.finish().expect("copy finish");
         tx.commit().expect("commit");
     }
+}
+
+/// The records split by patient over `count` connections, as several clinics pushing at
+/// once: each patient's records stay in order on one connection.
+fn shards(
+    records: &[Result<ValidRecord, String>],
+    count: usize,
+) -> Vec<Vec<Result<ValidRecord, String>>> {
+    let mut shards = vec![Vec::new(); count];
+    for record in records {
+        let key = record
+            .as_ref()
+            .map(|r| r.patient_number.bytes().map(usize::from).sum::<usize>())
+            .unwrap_or(0);
+        shards[key % count].push(record.clone());
+    }
+    shards
+}
+
+fn ingest_parallel(
+    backends: Vec<Box<dyn Backend>>,
+    node: &Node,
+    records: &[Result<ValidRecord, String>],
+) -> f64 {
+    let parts = shards(records, backends.len());
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for (mut backend, part) in backends.into_iter().zip(parts) {
+            scope.spawn(move || {
+                for batch in part.chunks(BATCH) {
+                    backend.push(node, batch).expect("push");
+                }
+            });
+        }
+    });
     records.len() as f64 / start.elapsed().as_secs_f64()
 }
 
@@ -278,7 +325,13 @@ fn main() {
     let url = server.new_database("ingest");
     let mut pg = PostgresBackend::connect(&url).expect("postgres");
     let pg_rate = ingest(&mut pg, &pamulang_node, &checked);
-    let pg_bare = bare_copy(&server.new_database("bare"), &checked);
+    let pg_bare = bare_copy(&server.new_database("bare"), &checked, 1);
+    let url2 = server.new_database("ingest2");
+    let pair: Vec<Box<dyn Backend>> = (0..2)
+        .map(|_| Box::new(PostgresBackend::connect(&url2).expect("postgres")) as Box<dyn Backend>)
+        .collect();
+    let pg_pair = ingest_parallel(pair, &pamulang_node, &checked);
+    let pg_pair_bare = bare_copy(&server.new_database("bare2"), &checked, 2);
 
     println!("| measure | Kartika | bare limit, same run | target |");
     println!("|---|---|---|---|");
@@ -296,6 +349,9 @@ fn main() {
     );
     println!(
         "| registry ingest, PostgreSQL (batches of {BATCH}) | {pg_rate:.0} records/s | {pg_bare:.0} rows/s (COPY, same rows, same commits) | 50,000/s |"
+    );
+    println!(
+        "| registry ingest, PostgreSQL, two connections side by side | {pg_pair:.0} records/s | {pg_pair_bare:.0} rows/s (two COPY streams) | 50,000/s |"
     );
     println!(
         "| pull {pulled} changes into a second clinic (HTTP + apply) | {} | {} (the registry's paging alone) | — |",

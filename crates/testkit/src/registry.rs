@@ -17,6 +17,11 @@ pub struct RunningRegistry {
 impl RunningRegistry {
     /// Serves `backend` on 127.0.0.1 at a free port.
     pub fn start(backend: Box<dyn Backend>) -> Self {
+        Self::start_pool(backend, Vec::new())
+    }
+
+    /// Serves several connections to one storage, as a registry on PostgreSQL does.
+    pub fn start_pool(backend: Box<dyn Backend>, more: Vec<Box<dyn Backend>>) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("address");
@@ -29,7 +34,8 @@ impl RunningRegistry {
                 .expect("tokio runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                kartika_registry::serve(listener, backend, async {
+                let pool = kartika_registry::api::Pool::new(backend, more);
+                kartika_registry::serve(listener, pool, async {
                     let _ = stopped.await;
                 })
                 .await

@@ -31,18 +31,35 @@ pub fn postgres_setup(server: &kartika_testkit::postgres::TestPostgres) -> Setup
         Box::new(kartika_registry::postgres_backend::PostgresBackend::connect(&url).unwrap())
             as Box<dyn Backend>
     };
-    setup(connect(), Box::new(connect), tempfile::tempdir().unwrap())
+    // Three connections, as `registry serve --postgres` opens several: requests land on
+    // different ones, and every check must still see every earlier request's effect.
+    let more = vec![connect(), connect()];
+    setup_pool(
+        connect(),
+        more,
+        Box::new(connect),
+        tempfile::tempdir().unwrap(),
+    )
 }
 
 fn setup(
+    backend: Box<dyn Backend>,
+    reopen: Box<dyn Fn() -> Box<dyn Backend>>,
+    dir: tempfile::TempDir,
+) -> Setup {
+    setup_pool(backend, Vec::new(), reopen, dir)
+}
+
+fn setup_pool(
     mut backend: Box<dyn Backend>,
+    more: Vec<Box<dyn Backend>>,
     reopen: Box<dyn Fn() -> Box<dyn Backend>>,
     dir: tempfile::TempDir,
 ) -> Setup {
     let pamulang = enroll(backend.as_mut(), "P3674060");
     let serpong = enroll(backend.as_mut(), "P3674010");
     Setup {
-        registry: RunningRegistry::start(backend),
+        registry: RunningRegistry::start_pool(backend, more),
         pamulang,
         serpong,
         reopen,
