@@ -189,5 +189,8 @@ pub fn sync(
         "sent {}, set aside {}, applied {} pulled changes; {} waiting, {} set aside in all",
         report.sent, report.set_aside, report.applied, health.pending, health.set_aside
     );
+    for (seq, reason) in &report.skipped {
+        println!("pulled change {seq} could not be read and was skipped: {reason}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -98,6 +98,9 @@ pub struct RoundReport {
     pub set_aside: usize,
     /// Pulled changes applied.
     pub applied: usize,
+    /// Pulled changes this version could not read, by registry sequence, with why; the
+    /// cursor moves past them, so they are reported here rather than retried.
+    pub skipped: Vec<(i64, String)>,
     /// Bytes sent over the wire (compressed bodies).
     pub bytes_sent: u64,
 }
@@ -191,7 +194,7 @@ impl Syncer {
             p.applied = 0;
         });
         let result = self.push_all(store).and_then(|mut report| {
-            report.applied = self.pull_all(store)?;
+            (report.applied, report.skipped) = self.pull_all(store)?;
             Ok(report)
         });
         let error = result.as_ref().err().map(ToString::to_string);
@@ -255,8 +258,9 @@ impl Syncer {
         }
     }
 
-    fn pull_all(&self, store: &mut Store) -> Result<usize, SyncError> {
+    fn pull_all(&self, store: &mut Store) -> Result<(usize, Vec<(i64, String)>), SyncError> {
         let mut applied = 0;
+        let mut skipped = Vec::new();
         loop {
             let after = store.pull_cursor()?;
             let page: ChangePage = self.get(&format!(
@@ -264,10 +268,12 @@ impl Syncer {
                 self.config.page
             ))?;
             let changes: Vec<IncomingChange> = page.changes.into_iter().map(incoming).collect();
-            applied += store.apply_changes(&changes, page.next_after)?.applied;
+            let report = store.apply_changes(&changes, page.next_after)?;
+            applied += report.applied;
+            skipped.extend(report.skipped);
             self.update(|p| p.applied = applied);
             if !page.more || page.next_after <= after {
-                return Ok(applied);
+                return Ok((applied, skipped));
             }
         }
     }
