@@ -17,6 +17,7 @@ mod access;
 mod audit;
 mod cards;
 mod clock;
+mod desk;
 mod diagnoses;
 mod enums;
 mod error;
@@ -42,6 +43,7 @@ pub use access::{Role, Session};
 pub use audit::{AuditEntry, AuditProblem, AuditReport};
 pub use cards::{Card, CardStatus, TapOutcome};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use desk::{DeskPatient, LastVisit, UnitQueue};
 pub use diagnoses::{CaseKind, Diagnosis, DiagnosisRank};
 pub use error::{Result, StoreError};
 pub use exchange::{ApplyReport, IncomingChange, SetAside, Settlement, SyncHealth};
@@ -149,6 +151,22 @@ impl Store {
         self.transact(&session.username, Some((session, action)), work)
     }
 
+    /// Runs `work` as a read-only transaction on behalf of `session`, for reads that name
+    /// no patient and so write no audit entry: no writer's lock, nothing to make durable.
+    fn read<T>(
+        &mut self,
+        session: &Session,
+        action: Action,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.transact_with(
+            TransactionBehavior::Deferred,
+            &session.username,
+            Some((session, action)),
+            work,
+        )
+    }
+
     /// Runs `work` as one immediate transaction for a part of Kartika itself (the sync
     /// worker), named in the audit log as `actor`.
     fn write_as_system<T>(
@@ -165,9 +183,17 @@ impl Store {
         check: Option<(&Session, Action)>,
         work: impl FnOnce(&Ctx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.transact_with(TransactionBehavior::Immediate, actor, check, work)
+    }
+
+    fn transact_with<T>(
+        &mut self,
+        behavior: TransactionBehavior,
+        actor: &str,
+        check: Option<(&Session, Action)>,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(behavior)?;
         if let Some((session, action)) = check {
             access::check(&tx, session, action)?;
         }

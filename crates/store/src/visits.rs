@@ -86,6 +86,9 @@ pub struct VisitTicket {
     pub first_this_year: bool,
     /// Dalam wilayah; `None` when the patient's village is not known.
     pub inside_catchment: Option<bool>,
+    /// Patients of the unit still waiting before this number, when the ticket was made.
+    #[serde(default)]
+    pub waiting_ahead: i64,
 }
 
 /// One line of a unit's queue.
@@ -206,7 +209,7 @@ pub struct Examination {
     pub vitals: Vitals,
 }
 
-fn ticket(prefix: &str, number: i64) -> String {
+pub(crate) fn ticket(prefix: &str, number: i64) -> String {
     format!("{prefix}-{number:03}")
 }
 
@@ -355,6 +358,7 @@ impl Store {
                 version: 1,
             };
             ctx.outbox(OutboxKind::Visit, &visit.visit_id, &visit)?;
+            let waiting_ahead = crate::desk::waiting_ahead(ctx, &new.unit_code, &today, number)?;
             Ok(VisitTicket {
                 visit_id: visit.visit_id,
                 ticket,
@@ -364,6 +368,7 @@ impl Store {
                 queue_date: today,
                 first_this_year: !seen_this_year,
                 inside_catchment: inside,
+                waiting_ahead,
             })
         })
     }

@@ -120,11 +120,15 @@ pub struct Progress {
     pub retry_in: Option<Duration>,
 }
 
+/// Called with the progress after every change of it.
+type ProgressObserver = Box<dyn Fn(&Progress) + Send + Sync>;
+
 /// Talks to the registry for one clinic store.
 pub struct Syncer {
     config: SyncConfig,
     agent: ureq::Agent,
     progress: Arc<Mutex<Progress>>,
+    observer: Option<ProgressObserver>,
 }
 
 fn kind_of(kind: OutboxKind) -> Kind {
@@ -173,7 +177,15 @@ impl Syncer {
             agent: builder.build().new_agent(),
             config,
             progress: Arc::new(Mutex::new(Progress::default())),
+            observer: None,
         })
+    }
+
+    /// Calls `observer` with the progress each time it changes, so a UI can wake up
+    /// instead of polling.
+    pub fn observe(mut self, observer: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Box::new(observer));
+        self
     }
 
     /// The progress the UI polls.
@@ -182,7 +194,11 @@ impl Syncer {
     }
 
     fn update(&self, change: impl FnOnce(&mut Progress)) {
-        change(&mut self.progress.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
+        change(&mut progress);
+        if let Some(observer) = &self.observer {
+            observer(&progress);
+        }
     }
 
     /// Sends the whole outbox, then pulls every new change. Records the outcome in the

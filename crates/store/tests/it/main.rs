@@ -4,6 +4,7 @@
 
 mod audit;
 mod cards;
+mod desk;
 mod generate;
 mod patients;
 mod processes;

@@ -1,10 +1,11 @@
-//! Two clinics, a month offline each, then syncing at the same time.
+//! Two clinics, a month offline each, then syncing at the same time; and what a round
+//! tells its observer.
 
 use kartika_card::model::{CardNumber, FacilityCode, Identity, IdentityFields, PatientNumber, Sex};
 use kartika_store::{PatientQuery, TapOutcome};
 use time::macros::date;
 
-use crate::support::{registry, syncer, Clinic};
+use crate::support::{registry, syncer, syncer_with_batch, Clinic};
 
 /// The card Pamulang issued to a patient, as Serpong's reader reads it.
 fn card_of(patient_number: &str) -> Identity {
@@ -161,4 +162,33 @@ fn two_clinics_a_month_offline_then_syncing_at_once_see_each_others_work() {
         6,
         "both clinics' visits, at a clinic that has none"
     );
+}
+
+#[test]
+fn an_observer_hears_every_change_of_progress_through_a_round() {
+    let (registry, tokens, _dir) = registry(&["P3674060"]);
+    let mut clinic = Clinic::new("P3674060", "Puskesmas Pamulang");
+    for n in 0..30 {
+        let patient = clinic.patient(&format!("Pasien {n}"));
+        clinic.visit(&patient, "general");
+    }
+    let (heard, reports) = std::sync::mpsc::channel();
+    let syncer = syncer_with_batch(&registry.url(), &tokens[0], 10).observe(move |p| {
+        let _ = heard.send(p.clone());
+    });
+    let report = syncer.round(&mut clinic.store).unwrap();
+    let heard: Vec<_> = reports.try_iter().collect();
+    assert!(
+        heard.first().is_some_and(|p| p.running),
+        "the start is heard"
+    );
+    let last = heard.last().expect("the end is heard");
+    assert!(!last.running);
+    assert_eq!(last.sent, report.sent);
+    let sent: Vec<usize> = heard.iter().map(|p| p.sent).collect();
+    assert!(
+        sent.windows(2).all(|w| w[0] <= w[1] || w[1] == 0),
+        "sent only grows within a round: {sent:?}"
+    );
+    assert!(sent.len() >= 6, "each batch of 10 is reported: {sent:?}");
 }
