@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
-# A full card round trip on this machine: a registry root and a Puskesmas node, a blank
-# virtual card inserted into the vpcd reader, issued to a patient, then read and verified
-# through pcscd exactly as a plastic card would be.
+# The demo: the Kartika desktop app on a seeded Puskesmas (a few thousand patients and
+# their history), with a registry running inside the program and a tray of demo cards to
+# tap. With pcscd and vpcd running, a tapped card goes through the real PC/SC stack.
+# Running it again reuses the demo's data; `scripts/demo.sh --fresh` starts over.
+#
+# With no display (a server, an SSH session), it says how to get one and runs the card
+# round trip on the command line instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release --locked --quiet --bin kartika
 kartika=target/release/kartika
+
+if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+    exec $kartika demo "$@"
+fi
+
+cat >&2 <<'MSG'
+There is no display here, so the desktop app cannot open (DISPLAY and WAYLAND_DISPLAY
+are unset). Run this on a desktop, or inside a virtual one:
+
+    sudo apt-get install -y xvfb && xvfb-run -a scripts/demo.sh
+
+Meanwhile, here is the card round trip on the command line: a registry root and a
+Puskesmas node, a blank virtual card inserted into the vpcd reader, issued to a patient,
+then read and verified through pcscd exactly as a plastic card would be.
+MSG
+
 demo=$(mktemp -d -t kartika-demo.XXXXXX)
 reader="Virtual PCD 00 00"
 

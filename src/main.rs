@@ -1,6 +1,7 @@
 //! `kartika`: the command line of the Kartika patient smart-card system. It wires the
 //! library crates together; the rules live in them.
 
+mod app_commands;
 mod card_commands;
 mod keys;
 mod node_commands;
@@ -26,6 +27,34 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The desktop app in demo mode: a seeded Puskesmas, an in-process registry and demo
+    /// cards to tap.
+    Demo {
+        /// The demo's folder (default: the user's local data folder, kartika/demo).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Throw the demo's data away and start over.
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// The desktop app on this Puskesmas's data (a first run sets the facility up).
+    App {
+        /// The data folder: clinic.sqlite and printed tickets.
+        #[arg(long)]
+        data: PathBuf,
+        /// The registry's root public key (PEM) that cards must chain to.
+        #[arg(long)]
+        trust: PathBuf,
+        /// The registry to sync with, for example https://registry.example:8700.
+        #[arg(long)]
+        registry: Option<String>,
+        /// A file holding the node's access token.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// PEM certificates to trust for an https registry.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+    },
     /// The registry root key (until the registry holds it).
     Root {
         #[command(subcommand)]
@@ -359,7 +388,11 @@ enum CardCommand {
     },
 }
 
+/// When the process started, for the app's first-frame timing.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(error) => {
@@ -371,6 +404,20 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Demo { data, fresh } => app_commands::demo(data, fresh),
+        Command::App {
+            data,
+            trust,
+            registry,
+            token_file,
+            ca_file,
+        } => app_commands::app(&app_commands::AppArgs {
+            data: &data,
+            trust: &trust,
+            registry: registry.as_deref(),
+            token_file: token_file.as_deref(),
+            ca_file: ca_file.as_deref(),
+        }),
         Command::Root { command } => match command {
             RootCommand::Init { out } => node_commands::root_init(&out),
             RootCommand::Certify {

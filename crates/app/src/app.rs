@@ -1,0 +1,657 @@
+//! The app: state, workers and the frame loop. Each frame reads what the workers sent,
+//! draws, then applies the commands the views pushed.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Instant;
+
+use eframe::egui;
+use kartika_card::crypto::TrustAnchors;
+use kartika_demo::{DemoAccount, TrayCard};
+use kartika_store::{
+    Clock, FacilityProfile, NewPatient, NewStaff, NewVisit, PatientQuery, Payer, Role, TapOutcome,
+    TimeZone,
+};
+use kartika_sync::SyncConfig;
+
+use crate::command::{Command, Commands};
+use crate::format;
+use crate::problem::Problem;
+use crate::state::{
+    DemoInfo, DeskState, LoginForm, Pending, Preferences, Screen, SetupForm, State, SyncState,
+    TapVerdict, VisitChoice,
+};
+use crate::text::{Lang, T};
+use crate::ticket::{self, TicketText};
+use crate::views;
+use crate::workers::clinic::{ClinicAnswer, ClinicReply, ClinicRequest, ClinicWorker};
+use crate::workers::reader::{ReaderCommand, ReaderSetup, ReaderUpdate, ReaderWorker};
+use crate::workers::sync::SyncWorker;
+use crate::workers::Waker;
+
+/// The key under which eframe keeps the preferences.
+const PREFERENCES_KEY: &str = "kartika-preferences";
+
+/// How the app is wired: where its data is, whom it trusts, what it talks to.
+pub struct AppConfig {
+    /// The clinic store (made by the first-run set-up when missing).
+    pub store_path: PathBuf,
+    /// Where PDF tickets are saved.
+    pub tickets_dir: PathBuf,
+    /// The registry roots cards must chain to.
+    pub trust: TrustAnchors,
+    /// Watch PC/SC readers.
+    pub pcsc: bool,
+    /// The registry to sync with; `None` runs standalone.
+    pub sync: Option<SyncConfig>,
+    /// The demo's accounts and card tray.
+    pub demo: Option<DemoConfig>,
+    /// The clock (a settable one in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Told each time a worker wakes the UI: lets a test wait for the app's news.
+    pub wake_hook: Option<Sender<()>>,
+    /// When given, the app prints to standard error how long after this instant its first
+    /// frame was drawn, and how long each tap took to reach the screen (for benchmarks).
+    pub report_timings: Option<Instant>,
+}
+
+/// What the demo adds to the screens.
+#[derive(Clone, Debug)]
+pub struct DemoConfig {
+    /// One account per role, shown on the login screen.
+    pub accounts: Vec<DemoAccount>,
+    /// The cards to tap.
+    pub tray: Vec<TrayCard>,
+}
+
+/// The Kartika desktop app.
+pub struct KartikaApp {
+    state: State,
+    clinic: ClinicWorker,
+    readers: ReaderWorker,
+    sync: Option<SyncWorker>,
+    sync_config: Option<SyncConfig>,
+    store_path: PathBuf,
+    clock: Arc<dyn Clock>,
+    waker: Waker,
+    timings: Option<Timings>,
+    printed: (Sender<PrintOutcome>, Receiver<PrintOutcome>),
+}
+
+/// What printing a ticket came to: a notice for the clerk, or the problem.
+type PrintOutcome = Result<String, Problem>;
+
+impl KartikaApp {
+    /// Starts the workers and opens on the login (or set-up) screen.
+    pub fn new(cc: &eframe::CreationContext<'_>, config: AppConfig) -> Self {
+        let prefs: Preferences = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, PREFERENCES_KEY))
+            .unwrap_or_default();
+        let waker = Waker::new(&cc.egui_ctx, config.wake_hook);
+        let clinic = ClinicWorker::start(
+            config.store_path.clone(),
+            Arc::clone(&config.clock),
+            waker.clone(),
+        );
+        let readers = ReaderWorker::start(
+            ReaderSetup {
+                pcsc: config.pcsc,
+                trust: config.trust,
+            },
+            Arc::clone(&config.clock),
+            waker.clone(),
+        );
+        let printer_address = match &prefs.printer {
+            ticket::PrinterTarget::Network(a) => a.clone(),
+            ticket::PrinterTarget::Device(p) => p.display().to_string(),
+            ticket::PrinterTarget::None => String::new(),
+        };
+        let state = State {
+            prefs,
+            screen: Screen::Opening,
+            facility: None,
+            units: Vec::new(),
+            session: None,
+            login: LoginForm::default(),
+            setup: SetupForm::default(),
+            readers: Vec::new(),
+            reader_service_down: false,
+            sync: config.sync.as_ref().map(|_| SyncState::default()),
+            desk: DeskState::default(),
+            demo: config.demo.map(|d| DemoInfo {
+                accounts: d.accounts,
+                tray: d.tray,
+                inserted: None,
+            }),
+            pending: HashMap::new(),
+            tickets_dir: config.tickets_dir,
+            settings_open: false,
+            printer_address,
+            today: config.clock.now().date(),
+        };
+        Self {
+            state,
+            clinic,
+            readers,
+            sync: None,
+            sync_config: config.sync,
+            store_path: config.store_path,
+            clock: config.clock,
+            waker,
+            timings: config.report_timings.map(|started| Timings {
+                started,
+                first_frame_done: false,
+                tap_seen_at: None,
+            }),
+            printed: mpsc::channel(),
+        }
+    }
+
+    /// The state, for tests.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    fn ask(&mut self, kind: Pending, request: ClinicRequest) {
+        let id = self.clinic.send(request);
+        self.state.pending.insert(id, kind);
+    }
+
+    fn session_request(
+        &mut self,
+        kind: Pending,
+        request: impl FnOnce(kartika_store::Session) -> ClinicRequest,
+    ) {
+        if let Some(session) = self.state.session.clone() {
+            self.ask(kind, request(session));
+        }
+    }
+
+    /// Reads everything the workers sent since the last frame.
+    fn receive(&mut self) {
+        self.state.today = self
+            .clock
+            .now()
+            .to_offset(zone_offset(self.state.zone()))
+            .date();
+        let replies: Vec<ClinicReply> = self.clinic.replies().collect();
+        for reply in replies {
+            self.on_clinic_reply(reply);
+        }
+        let updates: Vec<ReaderUpdate> = self.readers.updates().collect();
+        for update in updates {
+            self.on_reader_update(update);
+        }
+        let progress: Vec<_> = self.sync.iter().flat_map(SyncWorker::progress).collect();
+        for p in progress {
+            let round_ended = !p.running;
+            if let Some(sync) = &mut self.state.sync {
+                sync.progress = p;
+            }
+            if round_ended {
+                self.ask(Pending::SyncHealth, ClinicRequest::SyncHealth);
+            }
+        }
+        while let Ok(outcome) = self.printed.1.try_recv() {
+            match outcome {
+                Ok(notice) => self.state.desk.notice = Some(notice),
+                Err(problem) => self.state.desk.problem = Some(problem),
+            }
+        }
+    }
+
+    fn on_clinic_reply(&mut self, reply: ClinicReply) {
+        let kind = self.state.pending.remove(&reply.id);
+        let answer = match reply.answer {
+            Ok(answer) => answer,
+            Err(error) => return self.on_clinic_error(kind, reply.id, Problem::from(error)),
+        };
+        match answer {
+            ClinicAnswer::Opened { profile, units } => self.on_opened(profile, units),
+            ClinicAnswer::NeedsSetUp => self.state.screen = Screen::SetUp,
+            ClinicAnswer::LoggedIn(session) => {
+                self.state.login = LoginForm::default();
+                self.state.screen = match session.role {
+                    Role::Registration | Role::Admin => Screen::Desk,
+                    Role::Nurse => Screen::OtherRole,
+                };
+                self.state.session = Some(session);
+                self.refresh_counts();
+            }
+            ClinicAnswer::Admitted { outcome, desk } => {
+                let desk_state = &mut self.state.desk;
+                match outcome {
+                    TapOutcome::Known { .. } => desk_state.verdict = Some(TapVerdict::Genuine),
+                    TapOutcome::RegisteredFromCard { warnings, .. } => {
+                        desk_state.verdict = Some(TapVerdict::GenuineNewHere);
+                        desk_state.warnings = warnings;
+                    }
+                    TapOutcome::Refused { reason, .. } => {
+                        desk_state.verdict =
+                            Some(TapVerdict::Refused(Problem::refused_card(&reason)));
+                    }
+                }
+                if let Some(desk) = desk {
+                    self.show_patient(*desk);
+                }
+            }
+            ClinicAnswer::Desk(desk) => self.show_patient(*desk),
+            ClinicAnswer::Found(hits) => self.state.desk.search.results = Some(hits),
+            ClinicAnswer::Created { created, desk } => {
+                self.state.desk.new_patient = None;
+                self.state.desk.search = Default::default();
+                self.show_patient(*desk);
+                self.state.desk.warnings = created.warnings;
+            }
+            ClinicAnswer::Registered(ticket) => {
+                self.state.desk.ticket = Some(ticket);
+                self.refresh_counts();
+                self.ask(Pending::SyncHealth, ClinicRequest::SyncHealth);
+            }
+            ClinicAnswer::QueueCounts(counts) => self.state.desk.queue = counts,
+            ClinicAnswer::SyncHealth(health) => {
+                if let Some(sync) = &mut self.state.sync {
+                    sync.health = Some(health);
+                }
+            }
+        }
+    }
+
+    fn on_clinic_error(&mut self, kind: Option<Pending>, id: u64, problem: Problem) {
+        match kind {
+            // The worker's first answer: the store itself.
+            None if id == 0 => self.state.screen = Screen::Broken(problem),
+            Some(Pending::LogIn) => self.state.login.problem = Some(problem),
+            Some(Pending::SetUp) => self.state.setup.problem = Some(problem),
+            Some(Pending::Admit) => {
+                self.state.desk.verdict = Some(TapVerdict::Refused(problem));
+            }
+            Some(Pending::SyncHealth) => {
+                let text = problem.text(self.state.lang());
+                if let Some(sync) = &mut self.state.sync {
+                    sync.progress.last_error = Some(text);
+                }
+            }
+            _ => self.state.desk.problem = Some(problem),
+        }
+    }
+
+    fn on_opened(&mut self, profile: FacilityProfile, units: Vec<kartika_store::ServiceUnit>) {
+        self.readers
+            .send(ReaderCommand::Zone(zone_offset(profile.zone)));
+        self.state.facility = Some(profile);
+        self.state.units = units;
+        self.state.screen = Screen::Login;
+        if self.sync.is_none() {
+            if let Some(config) = self.sync_config.clone() {
+                self.sync = Some(SyncWorker::start(
+                    self.store_path.clone(),
+                    config,
+                    Arc::clone(&self.clock),
+                    self.waker.clone(),
+                ));
+            }
+        }
+    }
+
+    fn show_patient(&mut self, desk: kartika_store::DeskPatient) {
+        let choice = VisitChoice {
+            payer: if desk.patient.bpjs_number.is_some() {
+                Payer::BpjsPbi
+            } else {
+                Payer::General
+            },
+            ..VisitChoice::default()
+        };
+        self.state.desk.choice = choice;
+        self.state.desk.ticket = None;
+        self.state.desk.problem = None;
+        self.state.desk.notice = None;
+        self.state.desk.patient = Some(desk);
+    }
+
+    fn refresh_counts(&mut self) {
+        self.session_request(Pending::QueueCounts, |session| ClinicRequest::QueueCounts {
+            session,
+        });
+    }
+
+    fn on_reader_update(&mut self, update: ReaderUpdate) {
+        match update {
+            ReaderUpdate::Readers {
+                readers,
+                service_down,
+            } => {
+                self.state.readers = readers;
+                self.state.reader_service_down = service_down;
+            }
+            ReaderUpdate::Tapped {
+                result, seen_at, ..
+            } => {
+                if self.state.screen != Screen::Desk {
+                    return;
+                }
+                if let Some(timings) = &mut self.timings {
+                    timings.tap_seen_at = Some(seen_at);
+                }
+                let desk = &mut self.state.desk;
+                desk.patient = None;
+                desk.ticket = None;
+                desk.warnings.clear();
+                desk.problem = None;
+                desk.notice = None;
+                match result {
+                    Ok(identity) => {
+                        desk.verdict = Some(TapVerdict::Admitting);
+                        self.session_request(Pending::Admit, |session| ClinicRequest::AdmitCard {
+                            session,
+                            identity,
+                        });
+                    }
+                    Err(problem) => desk.verdict = Some(TapVerdict::Refused(problem)),
+                }
+            }
+        }
+    }
+
+    /// Applies one command.
+    fn apply(&mut self, command: Command) {
+        match command {
+            Command::SetLanguage(lang) => self.state.prefs.lang = lang,
+            Command::UseDemoAccount(index) => {
+                if let Some(account) = self.state.demo.as_ref().and_then(|d| d.accounts.get(index))
+                {
+                    self.state.login.username = account.username.clone();
+                    self.state.login.password = account.password.clone();
+                }
+            }
+            Command::LogIn => {
+                self.state.login.problem = None;
+                let request = ClinicRequest::LogIn {
+                    username: self.state.login.username.trim().to_owned(),
+                    password: self.state.login.password.clone(),
+                };
+                self.ask(Pending::LogIn, request);
+            }
+            Command::LogOut => {
+                self.state.session = None;
+                self.state.desk = DeskState::default();
+                self.state.screen = Screen::Login;
+            }
+            Command::SetUp => self.set_up(),
+            Command::TapDemoCard(index) => {
+                let Some(demo) = &mut self.state.demo else {
+                    return;
+                };
+                if let Some(card) = demo.tray.get(index) {
+                    demo.inserted = Some(index);
+                    self.state.desk.verdict = Some(TapVerdict::Reading);
+                    self.readers
+                        .send(ReaderCommand::TapVirtual(card.path.clone()));
+                }
+            }
+            Command::PullDemoCard => {
+                if let Some(demo) = &mut self.state.demo {
+                    demo.inserted = None;
+                }
+                self.readers.send(ReaderCommand::PullVirtual);
+            }
+            Command::OpenPatient(patient_number) => {
+                self.state.desk.verdict = None;
+                self.state.desk.warnings.clear();
+                self.session_request(Pending::OpenPatient, |session| ClinicRequest::DeskPatient {
+                    session,
+                    patient_number,
+                });
+            }
+            Command::Search => self.search(),
+            Command::StartNewPatient => {
+                let typed = self.state.desk.search.text.trim().to_owned();
+                let mut form = crate::state::NewPatientForm {
+                    birth_date: self.state.desk.search.birth_date.clone(),
+                    ..Default::default()
+                };
+                if typed.len() == 16 && typed.bytes().all(|b| b.is_ascii_digit()) {
+                    form.nik = typed;
+                } else if !typed.bytes().any(|b| b.is_ascii_digit()) {
+                    form.name = typed;
+                }
+                self.state.desk.new_patient = Some(form);
+                self.state.desk.problem = None;
+            }
+            Command::CancelNewPatient => {
+                self.state.desk.new_patient = None;
+                self.state.desk.problem = None;
+            }
+            Command::SaveNewPatient => self.save_new_patient(),
+            Command::RegisterVisit => {
+                let Some(patient) = &self.state.desk.patient else {
+                    return;
+                };
+                let choice = &self.state.desk.choice;
+                let visit = NewVisit {
+                    patient_number: patient.patient.patient_number.clone(),
+                    unit_code: choice.unit_code.clone(),
+                    payer: choice.payer,
+                    care: choice.care,
+                    complaint: None,
+                };
+                self.state.desk.problem = None;
+                self.session_request(Pending::RegisterVisit, |session| {
+                    ClinicRequest::RegisterVisit { session, visit }
+                });
+            }
+            Command::Reprint(ticket) => self.state.desk.ticket = Some(ticket),
+            Command::PrintTicket => self.print_ticket(false),
+            Command::SaveTicketPdf => self.print_ticket(true),
+            Command::NextPatient => {
+                let queue = std::mem::take(&mut self.state.desk.queue);
+                self.state.desk = DeskState {
+                    queue,
+                    ..DeskState::default()
+                };
+                if let Some(demo) = &mut self.state.demo {
+                    if demo.inserted.take().is_some() {
+                        self.readers.send(ReaderCommand::PullVirtual);
+                    }
+                }
+            }
+            Command::ToggleSettings => self.state.settings_open = !self.state.settings_open,
+            Command::SetPrinter(target) => self.state.prefs.printer = target,
+        }
+    }
+
+    fn set_up(&mut self) {
+        let form = &self.state.setup;
+        let catchment = form.catchment.trim();
+        let request = ClinicRequest::SetUp {
+            profile: FacilityProfile {
+                code: form.code.trim().to_ascii_uppercase(),
+                name: form.name.trim().to_owned(),
+                region_code: (!catchment.is_empty()).then(|| catchment.to_owned()),
+                zone: form.zone,
+            },
+            admin: NewStaff {
+                username: form.admin_username.trim().to_owned(),
+                display_name: form.admin_name.trim().to_owned(),
+                role: Role::Admin,
+                password: form.admin_password.clone(),
+            },
+        };
+        self.state.setup.problem = None;
+        self.ask(Pending::SetUp, request);
+    }
+
+    fn search(&mut self) {
+        let form = &self.state.desk.search;
+        let text = form.text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let mut queries = PatientQuery::guess(text);
+        let birth_date = format::typed_date_to_iso(&form.birth_date);
+        for query in &mut queries {
+            if let PatientQuery::Name { birth_date: b, .. } = query {
+                b.clone_from(&birth_date);
+            }
+        }
+        self.state.desk.problem = None;
+        self.session_request(Pending::Search, |session| ClinicRequest::Search {
+            session,
+            queries,
+        });
+    }
+
+    fn save_new_patient(&mut self) {
+        let Some(form) = &self.state.desk.new_patient else {
+            return;
+        };
+        let optional = |text: &str| {
+            let t = text.trim();
+            (!t.is_empty()).then(|| t.to_owned())
+        };
+        let patient = NewPatient {
+            nik: optional(&form.nik),
+            bpjs_number: optional(&form.bpjs_number),
+            family_card_number: optional(&form.family_card_number),
+            name: form.name.trim().to_owned(),
+            // What the clerk typed goes to the store as it is when it is not a date, so
+            // the store's own check names the field.
+            birth_date: format::typed_date_to_iso(&form.birth_date)
+                .unwrap_or_else(|| form.birth_date.trim().to_owned()),
+            sex: form.sex,
+            blood_group: None,
+            address: optional(&form.address),
+            region_code: optional(&form.region_code),
+            phone: optional(&form.phone),
+        };
+        self.state.desk.problem = None;
+        self.session_request(Pending::CreatePatient, |session| {
+            ClinicRequest::CreatePatient {
+                session,
+                patient: Box::new(patient),
+            }
+        });
+    }
+
+    /// Prints the shown ticket (or saves its PDF) on a thread of its own.
+    fn print_ticket(&mut self, pdf: bool) {
+        let (Some(ticket), Some(facility)) = (&self.state.desk.ticket, &self.state.facility) else {
+            return;
+        };
+        let lang = self.state.lang();
+        let patient_number = self
+            .state
+            .desk
+            .patient
+            .as_ref()
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    T::PatientNumber.get(lang),
+                    p.patient.patient_number
+                )
+            })
+            .unwrap_or_default();
+        let offset = zone_offset(facility.zone);
+        let now = self.clock.now();
+        let text = TicketText {
+            facility: facility.name.clone(),
+            heading: T::QueueNumber.get(lang).to_owned(),
+            ticket: ticket.ticket.clone(),
+            unit: ticket.unit_name.clone(),
+            when: format!(
+                "{} {}",
+                format::iso_date_words(&ticket.queue_date, lang),
+                format::clock_time(now, offset, lang)
+            ),
+            waiting: waiting_ahead(ticket.waiting_ahead, lang),
+            patient_number,
+        };
+        let stem = format!("{}-{}", ticket.queue_date, ticket.ticket);
+        let target = self.state.prefs.printer.clone();
+        let folder = self.state.tickets_dir.clone();
+        let done = self.printed.0.clone();
+        let waker = self.waker.clone();
+        let _ = std::thread::Builder::new()
+            .name("ticket-printer".into())
+            .spawn(move || {
+                let outcome = if pdf {
+                    ticket::save_pdf(&folder, &text, &stem)
+                        .map(|path| format!("{} {}", T::PdfSaved.get(lang), path.display()))
+                } else {
+                    ticket::escpos_bytes(&text)
+                        .and_then(|bytes| ticket::send_to_printer(&bytes, &target))
+                        .map(|()| T::Printed.get(lang).to_owned())
+                };
+                let _ = done.send(outcome);
+                waker.wake();
+            });
+    }
+}
+
+/// The benchmark's stopwatch: first frame, and each tap until its patient is drawn.
+struct Timings {
+    started: Instant,
+    first_frame_done: bool,
+    tap_seen_at: Option<Instant>,
+}
+
+impl Timings {
+    fn after_frame(&mut self, state: &State) {
+        if !self.first_frame_done {
+            self.first_frame_done = true;
+            eprintln!(
+                "timing: first frame {:.1} ms after start",
+                self.started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        let drawn = state.desk.patient.is_some()
+            || matches!(state.desk.verdict, Some(TapVerdict::Refused(_)));
+        if drawn {
+            if let Some(seen_at) = self.tap_seen_at.take() {
+                eprintln!(
+                    "timing: tap to screen {:.2} ms",
+                    seen_at.elapsed().as_secs_f64() * 1e3
+                );
+            }
+        }
+    }
+}
+
+/// "3 orang menunggu sebelum Anda".
+pub fn waiting_ahead(count: i64, lang: Lang) -> String {
+    match (lang, count) {
+        (Lang::Id, 0) => "Tidak ada yang menunggu sebelum Anda".into(),
+        (Lang::Id, n) => format!("{n} orang menunggu sebelum Anda"),
+        (Lang::En, 0) => "Nobody is waiting ahead of you".into(),
+        (Lang::En, 1) => "1 person is waiting ahead of you".into(),
+        (Lang::En, n) => format!("{n} people are waiting ahead of you"),
+    }
+}
+
+impl eframe::App for KartikaApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.receive();
+        let mut commands = Commands::default();
+        views::show(ui, &mut self.state, &mut commands);
+        for command in commands.take() {
+            self.apply(command);
+        }
+        if let Some(timings) = &mut self.timings {
+            timings.after_frame(&self.state);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, PREFERENCES_KEY, &self.state.prefs);
+    }
+}
+
+/// The facility's zone as an offset.
+pub fn zone_offset(zone: TimeZone) -> time::UtcOffset {
+    time::UtcOffset::from_hms(zone.hours(), 0, 0).unwrap_or(time::UtcOffset::UTC)
+}

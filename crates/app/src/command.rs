@@ -1,0 +1,66 @@
+//! What views ask for. A view pushes commands while it draws; the app applies them after
+//! the frame, so drawing never changes the world halfway through.
+
+use kartika_store::VisitTicket;
+
+use crate::text::Lang;
+use crate::ticket::PrinterTarget;
+
+/// One thing a person asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Switch the language (remembered).
+    SetLanguage(Lang),
+    /// Fill the login form with a demo account.
+    UseDemoAccount(usize),
+    /// Log in with the form.
+    LogIn,
+    /// Log out.
+    LogOut,
+    /// Create the facility from the set-up form.
+    SetUp,
+    /// Put a tray card in the demo reader.
+    TapDemoCard(usize),
+    /// Take the demo card out.
+    PullDemoCard,
+    /// Open a patient found by the search.
+    OpenPatient(String),
+    /// Run the search.
+    Search,
+    /// Open the new-patient form (with what was typed in the search).
+    StartNewPatient,
+    /// Close it.
+    CancelNewPatient,
+    /// Register the patient typed in the form.
+    SaveNewPatient,
+    /// Open a visit with the chosen unit, payer and care.
+    RegisterVisit,
+    /// Show a ticket the patient already holds, to print it again.
+    Reprint(VisitTicket),
+    /// Print the shown ticket.
+    PrintTicket,
+    /// Save the shown ticket as PDF.
+    SaveTicketPdf,
+    /// Done with this patient: back to "Tempelkan kartu".
+    NextPatient,
+    /// Open or close the settings.
+    ToggleSettings,
+    /// Choose the ticket printer.
+    SetPrinter(PrinterTarget),
+}
+
+/// Collects the commands of one frame.
+#[derive(Debug, Default)]
+pub struct Commands(Vec<Command>);
+
+impl Commands {
+    /// Asks for `command` after this frame.
+    pub fn push(&mut self, command: Command) {
+        self.0.push(command);
+    }
+
+    /// The commands, in the order they were asked for.
+    pub fn take(&mut self) -> Vec<Command> {
+        std::mem::take(&mut self.0)
+    }
+}

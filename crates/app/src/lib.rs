@@ -1,0 +1,37 @@
+//! The Kartika desktop app on eframe/egui: the registration desk today; the nurse's
+//! workspace and the admin's room build on the same structure.
+//!
+//! **Architecture invariants:** only this crate knows egui. Views draw state and push
+//! commands, applied after the frame. The store, the card readers and the registry live on
+//! workers that wake the UI when they have news ([`workers`]); the app reaches the store
+//! only through its clinic worker, so the UI thread never blocks and an idle window
+//! repaints nothing. Every word on screen comes from [`text`].
+#![deny(missing_docs)]
+
+mod app;
+pub mod command;
+pub mod format;
+pub mod problem;
+pub mod state;
+pub mod text;
+pub mod ticket;
+mod views;
+pub mod workers;
+
+pub use app::{AppConfig, DemoConfig, KartikaApp};
+
+/// Opens the app's window and runs until it is closed.
+pub fn run(config: AppConfig) -> eframe::Result {
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("Kartika")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([900.0, 600.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Kartika",
+        options,
+        Box::new(|cc| Ok(Box::new(KartikaApp::new(cc, config)))),
+    )
+}

@@ -1,0 +1,262 @@
+//! What went wrong, as the person at the screen needs to hear it: each failure of a card,
+//! the store or a printer becomes one `Problem`, said in the desk's words with what to do
+//! next. Errors are turned into problems once, where they arrive from a worker.
+
+use kartika_card::verify::Rejection;
+use kartika_card::{CardError, StatusError, TransportError};
+use kartika_store::StoreError;
+
+use crate::text::Lang;
+
+/// A failure the screen shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The card left the reader during the read.
+    PulledTooEarly,
+    /// The card has no Kartika application.
+    NotKartika,
+    /// The card was never issued (or its issuance did not finish).
+    BlankCard,
+    /// The card was terminated for good.
+    TerminatedCard,
+    /// The card answered something the contract does not allow.
+    CardUnreadable(String),
+    /// pcscd is not running.
+    CardServiceDown,
+    /// The reader was unplugged.
+    ReaderGone,
+    /// The card's data differs from what its issuer signed.
+    Forged,
+    /// Issued under a root this Puskesmas does not trust, or by a node without the right.
+    UntrustedIssuer,
+    /// The issuer's certificate had ended before the card was issued.
+    IssuerExpired(String),
+    /// The chip is not the one that was issued: a copy.
+    Copied,
+    /// The card's expiry date has passed.
+    ExpiredCard(String),
+    /// The card is blocked or on the revocation list.
+    Revoked(String),
+    /// The card was replaced by a newer one.
+    Replaced(String),
+    /// Wrong username or password.
+    WrongLogin,
+    /// The role does not allow it.
+    NotAllowed,
+    /// Another window holds the database.
+    Busy,
+    /// A form field is wrong.
+    InvalidField {
+        /// The field, as the store names it.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The NIK is registered to another patient.
+    DuplicateNik {
+        /// The NIK.
+        nik: String,
+        /// The existing patient's name.
+        name: String,
+        /// The existing patient's number.
+        patient_number: String,
+    },
+    /// One queue number per unit per day.
+    AlreadyQueued {
+        /// The ticket held.
+        ticket: String,
+        /// The unit.
+        unit: String,
+    },
+    /// The record does not exist.
+    NotFound,
+    /// The operation does not fit the record's state.
+    Conflict(String),
+    /// The database file needs a newer Kartika.
+    NeedsNewerKartika,
+    /// The database failed.
+    StoreFailed(String),
+    /// The ticket printer could not be reached.
+    PrinterUnreachable(String),
+    /// The PDF ticket could not be written.
+    PdfFailed(String),
+}
+
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::LoginFailed => Self::WrongLogin,
+            StoreError::NotAllowed { .. } => Self::NotAllowed,
+            StoreError::Busy => Self::Busy,
+            StoreError::Invalid { field, reason } => Self::InvalidField {
+                field: field.to_owned(),
+                reason,
+            },
+            StoreError::DuplicateNik {
+                nik,
+                existing_patient_number,
+                existing_name,
+            } => Self::DuplicateNik {
+                nik,
+                name: existing_name,
+                patient_number: existing_patient_number,
+            },
+            StoreError::AlreadyQueued { ticket, unit } => Self::AlreadyQueued { ticket, unit },
+            StoreError::NotFound { .. } => Self::NotFound,
+            StoreError::Conflict(text) => Self::Conflict(text),
+            StoreError::AlreadyRecorded { what, key } => Self::Conflict(format!("{what} {key}")),
+            StoreError::NewerSchema { .. } => Self::NeedsNewerKartika,
+            other => Self::StoreFailed(other.to_string()),
+        }
+    }
+}
+
+impl From<CardError> for Problem {
+    fn from(error: CardError) -> Self {
+        match error {
+            CardError::Transport(
+                TransportError::CardRemoved
+                | TransportError::CommunicationFailed
+                | TransportError::CardReset
+                | TransportError::NoCard,
+            ) => Self::PulledTooEarly,
+            CardError::Transport(TransportError::ServiceUnavailable) => Self::CardServiceDown,
+            CardError::Transport(TransportError::ReaderNotFound(_)) => Self::ReaderGone,
+            CardError::Status {
+                status: StatusError::NotAKartikaCard,
+                ..
+            } => Self::NotKartika,
+            CardError::NotActivated => Self::BlankCard,
+            CardError::Terminated => Self::TerminatedCard,
+            other => Self::CardUnreadable(other.to_string()),
+        }
+    }
+}
+
+impl From<Rejection> for Problem {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::MalformedSecurityObject(_) | Rejection::AlteredData => Self::Forged,
+            Rejection::UntrustedIssuer | Rejection::IssuerNotAllowed => Self::UntrustedIssuer,
+            Rejection::IssuerCertificateExpired(date) => Self::IssuerExpired(date),
+            Rejection::ChallengeFailed => Self::Copied,
+            Rejection::Expired(date) => Self::ExpiredCard(date),
+        }
+    }
+}
+
+impl Problem {
+    /// A card the store refused, from the revocation list's reason (`blocked: …`,
+    /// `replaced: …`, `terminated: …`, or another Puskesmas's own words).
+    pub fn refused_card(reason: &str) -> Self {
+        let (status, detail) = reason.split_once(": ").unwrap_or(("", reason));
+        let status = status.trim();
+        let detail = detail.trim().to_owned();
+        match status {
+            "replaced" => Self::Replaced(detail),
+            "terminated" => Self::TerminatedCard,
+            "blocked" => Self::Revoked(detail),
+            _ if reason.ends_with("replaced") => Self::Replaced(String::new()),
+            _ if reason.ends_with("terminated") => Self::TerminatedCard,
+            _ => Self::Revoked(reason.trim().to_owned()),
+        }
+    }
+
+    /// Whether it concerns the card in the reader (the desk shows it as the tap's verdict).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::Forged
+                | Self::UntrustedIssuer
+                | Self::IssuerExpired(_)
+                | Self::Copied
+                | Self::ExpiredCard(_)
+                | Self::Revoked(_)
+                | Self::Replaced(_)
+                | Self::TerminatedCard
+        )
+    }
+
+    /// What to say, in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        use Lang::{En, Id};
+        match (lang, self) {
+            (Id, Self::PulledTooEarly) => "Kartu dicabut terlalu cepat, tempelkan lagi dan tahan sampai selesai.".into(),
+            (En, Self::PulledTooEarly) => "The card was removed too early; tap it again and hold it still.".into(),
+            (Id, Self::NotKartika) => "Ini bukan kartu Kartika. Cari pasien dengan NIK atau nama.".into(),
+            (En, Self::NotKartika) => "This is not a Kartika card. Search for the patient by NIK or name.".into(),
+            (Id, Self::BlankCard) => "Kartu ini kosong (belum diterbitkan). Minta admin menerbitkannya; layani pasien lewat pencarian.".into(),
+            (En, Self::BlankCard) => "This card is blank (never issued). Ask the admin to issue it; serve the patient through search.".into(),
+            (Id, Self::TerminatedCard) => "Kartu sudah dinonaktifkan permanen. Minta pasien ke admin untuk kartu baru; layani lewat pencarian NIK.".into(),
+            (En, Self::TerminatedCard) => "This card was terminated for good. Send the patient to the admin for a new card; serve them through NIK search.".into(),
+            (Id, Self::CardUnreadable(detail)) => format!("Kartu tidak terbaca dengan benar ({detail}). Tempelkan lagi; bila tetap gagal, cari pasien dengan NIK."),
+            (En, Self::CardUnreadable(detail)) => format!("The card could not be read properly ({detail}). Tap it again; if it still fails, search by NIK."),
+            (Id, Self::CardServiceDown) => "Layanan kartu (pcscd) tidak berjalan. Hubungi admin; sementara itu cari pasien dengan NIK.".into(),
+            (En, Self::CardServiceDown) => "The smart-card service (pcscd) is not running. Call the admin; meanwhile search by NIK.".into(),
+            (Id, Self::ReaderGone) => "Pembaca kartu terlepas. Periksa kabel USB-nya.".into(),
+            (En, Self::ReaderGone) => "The card reader is disconnected. Check its USB cable.".into(),
+            (Id, Self::Forged) => "Kartu ditolak: datanya telah diubah. Jangan gunakan kartu ini; cari pasien dengan NIK dan laporkan ke admin.".into(),
+            (En, Self::Forged) => "Card refused: its data has been altered. Do not use it; search by NIK and tell the admin.".into(),
+            (Id, Self::UntrustedIssuer) => "Kartu ditolak: diterbitkan oleh pihak yang tidak dikenal registry. Cari pasien dengan NIK.".into(),
+            (En, Self::UntrustedIssuer) => "Card refused: issued by a party the registry does not know. Search by NIK.".into(),
+            (Id, Self::IssuerExpired(date)) => format!("Kartu ditolak: diterbitkan setelah izin penerbitnya berakhir ({date}). Cari pasien dengan NIK."),
+            (En, Self::IssuerExpired(date)) => format!("Card refused: issued after its issuer's certificate ended ({date}). Search by NIK."),
+            (Id, Self::Copied) => "Kartu ditolak: ini salinan, bukan kartu asli. Tahan kartu, laporkan ke admin, dan cari pasien dengan NIK.".into(),
+            (En, Self::Copied) => "Card refused: it is a copy, not the original card. Keep it, tell the admin, and search by NIK.".into(),
+            (Id, Self::ExpiredCard(date)) => format!("Kartu kedaluwarsa sejak {date}. Minta pasien ke admin untuk kartu baru; layani lewat pencarian NIK."),
+            (En, Self::ExpiredCard(date)) => format!("The card expired on {date}. Send the patient to the admin for a new card; serve them through NIK search."),
+            (Id, Self::Revoked(reason)) => format!("Kartu diblokir ({reason}). Minta pasien ke admin untuk kartu pengganti; layani lewat pencarian NIK."),
+            (En, Self::Revoked(reason)) => format!("The card is blocked ({reason}). Send the patient to the admin for a replacement; serve them through NIK search."),
+            (Id, Self::Replaced(detail)) => format!("Kartu ini sudah diganti dengan kartu baru{}. Minta pasien memakai kartu barunya; layani lewat pencarian NIK.", bracketed(detail)),
+            (En, Self::Replaced(detail)) => format!("This card was replaced by a newer one{}. Ask for the new card; serve the patient through NIK search.", bracketed(detail)),
+            (Id, Self::WrongLogin) => "Nama pengguna atau kata sandi salah, atau akun dinonaktifkan.".into(),
+            (En, Self::WrongLogin) => "Wrong username or password, or the account is disabled.".into(),
+            (Id, Self::NotAllowed) => "Akun Anda tidak berhak melakukan ini.".into(),
+            (En, Self::NotAllowed) => "Your account may not do this.".into(),
+            (Id, Self::Busy) => "Data sedang dipakai di jendela lain. Coba lagi.".into(),
+            (En, Self::Busy) => "The data is busy in another window. Try again.".into(),
+            (Id, Self::InvalidField { field, reason }) => invalid_field_id(field, reason),
+            (En, Self::InvalidField { field, reason }) => format!("{field}: {reason}"),
+            (Id, Self::DuplicateNik { nik, name, patient_number }) => format!("NIK {nik} sudah terdaftar atas nama {name} (No. RM {patient_number}). Buka data pasien tersebut."),
+            (En, Self::DuplicateNik { nik, name, patient_number }) => format!("NIK {nik} is already registered to {name} (patient no. {patient_number}). Open that record."),
+            (Id, Self::AlreadyQueued { ticket, unit }) => format!("Nomor antrian hanya dapat diambil satu kali pada tanggal dan poli yang sama: pasien sudah memegang {ticket} di {unit}."),
+            (En, Self::AlreadyQueued { ticket, unit }) => format!("A queue number can be taken once per day and unit: the patient already holds {ticket} at {unit}."),
+            (Id, Self::NotFound) => "Data tidak ditemukan.".into(),
+            (En, Self::NotFound) => "Not found.".into(),
+            (Id, Self::Conflict(detail)) => format!("Tidak dapat dilakukan: {detail}"),
+            (En, Self::Conflict(detail)) => format!("Cannot be done: {detail}"),
+            (Id, Self::NeedsNewerKartika) => "Data ini dibuat oleh Kartika yang lebih baru. Pasang versi terbaru.".into(),
+            (En, Self::NeedsNewerKartika) => "This data was written by a newer Kartika. Install the newest version.".into(),
+            (Id, Self::StoreFailed(detail)) => format!("Data Puskesmas bermasalah ({detail}). Hubungi admin."),
+            (En, Self::StoreFailed(detail)) => format!("The Puskesmas data failed ({detail}). Call the admin."),
+            (Id, Self::PrinterUnreachable(detail)) => format!("Printer tidak dapat dihubungi ({detail}). Periksa kabel dan alamatnya, atau simpan PDF; nomor antrian tetap tercatat."),
+            (En, Self::PrinterUnreachable(detail)) => format!("The printer cannot be reached ({detail}). Check its cable and address, or save a PDF; the queue number is recorded."),
+            (Id, Self::PdfFailed(detail)) => format!("PDF tidak dapat disimpan ({detail})."),
+            (En, Self::PdfFailed(detail)) => format!("The PDF could not be saved ({detail})."),
+        }
+    }
+}
+
+fn bracketed(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({detail})")
+    }
+}
+
+/// The store's field checks in the desk's words, for the fields a desk types.
+fn invalid_field_id(field: &str, reason: &str) -> String {
+    match field {
+        "NIK" => "Format NIK tidak sesuai: 16 angka, dengan tanggal lahir dan jenis kelamin yang cocok dengan KTP.".into(),
+        "birth date" => "Tanggal lahir tidak sesuai: tulis HH-BB-TTTT, tidak boleh di masa depan.".into(),
+        "name" => "Nama wajib diisi, paling banyak 80 huruf.".into(),
+        "BPJS number" => "No. BPJS harus 13 angka.".into(),
+        "family card number" => "No. KK harus 16 angka.".into(),
+        "sex" => "Pilih jenis kelamin.".into(),
+        "region code" | "village code" => "Kode desa tidak sesuai, contoh 36.74.06.1001.".into(),
+        "phone" => "No. telepon tidak sesuai.".into(),
+        "password" => "Kata sandi minimal 8 karakter.".into(),
+        other => format!("Periksa isian {other}: {reason}"),
+    }
+}

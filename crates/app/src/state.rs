@@ -1,0 +1,285 @@
+//! Everything the screens show, in one place. Views read it and edit only their own form
+//! fields; every other change is a [`crate::command::Command`] applied after the frame, or
+//! an answer from a worker.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use kartika_demo::{DemoAccount, TrayCard};
+use kartika_store::{
+    Care, DeskPatient, FacilityProfile, PatientSummary, Payer, ServiceUnit, Session, SyncHealth,
+    TimeZone, UnitQueue, VisitTicket, Warning,
+};
+use kartika_sync::Progress;
+use serde::{Deserialize, Serialize};
+
+use crate::problem::Problem;
+use crate::text::Lang;
+use crate::ticket::PrinterTarget;
+use crate::workers::reader::ReaderStatus;
+
+/// Choices of this workstation remembered between runs (never patient data).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    /// The language of the screens.
+    pub lang: Lang,
+    /// Where tickets are printed.
+    pub printer: PrinterTarget,
+}
+
+/// Which screen is up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// Waiting for the clinic worker to open the store.
+    Opening,
+    /// No store yet: the first-run set-up.
+    SetUp,
+    /// The store could not be opened.
+    Broken(Problem),
+    /// Nobody is logged in.
+    Login,
+    /// The registration desk.
+    Desk,
+    /// A role whose screens are not built yet.
+    OtherRole,
+}
+
+/// What a request to the clinic worker was for, so its answer lands in the right place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// The set-up form.
+    SetUp,
+    /// The login form.
+    LogIn,
+    /// A tap's admission.
+    Admit,
+    /// Opening a patient from the search.
+    OpenPatient,
+    /// The search.
+    Search,
+    /// The new-patient form.
+    CreatePatient,
+    /// The register button.
+    RegisterVisit,
+    /// The queue counts.
+    QueueCounts,
+    /// The sync health.
+    SyncHealth,
+}
+
+/// The whole app's state.
+pub struct State {
+    /// Remembered choices.
+    pub prefs: Preferences,
+    /// The screen.
+    pub screen: Screen,
+    /// The facility, once the store is open.
+    pub facility: Option<FacilityProfile>,
+    /// Its service units.
+    pub units: Vec<ServiceUnit>,
+    /// The logged-in staff member.
+    pub session: Option<Session>,
+    /// The login form.
+    pub login: LoginForm,
+    /// The first-run form.
+    pub setup: SetupForm,
+    /// The readers.
+    pub readers: Vec<ReaderStatus>,
+    /// pcscd went away.
+    pub reader_service_down: bool,
+    /// Sync, when a registry is configured.
+    pub sync: Option<SyncState>,
+    /// The registration desk.
+    pub desk: DeskState,
+    /// The demo's accounts and cards, in demo mode.
+    pub demo: Option<DemoInfo>,
+    /// Requests in flight to the clinic worker.
+    pub pending: HashMap<u64, Pending>,
+    /// Where PDF tickets are saved.
+    pub tickets_dir: PathBuf,
+    /// Whether the settings window is open.
+    pub settings_open: bool,
+    /// The printer address being typed in the settings.
+    pub printer_address: String,
+    /// Today in the facility's zone, as of this frame.
+    pub today: time::Date,
+}
+
+impl State {
+    /// Whether a request of this kind is in flight.
+    pub fn is_pending(&self, kind: Pending) -> bool {
+        self.pending.values().any(|p| *p == kind)
+    }
+
+    /// The facility's zone (WIB until the store says otherwise).
+    pub fn zone(&self) -> TimeZone {
+        self.facility.as_ref().map_or(TimeZone::Wib, |f| f.zone)
+    }
+
+    /// The language.
+    pub fn lang(&self) -> Lang {
+        self.prefs.lang
+    }
+}
+
+/// The demo's extras.
+#[derive(Clone, Debug)]
+pub struct DemoInfo {
+    /// The accounts shown on the login screen.
+    pub accounts: Vec<DemoAccount>,
+    /// The card tray.
+    pub tray: Vec<TrayCard>,
+    /// The tray card in the reader now.
+    pub inserted: Option<usize>,
+}
+
+/// The login form.
+#[derive(Clone, Debug, Default)]
+pub struct LoginForm {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Why the last attempt failed.
+    pub problem: Option<Problem>,
+}
+
+/// The first-run form.
+#[derive(Clone, Debug)]
+pub struct SetupForm {
+    /// Facility code.
+    pub code: String,
+    /// Facility name.
+    pub name: String,
+    /// Catchment region code.
+    pub catchment: String,
+    /// Time zone.
+    pub zone: TimeZone,
+    /// First admin's login.
+    pub admin_username: String,
+    /// First admin's name.
+    pub admin_name: String,
+    /// First admin's password.
+    pub admin_password: String,
+    /// Why the last attempt failed.
+    pub problem: Option<Problem>,
+}
+
+impl Default for SetupForm {
+    fn default() -> Self {
+        Self {
+            code: String::new(),
+            name: String::new(),
+            catchment: String::new(),
+            zone: TimeZone::Wib,
+            admin_username: "admin".into(),
+            admin_name: String::new(),
+            admin_password: String::new(),
+            problem: None,
+        }
+    }
+}
+
+/// Sync as the top bar shows it.
+#[derive(Clone, Debug, Default)]
+pub struct SyncState {
+    /// The worker's latest progress.
+    pub progress: Progress,
+    /// The store's latest sync health.
+    pub health: Option<SyncHealth>,
+}
+
+/// The tap's verdict at the desk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TapVerdict {
+    /// A card is being read.
+    Reading,
+    /// Genuine, and the store is finding the patient.
+    Admitting,
+    /// Genuine card of a patient known here.
+    Genuine,
+    /// Genuine card; the patient was registered here from it.
+    GenuineNewHere,
+    /// Refused, with why and what to do.
+    Refused(Problem),
+}
+
+/// The registration desk.
+#[derive(Clone, Debug, Default)]
+pub struct DeskState {
+    /// The last tap's verdict.
+    pub verdict: Option<TapVerdict>,
+    /// The patient at the desk.
+    pub patient: Option<DeskPatient>,
+    /// What the store asked the clerk to check about this patient.
+    pub warnings: Vec<Warning>,
+    /// The visit being opened.
+    pub choice: VisitChoice,
+    /// The ticket shown large after registering (or for a reprint).
+    pub ticket: Option<VisitTicket>,
+    /// The search without a card.
+    pub search: SearchForm,
+    /// The new-patient form, while open.
+    pub new_patient: Option<NewPatientForm>,
+    /// Today's queue per unit.
+    pub queue: Vec<UnitQueue>,
+    /// The last failure of a desk operation.
+    pub problem: Option<Problem>,
+    /// A passing message (ticket printed, PDF saved).
+    pub notice: Option<String>,
+}
+
+/// Unit, payer and care of the visit being opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisitChoice {
+    /// The unit's code.
+    pub unit_code: String,
+    /// Who pays.
+    pub payer: Payer,
+    /// Sick or well.
+    pub care: Care,
+}
+
+impl Default for VisitChoice {
+    fn default() -> Self {
+        Self {
+            unit_code: "general".into(),
+            payer: Payer::General,
+            care: Care::Sick,
+        }
+    }
+}
+
+/// The search without a card.
+#[derive(Clone, Debug, Default)]
+pub struct SearchForm {
+    /// What was typed.
+    pub text: String,
+    /// Birth date `DD-MM-YYYY`, to narrow a name.
+    pub birth_date: String,
+    /// The results of the last search.
+    pub results: Option<Vec<PatientSummary>>,
+}
+
+/// The new-patient form.
+#[derive(Clone, Debug, Default)]
+pub struct NewPatientForm {
+    /// Full name.
+    pub name: String,
+    /// NIK.
+    pub nik: String,
+    /// `DD-MM-YYYY`.
+    pub birth_date: String,
+    /// Sex, once chosen.
+    pub sex: Option<kartika_card::model::Sex>,
+    /// BPJS number.
+    pub bpjs_number: String,
+    /// No. KK.
+    pub family_card_number: String,
+    /// Street address.
+    pub address: String,
+    /// Village code.
+    pub region_code: String,
+    /// Phone.
+    pub phone: String,
+}

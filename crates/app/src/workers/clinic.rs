@@ -1,0 +1,295 @@
+//! The clinic worker: the one owner of the clinic store in this app. Every store call of
+//! every view is a [`ClinicRequest`] answered on this thread, so the UI never waits on
+//! SQLite or argon2, and the LAN mode (several workstations sharing one Puskesmas's store)
+//! can replace this worker without touching the views.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+
+use kartika_card::model::Identity;
+use kartika_store::{
+    Clock, DeskPatient, FacilityProfile, NewPatient, NewStaff, NewVisit, PatientCreated,
+    PatientQuery, PatientSummary, ServiceUnit, Session, Store, StoreError, SyncHealth, TapOutcome,
+    UnitQueue, VisitTicket,
+};
+
+use super::Waker;
+
+/// A question for the clinic store.
+#[derive(Debug)]
+pub enum ClinicRequest {
+    /// Creates the store on first run, with its first admin.
+    SetUp {
+        /// The facility.
+        profile: FacilityProfile,
+        /// The first admin.
+        admin: NewStaff,
+    },
+    /// Checks a username and password.
+    LogIn {
+        /// Login name.
+        username: String,
+        /// Password.
+        password: String,
+    },
+    /// A verified card at the desk: refuses revoked cards, finds or registers the patient.
+    AdmitCard {
+        /// Who is at the desk.
+        session: Session,
+        /// What the card says.
+        identity: Box<Identity>,
+    },
+    /// A patient at the desk, as after a tap.
+    DeskPatient {
+        /// Who asks.
+        session: Session,
+        /// The patient.
+        patient_number: String,
+    },
+    /// The desk's search without a card.
+    Search {
+        /// Who asks.
+        session: Session,
+        /// What was typed.
+        queries: Vec<PatientQuery>,
+    },
+    /// A new patient typed at the desk.
+    CreatePatient {
+        /// Who registers.
+        session: Session,
+        /// The details.
+        patient: Box<NewPatient>,
+    },
+    /// Opens a visit and hands out a queue number.
+    RegisterVisit {
+        /// Who registers.
+        session: Session,
+        /// The visit.
+        visit: NewVisit,
+    },
+    /// Today's queue counted per unit.
+    QueueCounts {
+        /// Who asks.
+        session: Session,
+    },
+    /// Pending, set aside, last success and last error of sync.
+    SyncHealth,
+}
+
+/// What the store answered.
+#[derive(Debug)]
+pub enum ClinicAnswer {
+    /// The store is open: its facility and units.
+    Opened {
+        /// The facility.
+        profile: FacilityProfile,
+        /// Its service units.
+        units: Vec<ServiceUnit>,
+    },
+    /// There is no store yet: the first-run set-up must make one.
+    NeedsSetUp,
+    /// A login succeeded.
+    LoggedIn(Session),
+    /// A tap's outcome, and the patient at a glance when the card was accepted.
+    Admitted {
+        /// The store's decision.
+        outcome: TapOutcome,
+        /// The patient, unless the card was refused.
+        desk: Option<Box<DeskPatient>>,
+    },
+    /// A patient at the desk.
+    Desk(Box<DeskPatient>),
+    /// Search results.
+    Found(Vec<PatientSummary>),
+    /// A patient was registered.
+    Created {
+        /// The patient and the warnings.
+        created: Box<PatientCreated>,
+        /// The patient at a glance.
+        desk: Box<DeskPatient>,
+    },
+    /// A visit was opened.
+    Registered(VisitTicket),
+    /// Today's counts.
+    QueueCounts(Vec<UnitQueue>),
+    /// Sync health.
+    SyncHealth(SyncHealth),
+}
+
+/// An answer with the id of the request it answers.
+#[derive(Debug)]
+pub struct ClinicReply {
+    /// The request's id.
+    pub id: u64,
+    /// The answer, or why there is none.
+    pub answer: Result<ClinicAnswer, StoreError>,
+}
+
+/// The UI's end of the clinic worker.
+pub struct ClinicWorker {
+    requests: Sender<(u64, ClinicRequest)>,
+    replies: Receiver<ClinicReply>,
+    next_id: u64,
+}
+
+impl ClinicWorker {
+    /// Starts the worker on the store at `path`. Its first reply (id 0) says whether the
+    /// store is open or must be set up.
+    pub fn start(path: PathBuf, clock: Arc<dyn Clock>, waker: Waker) -> Self {
+        let (requests, inbox) = mpsc::channel::<(u64, ClinicRequest)>();
+        let (outbox, replies) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("clinic-worker".into())
+            .spawn(move || {
+                let mut worker = Worker {
+                    path,
+                    clock,
+                    store: None,
+                };
+                let send = |reply: ClinicReply| {
+                    // The UI has gone: nothing is left to answer.
+                    let _ = outbox.send(reply);
+                    waker.wake();
+                };
+                send(ClinicReply {
+                    id: 0,
+                    answer: worker.open(),
+                });
+                for (id, request) in inbox {
+                    send(ClinicReply {
+                        id,
+                        answer: worker.answer(request),
+                    });
+                }
+            });
+        if let Err(e) = spawned {
+            // Without a thread there is no store: say so as the first reply.
+            let (outbox, dead) = mpsc::channel();
+            let _ = outbox.send(ClinicReply {
+                id: 0,
+                answer: Err(StoreError::Damaged(format!(
+                    "cannot start the clinic worker: {e}"
+                ))),
+            });
+            return Self {
+                requests: mpsc::channel().0,
+                replies: dead,
+                next_id: 1,
+            };
+        }
+        Self {
+            requests,
+            replies,
+            next_id: 1,
+        }
+    }
+
+    /// Sends a request; its reply will carry the returned id.
+    pub fn send(&mut self, request: ClinicRequest) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        // A dead worker answers nothing; the view keeps waiting with its spinner and the
+        // first reply has already said why.
+        let _ = self.requests.send((id, request));
+        id
+    }
+
+    /// Replies that have arrived, without waiting.
+    pub fn replies(&self) -> impl Iterator<Item = ClinicReply> + '_ {
+        self.replies.try_iter()
+    }
+}
+
+struct Worker {
+    path: PathBuf,
+    clock: Arc<dyn Clock>,
+    store: Option<Store>,
+}
+
+impl Worker {
+    fn open(&mut self) -> Result<ClinicAnswer, StoreError> {
+        if !self.path.exists() {
+            return Ok(ClinicAnswer::NeedsSetUp);
+        }
+        let store = Store::open_with_clock(&self.path, Arc::clone(&self.clock))?;
+        let answer = opened(&store)?;
+        self.store = Some(store);
+        Ok(answer)
+    }
+
+    fn store(&mut self) -> Result<&mut Store, StoreError> {
+        self.store.as_mut().ok_or_else(|| StoreError::Missing {
+            path: self.path.display().to_string(),
+        })
+    }
+
+    fn answer(&mut self, request: ClinicRequest) -> Result<ClinicAnswer, StoreError> {
+        match request {
+            ClinicRequest::SetUp { profile, admin } => {
+                let mut store =
+                    Store::create_with_clock(&self.path, &profile, Arc::clone(&self.clock))?;
+                store.add_first_admin(&admin)?;
+                let answer = opened(&store)?;
+                self.store = Some(store);
+                Ok(answer)
+            }
+            ClinicRequest::LogIn { username, password } => Ok(ClinicAnswer::LoggedIn(
+                self.store()?.login(&username, &password)?,
+            )),
+            ClinicRequest::AdmitCard { session, identity } => {
+                let store = self.store()?;
+                let outcome = store.admit_card(&session, &identity)?;
+                let desk = match &outcome {
+                    TapOutcome::Known { patient }
+                    | TapOutcome::RegisteredFromCard { patient, .. } => Some(Box::new(
+                        store.desk_patient(&session, &patient.patient_number)?,
+                    )),
+                    TapOutcome::Refused { .. } => None,
+                };
+                Ok(ClinicAnswer::Admitted { outcome, desk })
+            }
+            ClinicRequest::DeskPatient {
+                session,
+                patient_number,
+            } => Ok(ClinicAnswer::Desk(Box::new(
+                self.store()?.desk_patient(&session, &patient_number)?,
+            ))),
+            ClinicRequest::Search { session, queries } => {
+                let store = self.store()?;
+                let mut found: Vec<PatientSummary> = Vec::new();
+                for query in &queries {
+                    for hit in store.search_patients(&session, query)? {
+                        if !found.iter().any(|f| f.patient_number == hit.patient_number) {
+                            found.push(hit);
+                        }
+                    }
+                }
+                Ok(ClinicAnswer::Found(found))
+            }
+            ClinicRequest::CreatePatient { session, patient } => {
+                let store = self.store()?;
+                let created = store.create_patient(&session, &patient)?;
+                let desk = store.desk_patient(&session, &created.patient.patient_number)?;
+                Ok(ClinicAnswer::Created {
+                    created: Box::new(created),
+                    desk: Box::new(desk),
+                })
+            }
+            ClinicRequest::RegisterVisit { session, visit } => Ok(ClinicAnswer::Registered(
+                self.store()?.register_visit(&session, &visit)?,
+            )),
+            ClinicRequest::QueueCounts { session } => Ok(ClinicAnswer::QueueCounts(
+                self.store()?.queue_counts(&session)?,
+            )),
+            ClinicRequest::SyncHealth => Ok(ClinicAnswer::SyncHealth(self.store()?.sync_health()?)),
+        }
+    }
+}
+
+fn opened(store: &Store) -> Result<ClinicAnswer, StoreError> {
+    Ok(ClinicAnswer::Opened {
+        profile: store.facility(),
+        units: store.service_units()?,
+    })
+}

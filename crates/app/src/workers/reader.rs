@@ -1,0 +1,419 @@
+//! The reader worker: owns the PC/SC context and the reader monitor, and the demo's
+//! virtual cards. At a tap it reads and verifies the card (SELECT, GET DATA FF20 and FF21,
+//! INTERNAL AUTHENTICATE) off the UI thread and reports the verdict.
+//!
+//! A demo card is tapped into vpcd's first slot when pcscd runs with vpcd, so it travels
+//! the same PC/SC path as a plastic card; otherwise into a reader inside this process.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kartika_card::crypto::TrustAnchors;
+use kartika_card::model::Identity;
+use kartika_card::verify::Verdict;
+use kartika_card::{CardError, CardSession, Transport};
+use kartika_reader::{Monitor, ReaderContext, ReaderEvent};
+use kartika_store::Clock;
+use kartika_vcard::vpcd::{CardPuller, VpcdLink};
+use kartika_vcard::VirtualCard;
+use rand_core::{OsRng, RngCore};
+use time::UtcOffset;
+
+use super::Waker;
+use crate::problem::Problem;
+
+/// The name of the reader inside this process, where there is no pcscd with vpcd.
+pub const IN_PROCESS_READER: &str = "Pembaca virtual";
+/// The vpcd reader the demo taps into.
+const VPCD_READER: &str = "Virtual PCD 00 00";
+/// How long a card inserted into vpcd may take to be seen before it is inserted again
+/// (vpcd sometimes leaves a new connection unread right after a card was pulled).
+const VPCD_SEEN_WITHIN: Duration = Duration::from_millis(1500);
+const VPCD_ATTEMPTS: u32 = 3;
+
+/// Where a reader stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReaderState {
+    /// Empty, waiting for a card.
+    Waiting,
+    /// A card is in it.
+    CardPresent,
+    /// A card is being read.
+    Reading,
+}
+
+/// One reader as the top bar shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReaderStatus {
+    /// Its name.
+    pub name: String,
+    /// Its state.
+    pub state: ReaderState,
+}
+
+/// What the reader worker reports.
+#[derive(Debug)]
+pub enum ReaderUpdate {
+    /// The readers and their states, whole, after any change.
+    Readers {
+        /// Every reader.
+        readers: Vec<ReaderStatus>,
+        /// pcscd went away (the monitor keeps trying).
+        service_down: bool,
+    },
+    /// A tap was read: the identity of a genuine card, or why it is refused.
+    Tapped {
+        /// The reader.
+        reader: String,
+        /// The verdict.
+        result: Result<Box<Identity>, Problem>,
+        /// When the card was seen, for the tap-to-screen measurement.
+        seen_at: Instant,
+    },
+}
+
+/// What the UI asks of the reader worker.
+#[derive(Debug)]
+pub enum ReaderCommand {
+    /// Puts a demo card into the demo's reader (pulling the one there first).
+    TapVirtual(PathBuf),
+    /// Takes the demo card out.
+    PullVirtual,
+    /// The facility's zone, so a card's expiry is judged on the local day.
+    Zone(UtcOffset),
+}
+
+enum Input {
+    Command(ReaderCommand),
+    Pcsc(ReaderEvent),
+}
+
+/// How the worker reaches cards.
+#[derive(Clone, Debug)]
+pub struct ReaderSetup {
+    /// Watch PC/SC readers (pcscd or winscard).
+    pub pcsc: bool,
+    /// The registry roots cards must chain to.
+    pub trust: TrustAnchors,
+}
+
+/// The UI's end of the reader worker.
+pub struct ReaderWorker {
+    commands: Sender<Input>,
+    updates: Receiver<ReaderUpdate>,
+}
+
+impl ReaderWorker {
+    /// Starts the worker (and, with `setup.pcsc`, the PC/SC monitor).
+    pub fn start(setup: ReaderSetup, clock: Arc<dyn Clock>, waker: Waker) -> Self {
+        let (commands, inbox) = mpsc::channel();
+        let (outbox, updates) = mpsc::channel();
+        if setup.pcsc {
+            forward_monitor_events(commands.clone());
+        }
+        let worker = Worker {
+            setup,
+            clock,
+            zone: UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC),
+            readers: Vec::new(),
+            service_down: false,
+            context: None,
+            in_process: None,
+            vpcd: None,
+            outbox,
+            waker,
+        };
+        // Without its thread the desk has no reader; the top bar then shows none.
+        let _ = std::thread::Builder::new()
+            .name("reader-worker".into())
+            .spawn(move || worker.run(inbox));
+        Self { commands, updates }
+    }
+
+    /// Sends a command.
+    pub fn send(&self, command: ReaderCommand) {
+        // A dead worker has already shown no readers; nothing more to tell.
+        let _ = self.commands.send(Input::Command(command));
+    }
+
+    /// Updates that have arrived, without waiting.
+    pub fn updates(&self) -> impl Iterator<Item = ReaderUpdate> + '_ {
+        self.updates.try_iter()
+    }
+}
+
+/// Runs the reader monitor on its own thread and feeds its events to the worker.
+fn forward_monitor_events(inbox: Sender<Input>) {
+    let _ = std::thread::Builder::new()
+        .name("reader-events".into())
+        .spawn(move || {
+            let monitor = Monitor::start();
+            while let Ok(event) = monitor.events().recv() {
+                if inbox.send(Input::Pcsc(event)).is_err() {
+                    break;
+                }
+            }
+            monitor.stop();
+        });
+}
+
+/// A demo card served to vpcd from a thread until pulled.
+struct VpcdCard {
+    path: PathBuf,
+    puller: CardPuller,
+    inserted_at: Instant,
+    attempts: u32,
+    seen: bool,
+}
+
+struct Worker {
+    setup: ReaderSetup,
+    clock: Arc<dyn Clock>,
+    zone: UtcOffset,
+    readers: Vec<ReaderStatus>,
+    service_down: bool,
+    context: Option<ReaderContext>,
+    in_process: Option<VirtualCard>,
+    vpcd: Option<VpcdCard>,
+    outbox: Sender<ReaderUpdate>,
+    waker: Waker,
+}
+
+impl Worker {
+    fn run(mut self, inbox: Receiver<Input>) {
+        if !self.setup.pcsc {
+            self.set_state(IN_PROCESS_READER, ReaderState::Waiting);
+        }
+        loop {
+            // Block until something happens, except while a vpcd insertion awaits its
+            // confirmation.
+            let input = match self.vpcd.as_ref().filter(|v| !v.seen) {
+                Some(card) => {
+                    let left = VPCD_SEEN_WITHIN.saturating_sub(card.inserted_at.elapsed());
+                    match inbox.recv_timeout(left) {
+                        Ok(input) => input,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.retry_vpcd_insert();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+                None => match inbox.recv() {
+                    Ok(input) => input,
+                    Err(_) => break,
+                },
+            };
+            match input {
+                Input::Command(command) => self.command(command),
+                Input::Pcsc(event) => self.pcsc_event(event),
+            }
+        }
+        if let Some(card) = self.vpcd.take() {
+            card.puller.pull();
+        }
+    }
+
+    fn command(&mut self, command: ReaderCommand) {
+        match command {
+            ReaderCommand::Zone(zone) => self.zone = zone,
+            ReaderCommand::TapVirtual(path) => {
+                self.pull_virtual();
+                if self.vpcd_available() {
+                    self.insert_into_vpcd(path, 1);
+                } else {
+                    self.tap_in_process(path);
+                }
+            }
+            ReaderCommand::PullVirtual => self.pull_virtual(),
+        }
+    }
+
+    fn pull_virtual(&mut self) {
+        if let Some(card) = self.vpcd.take() {
+            card.puller.pull();
+        }
+        if self.in_process.take().is_some() {
+            self.set_state(IN_PROCESS_READER, ReaderState::Waiting);
+        }
+    }
+
+    fn vpcd_available(&self) -> bool {
+        self.setup.pcsc && self.readers.iter().any(|r| r.name == VPCD_READER)
+    }
+
+    fn insert_into_vpcd(&mut self, path: PathBuf, attempts: u32) {
+        let card = VirtualCard::open(&path).map_err(|e| Problem::CardUnreadable(e.to_string()));
+        let link = card.and_then(|card| {
+            VpcdLink::connect(0)
+                .and_then(|link| link.puller().map(|puller| (card, link, puller)))
+                .map_err(|e| Problem::CardUnreadable(e.to_string()))
+        });
+        match link {
+            Ok((mut card, mut link, puller)) => {
+                let _ = std::thread::Builder::new()
+                    .name("demo-card".into())
+                    .spawn(move || {
+                        // The card ends when pulled; an error is a pulled card too.
+                        let _ = link.serve(&mut card, None, None);
+                    });
+                self.vpcd = Some(VpcdCard {
+                    path,
+                    puller,
+                    inserted_at: Instant::now(),
+                    attempts,
+                    seen: false,
+                });
+            }
+            Err(problem) => self.report_tap(VPCD_READER, Err(problem), Instant::now()),
+        }
+    }
+
+    fn retry_vpcd_insert(&mut self) {
+        let Some(card) = self.vpcd.take() else {
+            return;
+        };
+        card.puller.pull();
+        if card.attempts < VPCD_ATTEMPTS {
+            self.insert_into_vpcd(card.path, card.attempts + 1);
+        } else {
+            let problem = Problem::CardUnreadable("vpcd".into());
+            self.report_tap(VPCD_READER, Err(problem), Instant::now());
+        }
+    }
+
+    fn tap_in_process(&mut self, path: PathBuf) {
+        let seen_at = Instant::now();
+        let mut card = match VirtualCard::open(&path) {
+            Ok(card) => card,
+            Err(e) => {
+                let problem = Problem::CardUnreadable(e.to_string());
+                return self.report_tap(IN_PROCESS_READER, Err(problem), seen_at);
+            }
+        };
+        self.set_state(IN_PROCESS_READER, ReaderState::Reading);
+        let result = self.verify(&mut card);
+        self.in_process = Some(card);
+        self.set_state(IN_PROCESS_READER, ReaderState::CardPresent);
+        self.report_tap(IN_PROCESS_READER, result, seen_at);
+    }
+
+    fn pcsc_event(&mut self, event: ReaderEvent) {
+        match event {
+            ReaderEvent::ReaderAdded(name) => self.set_state(&name, ReaderState::Waiting),
+            ReaderEvent::ReaderRemoved(name) => {
+                self.readers.retain(|r| r.name != name);
+                self.publish_readers();
+            }
+            ReaderEvent::CardInserted { reader, .. } => {
+                let seen_at = Instant::now();
+                if let Some(card) = self.vpcd.as_mut().filter(|_| reader == VPCD_READER) {
+                    card.seen = true;
+                }
+                self.set_state(&reader, ReaderState::Reading);
+                let result = self.read_pcsc(&reader);
+                self.set_state(&reader, ReaderState::CardPresent);
+                self.report_tap(&reader, result, seen_at);
+            }
+            ReaderEvent::CardRemoved { reader } => self.set_state(&reader, ReaderState::Waiting),
+            ReaderEvent::ServiceLost => {
+                self.context = None;
+                self.service_down = true;
+                self.readers.retain(|r| r.name == IN_PROCESS_READER);
+                self.publish_readers();
+            }
+            ReaderEvent::ServiceRestored => {
+                self.service_down = false;
+                self.publish_readers();
+            }
+        }
+    }
+
+    fn read_pcsc(&mut self, reader: &str) -> Result<Box<Identity>, Problem> {
+        if self.context.is_none() {
+            self.context = Some(
+                ReaderContext::establish()
+                    .map_err(|e| Problem::from(CardError::Transport(e.into())))?,
+            );
+        }
+        let Some(context) = self.context.as_ref() else {
+            return Err(Problem::CardServiceDown);
+        };
+        let mut card = context
+            .connect(reader)
+            .map_err(|e| Problem::from(CardError::Transport(e.into())))?;
+        let (trust, today) = (self.setup.trust.clone(), self.today());
+        let mut outcome = None;
+        let read = card.with_transaction(|transport| {
+            let challenge = challenge();
+            let reading = CardSession::new(transport).verify_card(&trust, today, &challenge)?;
+            outcome = Some(reading);
+            Ok(())
+        });
+        if let Err(CardError::Transport(kartika_card::TransportError::ServiceUnavailable)) = read {
+            self.context = None;
+        }
+        read.map_err(Problem::from)?;
+        let reading = outcome.ok_or(Problem::PulledTooEarly)?;
+        verdict(reading.identity, reading.verdict)
+    }
+
+    fn verify(&self, card: &mut dyn Transport) -> Result<Box<Identity>, Problem> {
+        let reading = CardSession::new(card)
+            .verify_card(&self.setup.trust, self.today(), &challenge())
+            .map_err(Problem::from)?;
+        verdict(reading.identity, reading.verdict)
+    }
+
+    fn today(&self) -> time::Date {
+        self.clock.now().to_offset(self.zone).date()
+    }
+
+    fn set_state(&mut self, name: &str, state: ReaderState) {
+        match self.readers.iter_mut().find(|r| r.name == name) {
+            Some(reader) => reader.state = state,
+            None => self.readers.push(ReaderStatus {
+                name: name.to_owned(),
+                state,
+            }),
+        }
+        self.publish_readers();
+    }
+
+    fn publish_readers(&self) {
+        self.publish(ReaderUpdate::Readers {
+            readers: self.readers.clone(),
+            service_down: self.service_down,
+        });
+    }
+
+    fn report_tap(&self, reader: &str, result: Result<Box<Identity>, Problem>, seen_at: Instant) {
+        self.publish(ReaderUpdate::Tapped {
+            reader: reader.to_owned(),
+            result,
+            seen_at,
+        });
+    }
+
+    fn publish(&self, update: ReaderUpdate) {
+        // The UI has gone: the worker ends when its inbox closes.
+        let _ = self.outbox.send(update);
+        self.waker.wake();
+    }
+}
+
+/// A fresh random challenge: a host makes one per tap.
+fn challenge() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+fn verdict(identity: Identity, verdict: Verdict) -> Result<Box<Identity>, Problem> {
+    match verdict {
+        Verdict::Genuine => Ok(Box::new(identity)),
+        Verdict::NotGenuine(rejection) => Err(Problem::from(rejection)),
+    }
+}

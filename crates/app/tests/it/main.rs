@@ -1,0 +1,6 @@
+//! The desktop app driven as its users drive it: egui_kittest finds widgets by their
+//! accessible names and roles, clicks and types, in Bahasa Indonesia.
+
+mod desk;
+mod pcsc;
+mod support;

@@ -1,0 +1,38 @@
+//! The reader worker through the real PC/SC stack: pcscd with the vpcd virtual reader.
+
+use kartika_testkit::pcsc::{exclusive, reader_name, InsertOptions, InsertedCard};
+
+use crate::support::App;
+
+#[test]
+fn a_software_card_in_vpcd_reaches_the_desks_verdict() {
+    let _pcsc = exclusive();
+    let mut app = App::demo_with(true);
+    app.at_the_desk();
+    app.until_text(&reader_name(0));
+    let siti = app
+        .world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
+        .expect("a genuine card")
+        .path
+        .clone();
+    let card = InsertedCard::insert(&siti, 0, InsertOptions::default());
+    app.until_text("Kartu asli");
+    assert!(app.shows("Siti Rahayu"));
+    drop(card);
+}
+
+#[test]
+fn a_tray_card_is_tapped_through_vpcd_when_pcscd_runs() {
+    let _pcsc = exclusive();
+    let mut app = App::demo_with(true);
+    app.at_the_desk();
+    app.until_text(&reader_name(0));
+    app.tap("Agus Salim — diblokir");
+    app.until_text("Kartu diblokir");
+    app.click("Cabut kartu");
+    // The next test's card must find the slot empty.
+    app.until_text(&format!("{}: menunggu kartu", reader_name(0)));
+}

@@ -1,0 +1,127 @@
+//! A demo world in a temporary folder and the app running over it in a test harness, with
+//! a helper that waits for the app's workers by their wake-ups, never by sleeping.
+
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use kartika_app::{AppConfig, DemoConfig, KartikaApp};
+use kartika_card::crypto::TrustAnchors;
+use kartika_demo::{DemoWorld, SeedSize};
+use kartika_store::{Role, SystemClock};
+
+/// How long a worker may take to answer before the test fails.
+const WORKER_LIMIT: Duration = Duration::from_secs(30);
+
+pub struct App {
+    pub harness: Harness<'static, KartikaApp>,
+    pub world: DemoWorld,
+    woken: Receiver<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl App {
+    /// The demo app with its in-process reader (no pcscd), standalone.
+    pub fn demo() -> Self {
+        Self::demo_with(false)
+    }
+
+    pub fn demo_with(pcsc: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let world = DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL)
+            .expect("demo world");
+        let (hook, woken) = mpsc::channel();
+        let config = AppConfig {
+            store_path: world.store_path.clone(),
+            tickets_dir: dir.path().join("tickets"),
+            trust: TrustAnchors::new(vec![world.root.clone()]),
+            pcsc,
+            sync: None,
+            demo: Some(DemoConfig {
+                accounts: world.accounts.clone(),
+                tray: world.tray.clone(),
+            }),
+            clock: Arc::new(SystemClock),
+            wake_hook: Some(hook),
+            report_timings: None,
+        };
+        let harness = Harness::builder()
+            .with_size([1280.0, 900.0])
+            .build_eframe(move |cc| KartikaApp::new(cc, config));
+        let mut app = Self {
+            harness,
+            world,
+            woken,
+            _dir: dir,
+        };
+        app.until("the login screen", |h| {
+            h.query_by_label("Nama pengguna").is_some()
+        });
+        app
+    }
+
+    /// Runs frames until `done` holds, waiting for the workers' wake-ups in between.
+    pub fn until(&mut self, what: &str, done: impl Fn(&Harness<'static, KartikaApp>) -> bool) {
+        let deadline = Instant::now() + WORKER_LIMIT;
+        loop {
+            self.harness.run_ok();
+            if done(&self.harness) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "gave up waiting for {what}");
+            // Either a worker wakes the UI, or the frame itself has more to do.
+            let _ = self
+                .woken
+                .recv_timeout(left.min(Duration::from_millis(200)));
+        }
+    }
+
+    /// Waits until some text containing `text` is on screen.
+    pub fn until_text(&mut self, text: &str) {
+        let text = text.to_owned();
+        self.until(&format!("\"{text}\" on screen"), move |h| {
+            h.query_all_by_label_contains(&text).next().is_some()
+        });
+    }
+
+    pub fn type_into(&mut self, label: &str, text: &str) {
+        let field = self.harness.get_by_label(label);
+        field.focus();
+        field.type_text(text);
+        self.harness.run_ok();
+    }
+
+    pub fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.harness.run_ok();
+    }
+
+    pub fn log_in(&mut self, role: Role) {
+        let account = self.world.account(role).expect("demo account").clone();
+        self.type_into("Nama pengguna", &account.username);
+        self.type_into("Kata sandi", &account.password);
+        self.click("Masuk");
+    }
+
+    /// Logs in at the desk and waits for it.
+    pub fn at_the_desk(&mut self) {
+        self.log_in(Role::Registration);
+        self.until_text("Tempelkan kartu");
+    }
+
+    /// Taps the tray card whose button contains `label`.
+    pub fn tap(&mut self, label: &str) {
+        self.harness.get_by_label_contains(label).click();
+        self.harness.run_ok();
+    }
+
+    pub fn shows(&self, text: &str) -> bool {
+        self.harness
+            .query_all_by_label_contains(text)
+            .next()
+            .is_some()
+    }
+}

@@ -1,0 +1,123 @@
+//! `kartika demo` and `kartika app`: the desktop app, on the demo world or on a
+//! Puskesmas's own data folder.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use kartika_app::{AppConfig, DemoConfig};
+use kartika_card::crypto::TrustAnchors;
+use kartika_demo::{DemoWorld, InProcessRegistry, SeedSize};
+use kartika_store::SystemClock;
+use kartika_sync::SyncConfig;
+
+use crate::keys;
+
+/// Where the demo lives unless told otherwise: the user's local data folder.
+fn default_demo_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("kartika").join("demo")
+}
+
+/// Whether this process can open a window (on Linux: an X11 or Wayland display).
+fn has_display() -> bool {
+    if cfg!(target_os = "linux") {
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+    } else {
+        true
+    }
+}
+
+fn require_display() -> Result<()> {
+    if !has_display() {
+        bail!(
+            "there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); \
+             run this on the desktop, or under a virtual one: xvfb-run -a kartika demo"
+        );
+    }
+    Ok(())
+}
+
+/// `KARTIKA_TIMINGS=1` makes the app report its first frame and each tap-to-screen time
+/// on standard error, for docs/benchmarks.md.
+fn timings_requested() -> Option<std::time::Instant> {
+    std::env::var_os("KARTIKA_TIMINGS").and_then(|_| crate::STARTED.get().copied())
+}
+
+/// Whether pcscd answers: then readers (and vpcd's virtual ones) are watched.
+fn pcsc_available() -> bool {
+    kartika_reader::ReaderContext::establish().is_ok()
+}
+
+pub fn demo(data: Option<PathBuf>, fresh: bool) -> Result<ExitCode> {
+    require_display()?;
+    let dir = data.unwrap_or_else(default_demo_dir);
+    eprintln!("demo data: {} (--fresh starts over)", dir.display());
+    let world = DemoWorld::open_or_create(&dir, fresh, SeedSize::DEMO)?;
+    let registry = InProcessRegistry::start(&world.registry_path)?;
+    let config = AppConfig {
+        store_path: world.store_path.clone(),
+        tickets_dir: dir.join("tickets"),
+        trust: TrustAnchors::new(vec![world.root.clone()]),
+        pcsc: pcsc_available(),
+        sync: Some(SyncConfig::new(&registry.url(), &world.token)),
+        demo: Some(DemoConfig {
+            accounts: world.accounts.clone(),
+            tray: world.tray.clone(),
+        }),
+        clock: Arc::new(SystemClock),
+        wake_hook: None,
+        report_timings: timings_requested(),
+    };
+    kartika_app::run(config).map_err(|e| anyhow::anyhow!("the window could not open: {e}"))?;
+    drop(registry);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub struct AppArgs<'a> {
+    pub data: &'a Path,
+    pub trust: &'a Path,
+    pub registry: Option<&'a str>,
+    pub token_file: Option<&'a Path>,
+    pub ca_file: Option<&'a Path>,
+}
+
+pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
+    require_display()?;
+    std::fs::create_dir_all(args.data)
+        .with_context(|| format!("cannot create the data folder {}", args.data.display()))?;
+    let root = keys::read_public_key(args.trust)?;
+    let sync = match (args.registry, args.token_file) {
+        (Some(url), Some(token_file)) => {
+            let token = std::fs::read_to_string(token_file)
+                .with_context(|| format!("cannot read {}", token_file.display()))?;
+            let mut config = SyncConfig::new(url, &token);
+            if let Some(ca) = args.ca_file {
+                config.ca_pem = Some(
+                    std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?,
+                );
+            }
+            Some(config)
+        }
+        (None, None) => None,
+        _ => bail!("--registry and --token-file go together (or leave both out to run standalone)"),
+    };
+    let config = AppConfig {
+        store_path: args.data.join("clinic.sqlite"),
+        tickets_dir: args.data.join("tickets"),
+        trust: TrustAnchors::new(vec![root]),
+        pcsc: true,
+        sync,
+        demo: None,
+        clock: Arc::new(SystemClock),
+        wake_hook: None,
+        report_timings: timings_requested(),
+    };
+    kartika_app::run(config).map_err(|e| anyhow::anyhow!("the window could not open: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
