@@ -1,14 +1,17 @@
-"""Drives the running Kartika demo through its accessibility tree (AT-SPI) and saves
-screenshots with ImageMagick's `import`. Called by scripts/screenshots.sh."""
+"""Drives the running Kartika demo through its accessibility tree (AT-SPI): saves
+screenshots with ImageMagick's `import` (scripts/screenshots.sh), or taps cards and
+measures the process (scripts/bench-app.sh)."""
 
+import os
 import subprocess
 import sys
 import time
 
 import pyatspi
 
-OUT = sys.argv[1]
-LIMIT = 120.0
+MODE = sys.argv[1]
+OUT = sys.argv[2]
+LIMIT = 300.0
 
 
 def find(node, test, depth=0):
@@ -84,20 +87,66 @@ def shot(name):
     subprocess.run(["import", "-window", "root", f"{OUT}/{name}.png"], check=True)
 
 
-wait_for("the login screen", named("Nama pengguna"))
-shot("login")
-type_into("Nama pengguna", "loket")
-type_into("Kata sandi", "loket-demo")
-click("Masuk")
-wait_for("the desk", containing("Tempelkan kartu"))
-click_containing("Siti Rahayu — asli")
-wait_for("the verdict", containing("Kartu asli"))
-shot("desk-after-tap")
-click_containing("Siti Rahayu — salinan palsu")
-wait_for("the refusal", containing("ini salinan"))
-shot("desk-refused")
-click_containing("Budi Santoso — asli")
-wait_for("the verdict", containing("Kartu asli"))
-click("Daftarkan")
-wait_for("the ticket", containing("Nomor antrian"))
-shot("desk-ticket")
+def log_in_at_the_desk():
+    type_into("Nama pengguna", "loket")
+    type_into("Kata sandi", "loket-demo")
+    click("Masuk")
+    wait_for("the desk", containing("Tempelkan kartu"))
+
+
+def screenshots():
+    wait_for("the login screen", named("Nama pengguna"))
+    shot("login")
+    log_in_at_the_desk()
+    click_containing("Siti Rahayu — asli")
+    wait_for("the verdict", containing("Kartu asli"))
+    shot("desk-after-tap")
+    click_containing("Siti Rahayu — salinan palsu")
+    wait_for("the refusal", containing("ini salinan"))
+    shot("desk-refused")
+    click_containing("Budi Santoso — asli")
+    wait_for("the verdict", containing("Kartu asli"))
+    click("Daftarkan")
+    wait_for("the ticket", containing("Nomor antrian"))
+    shot("desk-ticket")
+
+
+def cpu_seconds(pid):
+    """User and system CPU time of a process so far, from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench():
+    pid = int(OUT)
+    wait_for("the login screen", named("Nama pengguna"))
+    log_in_at_the_desk()
+    for _ in range(5):
+        for name, verdict in (("Siti Rahayu — asli", "Kartu asli"), ("Budi Santoso — asli", "Kartu asli")):
+            click_containing(name)
+            wait_for("the verdict", containing(verdict))
+            wait_for("the patient", containing(name.split(" — ")[0]))
+            click("Cabut kartu")
+            wait_for("the empty reader", containing("00 00: menunggu kartu"))
+            time.sleep(0.3)
+    click_containing("Siti Rahayu — asli")
+    wait_for("the verdict", containing("Kartu asli"))
+    time.sleep(2)
+    print(f"bench: rss after a tap {rss_mb(pid):.1f} MB", flush=True)
+    before = cpu_seconds(pid)
+    time.sleep(10)
+    print(f"bench: idle cpu over 10 s {cpu_seconds(pid) - before:.3f} s", flush=True)
+
+
+if MODE == "screenshots":
+    screenshots()
+else:
+    bench()

@@ -21,6 +21,7 @@ Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true; rm -rf "$data"' EXIT
 export DISPLAY=$display
+for _ in $(seq 1 100); do [ -S "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
 dbus-run-session -- bash -c '
     set -euo pipefail
     /usr/libexec/at-spi-bus-launcher --launch-immediately &
@@ -31,7 +32,7 @@ dbus-run-session -- bash -c '
     done
     target/release/kartika demo --data "$1/demo" --fresh &
     app=$!
-    /usr/bin/python3 scripts/drive_demo.py "$2"
+    /usr/bin/python3 scripts/drive_demo.py screenshots "$2"
     kill $app $launcher 2>/dev/null || true
 ' _ "$data" "$out"
 echo "screenshots saved in $out"

@@ -54,11 +54,11 @@ fn pcsc_available() -> bool {
     kartika_reader::ReaderContext::establish().is_ok()
 }
 
-pub fn demo(data: Option<PathBuf>, fresh: bool) -> Result<ExitCode> {
+pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCode> {
     require_display()?;
     let dir = data.unwrap_or_else(default_demo_dir);
     eprintln!("demo data: {} (--fresh starts over)", dir.display());
-    let world = DemoWorld::open_or_create(&dir, fresh, SeedSize::DEMO)?;
+    let world = DemoWorld::open_or_create(&dir, fresh, size)?;
     let registry = InProcessRegistry::start(&world.registry_path)?;
     let config = AppConfig {
         store_path: world.store_path.clone(),
@@ -104,7 +104,9 @@ pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
             }
             Some(config)
         }
-        (None, None) => None,
+        (None, None) => kartika_app::workstation::read_registry(args.data)
+            .with_context(|| format!("cannot read the registry link in {}", args.data.display()))?
+            .map(|link| SyncConfig::new(&link.url, &link.token)),
         _ => bail!("--registry and --token-file go together (or leave both out to run standalone)"),
     };
     let config = AppConfig {

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kartika_demo::SeedSize;
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +37,12 @@ enum Command {
         /// Throw the demo's data away and start over.
         #[arg(long)]
         fresh: bool,
+        /// Patients to seed a new demo with (the benchmarks use 200000).
+        #[arg(long, default_value_t = 3_000)]
+        patients: u32,
+        /// Visits to seed a new demo with (the benchmarks use 1000000).
+        #[arg(long, default_value_t = 20_000)]
+        visits: u32,
     },
     /// The desktop app on this Puskesmas's data (a first run sets the facility up).
     App {
@@ -404,7 +411,20 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Demo { data, fresh } => app_commands::demo(data, fresh),
+        Command::Demo {
+            data,
+            fresh,
+            patients,
+            visits,
+        } => app_commands::demo(
+            data,
+            fresh,
+            SeedSize {
+                patients,
+                visits,
+                days: SeedSize::DEMO.days,
+            },
+        ),
         Command::App {
             data,
             trust,

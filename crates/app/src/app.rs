@@ -30,6 +30,7 @@ use crate::workers::clinic::{ClinicAnswer, ClinicReply, ClinicRequest, ClinicWor
 use crate::workers::reader::{ReaderCommand, ReaderSetup, ReaderUpdate, ReaderWorker};
 use crate::workers::sync::SyncWorker;
 use crate::workers::Waker;
+use crate::workstation::RegistryLink;
 
 /// The key under which eframe keeps the preferences.
 const PREFERENCES_KEY: &str = "kartika-preferences";
@@ -212,6 +213,19 @@ impl KartikaApp {
         match answer {
             ClinicAnswer::Opened { profile, units } => self.on_opened(profile, units),
             ClinicAnswer::NeedsSetUp => self.state.screen = Screen::SetUp,
+            ClinicAnswer::SetUpDone {
+                profile,
+                units,
+                node_public_key,
+                registry,
+            } => {
+                if let Some(link) = registry {
+                    self.sync_config = Some(SyncConfig::new(&link.url, &link.token));
+                    self.state.sync = Some(SyncState::default());
+                }
+                self.state.setup.node_public_key = Some(node_public_key);
+                self.on_opened(profile, units);
+            }
             ClinicAnswer::LoggedIn(session) => {
                 self.state.login = LoginForm::default();
                 self.state.screen = match session.role {
@@ -467,7 +481,25 @@ impl KartikaApp {
     fn set_up(&mut self) {
         let form = &self.state.setup;
         let catchment = form.catchment.trim();
+        let registry = if form.standalone {
+            None
+        } else {
+            let (url, token) = (form.registry_url.trim(), form.registry_token.trim());
+            if url.is_empty() || token.is_empty() {
+                self.state.setup.problem = Some(Problem::InvalidField {
+                    field: "registry".into(),
+                    reason: "give the registry's address and the node's token, or run standalone"
+                        .into(),
+                });
+                return;
+            }
+            Some(RegistryLink {
+                url: url.to_owned(),
+                token: token.to_owned(),
+            })
+        };
         let request = ClinicRequest::SetUp {
+            registry,
             profile: FacilityProfile {
                 code: form.code.trim().to_ascii_uppercase(),
                 name: form.name.trim().to_owned(),

@@ -17,6 +17,7 @@ pub mod text;
 pub mod ticket;
 mod views;
 pub mod workers;
+pub mod workstation;
 
 pub use app::{AppConfig, DemoConfig, KartikaApp};
 

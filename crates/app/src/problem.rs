@@ -257,6 +257,11 @@ fn invalid_field_id(field: &str, reason: &str) -> String {
         "region code" | "village code" => "Kode desa tidak sesuai, contoh 36.74.06.1001.".into(),
         "phone" => "No. telepon tidak sesuai.".into(),
         "password" => "Kata sandi minimal 8 karakter.".into(),
+        "registry" => "Isi alamat registry dan token node, atau pilih jalankan mandiri.".into(),
+        "facility code" => "Kode Puskesmas: huruf besar dan angka, mis. P3674060.".into(),
+        "facility name" => "Nama Puskesmas wajib diisi.".into(),
+        "username" => "Nama pengguna: 2 sampai 32 huruf kecil, angka, titik, garis bawah atau strip.".into(),
+        "display name" => "Nama wajib diisi.".into(),
         other => format!("Periksa isian {other}: {reason}"),
     }
 }

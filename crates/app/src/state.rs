@@ -161,8 +161,16 @@ pub struct SetupForm {
     pub admin_name: String,
     /// First admin's password.
     pub admin_password: String,
+    /// Run without a registry.
+    pub standalone: bool,
+    /// The registry's address.
+    pub registry_url: String,
+    /// The node's token from the registry.
+    pub registry_token: String,
     /// Why the last attempt failed.
     pub problem: Option<Problem>,
+    /// After set-up: the node's public key file, to give the registry's operator.
+    pub node_public_key: Option<PathBuf>,
 }
 
 impl Default for SetupForm {
@@ -175,7 +183,11 @@ impl Default for SetupForm {
             admin_username: "admin".into(),
             admin_name: String::new(),
             admin_password: String::new(),
+            standalone: true,
+            registry_url: String::new(),
+            registry_token: String::new(),
             problem: None,
+            node_public_key: None,
         }
     }
 }

@@ -128,6 +128,7 @@ pub enum T {
     Standalone,
     CreateFacility,
     Warnings,
+    NodeKeyMade,
     NotForThisRole,
 }
 
@@ -258,6 +259,9 @@ impl T {
             Self::Standalone => "Jalankan mandiri, tanpa registry",
             Self::CreateFacility => "Buat data Puskesmas",
             Self::Warnings => "Perlu diperiksa",
+            Self::NodeKeyMade => {
+                "Data Puskesmas dibuat. Berikan kunci publik node ini kepada operator registry untuk pendaftaran:"
+            }
             Self::NotForThisRole => {
                 "Layar untuk peran ini dibuat pada tahap berikutnya. Gunakan akun loket."
             }
@@ -382,6 +386,9 @@ impl T {
             Self::Standalone => "Run standalone, without a registry",
             Self::CreateFacility => "Create the Puskesmas data",
             Self::Warnings => "Please check",
+            Self::NodeKeyMade => {
+                "The Puskesmas data is ready. Give this node public key to the registry's operator for enrolment:"
+            }
             Self::NotForThisRole => {
                 "This role's screens come in a later part. Use the registration account."
             }

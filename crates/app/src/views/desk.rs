@@ -158,10 +158,15 @@ fn at_a_glance(ui: &mut egui::Ui, state: &State, desk: &DeskPatient, commands: &
         } else {
             &flag.patient_number
         };
-        ui.colored_label(
-            ui.visuals().warn_fg_color,
-            format!("{}: {other}", T::PossibleDuplicate.get(lang)),
-        );
+        ui.horizontal(|ui| {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("{}: {other}", T::PossibleDuplicate.get(lang)),
+            );
+            if ui.button(format!("{} {other}", T::Open.get(lang))).clicked() {
+                commands.push(Command::OpenPatient(other.clone()));
+            }
+        });
     }
     if !state.desk.warnings.is_empty() {
         ui.strong(T::Warnings.get(lang));

@@ -48,6 +48,10 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         if let Some(problem) = &state.login.problem {
             widgets::problem(ui, problem, lang);
         }
+        if let Some(path) = &state.setup.node_public_key {
+            ui.add_space(12.0);
+            ui.label(format!("{} {}", T::NodeKeyMade.get(lang), path.display()));
+        }
         if let Some(demo) = &state.demo {
             ui.add_space(24.0);
             ui.separator();

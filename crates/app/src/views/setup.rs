@@ -30,6 +30,12 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         widgets::labelled_input(ui, T::AdminName.get(lang), &mut form.admin_name);
         widgets::labelled_password(ui, T::AdminPassword.get(lang), &mut form.admin_password);
         ui.add_space(8.0);
+        ui.checkbox(&mut form.standalone, T::Standalone.get(lang));
+        if !form.standalone {
+            widgets::labelled_input(ui, T::RegistryUrl.get(lang), &mut form.registry_url);
+            widgets::labelled_password(ui, T::RegistryToken.get(lang), &mut form.registry_token);
+        }
+        ui.add_space(8.0);
         let busy = state.pending.values().any(|p| *p == Pending::SetUp);
         if ui
             .add_enabled(!busy, egui::Button::new(T::CreateFacility.get(lang)))

@@ -3,7 +3,7 @@
 //! SQLite or argon2, and the LAN mode (several workstations sharing one Puskesmas's store)
 //! can replace this worker without touching the views.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 
@@ -15,16 +15,20 @@ use kartika_store::{
 };
 
 use super::Waker;
+use crate::workstation::{self, RegistryLink};
 
 /// A question for the clinic store.
 #[derive(Debug)]
 pub enum ClinicRequest {
-    /// Creates the store on first run, with its first admin.
+    /// Creates the store on first run, with its first admin, this workstation's node key
+    /// and, unless it runs standalone, the registry link.
     SetUp {
         /// The facility.
         profile: FacilityProfile,
         /// The first admin.
         admin: NewStaff,
+        /// The registry, or `None` to run standalone.
+        registry: Option<RegistryLink>,
     },
     /// Checks a username and password.
     LogIn {
@@ -89,6 +93,17 @@ pub enum ClinicAnswer {
     },
     /// There is no store yet: the first-run set-up must make one.
     NeedsSetUp,
+    /// The first-run set-up made the store, the node key and the registry link.
+    SetUpDone {
+        /// The facility.
+        profile: FacilityProfile,
+        /// Its service units.
+        units: Vec<ServiceUnit>,
+        /// The node's public key file, for the registry's operator.
+        node_public_key: PathBuf,
+        /// The registry link, unless standalone.
+        registry: Option<RegistryLink>,
+    },
     /// A login succeeded.
     LoggedIn(Session),
     /// A tap's outcome, and the patient at a glance when the card was accepted.
@@ -218,6 +233,36 @@ impl Worker {
         Ok(answer)
     }
 
+    /// Makes the store with its first admin under a staging name and moves it into place
+    /// only when both are written: a refused admin or a power cut halfway leaves no store
+    /// without an account, and the set-up can simply be tried again.
+    fn create_store(
+        &self,
+        profile: &FacilityProfile,
+        admin: &NewStaff,
+    ) -> Result<Store, StoreError> {
+        let staging = self.path.with_extension("setup");
+        let remove_staging = || {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = staging.clone().into_os_string();
+                name.push(suffix);
+                // Absent is what we want.
+                let _ = std::fs::remove_file(name);
+            }
+        };
+        remove_staging();
+        let made = Store::create_with_clock(&staging, profile, Arc::clone(&self.clock))
+            .and_then(|mut store| store.add_first_admin(admin).map(drop));
+        if let Err(e) = made {
+            remove_staging();
+            return Err(e);
+        }
+        std::fs::rename(&staging, &self.path).map_err(|e| {
+            StoreError::Damaged(format!("cannot move the new store into place: {e}"))
+        })?;
+        Store::open_with_clock(&self.path, Arc::clone(&self.clock))
+    }
+
     fn store(&mut self) -> Result<&mut Store, StoreError> {
         self.store.as_mut().ok_or_else(|| StoreError::Missing {
             path: self.path.display().to_string(),
@@ -226,11 +271,26 @@ impl Worker {
 
     fn answer(&mut self, request: ClinicRequest) -> Result<ClinicAnswer, StoreError> {
         match request {
-            ClinicRequest::SetUp { profile, admin } => {
-                let mut store =
-                    Store::create_with_clock(&self.path, &profile, Arc::clone(&self.clock))?;
-                store.add_first_admin(&admin)?;
-                let answer = opened(&store)?;
+            ClinicRequest::SetUp {
+                profile,
+                admin,
+                registry,
+            } => {
+                let store = self.create_store(&profile, &admin)?;
+                let folder = self.path.parent().unwrap_or(Path::new("."));
+                let cannot = |e: std::io::Error| {
+                    StoreError::Damaged(format!("cannot write in {}: {e}", folder.display()))
+                };
+                let node_public_key = workstation::ensure_node_key(folder).map_err(cannot)?;
+                if let Some(link) = &registry {
+                    workstation::save_registry(folder, link).map_err(cannot)?;
+                }
+                let answer = ClinicAnswer::SetUpDone {
+                    profile: store.facility(),
+                    units: store.service_units()?,
+                    node_public_key,
+                    registry,
+                };
                 self.store = Some(store);
                 Ok(answer)
             }

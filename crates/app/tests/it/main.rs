@@ -3,4 +3,5 @@
 
 mod desk;
 mod pcsc;
+mod setup;
 mod support;

@@ -19,7 +19,7 @@ pub struct App {
     pub harness: Harness<'static, KartikaApp>,
     pub world: DemoWorld,
     woken: Receiver<()>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl App {
@@ -32,7 +32,6 @@ impl App {
         let dir = tempfile::tempdir().expect("temporary folder");
         let world = DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL)
             .expect("demo world");
-        let (hook, woken) = mpsc::channel();
         let config = AppConfig {
             store_path: world.store_path.clone(),
             tickets_dir: dir.path().join("tickets"),
@@ -44,22 +43,57 @@ impl App {
                 tray: world.tray.clone(),
             }),
             clock: Arc::new(SystemClock),
-            wake_hook: Some(hook),
+            wake_hook: None,
             report_timings: None,
         };
-        let harness = Harness::builder()
-            .with_size([1280.0, 900.0])
-            .build_eframe(move |cc| KartikaApp::new(cc, config));
-        let mut app = Self {
-            harness,
-            world,
-            woken,
-            _dir: dir,
-        };
+        let mut app = Self::start(config, world, dir);
         app.until("the login screen", |h| {
             h.query_by_label("Nama pengguna").is_some()
         });
         app
+    }
+
+    /// The app on a data folder with no store yet: the first-run set-up.
+    pub fn first_run() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        // A world only for its trust anchor; the app's own store does not exist yet.
+        let world = DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL)
+            .expect("demo world");
+        let data = dir.path().join("puskesmas");
+        std::fs::create_dir_all(&data).expect("data folder");
+        let config = AppConfig {
+            store_path: data.join("clinic.sqlite"),
+            tickets_dir: data.join("tickets"),
+            trust: TrustAnchors::new(vec![world.root.clone()]),
+            pcsc: false,
+            sync: None,
+            demo: None,
+            clock: Arc::new(SystemClock),
+            wake_hook: None,
+            report_timings: None,
+        };
+        let mut app = Self::start(config, world, dir);
+        app.until_text("Pengaturan awal Puskesmas");
+        app
+    }
+
+    fn start(mut config: AppConfig, world: DemoWorld, dir: tempfile::TempDir) -> Self {
+        let (hook, woken) = mpsc::channel();
+        config.wake_hook = Some(hook);
+        let harness = Harness::builder()
+            .with_size([1280.0, 900.0])
+            .build_eframe(move |cc| KartikaApp::new(cc, config));
+        Self {
+            harness,
+            world,
+            woken,
+            dir,
+        }
+    }
+
+    /// The temporary folder everything lives in.
+    pub fn folder(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// Runs frames until `done` holds, waiting for the workers' wake-ups in between.
