@@ -44,6 +44,7 @@ pub(crate) enum Action {
     Examine,
     ManageCards,
     ReadAudit,
+    ReadReports,
 }
 
 impl Action {
@@ -58,6 +59,7 @@ impl Action {
             Self::Examine => "record examinations and diagnoses",
             Self::ManageCards => "issue, block or replace cards",
             Self::ReadAudit => "read the audit log",
+            Self::ReadReports => "read the monthly reports",
         }
     }
 
@@ -71,7 +73,7 @@ impl Action {
                     | Self::RegisterVisit
                     | Self::CancelVisit
             ),
-            Role::Nurse => matches!(self, Self::ReadPatients | Self::Examine),
+            Role::Nurse => matches!(self, Self::ReadPatients | Self::Examine | Self::ReadReports),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod icd10;
 mod outbox;
 mod patients;
 pub mod regions;
+mod reports;
 mod schema;
 mod staff;
 mod text;
@@ -51,6 +52,10 @@ pub use facility::{FacilityProfile, ServiceUnit, TimeZone};
 pub use outbox::{OutboxKind, OutboxRecord};
 pub use patients::{
     NewPatient, Patient, PatientCreated, PatientQuery, PatientSummary, PossibleDuplicate, Warning,
+};
+pub use reports::{
+    full_years, AgeGroup, BySex, DailyReport, DiagnosisCount, Lb1Report, Lb1Row, ReportFilter,
+    ReportPeriod, TopDiagnoses, UnitCount, VisitRecap,
 };
 pub use schema::SCHEMA_VERSION;
 pub use staff::{NewStaff, StaffMember};

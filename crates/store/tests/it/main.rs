@@ -8,6 +8,7 @@ mod desk;
 mod generate;
 mod patients;
 mod processes;
+mod reports;
 mod roles;
 mod schema;
 mod support;
