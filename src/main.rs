@@ -6,6 +6,7 @@ mod card_commands;
 mod keys;
 mod node_commands;
 mod registry_commands;
+mod report_commands;
 mod store_commands;
 mod vcard_commands;
 
@@ -112,6 +113,37 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The monthly reports: LB1, the visit recap, the ten most common diagnoses, the day.
+    Report {
+        /// Which report.
+        #[arg(value_enum)]
+        kind: report_commands::Kind,
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+        /// A month, YYYY-MM, in the facility's own days.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        month: Option<String>,
+        /// The first day, YYYY-MM-DD (the day itself for the daily report).
+        #[arg(long)]
+        from: Option<String>,
+        /// The last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only one unit's visits, for example general.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Count new cases only (the ten most common diagnoses).
+        #[arg(long)]
+        new_cases: bool,
+        /// table, csv, xlsx or json.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Write to this file instead of standard output (needed for xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// The central registry.
     Registry {
@@ -541,6 +573,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify { db, json },
         } => store_commands::audit_verify(&db, json),
+        Command::Report {
+            kind,
+            db,
+            as_user,
+            month,
+            from,
+            to,
+            unit,
+            new_cases,
+            format,
+            out,
+        } => report_commands::report(&report_commands::ReportArgs {
+            kind,
+            db: &db,
+            as_user: &as_user,
+            month: month.as_deref(),
+            from: from.as_deref(),
+            to: to.as_deref(),
+            unit: unit.as_deref(),
+            new_cases_only: new_cases,
+            format: &format,
+            out: out.as_deref(),
+        }),
         Command::Registry { command } => match command {
             RegistryCommand::Init { dir } => registry_commands::init(&dir),
             RegistryCommand::Enroll {

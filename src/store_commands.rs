@@ -37,7 +37,7 @@ fn password(env: &str, what: &str) -> Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-fn login(store: &mut Store, user: &str) -> Result<Session> {
+pub fn login(store: &mut Store, user: &str) -> Result<Session> {
     let password = password(PASSWORD_ENV, &format!("password for {user}"))?;
     Ok(store.login(user, &password)?)
 }

@@ -247,3 +247,90 @@ fn init_refuses_bad_facility_data_and_existing_files() {
     );
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+#[test]
+fn the_monthly_reports_come_out_as_table_csv_xlsx_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_path(dir.path());
+    init(&db);
+    succeeds(as_admin(&[
+        "db",
+        "generate",
+        "--db",
+        &db,
+        "--patients",
+        "300",
+        "--visits",
+        "1500",
+        "--days",
+        "10",
+    ]));
+    // The generated history covers the ten days before today, in WIB.
+    let today = (time::OffsetDateTime::now_utc() + time::Duration::hours(7)).date();
+    let from = kartika_card::model::format_iso_date(today - time::Duration::days(40));
+    let to = kartika_card::model::format_iso_date(today);
+    let report = |kind: &str, format: &str, out: Option<&str>| {
+        let mut args = vec![
+            "report", kind, "--db", &db, "--as", "admin", "--from", &from, "--to", &to, "--format",
+            format,
+        ];
+        if let Some(out) = out {
+            args.extend(["--out", out]);
+        }
+        as_admin(&args)
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&succeeds(report("lb1", "json", None))).unwrap();
+    assert_eq!(json["report"], "lb1");
+    let total = json["totals"]["total"].as_i64().unwrap();
+    assert!(
+        total > 1000,
+        "1,500 visits bring over a thousand diagnoses: {total}"
+    );
+
+    let csv = succeeds(report("lb1", "csv", None));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("Kode ICD-10,Diagnosa,0-7 hr L,0-7 hr P"));
+    let totals = lines.last().unwrap();
+    assert!(totals.starts_with("TOTAL,Jumlah,"), "{totals}");
+    assert!(
+        totals.ends_with(&format!(",{total}")),
+        "the CSV totals agree with the JSON"
+    );
+
+    let xlsx = dir.path().join("lb1.xlsx");
+    succeeds(report("lb1", "xlsx", Some(xlsx.to_str().unwrap())));
+    assert!(
+        std::fs::read(&xlsx).unwrap().starts_with(b"PK"),
+        "a zip: an XLSX"
+    );
+    let refused = report("lb1", "xlsx", None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--out"));
+
+    let table = succeeds(report("top10", "table", None));
+    assert!(table.starts_with("10 Besar Penyakit"), "{table}");
+    let ranked = table.lines().skip_while(|l| !l.starts_with("---")).skip(1);
+    assert_eq!(ranked.count(), 10, "{table}");
+    let visits = succeeds(report("visits", "csv", None));
+    let count = |prefix: &str| -> Vec<i64> {
+        visits
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let total = count("Kunjungan,Jumlah kunjungan,")[0];
+    assert!(
+        (1400..1500).contains(&total),
+        "cancelled visits never count: {total}"
+    );
+    assert_eq!(count("Poli,").iter().sum::<i64>(), total, "{visits}");
+    assert_eq!(count("Cara bayar,").iter().sum::<i64>(), total, "{visits}");
+
+    let bad = as_admin(&[
+        "report", "lb1", "--db", &db, "--as", "admin", "--month", "2026-13",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a month"));
+}

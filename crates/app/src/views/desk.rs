@@ -163,7 +163,10 @@ fn at_a_glance(ui: &mut egui::Ui, state: &State, desk: &DeskPatient, commands: &
                 ui.visuals().warn_fg_color,
                 format!("{}: {other}", T::PossibleDuplicate.get(lang)),
             );
-            if ui.button(format!("{} {other}", T::Open.get(lang))).clicked() {
+            if ui
+                .button(format!("{} {other}", T::Open.get(lang)))
+                .clicked()
+            {
                 commands.push(Command::OpenPatient(other.clone()));
             }
         });
