@@ -116,11 +116,11 @@ fn lb1_as_xlsx_is_laid_out_as_the_paper_form() {
     );
     assert_eq!(at(7, 0), "TOTAL");
     assert_eq!(at(7, 28), "7");
-    book.load_merged_regions().unwrap();
     let merged: Vec<((u32, u32), (u32, u32))> = book
-        .merged_regions_by_sheet("Laporan")
+        .merge_cells_by_sheet_name("Laporan")
+        .unwrap()
         .iter()
-        .map(|(_, _, d)| (d.start, d.end))
+        .map(|d| (d.start, d.end))
         .collect();
     assert!(
         merged.contains(&((3, 0), (4, 0))),
