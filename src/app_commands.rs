@@ -62,7 +62,7 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
     let registry = InProcessRegistry::start(&world.registry_path)?;
     let config = AppConfig {
         store_path: world.store_path.clone(),
-        tickets_dir: dir.join("tickets"),
+        output_dir: dir.clone(),
         trust: TrustAnchors::new(vec![world.root.clone()]),
         pcsc: pcsc_available(),
         sync: Some(SyncConfig::new(&registry.url(), &world.token)),
@@ -111,7 +111,7 @@ pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
     };
     let config = AppConfig {
         store_path: args.data.join("clinic.sqlite"),
-        tickets_dir: args.data.join("tickets"),
+        output_dir: args.data.to_owned(),
         trust: TrustAnchors::new(vec![root]),
         pcsc: true,
         sync,

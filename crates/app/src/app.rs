@@ -20,13 +20,13 @@ use crate::command::{Command, Commands};
 use crate::format;
 use crate::problem::Problem;
 use crate::state::{
-    DemoInfo, DeskState, LoginForm, Pending, Preferences, Screen, SetupForm, State, SyncState,
-    TapVerdict, VisitChoice,
+    DemoInfo, DeskState, LoginForm, Pending, Preferences, ReportsState, Screen, SetupForm, State,
+    SyncState, TapVerdict, VisitChoice,
 };
 use crate::text::{Lang, T};
 use crate::ticket::{self, TicketText};
 use crate::views;
-use crate::workers::clinic::{ClinicAnswer, ClinicReply, ClinicRequest, ClinicWorker};
+use crate::workers::clinic::{ClinicAnswer, ClinicReply, ClinicRequest, ClinicWorker, ReportKind};
 use crate::workers::reader::{ReaderCommand, ReaderSetup, ReaderUpdate, ReaderWorker};
 use crate::workers::sync::SyncWorker;
 use crate::workers::Waker;
@@ -39,8 +39,8 @@ const PREFERENCES_KEY: &str = "kartika-preferences";
 pub struct AppConfig {
     /// The clinic store (made by the first-run set-up when missing).
     pub store_path: PathBuf,
-    /// Where PDF tickets are saved.
-    pub tickets_dir: PathBuf,
+    /// Where PDF tickets (`tickets/`) and exported reports (`reports/`) are saved.
+    pub output_dir: PathBuf,
     /// The registry roots cards must chain to.
     pub trust: TrustAnchors,
     /// Watch PC/SC readers.
@@ -78,11 +78,12 @@ pub struct KartikaApp {
     clock: Arc<dyn Clock>,
     waker: Waker,
     timings: Option<Timings>,
-    printed: (Sender<PrintOutcome>, Receiver<PrintOutcome>),
+    files: (Sender<FileOutcome>, Receiver<FileOutcome>),
 }
 
-/// What printing a ticket came to: a notice for the clerk, or the problem.
-type PrintOutcome = Result<String, Problem>;
+/// What printing a ticket or saving a file came to, for the screen that asked: a notice,
+/// or the problem.
+type FileOutcome = (Screen, Result<String, Problem>);
 
 impl KartikaApp {
     /// Starts the workers and opens on the login (or set-up) screen.
@@ -122,13 +123,14 @@ impl KartikaApp {
             reader_service_down: false,
             sync: config.sync.as_ref().map(|_| SyncState::default()),
             desk: DeskState::default(),
+            reports: ReportsState::new(config.clock.now().date()),
             demo: config.demo.map(|d| DemoInfo {
                 accounts: d.accounts,
                 tray: d.tray,
                 inserted: None,
             }),
             pending: HashMap::new(),
-            tickets_dir: config.tickets_dir,
+            output_dir: config.output_dir,
             settings_open: false,
             printer_address,
             today: config.clock.now().date(),
@@ -147,7 +149,7 @@ impl KartikaApp {
                 first_frame_done: false,
                 tap_seen_at: None,
             }),
-            printed: mpsc::channel(),
+            files: mpsc::channel(),
         }
     }
 
@@ -196,10 +198,17 @@ impl KartikaApp {
                 self.ask(Pending::SyncHealth, ClinicRequest::SyncHealth);
             }
         }
-        while let Ok(outcome) = self.printed.1.try_recv() {
+        while let Ok((screen, outcome)) = self.files.1.try_recv() {
+            let (notice, problem) = match screen {
+                Screen::Reports => (
+                    &mut self.state.reports.notice,
+                    &mut self.state.reports.problem,
+                ),
+                _ => (&mut self.state.desk.notice, &mut self.state.desk.problem),
+            };
             match outcome {
-                Ok(notice) => self.state.desk.notice = Some(notice),
-                Err(problem) => self.state.desk.problem = Some(problem),
+                Ok(text) => *notice = Some(text),
+                Err(p) => *problem = Some(p),
             }
         }
     }
@@ -228,12 +237,21 @@ impl KartikaApp {
             }
             ClinicAnswer::LoggedIn(session) => {
                 self.state.login = LoginForm::default();
-                self.state.screen = match session.role {
-                    Role::Registration | Role::Admin => Screen::Desk,
-                    Role::Nurse => Screen::OtherRole,
-                };
+                let role = session.role;
                 self.state.session = Some(session);
-                self.refresh_counts();
+                self.state.reports = ReportsState::new(self.state.today);
+                match role {
+                    Role::Registration | Role::Admin => {
+                        self.state.screen = Screen::Desk;
+                        self.refresh_counts();
+                    }
+                    Role::Nurse => {
+                        // A nurse reads her own unit's reports, and no others.
+                        self.state.reports.unit_code =
+                            self.state.units.first().map(|u| u.code.clone());
+                        self.show_reports();
+                    }
+                }
             }
             ClinicAnswer::Admitted { outcome, desk } => {
                 let desk_state = &mut self.state.desk;
@@ -266,6 +284,10 @@ impl KartikaApp {
                 self.ask(Pending::SyncHealth, ClinicRequest::SyncHealth);
             }
             ClinicAnswer::QueueCounts(counts) => self.state.desk.queue = counts,
+            ClinicAnswer::Report(report) => {
+                let sheet = report.sheet();
+                self.state.reports.shown = Some((*report, sheet));
+            }
             ClinicAnswer::SyncHealth(health) => {
                 if let Some(sync) = &mut self.state.sync {
                     sync.health = Some(health);
@@ -283,6 +305,7 @@ impl KartikaApp {
             Some(Pending::Admit) => {
                 self.state.desk.verdict = Some(TapVerdict::Refused(problem));
             }
+            Some(Pending::Report) => self.state.reports.problem = Some(problem),
             Some(Pending::SyncHealth) => {
                 let text = problem.text(self.state.lang());
                 if let Some(sync) = &mut self.state.sync {
@@ -475,7 +498,84 @@ impl KartikaApp {
             }
             Command::ToggleSettings => self.state.settings_open = !self.state.settings_open,
             Command::SetPrinter(target) => self.state.prefs.printer = target,
+            Command::Show(Screen::Reports) => self.show_reports(),
+            Command::Show(screen) => {
+                self.state.screen = screen;
+                self.refresh_counts();
+            }
+            Command::SetReportKind(kind) => {
+                self.state.reports.kind = kind;
+                self.load_report();
+            }
+            Command::ShiftReportPeriod(step) => {
+                let reports = &mut self.state.reports;
+                if reports.kind == ReportKind::Daily {
+                    reports.day += time::Duration::days(i64::from(step));
+                } else {
+                    reports.month = shift_month(reports.month, step);
+                }
+                self.load_report();
+            }
+            Command::SetReportUnit(unit) => {
+                self.state.reports.unit_code = unit;
+                self.load_report();
+            }
+            Command::SetNewCasesOnly(on) => {
+                self.state.reports.new_cases_only = on;
+                self.load_report();
+            }
+            Command::ExportReport(format) => self.export_report(format),
         }
+    }
+
+    fn show_reports(&mut self) {
+        self.state.screen = Screen::Reports;
+        self.load_report();
+    }
+
+    fn load_report(&mut self) {
+        self.state.reports.problem = None;
+        self.state.reports.notice = None;
+        let query = self.state.reports.query();
+        self.session_request(Pending::Report, |session| ClinicRequest::Report {
+            session,
+            query,
+        });
+    }
+
+    /// Writes the report on screen into the reports folder, on a thread of its own.
+    fn export_report(&mut self, format: kartika_report::Format) {
+        let Some((report, _)) = self.state.reports.shown.clone() else {
+            return;
+        };
+        let query = self.state.reports.query();
+        let name = format!(
+            "{}-{}-{}.{}",
+            report_file_stem(query.kind),
+            query.period.from,
+            query.period.to,
+            format.extension()
+        );
+        let folder = self.state.output_dir.join("reports");
+        let lang = self.state.lang();
+        let done = self.files.0.clone();
+        let waker = self.waker.clone();
+        let _ = std::thread::Builder::new()
+            .name("report-export".into())
+            .spawn(move || {
+                let path = folder.join(name);
+                let outcome = report
+                    .render(format)
+                    .map_err(|e| Problem::FileNotSaved(e.to_string()))
+                    .and_then(|bytes| {
+                        std::fs::create_dir_all(&folder)
+                            .and_then(|()| std::fs::write(&path, bytes))
+                            .map_err(|e| Problem::FileNotSaved(e.to_string()))
+                    })
+                    .map(|()| format!("{} {}", T::ReportSaved.get(lang), path.display()));
+                let _ = done.send((Screen::Reports, outcome));
+                waker.wake();
+            });
     }
 
     fn set_up(&mut self) {
@@ -605,8 +705,8 @@ impl KartikaApp {
         };
         let stem = format!("{}-{}", ticket.queue_date, ticket.ticket);
         let target = self.state.prefs.printer.clone();
-        let folder = self.state.tickets_dir.clone();
-        let done = self.printed.0.clone();
+        let folder = self.state.output_dir.join("tickets");
+        let done = self.files.0.clone();
         let waker = self.waker.clone();
         let _ = std::thread::Builder::new()
             .name("ticket-printer".into())
@@ -619,7 +719,7 @@ impl KartikaApp {
                         .and_then(|bytes| ticket::send_to_printer(&bytes, &target))
                         .map(|()| T::Printed.get(lang).to_owned())
                 };
-                let _ = done.send(outcome);
+                let _ = done.send((Screen::Desk, outcome));
                 waker.wake();
             });
     }
@@ -652,6 +752,25 @@ impl Timings {
             }
         }
     }
+}
+
+fn report_file_stem(kind: ReportKind) -> &'static str {
+    match kind {
+        ReportKind::Lb1 => "lb1",
+        ReportKind::Visits => "rekap-kunjungan",
+        ReportKind::Top10 => "10-besar-penyakit",
+        ReportKind::Daily => "laporan-harian",
+    }
+}
+
+/// A month `step` months away.
+fn shift_month((year, month): (i32, time::Month), step: i32) -> (i32, time::Month) {
+    let index = year * 12 + i32::from(month as u8) - 1 + step;
+    let month = u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1);
+    (
+        index.div_euclid(12),
+        time::Month::try_from(month).unwrap_or(time::Month::January),
+    )
 }
 
 /// "3 orang menunggu sebelum Anda".

@@ -5,6 +5,7 @@ use kartika_store::VisitTicket;
 
 use crate::text::Lang;
 use crate::ticket::PrinterTarget;
+use crate::workers::clinic::ReportKind;
 
 /// One thing a person asked for.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +48,18 @@ pub enum Command {
     ToggleSettings,
     /// Choose the ticket printer.
     SetPrinter(PrinterTarget),
+    /// Go to a screen (the desk or the reports, as the role allows).
+    Show(crate::state::Screen),
+    /// Choose the report.
+    SetReportKind(ReportKind),
+    /// A month (or, for the daily report, a day) earlier or later.
+    ShiftReportPeriod(i32),
+    /// One unit, or all.
+    SetReportUnit(Option<String>),
+    /// Count new cases only, or all.
+    SetNewCasesOnly(bool),
+    /// Save the report on screen as a file.
+    ExportReport(kartika_report::Format),
 }
 
 /// Collects the commands of one frame.

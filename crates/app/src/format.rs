@@ -64,6 +64,11 @@ pub fn long_date(date: Date, lang: Lang) -> String {
     )
 }
 
+/// "November 2026".
+pub fn month_year(year: i32, m: Month, lang: Lang) -> String {
+    format!("{} {year}", month(m, lang))
+}
+
 /// "3 Maret 2025".
 pub fn date_words(date: Date, lang: Lang) -> String {
     format!(

@@ -78,8 +78,8 @@ pub enum Problem {
     StoreFailed(String),
     /// The ticket printer could not be reached.
     PrinterUnreachable(String),
-    /// The PDF ticket could not be written.
-    PdfFailed(String),
+    /// A PDF ticket or an exported report could not be written.
+    FileNotSaved(String),
 }
 
 impl From<StoreError> for Problem {
@@ -231,8 +231,8 @@ impl Problem {
             (En, Self::StoreFailed(detail)) => format!("The Puskesmas data failed ({detail}). Call the admin."),
             (Id, Self::PrinterUnreachable(detail)) => format!("Printer tidak dapat dihubungi ({detail}). Periksa kabel dan alamatnya, atau simpan PDF; nomor antrian tetap tercatat."),
             (En, Self::PrinterUnreachable(detail)) => format!("The printer cannot be reached ({detail}). Check its cable and address, or save a PDF; the queue number is recorded."),
-            (Id, Self::PdfFailed(detail)) => format!("PDF tidak dapat disimpan ({detail})."),
-            (En, Self::PdfFailed(detail)) => format!("The PDF could not be saved ({detail})."),
+            (Id, Self::FileNotSaved(detail)) => format!("File tidak dapat disimpan ({detail}). Periksa ruang disk dan folder datanya."),
+            (En, Self::FileNotSaved(detail)) => format!("The file could not be saved ({detail}). Check the disk space and the data folder."),
         }
     }
 }

@@ -16,7 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::problem::Problem;
 use crate::text::Lang;
 use crate::ticket::PrinterTarget;
+use crate::workers::clinic::{ReportKind, ReportQuery};
 use crate::workers::reader::ReaderStatus;
+use kartika_report::{Report, Sheet};
+use kartika_store::{ReportFilter, ReportPeriod};
 
 /// Choices of this workstation remembered between runs (never patient data).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +43,8 @@ pub enum Screen {
     Login,
     /// The registration desk.
     Desk,
+    /// The monthly reports.
+    Reports,
     /// A role whose screens are not built yet.
     OtherRole,
 }
@@ -65,6 +70,8 @@ pub enum Pending {
     QueueCounts,
     /// The sync health.
     SyncHealth,
+    /// The report on screen.
+    Report,
 }
 
 /// The whole app's state.
@@ -91,12 +98,14 @@ pub struct State {
     pub sync: Option<SyncState>,
     /// The registration desk.
     pub desk: DeskState,
+    /// The Laporan view.
+    pub reports: ReportsState,
     /// The demo's accounts and cards, in demo mode.
     pub demo: Option<DemoInfo>,
     /// Requests in flight to the clinic worker.
     pub pending: HashMap<u64, Pending>,
-    /// Where PDF tickets are saved.
-    pub tickets_dir: PathBuf,
+    /// Where PDF tickets and exported reports are saved.
+    pub output_dir: PathBuf,
     /// Whether the settings window is open.
     pub settings_open: bool,
     /// The printer address being typed in the settings.
@@ -119,6 +128,74 @@ impl State {
     /// The language.
     pub fn lang(&self) -> Lang {
         self.prefs.lang
+    }
+}
+
+/// The Laporan view.
+#[derive(Clone, Debug)]
+pub struct ReportsState {
+    /// Which report.
+    pub kind: ReportKind,
+    /// The month shown: year and month.
+    pub month: (i32, time::Month),
+    /// The day of the daily report.
+    pub day: time::Date,
+    /// One unit only; `None` for all (admins only).
+    pub unit_code: Option<String>,
+    /// Count new cases only (the top ten).
+    pub new_cases_only: bool,
+    /// The report on screen, laid out.
+    pub shown: Option<(Report, Sheet)>,
+    /// The last failure.
+    pub problem: Option<Problem>,
+    /// A passing message (report saved).
+    pub notice: Option<String>,
+}
+
+impl ReportsState {
+    /// This month, all units.
+    pub fn new(today: time::Date) -> Self {
+        Self {
+            kind: ReportKind::Lb1,
+            month: (today.year(), today.month()),
+            day: today,
+            unit_code: None,
+            new_cases_only: false,
+            shown: None,
+            problem: None,
+            notice: None,
+        }
+    }
+
+    /// The days the report covers: the month, or the day for the daily report.
+    pub fn period(&self) -> ReportPeriod {
+        let (year, month) = self.month;
+        let day = |d: time::Date| kartika_card::model::format_iso_date(d);
+        let first = time::Date::from_calendar_date(year, month, 1).unwrap_or(self.day);
+        let last =
+            time::Date::from_calendar_date(year, month, month.length(year)).unwrap_or(self.day);
+        match self.kind {
+            ReportKind::Daily => ReportPeriod {
+                from: day(self.day),
+                to: day(self.day),
+            },
+            _ => ReportPeriod {
+                from: day(first),
+                to: day(last),
+            },
+        }
+    }
+
+    /// What to ask the store for.
+    pub fn query(&self) -> ReportQuery {
+        ReportQuery {
+            kind: self.kind,
+            period: self.period(),
+            filter: ReportFilter {
+                unit_code: self.unit_code.clone(),
+                new_cases_only: self.new_cases_only,
+            },
+        }
     }
 }
 

@@ -233,7 +233,7 @@ fn latin1(text: &str) -> Vec<u8> {
 
 /// Writes the PDF ticket into `folder` and returns its path.
 pub fn save_pdf(folder: &Path, text: &TicketText, file_stem: &str) -> Result<PathBuf, Problem> {
-    let fail = |e: std::io::Error| Problem::PdfFailed(e.to_string());
+    let fail = |e: std::io::Error| Problem::FileNotSaved(e.to_string());
     std::fs::create_dir_all(folder).map_err(fail)?;
     let path = folder.join(format!("{file_stem}.pdf"));
     std::fs::write(&path, pdf_bytes(text)).map_err(fail)?;

@@ -75,6 +75,10 @@ fn period_words(from: &str, to: &str) -> String {
     }
 }
 
+fn unit_words(unit_code: Option<&str>) -> String {
+    unit_code.map(|u| format!(", poli {u}")).unwrap_or_default()
+}
+
 fn lb1_cells(row: &Lb1Row) -> Vec<Value> {
     let mut cells = vec![Value::text(&row.code), Value::text(&row.title)];
     for cell in row.new_by_age {
@@ -103,10 +107,11 @@ pub fn lb1(report: &Lb1Report) -> Sheet {
     Sheet {
         title: "LB1 — Laporan Bulanan Data Kesakitan".into(),
         subtitle: format!(
-            "{} ({}), {}",
+            "{} ({}), {}{}",
             report.facility_name,
             report.facility_code,
-            period_words(&report.period.from, &report.period.to)
+            period_words(&report.period.from, &report.period.to),
+            unit_words(report.unit_code.as_deref())
         ),
         columns,
         rows: report.rows.iter().map(lb1_cells).collect(),
@@ -144,11 +149,7 @@ pub fn visits(recap: &VisitRecap) -> Sheet {
         .as_ref()
         .map(|p| period_words(&p.from, &p.to))
         .unwrap_or_default();
-    let unit = recap
-        .unit_code
-        .as_ref()
-        .map(|u| format!(", poli {u}"))
-        .unwrap_or_default();
+    let unit = unit_words(recap.unit_code.as_deref());
     Sheet {
         title: "Rekap Kunjungan (LB4)".into(),
         subtitle: format!("{period}{unit}"),
@@ -163,9 +164,7 @@ pub fn visits(recap: &VisitRecap) -> Sheet {
 
 pub fn top10(top: &TopDiagnoses) -> Sheet {
     let mut subtitle = period_words(&top.period.from, &top.period.to);
-    if let Some(unit) = &top.unit_code {
-        subtitle.push_str(&format!(", poli {unit}"));
-    }
+    subtitle.push_str(&unit_words(top.unit_code.as_deref()));
     if top.new_cases_only {
         subtitle.push_str(", kasus baru saja");
     }

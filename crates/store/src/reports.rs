@@ -7,7 +7,7 @@
 //! cancelled one; every diagnosis still on a visit (one removed was deleted, so it never
 //! counts), primary and secondary alike. Age is on the day of the visit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use kartika_card::model::{parse_iso_date, Sex};
 use rusqlite::params;
@@ -246,6 +246,8 @@ pub struct Lb1Report {
     pub facility_name: String,
     /// The period.
     pub period: ReportPeriod,
+    /// The unit it is limited to, if any.
+    pub unit_code: Option<String>,
     /// One row per ICD-10 code, in code order.
     pub rows: Vec<Lb1Row>,
     /// The column totals.
@@ -383,6 +385,7 @@ impl Store {
                 facility_code: code,
                 facility_name: name,
                 period: period.clone(),
+                unit_code: filter.unit_code.clone(),
                 rows: rows.into_values().collect(),
                 totals,
             })
@@ -416,6 +419,7 @@ impl Store {
                 ctx.facility.code,
                 filter.unit_code
             ])?;
+            let mut dates = DateCache::default();
             while let Some(r) = rows.next()? {
                 let unit: String = r.get(0)?;
                 recap.total += 1;
@@ -441,11 +445,11 @@ impl Store {
                     Some(false) => recap.outside_catchment += 1,
                     None => recap.catchment_unknown += 1,
                 }
-                if r.get::<_, String>(5)? == "referred" {
+                if text(r, 5)? == "referred" {
                     recap.referrals += 1;
                 }
-                let day = stored_date(&r.get::<_, String>(6)?)?;
-                let birth = stored_date(&r.get::<_, String>(7)?)?;
+                let day = dates.get(text(r, 6)?)?;
+                let birth = dates.get(text(r, 7)?)?;
                 if full_years(birth, day) >= 60 {
                     recap.age_60_plus += 1;
                 }
@@ -514,8 +518,28 @@ fn describe(period: &ReportPeriod, filter: &ReportFilter) -> String {
     text
 }
 
-fn stored_date(text: &str) -> Result<Date> {
-    parse_iso_date(text, "stored date").map_err(|e| StoreError::Damaged(e.to_string()))
+/// A text column read in place, without copying it.
+fn text<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> Result<&'r str> {
+    row.get_ref(index)?
+        .as_str()
+        .map_err(|e| StoreError::Damaged(e.to_string()))
+}
+
+/// Stored dates, each text parsed once: a month's visits fall on a few dozen days and
+/// birth dates repeat.
+#[derive(Default)]
+struct DateCache(HashMap<String, Date>);
+
+impl DateCache {
+    fn get(&mut self, text: &str) -> Result<Date> {
+        if let Some(date) = self.0.get(text) {
+            return Ok(*date);
+        }
+        let date =
+            parse_iso_date(text, "stored date").map_err(|e| StoreError::Damaged(e.to_string()))?;
+        self.0.insert(text.to_owned(), date);
+        Ok(date)
+    }
 }
 
 /// Every active unit, with no visits counted yet.
@@ -553,25 +577,15 @@ fn for_each_diagnosis(
         ctx.facility.code,
         filter.unit_code
     ])?;
-    // Most visits of a month fall on a few dozen days and birth dates repeat: parse each
-    // text once.
-    let mut dates: BTreeMap<String, Date> = BTreeMap::new();
-    let mut date_of = |text: String| -> Result<Date> {
-        if let Some(date) = dates.get(&text) {
-            return Ok(*date);
-        }
-        let date = stored_date(&text)?;
-        dates.insert(text, date);
-        Ok(date)
-    };
+    let mut dates = DateCache::default();
     while let Some(r) = rows.next()? {
         let sex: u8 = r.get(3)?;
         let fact = DiagnosisFact {
             code: r.get(0)?,
             new_case: r.get(1)?,
-            birth_date: date_of(r.get(2)?)?,
+            birth_date: dates.get(text(r, 2)?)?,
             sex: Sex::from_code(sex).unwrap_or(Sex::Unknown),
-            visit_date: date_of(r.get(4)?)?,
+            visit_date: dates.get(text(r, 4)?)?,
         };
         each(&fact);
     }

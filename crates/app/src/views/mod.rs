@@ -3,6 +3,7 @@
 
 mod desk;
 mod login;
+mod reports;
 mod setup;
 mod top_bar;
 mod tray;
@@ -37,6 +38,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         Screen::SetUp => setup::show(ui, state, commands),
         Screen::Login => login::show(ui, state, commands),
         Screen::Desk => desk::show(ui, state, commands),
+        Screen::Reports => reports::show(ui, state, commands),
         Screen::OtherRole => {
             ui.label(T::NotForThisRole.get(state.lang()));
         }

@@ -9,10 +9,11 @@ use super::login::role_name;
 use crate::app::zone_offset;
 use crate::command::{Command, Commands};
 use crate::format;
-use crate::state::State;
+use crate::state::{Screen, State};
 use crate::text::{Lang, T};
 use crate::ticket::PrinterTarget;
 use crate::workers::reader::ReaderState;
+use kartika_store::Role;
 
 pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let lang = state.lang();
@@ -29,6 +30,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
                     role_name(session.role).get(lang)
                 ));
             }
+            navigation(ui, state, commands);
             ui.separator();
             readers(ui, state);
             ui.separator();
@@ -50,6 +52,35 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             });
         });
     });
+}
+
+/// The screens the role may open.
+fn navigation(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
+    let Some(session) = &state.session else {
+        return;
+    };
+    let lang = state.lang();
+    let screens: &[(Screen, T)] = match session.role {
+        Role::Admin => &[
+            (Screen::Desk, T::Registration),
+            (Screen::Reports, T::Reports),
+        ],
+        Role::Registration => &[],
+        Role::Nurse => &[(Screen::Reports, T::Reports)],
+    };
+    if screens.len() < 2 {
+        return;
+    }
+    ui.separator();
+    for (screen, name) in screens {
+        if ui
+            .selectable_label(state.screen == *screen, name.get(lang))
+            .clicked()
+            && state.screen != *screen
+        {
+            commands.push(Command::Show(screen.clone()));
+        }
+    }
 }
 
 fn readers(ui: &mut egui::Ui, state: &State) {

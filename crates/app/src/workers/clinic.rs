@@ -14,6 +14,9 @@ use kartika_store::{
     UnitQueue, VisitTicket,
 };
 
+use kartika_report::Report;
+use kartika_store::{ReportFilter, ReportPeriod};
+
 use super::Waker;
 use crate::workstation::{self, RegistryLink};
 
@@ -79,6 +82,37 @@ pub enum ClinicRequest {
     },
     /// Pending, set aside, last success and last error of sync.
     SyncHealth,
+    /// One of the monthly reports.
+    Report {
+        /// Who asks.
+        session: Session,
+        /// Which report, over which days, narrowed how.
+        query: ReportQuery,
+    },
+}
+
+/// Which report is asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportQuery {
+    /// The report.
+    pub kind: ReportKind,
+    /// Its days (the daily report takes the first).
+    pub period: ReportPeriod,
+    /// Unit and new cases.
+    pub filter: ReportFilter,
+}
+
+/// The reports the Laporan view shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportKind {
+    /// LB1.
+    Lb1,
+    /// The visit recap.
+    Visits,
+    /// The ten most common diagnoses.
+    Top10,
+    /// The day's report.
+    Daily,
 }
 
 /// What the store answered.
@@ -130,6 +164,8 @@ pub enum ClinicAnswer {
     QueueCounts(Vec<UnitQueue>),
     /// Sync health.
     SyncHealth(SyncHealth),
+    /// A report.
+    Report(Box<Report>),
 }
 
 /// An answer with the id of the request it answers.
@@ -343,6 +379,21 @@ impl Worker {
                 self.store()?.queue_counts(&session)?,
             )),
             ClinicRequest::SyncHealth => Ok(ClinicAnswer::SyncHealth(self.store()?.sync_health()?)),
+            ClinicRequest::Report { session, query } => {
+                let store = self.store()?;
+                let (period, filter) = (&query.period, &query.filter);
+                let report = match query.kind {
+                    ReportKind::Lb1 => Report::Lb1(store.lb1_report(&session, period, filter)?),
+                    ReportKind::Visits => {
+                        Report::Visits(store.visit_recap(&session, period, filter)?)
+                    }
+                    ReportKind::Top10 => {
+                        Report::Top10(store.top_diagnoses(&session, period, filter, 10)?)
+                    }
+                    ReportKind::Daily => Report::Daily(store.daily_report(&session, &period.from)?),
+                };
+                Ok(ClinicAnswer::Report(Box::new(report)))
+            }
         }
     }
 }

@@ -3,5 +3,6 @@
 
 mod desk;
 mod pcsc;
+mod reports;
 mod setup;
 mod support;

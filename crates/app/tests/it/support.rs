@@ -34,7 +34,7 @@ impl App {
             .expect("demo world");
         let config = AppConfig {
             store_path: world.store_path.clone(),
-            tickets_dir: dir.path().join("tickets"),
+            output_dir: dir.path().to_owned(),
             trust: TrustAnchors::new(vec![world.root.clone()]),
             pcsc,
             sync: None,
@@ -63,7 +63,7 @@ impl App {
         std::fs::create_dir_all(&data).expect("data folder");
         let config = AppConfig {
             store_path: data.join("clinic.sqlite"),
-            tickets_dir: data.join("tickets"),
+            output_dir: data.clone(),
             trust: TrustAnchors::new(vec![world.root.clone()]),
             pcsc: false,
             sync: None,

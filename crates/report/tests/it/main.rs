@@ -62,6 +62,7 @@ fn lb1() -> Report {
         facility_code: "P3674060".into(),
         facility_name: "Puskesmas Pamulang".into(),
         period: ReportPeriod::month("2026-11").unwrap(),
+        unit_code: None,
         rows: vec![a09, j06],
         totals,
     })
