@@ -60,7 +60,7 @@ pub fn report(args: &ReportArgs<'_>) -> Result<ExitCode> {
     let mut store = Store::open(args.db)?;
     let session = login(&mut store, args.as_user)?;
     let report = match args.kind {
-        Kind::Lb1 => Report::Lb1(store.lb1_report(&session, &period, &filter)?),
+        Kind::Lb1 => Report::Lb1(Box::new(store.lb1_report(&session, &period, &filter)?)),
         Kind::Visits => Report::Visits(store.visit_recap(&session, &period, &filter)?),
         Kind::Top10 => Report::Top10(store.top_diagnoses(&session, &period, &filter, 10)?),
         Kind::Daily => Report::Daily(store.daily_report(&session, &period.from)?),

@@ -65,8 +65,8 @@ impl Format {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "report", rename_all = "snake_case")]
 pub enum Report {
-    /// LB1, morbidity.
-    Lb1(Lb1Report),
+    /// LB1, morbidity (boxed: its rows of 24 cells make it the largest).
+    Lb1(Box<Lb1Report>),
     /// The visit recap.
     Visits(VisitRecap),
     /// The ten most common diagnoses.

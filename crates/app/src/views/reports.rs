@@ -72,8 +72,8 @@ pub fn show(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
         }
         for unit in &state.units {
             let chosen = reports.unit_code.as_deref() == Some(unit.code.as_str());
-            if (is_admin || chosen) && ui.selectable_label(chosen, &unit.name).clicked() && !chosen
-            {
+            let visible = is_admin || chosen;
+            if visible && ui.selectable_label(chosen, &unit.name).clicked() && !chosen {
                 commands.push(Command::SetReportUnit(Some(unit.code.clone())));
             }
         }

@@ -383,7 +383,9 @@ impl Worker {
                 let store = self.store()?;
                 let (period, filter) = (&query.period, &query.filter);
                 let report = match query.kind {
-                    ReportKind::Lb1 => Report::Lb1(store.lb1_report(&session, period, filter)?),
+                    ReportKind::Lb1 => {
+                        Report::Lb1(Box::new(store.lb1_report(&session, period, filter)?))
+                    }
                     ReportKind::Visits => {
                         Report::Visits(store.visit_recap(&session, period, filter)?)
                     }

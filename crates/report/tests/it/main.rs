@@ -58,14 +58,14 @@ fn lb1() -> Report {
         2,
     );
     totals.total = 7;
-    Report::Lb1(Lb1Report {
+    Report::Lb1(Box::new(Lb1Report {
         facility_code: "P3674060".into(),
         facility_name: "Puskesmas Pamulang".into(),
         period: ReportPeriod::month("2026-11").unwrap(),
         unit_code: None,
         rows: vec![a09, j06],
         totals,
-    })
+    }))
 }
 
 fn text(data: Option<&Data>) -> String {
