@@ -109,6 +109,16 @@ def screenshots():
     click("Daftarkan")
     wait_for("the ticket", containing("Nomor antrian"))
     shot("desk-ticket")
+    click("Keluar")
+    wait_for("the login screen", named("Nama pengguna"))
+    type_into("Nama pengguna", "admin")
+    type_into("Kata sandi", "admin-demo")
+    click("Masuk")
+    wait_for("the admin's desk", containing("Tempelkan kartu"))
+    click("Laporan")
+    click("10 besar penyakit")
+    wait_for("the top ten", containing("10 Besar Penyakit"))
+    shot("reports-top10")
 
 
 def cpu_seconds(pid):

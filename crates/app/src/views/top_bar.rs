@@ -18,7 +18,7 @@ use kartika_store::Role;
 pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let lang = state.lang();
     egui::Panel::top("top_bar").show(ui, |ui| {
-        ui.horizontal_wrapped(|ui| {
+        ui.horizontal(|ui| {
             ui.strong(T::AppTitle.get(lang));
             if let Some(facility) = &state.facility {
                 ui.label(format!("· {}", facility.name));
@@ -31,10 +31,6 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
                 ));
             }
             navigation(ui, state, commands);
-            ui.separator();
-            readers(ui, state);
-            ui.separator();
-            sync(ui, state);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if state.session.is_some() && ui.button(T::LogOut.get(lang)).clicked() {
                     commands.push(Command::LogOut);
@@ -50,6 +46,12 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
                     commands.push(Command::ToggleSettings);
                 }
             });
+        });
+        // The second line: the state of the things the desk depends on.
+        ui.horizontal_wrapped(|ui| {
+            readers(ui, state);
+            ui.separator();
+            sync(ui, state);
         });
     });
 }
