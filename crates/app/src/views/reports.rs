@@ -1,5 +1,5 @@
 //! Laporan: the monthly reports on screen, for the admin (every unit, exportable) and for a
-//! nurse (her unit, read only). A month picker, the report as a table that lays out only
+//! nurse (one unit at a time, read only). A month picker, the report as a table that lays out only
 //! the rows in view, and for the top ten a bar chart.
 
 use eframe::egui;
@@ -62,7 +62,7 @@ pub fn show(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
         }
         ui.separator();
         ui.label(T::Unit.get(lang));
-        // A nurse sees her own unit only; the admin may choose any, or all.
+        // The admin may read all units at once; a nurse reads one unit at a time, hers.
         if is_admin
             && ui
                 .selectable_label(reports.unit_code.is_none(), T::AllUnits.get(lang))
@@ -72,8 +72,7 @@ pub fn show(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
         }
         for unit in &state.units {
             let chosen = reports.unit_code.as_deref() == Some(unit.code.as_str());
-            let visible = is_admin || chosen;
-            if visible && ui.selectable_label(chosen, &unit.name).clicked() && !chosen {
+            if ui.selectable_label(chosen, &unit.name).clicked() && !chosen {
                 commands.push(Command::SetReportUnit(Some(unit.code.clone())));
             }
         }

@@ -60,6 +60,8 @@ fn a_nurse_reads_her_units_reports_and_nothing_else() {
     assert!(app.harness.query_by_label("Semua poli").is_none());
     assert!(app.harness.query_by_label("XLSX").is_none(), "read only");
     assert!(app.harness.query_by_label("Pendaftaran").is_none());
+    app.click("KIA");
+    app.until_text("poli maternal_child");
 }
 
 #[test]
