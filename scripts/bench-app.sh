@@ -11,12 +11,8 @@ cargo build --release --locked --quiet --bin kartika
 cargo build --release --locked --quiet -p kartika-app --example empty_window
 data=${KARTIKA_BENCH_DATA:-/tmp/kartika-bench-demo}
 logs=$(mktemp -d -t kartika-bench.XXXXXX)
-display=:96
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null || true' EXIT
-export DISPLAY=$display
-for _ in $(seq 1 100); do [ -S "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
+source scripts/virtual-desktop.sh
+start_virtual_display :96
 
 wait_for_line() { # file pattern
     for _ in $(seq 1 6000); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -46,17 +42,10 @@ if [ ! -f "$data/demo.json" ]; then
 fi
 
 echo "== kartika demo on the million-visit database"
-dbus-run-session -- bash -c '
-    set -euo pipefail
-    /usr/libexec/at-spi-bus-launcher --launch-immediately &
-    launcher=$!
-    for _ in $(seq 1 50); do
-        busctl --user set-property org.a11y.Bus /org/a11y/bus org.a11y.Status IsEnabled b true 2>/dev/null && break
-        sleep 0.1
-    done
+with_accessibility '
     KARTIKA_TIMINGS=1 target/release/kartika demo --data "$1" 2>"$2/app.err" &
     app=$!
     /usr/bin/python3 scripts/drive_demo.py bench $app
-    kill $app $launcher 2>/dev/null || true
+    kill $app 2>/dev/null || true
 ' _ "$data" "$logs" 2>/dev/null
 grep "timing:" "$logs/app.err"

@@ -16,23 +16,13 @@ cargo build --release --locked --quiet --bin kartika
 out=docs/screenshots
 mkdir -p "$out"
 data=$(mktemp -d -t kartika-shots.XXXXXX)
-display=:97
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null || true; rm -rf "$data"' EXIT
-export DISPLAY=$display
-for _ in $(seq 1 100); do [ -S "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
-dbus-run-session -- bash -c '
-    set -euo pipefail
-    /usr/libexec/at-spi-bus-launcher --launch-immediately &
-    launcher=$!
-    for _ in $(seq 1 50); do
-        busctl --user set-property org.a11y.Bus /org/a11y/bus org.a11y.Status IsEnabled b true 2>/dev/null && break
-        sleep 0.1
-    done
+source scripts/virtual-desktop.sh
+start_virtual_display :97
+with_accessibility '
     target/release/kartika demo --data "$1/demo" --fresh &
     app=$!
     /usr/bin/python3 scripts/drive_demo.py screenshots "$2"
-    kill $app $launcher 2>/dev/null || true
+    kill $app 2>/dev/null || true
 ' _ "$data" "$out"
+rm -rf "$data"
 echo "screenshots saved in $out"

@@ -5,11 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use kartika_store::generate::GenerateOptions;
-use kartika_store::{FacilityProfile, NewStaff, ReportFilter, ReportPeriod, Role, Store, TimeZone};
+use kartika_store::{ReportFilter, ReportPeriod};
 use rusqlite::Connection;
 
-const PASSWORD: &str = "bench-password";
+#[path = "support/mod.rs"]
+mod support;
+
 const ROUNDS: usize = 9;
 
 fn median(mut run: impl FnMut()) -> Duration {
@@ -41,38 +42,15 @@ fn bare(conn: &Connection, sql: &str, period: &ReportPeriod) -> Duration {
 }
 
 fn main() {
-    let small = std::env::args().any(|a| a == "--small");
-    let (patients, visits) = if small {
-        (4_000, 20_000)
-    } else {
-        (200_000, 1_000_000)
-    };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("clinic.sqlite");
-    let profile = FacilityProfile {
-        code: "P3674060".into(),
-        name: "Puskesmas Pamulang".into(),
-        region_code: Some("36.74.06".into()),
-        zone: TimeZone::Wib,
-    };
-    let mut store = Store::create(&db, &profile).expect("create");
-    store
-        .add_first_admin(&NewStaff {
-            username: "admin".into(),
-            display_name: "Admin".into(),
-            role: Role::Admin,
-            password: PASSWORD.into(),
-        })
-        .expect("admin");
-    let admin = store.login("admin", PASSWORD).expect("login");
-    store
-        .generate(&GenerateOptions {
-            patients,
-            visits,
-            days: 730,
-            seed: 7,
-        })
-        .expect("generate");
+    let support::Bench {
+        db,
+        mut store,
+        admin,
+        patients,
+        visits,
+        dir: _dir,
+        ..
+    } = support::million_visits();
     // The last whole month of the history.
     let today = store.today();
     let last_month = today.replace_day(1).expect("first of month") - time::Duration::days(1);

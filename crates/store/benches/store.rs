@@ -8,13 +8,11 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use kartika_store::generate::GenerateOptions;
-use kartika_store::{
-    Care, FacilityProfile, NewStaff, NewVisit, PatientQuery, Payer, Role, Store, TimeZone,
-};
+use kartika_store::{Care, FacilityProfile, NewVisit, PatientQuery, Payer, Store};
 use rusqlite::Connection;
 
-const PASSWORD: &str = "bench-password";
+#[path = "support/mod.rs"]
+mod support;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
@@ -59,44 +57,15 @@ fn fdatasync_baseline(dir: &Path) -> Duration {
 }
 
 fn main() {
-    let small = std::env::args().any(|a| a == "--small");
-    let (patients, visits) = if small {
-        (4_000, 20_000)
-    } else {
-        (200_000, 1_000_000)
-    };
-    // BENCH_DIR picks the disk; the default temporary folder is on the same disk here.
-    let dir = match std::env::var_os("BENCH_DIR") {
-        Some(parent) => tempfile::tempdir_in(parent),
-        None => tempfile::tempdir(),
-    }
-    .expect("temp dir");
-    let db = dir.path().join("clinic.sqlite");
-    let profile = FacilityProfile {
-        code: "P3674060".into(),
-        name: "Puskesmas Pamulang".into(),
-        region_code: Some("36.74.06".into()),
-        zone: TimeZone::Wib,
-    };
-    let mut store = Store::create(&db, &profile).expect("create");
-    store
-        .add_first_admin(&NewStaff {
-            username: "admin".into(),
-            display_name: "Admin".into(),
-            role: Role::Admin,
-            password: PASSWORD.into(),
-        })
-        .expect("admin");
-    let admin = store.login("admin", PASSWORD).expect("login");
-
-    let report = store
-        .generate(&GenerateOptions {
-            patients,
-            visits,
-            days: 730,
-            seed: 7,
-        })
-        .expect("generate");
+    let support::Bench {
+        dir,
+        db,
+        profile,
+        mut store,
+        admin,
+        generated: report,
+        ..
+    } = support::million_visits();
     let bare_rate = bare_bulk_copy(&db, &dir.path().join("copy.sqlite"), &profile);
 
     let fsync = fdatasync_baseline(dir.path());

@@ -348,6 +348,12 @@ pub struct ReportFilter {
     pub new_cases_only: bool,
 }
 
+/// The visits a report counts, with `?1`..`?4` the period's first and last day, this
+/// facility's code and the unit (or NULL for all): never a cancelled visit, never another
+/// Puskesmas's.
+const COUNTED_VISITS: &str = "v.queue_date BETWEEN ?1 AND ?2 AND v.status != 'cancelled'
+    AND v.facility_code = ?3 AND (?4 IS NULL OR v.unit_code = ?4)";
+
 /// One diagnosis of a counted visit, as the reports read it.
 struct DiagnosisFact {
     code: String,
@@ -406,13 +412,12 @@ impl Store {
                 by_unit: units(ctx)?,
                 ..VisitRecap::default()
             };
-            let mut stmt = ctx.tx.prepare_cached(
+            let mut stmt = ctx.tx.prepare_cached(&format!(
                 "SELECT v.unit_code, v.payer, v.care, v.first_this_year, v.inside_catchment,
                         v.status, v.queue_date, p.birth_date
                  FROM visit v INDEXED BY visit_queue JOIN patient p ON p.id = v.patient_id
-                 WHERE v.queue_date BETWEEN ?1 AND ?2 AND v.status != 'cancelled'
-                   AND v.facility_code = ?3 AND (?4 IS NULL OR v.unit_code = ?4)",
-            )?;
+                 WHERE {COUNTED_VISITS}"
+            ))?;
             let mut rows = stmt.query(params![
                 period.from,
                 period.to,
@@ -563,14 +568,13 @@ fn for_each_diagnosis(
     filter: &ReportFilter,
     mut each: impl FnMut(&DiagnosisFact),
 ) -> Result<()> {
-    let mut stmt = ctx.tx.prepare_cached(
+    let mut stmt = ctx.tx.prepare_cached(&format!(
         "SELECT d.code, d.new_case, p.birth_date, p.sex, v.queue_date
          FROM visit v INDEXED BY visit_queue
          JOIN diagnosis d ON d.visit_id = v.id
          JOIN patient p ON p.id = v.patient_id
-         WHERE v.queue_date BETWEEN ?1 AND ?2 AND v.status != 'cancelled'
-           AND v.facility_code = ?3 AND (?4 IS NULL OR v.unit_code = ?4)",
-    )?;
+         WHERE {COUNTED_VISITS}"
+    ))?;
     let mut rows = stmt.query(params![
         period.from,
         period.to,
@@ -598,14 +602,13 @@ fn ranked_diagnoses(
     filter: &ReportFilter,
     limit: usize,
 ) -> Result<Vec<DiagnosisCount>> {
-    let mut stmt = ctx.tx.prepare_cached(
+    let mut stmt = ctx.tx.prepare_cached(&format!(
         "SELECT d.code, count(*) AS n
          FROM visit v INDEXED BY visit_queue JOIN diagnosis d ON d.visit_id = v.id
-         WHERE v.queue_date BETWEEN ?1 AND ?2 AND v.status != 'cancelled'
-           AND v.facility_code = ?3 AND (?4 IS NULL OR v.unit_code = ?4)
+         WHERE {COUNTED_VISITS}
            AND (?5 = 0 OR d.new_case)
-         GROUP BY d.code ORDER BY n DESC, d.code LIMIT ?6",
-    )?;
+         GROUP BY d.code ORDER BY n DESC, d.code LIMIT ?6"
+    ))?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt.query_map(
         params![
