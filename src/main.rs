@@ -3,6 +3,7 @@
 
 mod app_commands;
 mod card_commands;
+mod export_commands;
 mod keys;
 mod node_commands;
 mod registry_commands;
@@ -145,6 +146,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The clinic's own records for another system.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// The central registry.
     Registry {
         #[command(subcommand)]
@@ -169,6 +175,26 @@ enum Command {
         /// Keep syncing, retrying with backoff when the link is down.
         #[arg(long)]
         watch: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// An HL7 FHIR R4 transaction Bundle in SATUSEHAT's shape (admins only).
+    Fhir {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+        /// One patient's records.
+        #[arg(long, conflicts_with = "since")]
+        patient: Option<String>,
+        /// Every visit from this day (YYYY-MM-DD) on, with its patients.
+        #[arg(long)]
+        since: Option<String>,
+        /// The Bundle's file.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -596,6 +622,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format: &format,
             out: out.as_deref(),
         }),
+        Command::Export {
+            command:
+                ExportCommand::Fhir {
+                    db,
+                    as_user,
+                    patient,
+                    since,
+                    out,
+                },
+        } => {
+            export_commands::export_fhir(&db, &as_user, patient.as_deref(), since.as_deref(), &out)
+        }
         Command::Registry { command } => match command {
             RegistryCommand::Init { dir } => registry_commands::init(&dir),
             RegistryCommand::Enroll {

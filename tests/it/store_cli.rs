@@ -334,3 +334,112 @@ fn the_monthly_reports_come_out_as_table_csv_xlsx_and_json() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a month"));
 }
+
+#[test]
+fn a_clinic_exports_its_records_as_a_fhir_transaction_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_path(dir.path());
+    init(&db);
+    succeeds(as_admin(&[
+        "db",
+        "generate",
+        "--db",
+        &db,
+        "--patients",
+        "100",
+        "--visits",
+        "300",
+        "--days",
+        "10",
+    ]));
+    let today = (time::OffsetDateTime::now_utc() + time::Duration::hours(7)).date();
+    let since = kartika_card::model::format_iso_date(today - time::Duration::days(40));
+    let out = dir.path().join("bundle.json");
+    succeeds(as_admin(&[
+        "export",
+        "fhir",
+        "--db",
+        &db,
+        "--as",
+        "admin",
+        "--since",
+        &since,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["type"], "transaction");
+    let entries = bundle["entry"].as_array().unwrap();
+    let count = |kind: &str| {
+        entries
+            .iter()
+            .filter(|e| e["resource"]["resourceType"] == kind)
+            .count()
+    };
+    assert!(
+        count("Encounter") >= 280,
+        "every visit but the cancelled: {}",
+        count("Encounter")
+    );
+    assert!(count("Patient") > 50);
+    assert!(count("Condition") > 200);
+    let urls: std::collections::HashSet<&str> = entries
+        .iter()
+        .map(|e| e["fullUrl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls.len(),
+        entries.len(),
+        "every entry has its own urn:uuid"
+    );
+    for entry in entries {
+        for field in ["subject", "encounter"] {
+            if let Some(reference) = entry["resource"][field]["reference"].as_str() {
+                assert!(
+                    urls.contains(reference),
+                    "{reference} resolves inside the Bundle"
+                );
+            }
+        }
+    }
+    let number = entries
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Patient")
+        .and_then(|e| e["resource"]["identifier"].as_array())
+        .and_then(|ids| {
+            ids.iter()
+                .find(|i| i["system"] == kartika_fhir::system::PATIENT_NUMBER)
+        })
+        .and_then(|i| i["value"].as_str())
+        .unwrap()
+        .to_owned();
+    let one = dir.path().join("one.json");
+    succeeds(as_admin(&[
+        "export",
+        "fhir",
+        "--db",
+        &db,
+        "--as",
+        "admin",
+        "--patient",
+        &number,
+        "--out",
+        one.to_str().unwrap(),
+    ]));
+    let one: serde_json::Value = serde_json::from_slice(&std::fs::read(&one).unwrap()).unwrap();
+    assert_eq!(
+        one["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["resource"]["resourceType"] == "Patient")
+            .count(),
+        1
+    );
+    let neither = as_admin(&[
+        "export", "fhir", "--db", &db, "--as", "admin", "--out", "x.json",
+    ]);
+    assert!(!neither.status.success());
+    assert!(String::from_utf8_lossy(&neither.stderr).contains("--patient NUMBER or --since"));
+}

@@ -45,6 +45,7 @@ pub(crate) enum Action {
     ManageCards,
     ReadAudit,
     ReadReports,
+    ExportRecords,
 }
 
 impl Action {
@@ -60,6 +61,7 @@ impl Action {
             Self::ManageCards => "issue, block or replace cards",
             Self::ReadAudit => "read the audit log",
             Self::ReadReports => "read the monthly reports",
+            Self::ExportRecords => "export patient records",
         }
     }
 

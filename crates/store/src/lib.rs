@@ -22,6 +22,7 @@ mod diagnoses;
 mod enums;
 mod error;
 mod exchange;
+mod export;
 mod facility;
 pub mod generate;
 pub mod icd10;
@@ -48,6 +49,7 @@ pub use desk::{DeskPatient, LastVisit, UnitQueue};
 pub use diagnoses::{CaseKind, Diagnosis, DiagnosisRank};
 pub use error::{Result, StoreError};
 pub use exchange::{ApplyReport, IncomingChange, SetAside, Settlement, SyncHealth};
+pub use export::{ExportRecords, ExportSelection, ExportedPatient};
 pub use facility::{FacilityProfile, ServiceUnit, TimeZone};
 pub use outbox::{OutboxKind, OutboxRecord};
 pub use patients::{

@@ -573,7 +573,8 @@ fn queue_rows(ctx: &Ctx<'_>, unit_code: Option<&str>, date: &str) -> Result<Vec<
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-const VISIT_COLUMNS: &str = "v.id, v.uuid, v.facility_code, v.unit_code, u.queue_prefix, \
+pub(crate) const VISIT_COLUMNS: &str =
+    "v.id, v.uuid, v.facility_code, v.unit_code, u.queue_prefix, \
     v.queue_number, v.queue_date, v.payer, v.care, v.first_this_year, v.inside_catchment, \
     v.status, v.arrived_at, v.arrived_by, v.started_at, v.started_by, v.ended_at, v.ended_by, \
     v.complaint, v.notes, v.systolic, v.diastolic, v.pulse, v.respiratory_rate, \
@@ -586,7 +587,10 @@ fn step(at: Option<i64>, by: Option<String>) -> Option<Step> {
     })
 }
 
-fn visit_row(r: &rusqlite::Row<'_>, patient_number: &str) -> rusqlite::Result<(i64, VisitDetail)> {
+pub(crate) fn visit_row(
+    r: &rusqlite::Row<'_>,
+    patient_number: &str,
+) -> rusqlite::Result<(i64, VisitDetail)> {
     let prefix: String = r.get(4)?;
     Ok((
         r.get(0)?,
