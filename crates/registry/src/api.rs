@@ -66,6 +66,18 @@ pub type SharedBackend = Arc<Pool>;
 #[derive(Debug)]
 pub struct ApiError(StatusCode, String);
 
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.0
+    }
+
+    /// What went wrong, in words.
+    pub fn message(&self) -> &str {
+        &self.1
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.0, Json(ErrorBody { error: self.1 })).into_response()
@@ -91,12 +103,13 @@ pub fn router(backend: SharedBackend) -> Router {
         .route("/v1/push", post(push))
         .route("/v1/changes", get(changes))
         .route("/v1/patients/{patient_number}/history", get(history))
+        .merge(crate::fhir_api::routes())
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         .with_state(backend)
 }
 
 /// Runs `work` on the storage off the async threads.
-async fn with_backend<T: Send + 'static>(
+pub(crate) async fn with_backend<T: Send + 'static>(
     backend: &SharedBackend,
     work: impl FnOnce(&mut dyn Backend) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -112,7 +125,10 @@ async fn with_backend<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-async fn authenticate(backend: &SharedBackend, headers: &HeaderMap) -> Result<Node, ApiError> {
+pub(crate) async fn authenticate(
+    backend: &SharedBackend,
+    headers: &HeaderMap,
+) -> Result<Node, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -35,6 +35,11 @@ pub trait Backend: Send {
     /// Every stored version of a patient's records, oldest first, for a desk that has the
     /// patient in front of it; from then on the node also pulls the patient's changes.
     fn patient_history(&mut self, node: &Node, patient_number: &str) -> Result<Vec<Change>>;
+    /// The numbers of the patients registered with this NIK (two facilities may have one
+    /// each).
+    fn patients_with_nik(&mut self, nik: &str) -> Result<Vec<String>>;
+    /// The patient a record (a visit, a card) belongs to.
+    fn patient_of_record(&mut self, record_id: &str) -> Result<Option<String>>;
     /// Patients flagged because two facilities registered one NIK.
     fn nik_conflicts(&mut self) -> Result<Vec<(String, String, String)>>;
     /// Whether storage answers.

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod backend;
 mod error;
+mod fhir_api;
 pub mod postgres_backend;
 pub mod sqlite;
 pub mod tls;

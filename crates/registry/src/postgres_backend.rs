@@ -263,6 +263,29 @@ impl Backend for PostgresBackend {
         Ok(changes)
     }
 
+    fn patients_with_nik(&mut self, nik: &str) -> Result<Vec<String>> {
+        Ok(self
+            .client
+            .query(
+                "SELECT patient_number FROM patient WHERE nik = $1 ORDER BY 1",
+                &[&nik],
+            )?
+            .iter()
+            .map(|row| row.get(0))
+            .collect())
+    }
+
+    fn patient_of_record(&mut self, record_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT patient_number FROM change WHERE record_id = $1 AND patient_number <> ''
+                 LIMIT 1",
+                &[&record_id],
+            )?
+            .map(|row| row.get(0)))
+    }
+
     fn nik_conflicts(&mut self) -> Result<Vec<(String, String, String)>> {
         Ok(self
             .client

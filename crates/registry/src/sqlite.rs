@@ -213,6 +213,25 @@ impl Backend for SqliteBackend {
         Ok(changes)
     }
 
+    fn patients_with_nik(&mut self, nik: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT patient_number FROM patient WHERE nik = ?1 ORDER BY 1")?;
+        let rows = stmt.query_map([nik], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn patient_of_record(&mut self, record_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT patient_number FROM change WHERE record_id = ?1 AND patient_number != ''
+                 LIMIT 1",
+            )?
+            .query_row([record_id], |r| r.get(0))
+            .optional()?)
+    }
+
     fn nik_conflicts(&mut self) -> Result<Vec<(String, String, String)>> {
         let mut stmt = self.conn.prepare(
             "SELECT nik, patient_number, other_patient_number FROM nik_conflict ORDER BY id",

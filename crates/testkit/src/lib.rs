@@ -3,6 +3,8 @@
 //! loopback port.
 #![allow(missing_docs)]
 
+pub mod clinic;
+pub mod fhir;
 pub mod fixtures;
 pub mod pcsc;
 pub mod postgres;

@@ -1,5 +1,7 @@
-//! The registry over HTTP on loopback: pushes, pulls, tokens and bad input, against each
+//! The registry over HTTP on loopback: pushes, pulls, tokens, bad input and the FHIR views,
+//! against each
 //! storage backend.
 
 mod api;
+mod fhir;
 mod support;
