@@ -1,6 +1,5 @@
 //! The registry over HTTP on loopback: pushes, pulls, tokens, bad input and the FHIR views,
-//! against each
-//! storage backend.
+//! against each storage backend.
 
 mod api;
 mod fhir;
