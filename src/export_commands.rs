@@ -12,14 +12,20 @@ use crate::store_commands::login;
 
 /// What the mapping needs of the facility, from the exported records.
 pub fn fhir_facility(records: &ExportRecords) -> kartika_fhir::Facility {
+    let ids = &records.satusehat;
     kartika_fhir::Facility {
-        organization_id: records.facility.code.clone(),
+        // Until SATUSEHAT has given the facility its id, the facility code stands in.
+        organization_id: ids
+            .organization_id
+            .clone()
+            .unwrap_or_else(|| records.facility.code.clone()),
+        locations: ids.locations.iter().cloned().collect(),
         unit_names: records
             .units
             .iter()
             .map(|u| (u.code.clone(), u.name.clone()))
             .collect(),
-        ..kartika_fhir::Facility::default()
+        practitioners: ids.practitioners.iter().cloned().collect(),
     }
 }
 
@@ -73,6 +79,40 @@ pub fn export_fhir(
         entries,
         records.patients.len(),
         out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `NAME=VALUE`, or a message naming the flag.
+fn pair<'a>(text: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
+    text.split_once('=')
+        .map(|(a, b)| (a.trim(), b.trim()))
+        .with_context(|| format!("--{flag} {text}: write it as NAME=VALUE"))
+}
+
+pub fn satusehat_ids(
+    db: &Path,
+    as_user: &str,
+    organization: Option<&str>,
+    locations: &[String],
+    practitioners: &[String],
+) -> Result<ExitCode> {
+    let mut store = Store::open(db)?;
+    let session = login(&mut store, as_user)?;
+    if let Some(id) = organization {
+        store.set_satusehat_organization(&session, Some(id))?;
+    }
+    for location in locations {
+        let (unit, id) = pair(location, "location")?;
+        store.set_unit_location(&session, unit, Some(id))?;
+    }
+    for practitioner in practitioners {
+        let (username, ihs) = pair(practitioner, "practitioner")?;
+        store.set_staff_ihs_number(&session, username, Some(ihs))?;
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&store.satusehat_ids(&session)?)?
     );
     Ok(ExitCode::SUCCESS)
 }

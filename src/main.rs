@@ -284,6 +284,23 @@ enum DbCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The ids SATUSEHAT knows the facility, its units and its staff by (admins only);
+    /// prints them after any change.
+    Satusehat {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+        /// The facility's Organization id.
+        #[arg(long)]
+        organization: Option<String>,
+        /// A unit's Location id, as UNIT=ID (repeatable).
+        #[arg(long = "location")]
+        locations: Vec<String>,
+        /// A staff member's IHS number, as USERNAME=IHS (repeatable).
+        #[arg(long = "practitioner")]
+        practitioners: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -554,6 +571,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &db,
                 &store_commands::generate_options(patients, visits, days, seed)?,
                 json,
+            ),
+            DbCommand::Satusehat {
+                db,
+                as_user,
+                organization,
+                locations,
+                practitioners,
+            } => export_commands::satusehat_ids(
+                &db,
+                &as_user,
+                organization.as_deref(),
+                &locations,
+                &practitioners,
             ),
         },
         Command::Staff {

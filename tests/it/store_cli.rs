@@ -354,6 +354,30 @@ fn a_clinic_exports_its_records_as_a_fhir_transaction_bundle() {
     ]));
     let today = (time::OffsetDateTime::now_utc() + time::Duration::hours(7)).date();
     let since = kartika_card::model::format_iso_date(today - time::Duration::days(40));
+    let ids = succeeds(as_admin(&[
+        "db",
+        "satusehat",
+        "--db",
+        &db,
+        "--as",
+        "admin",
+        "--organization",
+        "10000004",
+        "--location",
+        "general=b017aa54-f1df-4ec2-9d84-8823815d7228",
+    ]));
+    assert!(ids.contains("10000004"), "{ids}");
+    let refused = as_admin(&[
+        "db",
+        "satusehat",
+        "--db",
+        &db,
+        "--as",
+        "admin",
+        "--location",
+        "general",
+    ]);
+    assert!(!refused.status.success(), "UNIT=ID is required");
     let out = dir.path().join("bundle.json");
     succeeds(as_admin(&[
         "export",
@@ -384,6 +408,25 @@ fn a_clinic_exports_its_records_as_a_fhir_transaction_bundle() {
     );
     assert!(count("Patient") > 50);
     assert!(count("Condition") > 200);
+    let encounter = entries
+        .iter()
+        .find(|e| {
+            e["resource"]["resourceType"] == "Encounter"
+                && e["resource"]["location"][0]["location"]["display"] == "Poli Umum"
+        })
+        .expect("a visit at Poli Umum");
+    assert_eq!(
+        encounter["resource"]["serviceProvider"]["reference"],
+        "Organization/10000004"
+    );
+    assert_eq!(
+        encounter["resource"]["identifier"][0]["system"],
+        "http://sys-ids.kemkes.go.id/encounter/10000004"
+    );
+    assert_eq!(
+        encounter["resource"]["location"][0]["location"]["reference"],
+        "Location/b017aa54-f1df-4ec2-9d84-8823815d7228"
+    );
     let urls: std::collections::HashSet<&str> = entries
         .iter()
         .map(|e| e["fullUrl"].as_str().unwrap())

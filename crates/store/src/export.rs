@@ -8,7 +8,7 @@ use crate::access::{Action, Session};
 use crate::diagnoses::diagnoses_of_visit;
 use crate::patients::{find_by_number, patient_row_at, Patient, PATIENT_COLUMNS};
 use crate::visits::{visit_row, VisitDetail, VISIT_COLUMNS};
-use crate::{Ctx, FacilityProfile, Result, ServiceUnit, Store};
+use crate::{Ctx, FacilityProfile, Result, SatusehatIds, ServiceUnit, Store};
 
 /// Which records to export.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +37,8 @@ pub struct ExportRecords {
     pub units: Vec<ServiceUnit>,
     /// The patients, each with their visits.
     pub patients: Vec<ExportedPatient>,
+    /// What SATUSEHAT knows the facility, its units and its staff by.
+    pub satusehat: SatusehatIds,
 }
 
 impl Store {
@@ -54,6 +56,7 @@ impl Store {
         };
         let facility = self.facility();
         let units = self.service_units()?;
+        let satusehat = self.satusehat_ids(session)?;
         self.write(session, Action::ExportRecords, |ctx| {
             let patients = match (selection, &since) {
                 (ExportSelection::Patient(number), _) => {
@@ -81,6 +84,7 @@ impl Store {
                 facility,
                 units,
                 patients,
+                satusehat,
             })
         })
     }

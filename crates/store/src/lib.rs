@@ -30,6 +30,7 @@ mod outbox;
 mod patients;
 pub mod regions;
 mod reports;
+mod satusehat;
 mod schema;
 mod staff;
 mod text;
@@ -59,6 +60,7 @@ pub use reports::{
     full_years, AgeGroup, BySex, DailyReport, DiagnosisCount, Lb1Report, Lb1Row, ReportFilter,
     ReportPeriod, TopDiagnoses, UnitCount, VisitRecap,
 };
+pub use satusehat::SatusehatIds;
 pub use schema::SCHEMA_VERSION;
 pub use staff::{NewStaff, StaffMember};
 pub use text::name_key;

@@ -23,6 +23,7 @@ const STATEMENT_CACHE: usize = 128;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_sync.sql"),
+    include_str!("migrations/0003_satusehat.sql"),
 ];
 
 /// The schema version this build writes.

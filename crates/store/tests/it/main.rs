@@ -10,6 +10,7 @@ mod patients;
 mod processes;
 mod reports;
 mod roles;
+mod satusehat;
 mod schema;
 mod support;
 mod visits;

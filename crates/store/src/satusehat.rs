@@ -1,0 +1,168 @@
+//! The ids SATUSEHAT (Indonesia's national health data platform) knows this Puskesmas by:
+//! its Organization, its units' Locations and its staff's IHS numbers. Each is optional
+//! and checked; the FHIR export uses them where they are known.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{Action, Session};
+use crate::{Result, Store, StoreError};
+
+/// The SATUSEHAT ids on record.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SatusehatIds {
+    /// The facility's Organization id.
+    pub organization_id: Option<String>,
+    /// Location ids, by unit code.
+    pub locations: Vec<(String, String)>,
+    /// Practitioners' IHS numbers, by username.
+    pub practitioners: Vec<(String, String)>,
+}
+
+/// A FHIR id as SATUSEHAT issues them (a UUID, or digits in its sandbox).
+fn fhir_id(text: &str, field: &'static str) -> Result<String> {
+    let t = text.trim();
+    if (1..=64).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        Ok(t.to_owned())
+    } else {
+        Err(StoreError::invalid(
+            field,
+            format!("\"{t}\" is not an id as SATUSEHAT gives them (letters, digits, '-', '.')"),
+        ))
+    }
+}
+
+/// A practitioner's IHS number: `N` and 8 to 14 digits.
+fn ihs_number(text: &str) -> Result<String> {
+    let t = text.trim().to_ascii_uppercase();
+    let digits = t.strip_prefix('N').unwrap_or_default();
+    if (8..=14).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(t)
+    } else {
+        Err(StoreError::invalid(
+            "IHS number",
+            format!(
+                "\"{}\" is not a practitioner's IHS number (N and 8 to 14 digits)",
+                text.trim()
+            ),
+        ))
+    }
+}
+
+impl Store {
+    /// The SATUSEHAT ids on record (admins only).
+    pub fn satusehat_ids(&mut self, session: &Session) -> Result<SatusehatIds> {
+        self.read(session, Action::ManageFacility, |ctx| {
+            let organization_id =
+                ctx.tx
+                    .query_row("SELECT satusehat_organization_id FROM facility", [], |r| {
+                        r.get(0)
+                    })?;
+            let pairs = |sql: &str| -> Result<Vec<(String, String)>> {
+                let mut stmt = ctx.tx.prepare(sql)?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            };
+            Ok(SatusehatIds {
+                organization_id,
+                locations: pairs(
+                    "SELECT code, satusehat_location_id FROM service_unit
+                     WHERE satusehat_location_id IS NOT NULL ORDER BY code",
+                )?,
+                practitioners: pairs(
+                    "SELECT username, ihs_number FROM staff WHERE ihs_number IS NOT NULL
+                     ORDER BY username",
+                )?,
+            })
+        })
+    }
+
+    /// Records (or with `None` clears) the facility's Organization id (admins only).
+    pub fn set_satusehat_organization(
+        &mut self,
+        session: &Session,
+        id: Option<&str>,
+    ) -> Result<()> {
+        let id = id.map(|i| fhir_id(i, "organization id")).transpose()?;
+        self.write(session, Action::ManageFacility, |ctx| {
+            ctx.tx
+                .execute("UPDATE facility SET satusehat_organization_id = ?1", [&id])?;
+            ctx.audit(
+                "facility.satusehat",
+                None,
+                id.as_deref().unwrap_or("cleared"),
+            )
+        })
+    }
+
+    /// Records (or clears) a unit's Location id (admins only).
+    pub fn set_unit_location(
+        &mut self,
+        session: &Session,
+        unit: &str,
+        id: Option<&str>,
+    ) -> Result<()> {
+        let id = id.map(|i| fhir_id(i, "location id")).transpose()?;
+        self.write(session, Action::ManageFacility, |ctx| {
+            let changed = ctx.tx.execute(
+                "UPDATE service_unit SET satusehat_location_id = ?1 WHERE code = ?2",
+                params![id, unit.trim()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::not_found("service unit", unit.trim()));
+            }
+            ctx.audit(
+                "unit.location",
+                None,
+                &format!("{} {}", unit.trim(), id.as_deref().unwrap_or("cleared")),
+            )
+        })
+    }
+
+    /// Records (or clears) a staff member's IHS number (admins only); one number, one person.
+    pub fn set_staff_ihs_number(
+        &mut self,
+        session: &Session,
+        username: &str,
+        ihs: Option<&str>,
+    ) -> Result<()> {
+        let ihs = ihs.map(ihs_number).transpose()?;
+        self.write(session, Action::ManageStaff, |ctx| {
+            if let Some(number) = &ihs {
+                let holder: Option<String> = ctx
+                    .tx
+                    .query_row(
+                        "SELECT username FROM staff WHERE ihs_number = ?1 AND username != ?2",
+                        params![number, username.trim()],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(holder) = holder {
+                    return Err(StoreError::AlreadyRecorded {
+                        what: "IHS number, held by",
+                        key: holder,
+                    });
+                }
+            }
+            let changed = ctx.tx.execute(
+                "UPDATE staff SET ihs_number = ?1 WHERE username = ?2",
+                params![ihs, username.trim()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::not_found("staff member", username.trim()));
+            }
+            ctx.audit(
+                "staff.ihs",
+                None,
+                &format!(
+                    "{} {}",
+                    username.trim(),
+                    ihs.as_deref().unwrap_or("cleared")
+                ),
+            )
+        })
+    }
+}
