@@ -1,59 +1,14 @@
 //! `kartika export fhir`: a clinic's own records as an HL7 FHIR R4 transaction Bundle, in
 //! the shape SATUSEHAT takes, for a facility that submits by file.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use kartika_fhir::References;
-use kartika_store::{ExportRecords, ExportSelection, Store};
+use kartika_store::{ExportSelection, Store};
 
 use crate::store_commands::login;
-
-/// What the mapping needs of the facility, from the exported records.
-pub fn fhir_facility(records: &ExportRecords) -> kartika_fhir::Facility {
-    let ids = &records.satusehat;
-    kartika_fhir::Facility {
-        // Until SATUSEHAT has given the facility its id, the facility code stands in.
-        organization_id: ids
-            .organization_id
-            .clone()
-            .unwrap_or_else(|| records.facility.code.clone()),
-        locations: ids.locations.iter().cloned().collect(),
-        unit_names: records
-            .units
-            .iter()
-            .map(|u| (u.code.clone(), u.name.clone()))
-            .collect(),
-        practitioners: ids.practitioners.iter().cloned().collect(),
-    }
-}
-
-/// The records as one transaction Bundle.
-pub fn bundle(records: &ExportRecords) -> serde_json::Value {
-    let facility = fhir_facility(records);
-    let mut entries = Vec::new();
-    for exported in &records.patients {
-        let patient = &exported.patient;
-        entries.push(kartika_fhir::patient(patient, References::Bundle));
-        for visit in &exported.visits {
-            entries.push(kartika_fhir::encounter(
-                visit,
-                patient,
-                &facility,
-                References::Bundle,
-            ));
-            entries.extend(kartika_fhir::conditions(visit, patient, References::Bundle));
-            entries.extend(kartika_fhir::observations(
-                visit,
-                patient,
-                &facility,
-                References::Bundle,
-            ));
-        }
-    }
-    kartika_fhir::transaction(entries)
-}
 
 pub fn export_fhir(
     db: &Path,
@@ -70,10 +25,12 @@ pub fn export_fhir(
     let mut store = Store::open(db)?;
     let session = login(&mut store, as_user)?;
     let records = store.export_records(&session, &selection)?;
-    let bundle = bundle(&records);
-    let bytes = serde_json::to_vec(&bundle)?;
-    std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
-    let entries = bundle["entry"].as_array().map_or(0, Vec::len);
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let entries = kartika_fhir::write_export_bundle(&records, &mut writer)
+        .and_then(|n| writer.flush().map(|()| n).map_err(serde_json::Error::io))
+        .with_context(|| format!("cannot write {}", out.display()))?;
     eprintln!(
         "{} entries ({} patients) written to {}",
         entries,

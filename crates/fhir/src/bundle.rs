@@ -1,9 +1,21 @@
 //! Bundles (a server's search results, a clinic's transaction), OperationOutcome for
 //! errors, and the CapabilityStatement of what the registry serves.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::resources::Entry;
+
+/// An object from its fields, moving each value in: `json!` would copy a `Value` it is
+/// given by serializing it again, which for a Bundle of ten thousand encounters is most of
+/// the work.
+fn object(fields: Vec<(&str, Value)>) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect::<Map<_, _>>(),
+    )
+}
 
 /// A searchset Bundle: `base` is the server's FHIR base URL, for absolute fullUrls.
 pub fn searchset(base: &str, entries: Vec<Entry>) -> Value {
@@ -11,34 +23,46 @@ pub fn searchset(base: &str, entries: Vec<Entry>) -> Value {
     let entry: Vec<Value> = entries
         .into_iter()
         .map(|e| {
-            json!({
-                "fullUrl": format!("{}/{}", base.trim_end_matches('/'), e.url),
-                "resource": e.resource,
-                "search": { "mode": "match" },
-            })
+            object(vec![
+                (
+                    "fullUrl",
+                    Value::String(format!("{}/{}", base.trim_end_matches('/'), e.url)),
+                ),
+                ("resource", e.resource),
+                ("search", json!({ "mode": "match" })),
+            ])
         })
         .collect();
-    json!({ "resourceType": "Bundle", "type": "searchset", "total": total, "entry": entry })
+    object(vec![
+        ("resourceType", json!("Bundle")),
+        ("type", json!("searchset")),
+        ("total", json!(total)),
+        ("entry", Value::Array(entry)),
+    ])
 }
 
 /// A transaction Bundle to submit: each entry under its `urn:uuid:` fullUrl, POSTed to its
 /// resource type; references between them are by those URNs.
 pub fn transaction(entries: Vec<Entry>) -> Value {
-    let entry: Vec<Value> = entries
-        .into_iter()
-        .map(|e| {
-            let kind = e.resource["resourceType"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            json!({
-                "fullUrl": e.url,
-                "resource": e.resource,
-                "request": { "method": "POST", "url": kind },
-            })
-        })
-        .collect();
-    json!({ "resourceType": "Bundle", "type": "transaction", "entry": entry })
+    let entry: Vec<Value> = entries.into_iter().map(transaction_entry).collect();
+    object(vec![
+        ("resourceType", json!("Bundle")),
+        ("type", json!("transaction")),
+        ("entry", Value::Array(entry)),
+    ])
+}
+
+/// One entry of a transaction Bundle.
+pub(crate) fn transaction_entry(e: Entry) -> Value {
+    let kind = e.resource["resourceType"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    object(vec![
+        ("fullUrl", Value::String(e.url)),
+        ("resource", e.resource),
+        ("request", json!({ "method": "POST", "url": kind })),
+    ])
 }
 
 /// An error as FHIR says it: `code` from the issue-type value set (`not-found`,
