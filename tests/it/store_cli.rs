@@ -427,6 +427,9 @@ fn a_clinic_exports_its_records_as_a_fhir_transaction_bundle() {
         encounter["resource"]["location"][0]["location"]["reference"],
         "Location/b017aa54-f1df-4ec2-9d84-8823815d7228"
     );
+    for entry in entries {
+        kartika_testkit::fhir::validate(&entry["resource"]);
+    }
     let urls: std::collections::HashSet<&str> = entries
         .iter()
         .map(|e| e["fullUrl"].as_str().unwrap())

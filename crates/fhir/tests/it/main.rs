@@ -293,3 +293,110 @@ fn an_operation_outcome_and_the_capability_statement_are_valid() {
     checked["fhirVersion"] = "4.0.0".into();
     validate(&checked);
 }
+
+#[test]
+fn the_records_come_back_out_of_their_resources() {
+    let Visit {
+        patient,
+        visit,
+        facility,
+        ..
+    } = finished_visit();
+    let observations = kartika_fhir::observations(&visit, &patient, &facility, References::Server);
+    let value = |code: &str| {
+        observations
+            .iter()
+            .find(|o| o.resource["code"]["coding"][0]["code"] == code)
+            .and_then(|o| o.resource["valueQuantity"]["value"].as_f64())
+    };
+    let vitals = &visit.vitals;
+    assert_eq!(value("8480-6"), vitals.systolic.map(|v| v as f64));
+    assert_eq!(value("8462-4"), vitals.diastolic.map(|v| v as f64));
+    assert_eq!(value("8867-4"), vitals.pulse.map(|v| v as f64));
+    assert_eq!(value("9279-1"), vitals.respiratory_rate.map(|v| v as f64));
+    assert_eq!(value("8310-5"), vitals.temperature);
+    assert_eq!(value("29463-7"), vitals.weight);
+    assert_eq!(value("8302-2"), vitals.height);
+    let conditions = kartika_fhir::conditions(&visit, &patient, References::Server);
+    let codes: Vec<(&str, &str)> = conditions
+        .iter()
+        .map(|c| {
+            (
+                c.resource["code"]["coding"][0]["code"].as_str().unwrap(),
+                c.resource["extension"][0]["valueCode"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, &str)> = visit
+        .diagnoses
+        .iter()
+        .map(|d| {
+            (
+                d.code.as_str(),
+                if d.case == kartika_store::CaseKind::New {
+                    "new"
+                } else {
+                    "old"
+                },
+            )
+        })
+        .collect();
+    assert_eq!(codes, expected);
+    let encounter =
+        kartika_fhir::encounter(&visit, &patient, &facility, References::Server).resource;
+    assert_eq!(
+        encounter["period"]["start"],
+        kartika_fhir::utc(visit.arrived.at)
+    );
+    assert_eq!(encounter["identifier"][0]["value"], visit.visit_id.as_str());
+}
+
+#[test]
+fn visits_not_yet_finished_say_where_they_stand() {
+    let Visit {
+        patient,
+        visit,
+        facility,
+        ..
+    } = finished_visit();
+    let statuses = |v: &kartika_store::VisitDetail| {
+        let e = kartika_fhir::encounter(v, &patient, &facility, References::Server).resource;
+        validate(&e);
+        let history: Vec<String> = e["statusHistory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["status"].as_str().unwrap().to_owned())
+            .collect();
+        (
+            e["status"].as_str().unwrap().to_owned(),
+            history,
+            e["period"]["end"].is_null(),
+        )
+    };
+    let mut waiting = visit.clone();
+    waiting.status = kartika_store::VisitStatus::Waiting;
+    waiting.started = None;
+    waiting.ended = None;
+    assert_eq!(
+        statuses(&waiting),
+        ("arrived".into(), vec!["arrived".into()], true)
+    );
+    let mut seen = visit.clone();
+    seen.status = kartika_store::VisitStatus::InProgress;
+    seen.ended = None;
+    assert_eq!(
+        statuses(&seen),
+        (
+            "in-progress".into(),
+            vec!["arrived".into(), "in-progress".into()],
+            true
+        )
+    );
+    let mut cancelled = waiting.clone();
+    cancelled.status = kartika_store::VisitStatus::Cancelled;
+    assert_eq!(
+        statuses(&cancelled),
+        ("cancelled".into(), vec!["arrived".into()], true)
+    );
+}
