@@ -53,6 +53,7 @@ pub fn satusehat_ids(
     organization: Option<&str>,
     locations: &[String],
     practitioners: &[String],
+    patients: &[String],
 ) -> Result<ExitCode> {
     let mut store = Store::open(db)?;
     let session = login(&mut store, as_user)?;
@@ -66,6 +67,10 @@ pub fn satusehat_ids(
     for practitioner in practitioners {
         let (username, ihs) = pair(practitioner, "practitioner")?;
         store.set_staff_ihs_number(&session, username, Some(ihs))?;
+    }
+    for patient in patients {
+        let (number, ihs) = pair(patient, "patient")?;
+        store.set_patient_ihs_number(&session, number, Some(ihs))?;
     }
     println!(
         "{}",

@@ -300,6 +300,9 @@ enum DbCommand {
         /// A staff member's IHS number, as USERNAME=IHS (repeatable).
         #[arg(long = "practitioner")]
         practitioners: Vec<String>,
+        /// A patient's IHS number, as PATIENT_NUMBER=IHS (repeatable).
+        #[arg(long = "patient")]
+        patients: Vec<String>,
     },
 }
 
@@ -578,12 +581,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 organization,
                 locations,
                 practitioners,
+                patients,
             } => export_commands::satusehat_ids(
                 &db,
                 &as_user,
                 organization.as_deref(),
                 &locations,
                 &practitioners,
+                &patients,
             ),
         },
         Command::Staff {

@@ -98,6 +98,9 @@ pub fn patient(p: &Patient, refs: References) -> Entry {
     if let Some(nik) = &p.nik {
         identifier.push(json!({ "use": "official", "system": system::NIK, "value": nik }));
     }
+    if let Some(ihs) = &p.ihs_number {
+        identifier.push(json!({ "use": "official", "system": system::IHS, "value": ihs }));
+    }
     identifier.push(
         json!({ "use": "usual", "system": system::PATIENT_NUMBER, "value": p.patient_number }),
     );

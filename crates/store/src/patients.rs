@@ -73,6 +73,9 @@ pub struct Patient {
     pub origin_facility: String,
     /// Counts changes; the registry keeps every version.
     pub version: i64,
+    /// The IHS number SATUSEHAT gave the patient, once known.
+    #[serde(default)]
+    pub ihs_number: Option<String>,
 }
 
 /// Something the desk should look at, which does not stop the operation.
@@ -334,7 +337,7 @@ pub(crate) fn validate(new: &NewPatient, today: time::Date) -> Result<ValidPatie
 
 pub(crate) const PATIENT_COLUMNS: &str = "p.uuid, p.patient_number, p.nik, p.bpjs_number, \
     p.family_card_number, p.name, p.birth_date, p.sex, p.blood_group, p.address, p.region_code, \
-    p.phone, p.origin_facility, p.version";
+    p.phone, p.origin_facility, p.version, p.ihs_number";
 
 /// The internal row id and the record of a patient number.
 pub(crate) fn find_by_number(tx: &Transaction<'_>, number: &str) -> Result<(i64, Patient)> {
@@ -366,6 +369,7 @@ pub(crate) fn patient_row_at(r: &Row<'_>, offset: usize) -> rusqlite::Result<Pat
         phone: r.get(offset + 11)?,
         origin_facility: r.get(offset + 12)?,
         version: r.get(offset + 13)?,
+        ihs_number: r.get(offset + 14)?,
     })
 }
 
@@ -547,6 +551,7 @@ pub(crate) fn insert_patient(
         phone: valid.phone,
         origin_facility: origin.to_owned(),
         version: 1,
+        ihs_number: None,
     };
     if source == Origin::Registry {
         ctx.audit("patient.pulled", Some(&patient.patient_number), origin)?;

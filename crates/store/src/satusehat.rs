@@ -8,6 +8,23 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Action, Session};
 use crate::{Result, Store, StoreError};
 
+/// A patient's IHS number: `P` and 8 to 14 digits.
+fn patient_ihs_number(text: &str) -> Result<String> {
+    let t = text.trim().to_ascii_uppercase();
+    let digits = t.strip_prefix('P').unwrap_or_default();
+    if (8..=14).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(t)
+    } else {
+        Err(StoreError::invalid(
+            "IHS number",
+            format!(
+                "\"{}\" is not a patient's IHS number (P and 8 to 14 digits)",
+                text.trim()
+            ),
+        ))
+    }
+}
+
 /// The SATUSEHAT ids on record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SatusehatIds {
@@ -119,6 +136,32 @@ impl Store {
                 None,
                 &format!("{} {}", unit.trim(), id.as_deref().unwrap_or("cleared")),
             )
+        })
+    }
+
+    /// Records (or clears) the IHS number SATUSEHAT gave a patient: a change of the patient,
+    /// so it is audited and goes to the registry.
+    pub fn set_patient_ihs_number(
+        &mut self,
+        session: &Session,
+        patient_number: &str,
+        ihs: Option<&str>,
+    ) -> Result<crate::Patient> {
+        let ihs = ihs.map(patient_ihs_number).transpose()?;
+        self.write(session, Action::RegisterPatient, |ctx| {
+            let (row, patient) = crate::patients::find_by_number(ctx.tx, patient_number)?;
+            ctx.tx.execute(
+                "UPDATE patient SET ihs_number = ?1, version = version + 1 WHERE id = ?2",
+                params![ihs, row],
+            )?;
+            let (_, patient) = crate::patients::find_by_number(ctx.tx, &patient.patient_number)?;
+            ctx.audit(
+                "patient.ihs",
+                Some(&patient.patient_number),
+                ihs.as_deref().unwrap_or("cleared"),
+            )?;
+            ctx.outbox(crate::OutboxKind::Patient, &patient.id, &patient)?;
+            Ok(patient)
         })
     }
 

@@ -60,6 +60,10 @@ pub fn finished_visit() -> FinishedVisit {
         )
         .unwrap()
         .patient;
+    // SATUSEHAT has given Siti her IHS number.
+    let patient = store
+        .set_patient_ihs_number(&admin, &patient.patient_number, Some("P02478375538"))
+        .unwrap();
     let ticket = store
         .register_visit(
             &admin,

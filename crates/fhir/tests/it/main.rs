@@ -58,6 +58,7 @@ fn the_patient_carries_nik_number_and_bpjs_under_their_systems() {
         Some(patient.patient_number.as_str())
     );
     assert_eq!(id(system::BPJS).as_deref(), patient.bpjs_number.as_deref());
+    assert_eq!(id(system::IHS).as_deref(), Some("P02478375538"));
     assert_eq!(fhir["gender"], "female");
     assert_eq!(fhir["birthDate"], "1990-01-10");
     let codes = &fhir["address"][0]["extension"][0]["extension"];

@@ -69,6 +69,22 @@ fn ids_are_recorded_checked_and_cleared() {
         clinic.store.set_satusehat_organization(&desk, Some("1")),
         Err(StoreError::NotAllowed { .. })
     ));
+    let siti = clinic.patient(&crate::support::siti());
+    let updated = clinic
+        .store
+        .set_patient_ihs_number(&admin, &siti, Some("p02478375538"))
+        .unwrap();
+    assert_eq!(updated.ihs_number.as_deref(), Some("P02478375538"));
+    assert_eq!(
+        updated.version, 2,
+        "a change of the patient, sent to the registry"
+    );
+    assert!(matches!(
+        clinic
+            .store
+            .set_patient_ihs_number(&admin, &siti, Some("N10000001")),
+        Err(StoreError::Invalid { .. })
+    ));
     clinic
         .store
         .set_satusehat_organization(&admin, None)
