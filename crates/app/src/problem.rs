@@ -41,6 +41,8 @@ pub enum Problem {
     Replaced(String),
     /// Wrong username or password.
     WrongLogin,
+    /// Too many wrong passwords: the account waits this many minutes.
+    LoginWait(i64),
     /// The role does not allow it.
     NotAllowed,
     /// Another window holds the database.
@@ -86,6 +88,7 @@ impl From<StoreError> for Problem {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::LoginFailed => Self::WrongLogin,
+            StoreError::LoginLocked { minutes } => Self::LoginWait(minutes),
             StoreError::NotAllowed { .. } => Self::NotAllowed,
             StoreError::Busy => Self::Busy,
             StoreError::Invalid { field, reason } => Self::InvalidField {
@@ -211,6 +214,8 @@ impl Problem {
             (En, Self::Replaced(detail)) => format!("This card was replaced by a newer one{}. Ask for the new card; serve the patient through NIK search.", bracketed(detail)),
             (Id, Self::WrongLogin) => "Nama pengguna atau kata sandi salah, atau akun dinonaktifkan.".into(),
             (En, Self::WrongLogin) => "Wrong username or password, or the account is disabled.".into(),
+            (Id, Self::LoginWait(minutes)) => format!("Terlalu banyak salah kata sandi. Coba lagi {minutes} menit lagi, atau minta admin mengganti kata sandi."),
+            (En, Self::LoginWait(minutes)) => format!("Too many wrong passwords. Try again in {minutes} minute(s), or ask an admin to reset the password."),
             (Id, Self::NotAllowed) => "Akun Anda tidak berhak melakukan ini.".into(),
             (En, Self::NotAllowed) => "Your account may not do this.".into(),
             (Id, Self::Busy) => "Data sedang dipakai di jendela lain. Coba lagi.".into(),

@@ -91,6 +91,12 @@ pub enum StoreError {
     /// Wrong username or password, or a disabled account (deliberately not told apart).
     #[error("wrong username or password, or the account is disabled")]
     LoginFailed,
+    /// Too many wrong passwords in a row: the account waits before it may try again.
+    #[error("too many wrong passwords; this account can try again in {minutes} minute(s), or an admin can reset its password")]
+    LoginLocked {
+        /// Minutes left, rounded up.
+        minutes: i64,
+    },
     /// The database stayed locked by another window or process for too long.
     #[error("the database is busy in another window; try again")]
     Busy,

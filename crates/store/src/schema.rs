@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_sync.sql"),
     include_str!("migrations/0003_satusehat.sql"),
+    include_str!("migrations/0004_login_lockout.sql"),
 ];
 
 /// The schema version this build writes.

@@ -126,37 +126,94 @@ impl Store {
     }
 
     /// Checks a username and password and returns a session. Every attempt is audited.
+    /// After [`LOCKOUT_AFTER`] wrong passwords in a row an account waits before it may try
+    /// again, the wait doubling up to fifteen minutes; an unknown username costs the same
+    /// password check as a known one, so timing does not tell them apart.
     pub fn login(&mut self, username: &str, password: &str) -> Result<Session> {
-        let row: Option<(String, Role, String, Option<i64>)> = self
+        let now = to_millis(self.clock.now());
+        let row: Option<(String, Role, String, Option<i64>, i64, Option<i64>)> = self
             .conn
             .query_row(
-                "SELECT display_name, role, password_hash, disabled_at FROM staff WHERE username = ?1",
+                "SELECT display_name, role, password_hash, disabled_at, failed_logins, locked_until
+                 FROM staff WHERE username = ?1",
                 [username],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .optional()?;
-        let session = match row {
-            Some((display_name, role, hash, None)) if password_matches(password, &hash)? => {
-                Some(Session {
-                    username: username.to_owned(),
-                    display_name,
-                    role,
-                })
+        let attempt = match row {
+            None => {
+                password_matches(password, unknown_user_hash()?)?;
+                Attempt::Unknown
             }
-            _ => None,
+            Some((.., Some(until))) if until > now => Attempt::Waiting { until },
+            Some((display_name, role, hash, disabled, failures, _)) => {
+                if password_matches(password, &hash)? && disabled.is_none() {
+                    Attempt::Accepted(Session {
+                        username: username.to_owned(),
+                        display_name,
+                        role,
+                    })
+                } else {
+                    Attempt::Refused {
+                        failures: failures + 1,
+                    }
+                }
+            }
         };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let action = if session.is_some() {
-            "staff.login"
-        } else {
-            "staff.login_failed"
-        };
         let actor: String = username.chars().take(64).collect();
-        audit::append(&tx, to_millis(self.clock.now()), &actor, action, None, "")?;
+        let audit =
+            |action: &str, detail: &str| audit::append(&tx, now, &actor, action, None, detail);
+        let outcome = match attempt {
+            Attempt::Accepted(session) => {
+                tx.execute(
+                    "UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE username = ?1",
+                    [username],
+                )?;
+                audit("staff.login", "")?;
+                Ok(session)
+            }
+            Attempt::Unknown => {
+                audit("staff.login_failed", "")?;
+                Err(StoreError::LoginFailed)
+            }
+            Attempt::Waiting { until } => {
+                audit("staff.login_while_locked", "")?;
+                Err(StoreError::LoginLocked {
+                    minutes: minutes_until(now, until),
+                })
+            }
+            Attempt::Refused { failures } => {
+                let locked_until = lockout(failures).map(|wait| now + wait);
+                tx.execute(
+                    "UPDATE staff SET failed_logins = ?1, locked_until = ?2 WHERE username = ?3",
+                    params![failures, locked_until, username],
+                )?;
+                audit("staff.login_failed", &format!("{failures} in a row"))?;
+                match locked_until {
+                    Some(until) => {
+                        audit("staff.locked", &format!("until {}", from_millis(until)))?;
+                        Err(StoreError::LoginLocked {
+                            minutes: minutes_until(now, until),
+                        })
+                    }
+                    None => Err(StoreError::LoginFailed),
+                }
+            }
+        };
         tx.commit()?;
-        session.ok_or(StoreError::LoginFailed)
+        outcome
     }
 
     fn staff_member(&self, username: &str) -> Result<StaffMember> {
@@ -225,6 +282,49 @@ fn insert(
         });
     }
     Ok(())
+}
+
+/// Wrong passwords in a row before an account must wait.
+pub const LOCKOUT_AFTER: i64 = 5;
+/// The first wait, in milliseconds; it doubles with each further wrong password.
+const FIRST_WAIT_MS: i64 = 30_000;
+/// The longest wait.
+const LONGEST_WAIT_MS: i64 = 15 * 60_000;
+
+/// What one login attempt came to, before it is recorded.
+enum Attempt {
+    Accepted(Session),
+    Unknown,
+    Waiting { until: i64 },
+    Refused { failures: i64 },
+}
+
+/// How long an account waits after `failures` wrong passwords in a row, if at all.
+fn lockout(failures: i64) -> Option<i64> {
+    let beyond = failures - LOCKOUT_AFTER;
+    (beyond >= 0).then(|| {
+        FIRST_WAIT_MS
+            .saturating_mul(1i64 << beyond.min(20))
+            .min(LONGEST_WAIT_MS)
+    })
+}
+
+fn minutes_until(now: i64, until: i64) -> i64 {
+    ((until - now).max(0) + 59_999) / 60_000
+}
+
+/// A hash no password matches, checked for unknown usernames so that they take as long as
+/// known ones.
+fn unknown_user_hash() -> Result<&'static str> {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(hash) = HASH.get() {
+        return Ok(hash);
+    }
+    let hash = Argon2::default()
+        .hash_password(b"no account has this password")
+        .map_err(|e| StoreError::Password(e.to_string()))?
+        .to_string();
+    Ok(HASH.get_or_init(|| hash))
 }
 
 fn password_matches(password: &str, stored: &str) -> Result<bool> {

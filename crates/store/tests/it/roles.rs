@@ -133,3 +133,76 @@ fn accounts_are_checked_when_created() {
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
 }
+
+#[test]
+fn five_wrong_passwords_make_the_account_wait_and_the_audit_log_says_so() {
+    let mut clinic = Clinic::new();
+    for _ in 0..4 {
+        assert!(matches!(
+            clinic.store.login("desk", "salah-sandi"),
+            Err(StoreError::LoginFailed)
+        ));
+    }
+    assert!(matches!(
+        clinic.store.login("desk", "salah-sandi"),
+        Err(StoreError::LoginLocked { minutes: 1 })
+    ));
+    // While it waits, even the right password is refused.
+    assert!(matches!(
+        clinic.store.login("desk", crate::support::PASSWORD),
+        Err(StoreError::LoginLocked { .. })
+    ));
+    clinic.clock.advance(time::Duration::seconds(31));
+    // One more wrong password doubles the wait.
+    assert!(matches!(
+        clinic.store.login("desk", "salah-lagi"),
+        Err(StoreError::LoginLocked { minutes: 1 })
+    ));
+    clinic.clock.advance(time::Duration::seconds(61));
+    clinic
+        .store
+        .login("desk", crate::support::PASSWORD)
+        .expect("the wait is over");
+    // A success starts the count again.
+    assert!(matches!(
+        clinic.store.login("desk", "salah-sandi"),
+        Err(StoreError::LoginFailed)
+    ));
+    let admin = clinic.admin.clone();
+    let trail = clinic.store.audit_trail(&admin, None, 1000).unwrap();
+    let locked = trail
+        .iter()
+        .filter(|e| e.action == "staff.locked" && e.actor == "desk")
+        .count();
+    assert_eq!(locked, 2);
+    assert!(trail.iter().any(|e| e.action == "staff.login_while_locked"));
+    // Other accounts are not slowed by the desk's mistakes.
+    clinic
+        .store
+        .login("nurse", crate::support::PASSWORD)
+        .unwrap();
+}
+
+#[test]
+fn the_wait_doubles_up_to_fifteen_minutes() {
+    let mut clinic = Clinic::new();
+    let mut waits = Vec::new();
+    for _ in 0..12 {
+        if let Err(StoreError::LoginLocked { minutes }) = clinic.store.login("desk", "salah") {
+            waits.push(minutes);
+            clinic.clock.advance(time::Duration::minutes(minutes));
+        }
+    }
+    assert_eq!(waits, [1, 1, 2, 4, 8, 15, 15, 15]);
+}
+
+#[test]
+fn an_unknown_username_is_refused_like_a_wrong_password() {
+    let mut clinic = Clinic::new();
+    for _ in 0..8 {
+        assert!(matches!(
+            clinic.store.login("nobody", "whatever-it-is"),
+            Err(StoreError::LoginFailed)
+        ));
+    }
+}
