@@ -131,21 +131,21 @@ impl Store {
     /// password check as a known one, so timing does not tell them apart.
     pub fn login(&mut self, username: &str, password: &str) -> Result<Session> {
         let now = to_millis(self.clock.now());
-        let row: Option<(String, Role, String, Option<i64>, i64, Option<i64>)> = self
+        let row: Option<LoginRow> = self
             .conn
             .query_row(
                 "SELECT display_name, role, password_hash, disabled_at, failed_logins, locked_until
                  FROM staff WHERE username = ?1",
                 [username],
                 |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
+                    Ok(LoginRow {
+                        display_name: r.get(0)?,
+                        role: r.get(1)?,
+                        hash: r.get(2)?,
+                        disabled: r.get::<_, Option<i64>>(3)?.is_some(),
+                        failures: r.get(4)?,
+                        locked_until: r.get(5)?,
+                    })
                 },
             )
             .optional()?;
@@ -154,17 +154,20 @@ impl Store {
                 password_matches(password, unknown_user_hash()?)?;
                 Attempt::Unknown
             }
-            Some((.., Some(until))) if until > now => Attempt::Waiting { until },
-            Some((display_name, role, hash, disabled, failures, _)) => {
-                if password_matches(password, &hash)? && disabled.is_none() {
+            Some(LoginRow {
+                locked_until: Some(until),
+                ..
+            }) if until > now => Attempt::Waiting { until },
+            Some(account) => {
+                if password_matches(password, &account.hash)? && !account.disabled {
                     Attempt::Accepted(Session {
                         username: username.to_owned(),
-                        display_name,
-                        role,
+                        display_name: account.display_name,
+                        role: account.role,
                     })
                 } else {
                     Attempt::Refused {
-                        failures: failures + 1,
+                        failures: account.failures + 1,
                     }
                 }
             }
@@ -290,6 +293,16 @@ pub const LOCKOUT_AFTER: i64 = 5;
 const FIRST_WAIT_MS: i64 = 30_000;
 /// The longest wait.
 const LONGEST_WAIT_MS: i64 = 15 * 60_000;
+
+/// An account as a login reads it.
+struct LoginRow {
+    display_name: String,
+    role: Role,
+    hash: String,
+    disabled: bool,
+    failures: i64,
+    locked_until: Option<i64>,
+}
 
 /// What one login attempt came to, before it is recorded.
 enum Attempt {
