@@ -162,6 +162,7 @@ fn outbox_kind(kind: Kind) -> OutboxKind {
 impl Syncer {
     /// A syncer for a registry; fails only when `ca_pem` holds no usable certificate.
     pub fn new(config: SyncConfig) -> Result<Self, SyncError> {
+        refuse_plain_http_beyond_loopback(&config.registry)?;
         let mut builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(config.timeout));
@@ -369,6 +370,32 @@ impl Syncer {
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
             }
         }
+    }
+}
+
+/// The node's token travels in every request: over plain HTTP it may go only to this
+/// machine.
+fn refuse_plain_http_beyond_loopback(registry: &str) -> Result<(), SyncError> {
+    let Some(rest) = registry.strip_prefix("http://") else {
+        return Ok(());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(SyncError::Invalid(format!(
+            "{registry} is plain http to another machine, which would send the node's token in the clear; use https"
+        )))
     }
 }
 

@@ -192,3 +192,32 @@ fn an_observer_hears_every_change_of_progress_through_a_round() {
     );
     assert!(sent.len() >= 6, "each batch of 10 is reported: {sent:?}");
 }
+
+#[test]
+fn the_token_never_travels_in_plain_http_beyond_this_machine() {
+    use kartika_sync::{SyncConfig, Syncer};
+    for refused in [
+        "http://10.0.0.5:8700",
+        "http://registry.dinkes.example",
+        "http://127.0.0.1.example.org:8700",
+    ] {
+        let error = Syncer::new(SyncConfig::new(refused, "kt_token")).err();
+        assert!(
+            error
+                .as_ref()
+                .is_some_and(|e| e.to_string().contains("use https")),
+            "{refused}: {error:?}"
+        );
+    }
+    for allowed in [
+        "http://127.0.0.1:8700",
+        "http://localhost:8700/",
+        "http://[::1]:8700",
+        "https://registry.dinkes.example",
+    ] {
+        assert!(
+            Syncer::new(SyncConfig::new(allowed, "kt_token")).is_ok(),
+            "{allowed}"
+        );
+    }
+}
