@@ -323,13 +323,10 @@ async fn search_conditions(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Fhir, Fhir> {
-    let visit_id = referenced(&query, "encounter", "Encounter")?;
-    let (record, visit) = visit_record(&backend, &headers, visit_id).await?;
-    let entries = kartika_fhir::conditions(&visit, &record.patient, References::Server);
-    Ok(Fhir(
-        StatusCode::OK,
-        kartika_fhir::searchset(&base(&headers), entries),
-    ))
+    of_encounter(&backend, &headers, &query, |record, visit| {
+        kartika_fhir::conditions(visit, &record.patient, References::Server)
+    })
+    .await
 }
 
 async fn search_observations(
@@ -337,13 +334,24 @@ async fn search_observations(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Fhir, Fhir> {
-    let visit_id = referenced(&query, "encounter", "Encounter")?;
-    let (record, visit) = visit_record(&backend, &headers, visit_id).await?;
-    let facility = facility_of(&visit);
-    let entries =
-        kartika_fhir::observations(&visit, &record.patient, &facility, References::Server);
+    of_encounter(&backend, &headers, &query, |record, visit| {
+        let facility = facility_of(visit);
+        kartika_fhir::observations(visit, &record.patient, &facility, References::Server)
+    })
+    .await
+}
+
+/// A search by `encounter=Encounter/ID`: the resources `of` that visit, as a searchset.
+async fn of_encounter(
+    backend: &SharedBackend,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    of: impl FnOnce(&Record, &VisitDetail) -> Vec<Entry>,
+) -> Result<Fhir, Fhir> {
+    let visit_id = referenced(query, "encounter", "Encounter")?;
+    let (record, visit) = visit_record(backend, headers, visit_id).await?;
     Ok(Fhir(
         StatusCode::OK,
-        kartika_fhir::searchset(&base(&headers), entries),
+        kartika_fhir::searchset(&base(headers), of(&record, &visit)),
     ))
 }

@@ -8,23 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Action, Session};
 use crate::{Result, Store, StoreError};
 
-/// A patient's IHS number: `P` and 8 to 14 digits.
-fn patient_ihs_number(text: &str) -> Result<String> {
-    let t = text.trim().to_ascii_uppercase();
-    let digits = t.strip_prefix('P').unwrap_or_default();
-    if (8..=14).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(t)
-    } else {
-        Err(StoreError::invalid(
-            "IHS number",
-            format!(
-                "\"{}\" is not a patient's IHS number (P and 8 to 14 digits)",
-                text.trim()
-            ),
-        ))
-    }
-}
-
 /// The SATUSEHAT ids on record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SatusehatIds {
@@ -52,17 +35,28 @@ fn fhir_id(text: &str, field: &'static str) -> Result<String> {
     }
 }
 
-/// A practitioner's IHS number: `N` and 8 to 14 digits.
-fn ihs_number(text: &str) -> Result<String> {
+/// Whose IHS number it is: its first letter says.
+#[derive(Clone, Copy)]
+enum IhsHolder {
+    Patient,
+    Practitioner,
+}
+
+/// An IHS number: `P` (patient) or `N` (practitioner) and 8 to 14 digits.
+fn ihs_number(text: &str, holder: IhsHolder) -> Result<String> {
+    let (prefix, whose) = match holder {
+        IhsHolder::Patient => ('P', "a patient's"),
+        IhsHolder::Practitioner => ('N', "a practitioner's"),
+    };
     let t = text.trim().to_ascii_uppercase();
-    let digits = t.strip_prefix('N').unwrap_or_default();
+    let digits = t.strip_prefix(prefix).unwrap_or_default();
     if (8..=14).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(t)
     } else {
         Err(StoreError::invalid(
             "IHS number",
             format!(
-                "\"{}\" is not a practitioner's IHS number (N and 8 to 14 digits)",
+                "\"{}\" is not {whose} IHS number ({prefix} and 8 to 14 digits)",
                 text.trim()
             ),
         ))
@@ -147,7 +141,7 @@ impl Store {
         patient_number: &str,
         ihs: Option<&str>,
     ) -> Result<crate::Patient> {
-        let ihs = ihs.map(patient_ihs_number).transpose()?;
+        let ihs = ihs.map(|i| ihs_number(i, IhsHolder::Patient)).transpose()?;
         self.write(session, Action::RegisterPatient, |ctx| {
             let (row, patient) = crate::patients::find_by_number(ctx.tx, patient_number)?;
             ctx.tx.execute(
@@ -172,7 +166,9 @@ impl Store {
         username: &str,
         ihs: Option<&str>,
     ) -> Result<()> {
-        let ihs = ihs.map(ihs_number).transpose()?;
+        let ihs = ihs
+            .map(|i| ihs_number(i, IhsHolder::Practitioner))
+            .transpose()?;
         self.write(session, Action::ManageStaff, |ctx| {
             if let Some(number) = &ihs {
                 let holder: Option<String> = ctx
