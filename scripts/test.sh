@@ -6,4 +6,5 @@ scripts/setup.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "total: %d passed, %d failed\n", passed, failed }' "$log"
+# Ignored tests are counted too, so one cannot slip in unseen.
+awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 } END { printf "total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
