@@ -53,6 +53,15 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
     // partial indexes), which cost a third of a visit registration.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     check_identity(&conn, &shown, create)?;
+    // Before anything is written (the journal mode is written into the file's header): a
+    // file from a newer Kartika is left exactly as it was.
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
     // WAL lets a nurse's window read while the desk writes; FULL makes every commit
     // durable (one fdatasync of the WAL), so a registered visit survives a power cut.
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;

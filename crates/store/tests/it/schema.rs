@@ -93,6 +93,26 @@ fn a_file_from_a_newer_kartika_is_refused_untouched() {
 }
 
 #[test]
+fn a_newer_file_is_left_byte_for_byte_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clinic.sqlite");
+    drop(Store::create(&path, &crate::support::facility()).unwrap());
+    // As a newer Kartika might leave it: another version, another journal mode.
+    raw(&path)
+        .execute_batch(&format!(
+            "PRAGMA journal_mode = DELETE; PRAGMA user_version = {};",
+            SCHEMA_VERSION + 1
+        ))
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::NewerSchema { .. }), "{err:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "not a byte changed");
+    let wal = dir.path().join("clinic.sqlite-wal");
+    assert!(!wal.exists(), "no write-ahead log was started");
+}
+
+#[test]
 fn other_files_are_refused_with_what_they_are() {
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("notes.txt");
