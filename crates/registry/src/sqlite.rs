@@ -26,13 +26,20 @@ impl SqliteBackend {
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
             true,
         )?;
+        let supported = MIGRATIONS.len() as i64;
+        // Before anything is written (the journal mode goes into the file's header): a
+        // file from a newer Kartika is left exactly as it was.
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > supported {
+            return Err(RegistryError::NewerSchema { found, supported });
+        }
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;
+             PRAGMA foreign_keys = ON;",
         )?;
         loop {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            let supported = MIGRATIONS.len() as i64;
             if version > supported {
                 return Err(RegistryError::NewerSchema {
                     found: version,

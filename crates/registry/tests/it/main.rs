@@ -3,4 +3,5 @@
 
 mod api;
 mod fhir;
+mod storage;
 mod support;

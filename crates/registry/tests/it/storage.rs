@@ -1,0 +1,24 @@
+//! The registry's SQLite file itself.
+
+use kartika_registry::sqlite::SqliteBackend;
+use kartika_registry::RegistryError;
+
+#[test]
+fn a_file_from_a_newer_kartika_is_left_byte_for_byte_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.sqlite");
+    drop(SqliteBackend::open(&path).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA user_version = 999;")
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let refused = SqliteBackend::open(&path).err();
+    assert!(
+        matches!(refused, Some(RegistryError::NewerSchema { found: 999, .. })),
+        "{refused:?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before, "not a byte changed");
+    assert!(!dir.path().join("registry.sqlite-wal").exists());
+}
