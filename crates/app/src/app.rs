@@ -217,7 +217,7 @@ impl KartikaApp {
         let kind = self.state.pending.remove(&reply.id);
         let answer = match reply.answer {
             Ok(answer) => answer,
-            Err(error) => return self.on_clinic_error(kind, reply.id, Problem::from(error)),
+            Err(problem) => return self.on_clinic_error(kind, reply.id, problem),
         };
         match answer {
             ClinicAnswer::Opened { profile, units } => self.on_opened(profile, units),

@@ -18,6 +18,7 @@ use kartika_report::Report;
 use kartika_store::{ReportFilter, ReportPeriod};
 
 use super::Waker;
+use crate::problem::Problem;
 use crate::workstation::{self, RegistryLink};
 
 /// A question for the clinic store.
@@ -174,7 +175,8 @@ pub struct ClinicReply {
     /// The request's id.
     pub id: u64,
     /// The answer, or why there is none.
-    pub answer: Result<ClinicAnswer, StoreError>,
+    /// Failures are turned into words for the screen here, once.
+    pub answer: Result<ClinicAnswer, Problem>,
 }
 
 /// The UI's end of the clinic worker.
@@ -205,7 +207,7 @@ impl ClinicWorker {
                 };
                 send(ClinicReply {
                     id: 0,
-                    answer: worker.open(),
+                    answer: worker.open().map_err(Problem::from),
                 });
                 for (id, request) in inbox {
                     send(ClinicReply {
@@ -219,7 +221,7 @@ impl ClinicWorker {
             let (outbox, dead) = mpsc::channel();
             let _ = outbox.send(ClinicReply {
                 id: 0,
-                answer: Err(StoreError::Damaged(format!(
+                answer: Err(Problem::StoreFailed(format!(
                     "cannot start the clinic worker: {e}"
                 ))),
             });
@@ -272,11 +274,7 @@ impl Worker {
     /// Makes the store with its first admin under a staging name and moves it into place
     /// only when both are written: a refused admin or a power cut halfway leaves no store
     /// without an account, and the set-up can simply be tried again.
-    fn create_store(
-        &self,
-        profile: &FacilityProfile,
-        admin: &NewStaff,
-    ) -> Result<Store, StoreError> {
+    fn create_store(&self, profile: &FacilityProfile, admin: &NewStaff) -> Result<Store, Problem> {
         let staging = self.path.with_extension("setup");
         let remove_staging = || {
             for suffix in ["", "-wal", "-shm"] {
@@ -291,12 +289,11 @@ impl Worker {
             .and_then(|mut store| store.add_first_admin(admin).map(drop));
         if let Err(e) = made {
             remove_staging();
-            return Err(e);
+            return Err(e.into());
         }
-        std::fs::rename(&staging, &self.path).map_err(|e| {
-            StoreError::Damaged(format!("cannot move the new store into place: {e}"))
-        })?;
-        Store::open_with_clock(&self.path, Arc::clone(&self.clock))
+        std::fs::rename(&staging, &self.path)
+            .map_err(|e| Problem::FileNotSaved(format!("{}: {e}", self.path.display())))?;
+        Ok(Store::open_with_clock(&self.path, Arc::clone(&self.clock))?)
     }
 
     fn store(&mut self) -> Result<&mut Store, StoreError> {
@@ -305,7 +302,7 @@ impl Worker {
         })
     }
 
-    fn answer(&mut self, request: ClinicRequest) -> Result<ClinicAnswer, StoreError> {
+    fn answer(&mut self, request: ClinicRequest) -> Result<ClinicAnswer, Problem> {
         match request {
             ClinicRequest::SetUp {
                 profile,
@@ -314,9 +311,8 @@ impl Worker {
             } => {
                 let store = self.create_store(&profile, &admin)?;
                 let folder = self.path.parent().unwrap_or(Path::new("."));
-                let cannot = |e: std::io::Error| {
-                    StoreError::Damaged(format!("cannot write in {}: {e}", folder.display()))
-                };
+                let cannot =
+                    |e: std::io::Error| Problem::FileNotSaved(format!("{}: {e}", folder.display()));
                 let node_public_key = workstation::ensure_node_key(folder).map_err(cannot)?;
                 if let Some(link) = &registry {
                     workstation::save_registry(folder, link).map_err(cannot)?;
