@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Action, Session};
 use crate::diagnoses::diagnoses_of_visit;
 use crate::patients::{find_by_number, patient_row_at, Patient, PATIENT_COLUMNS};
-use crate::visits::{visit_row, VisitDetail, VISIT_COLUMNS};
+use crate::visits::{visit_row, VisitDetail, VISIT_COLUMNS, VISIT_COLUMN_COUNT};
 use crate::{Ctx, FacilityProfile, Result, SatusehatIds, ServiceUnit, Store};
 
 /// Which records to export.
@@ -101,7 +101,7 @@ fn visits_of(ctx: &Ctx<'_>, patient: Option<i64>, since: Option<&str>) -> Result
          ORDER BY v.patient_id, v.arrived_at"
     ))?;
     let rows = stmt.query_map(params![ctx.facility.code, patient, since], |r| {
-        let number: String = r.get(28)?;
+        let number: String = r.get(VISIT_COLUMN_COUNT)?;
         visit_row(r, &number)
     })?;
     let mut visits = Vec::new();

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sync.sql"),
     include_str!("migrations/0003_satusehat.sql"),
     include_str!("migrations/0004_login_lockout.sql"),
+    include_str!("migrations/0005_referral.sql"),
 ];
 
 /// The schema version this build writes.

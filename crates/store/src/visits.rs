@@ -113,6 +113,12 @@ pub struct QueueEntry {
     /// When the patient was registered.
     #[serde(with = "time::serde::rfc3339")]
     pub arrived_at: OffsetDateTime,
+    /// When the patient was called in.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    /// When the visit was finished, referred or cancelled.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
 }
 
 /// Vital signs; each one optional, each within what a human body can show.
@@ -185,6 +191,9 @@ pub struct VisitDetail {
     pub diagnoses: Vec<Diagnosis>,
     /// Counts changes; the registry keeps the newest.
     pub version: i64,
+    /// Where a referred patient was sent (rujukan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referred_to: Option<String>,
 }
 
 /// A patient with every card and visit, here and at other Puskesmas, newest visit first.
@@ -356,6 +365,7 @@ impl Store {
                 vitals: Vitals::default(),
                 diagnoses: Vec::new(),
                 version: 1,
+                referred_to: None,
             };
             ctx.outbox(OutboxKind::Visit, &visit.visit_id, &visit)?;
             let waiting_ahead = crate::desk::waiting_ahead(ctx, &new.unit_code, &today, number)?;
@@ -414,34 +424,64 @@ impl Store {
         };
         self.write(session, action, |ctx| {
             let (row, current, patient_number) = visit_state(ctx, visit_id)?;
-            let column = match (current, status) {
-                (VisitStatus::Waiting, VisitStatus::InProgress) => "started",
-                (VisitStatus::Waiting, VisitStatus::Cancelled)
-                | (VisitStatus::InProgress, VisitStatus::Finished | VisitStatus::Referred) => {
-                    "ended"
-                }
-                (
-                    VisitStatus::InProgress | VisitStatus::Finished | VisitStatus::Referred,
-                    VisitStatus::Cancelled,
-                ) => {
-                    return Err(StoreError::Conflict(
-                        "the patient has already been seen; the visit cannot be cancelled".into(),
-                    ))
-                }
-                (from, to) => {
-                    return Err(StoreError::Conflict(format!(
-                        "a visit that is {from} cannot become {to}"
-                    )))
-                }
-            };
-            ctx.tx.execute(
-                &format!(
-                    "UPDATE visit SET status = ?2, {column}_at = ?3, {column}_by = ?4 WHERE id = ?1"
-                ),
-                params![row, status, ctx.now_ms, ctx.actor],
-            )?;
+            move_visit(ctx, row, current, status)?;
             ctx.audit(&format!("visit.{status}"), Some(&patient_number), visit_id)?;
             publish_visit(ctx, row)
+        })
+    }
+
+    /// Ends a visit in progress by referring the patient elsewhere (rujukan), saying where.
+    pub fn refer_visit(
+        &mut self,
+        session: &Session,
+        visit_id: &str,
+        referred_to: &str,
+    ) -> Result<VisitDetail> {
+        let Some(referred_to) = optional_text(Some(referred_to), "referral", 120, false)? else {
+            return Err(StoreError::invalid(
+                "referral",
+                "say where the patient is referred to, for example RSUD Tangerang Selatan",
+            ));
+        };
+        self.write(session, Action::Examine, |ctx| {
+            let (row, current, patient_number) = visit_state(ctx, visit_id)?;
+            move_visit(ctx, row, current, VisitStatus::Referred)?;
+            ctx.tx
+                .prepare_cached("UPDATE visit SET referred_to = ?2 WHERE id = ?1")?
+                .execute(params![row, referred_to])?;
+            ctx.audit(
+                "visit.referred",
+                Some(&patient_number),
+                &format!("{visit_id} {referred_to}"),
+            )?;
+            publish_visit(ctx, row)
+        })
+    }
+
+    /// Calls the unit's next waiting patient of today, in queue order: the visit is in
+    /// progress from now, by this session's user. `None` when nobody is waiting. One
+    /// transaction, so two rooms of one unit never call the same patient.
+    pub fn call_next(&mut self, session: &Session, unit_code: &str) -> Result<Option<VisitDetail>> {
+        self.write(session, Action::Examine, |ctx| {
+            unit(ctx, unit_code)?;
+            let today = kartika_card::model::format_iso_date(ctx.today);
+            let next: Option<(i64, String)> = ctx
+                .tx
+                .prepare_cached(
+                    "SELECT v.id, p.patient_number FROM visit v
+                     JOIN patient p ON p.id = v.patient_id
+                     WHERE v.unit_code = ?1 AND v.queue_date = ?2 AND v.status = 'waiting'
+                     ORDER BY v.queue_number LIMIT 1",
+                )?
+                .query_row(params![unit_code, today], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((row, patient_number)) = next else {
+                return Ok(None);
+            };
+            move_visit(ctx, row, VisitStatus::Waiting, VisitStatus::InProgress)?;
+            let visit = publish_visit(ctx, row)?;
+            ctx.audit("visit.in_progress", Some(&patient_number), &visit.visit_id)?;
+            Ok(Some(visit))
         })
     }
 
@@ -525,6 +565,34 @@ impl Store {
     }
 }
 
+/// Moves a visit to its next status: waiting → in progress → finished or referred; only
+/// a waiting visit can be cancelled. Records when and by whom.
+fn move_visit(ctx: &Ctx<'_>, row: i64, current: VisitStatus, status: VisitStatus) -> Result<()> {
+    let column = match (current, status) {
+        (VisitStatus::Waiting, VisitStatus::InProgress) => "started",
+        (VisitStatus::Waiting, VisitStatus::Cancelled)
+        | (VisitStatus::InProgress, VisitStatus::Finished | VisitStatus::Referred) => "ended",
+        (
+            VisitStatus::InProgress | VisitStatus::Finished | VisitStatus::Referred,
+            VisitStatus::Cancelled,
+        ) => {
+            return Err(StoreError::Conflict(
+                "the patient has already been seen; the visit cannot be cancelled".into(),
+            ))
+        }
+        (from, to) => {
+            return Err(StoreError::Conflict(format!(
+                "a visit that is {from} cannot become {to}"
+            )))
+        }
+    };
+    ctx.tx.execute(
+        &format!("UPDATE visit SET status = ?2, {column}_at = ?3, {column}_by = ?4 WHERE id = ?1"),
+        params![row, status, ctx.now_ms, ctx.actor],
+    )?;
+    Ok(())
+}
+
 /// A unit's name and queue prefix; refuses unknown and retired units.
 fn unit(ctx: &Ctx<'_>, code: &str) -> Result<(String, String)> {
     ctx.tx
@@ -550,7 +618,7 @@ fn visit_state(ctx: &Ctx<'_>, visit_id: &str) -> Result<(i64, VisitStatus, Strin
 fn queue_rows(ctx: &Ctx<'_>, unit_code: Option<&str>, date: &str) -> Result<Vec<QueueEntry>> {
     let mut stmt = ctx.tx.prepare_cached(
         "SELECT v.uuid, u.queue_prefix, v.queue_number, v.unit_code, p.patient_number, p.name,
-                v.status, v.payer, v.care, v.arrived_at
+                v.status, v.payer, v.care, v.arrived_at, v.started_at, v.ended_at
          FROM visit v JOIN patient p ON p.id = v.patient_id
          JOIN service_unit u ON u.code = v.unit_code
          WHERE v.queue_date = ?1 AND (?2 IS NULL OR v.unit_code = ?2)
@@ -568,6 +636,8 @@ fn queue_rows(ctx: &Ctx<'_>, unit_code: Option<&str>, date: &str) -> Result<Vec<
             payer: r.get(7)?,
             care: r.get(8)?,
             arrived_at: from_millis(r.get(9)?),
+            started_at: r.get::<_, Option<i64>>(10)?.map(from_millis),
+            ended_at: r.get::<_, Option<i64>>(11)?.map(from_millis),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -578,7 +648,10 @@ pub(crate) const VISIT_COLUMNS: &str =
     v.queue_number, v.queue_date, v.payer, v.care, v.first_this_year, v.inside_catchment, \
     v.status, v.arrived_at, v.arrived_by, v.started_at, v.started_by, v.ended_at, v.ended_by, \
     v.complaint, v.notes, v.systolic, v.diastolic, v.pulse, v.respiratory_rate, \
-    v.temperature, v.weight, v.height, v.version";
+    v.temperature, v.weight, v.height, v.version, v.referred_to";
+
+/// How many columns [`VISIT_COLUMNS`] names: a query adding its own reads from here on.
+pub(crate) const VISIT_COLUMN_COUNT: usize = 29;
 
 fn step(at: Option<i64>, by: Option<String>) -> Option<Step> {
     Some(Step {
@@ -625,6 +698,7 @@ pub(crate) fn visit_row(
             },
             diagnoses: Vec::new(),
             version: r.get(27)?,
+            referred_to: r.get(28)?,
         },
     ))
 }

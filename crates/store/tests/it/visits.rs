@@ -388,3 +388,100 @@ fn each_change_of_a_visit_is_queued_for_the_registry_with_a_new_version() {
 fn json(row: &kartika_store::OutboxRecord) -> serde_json::Value {
     serde_json::from_str(row.payload.get()).unwrap()
 }
+
+#[test]
+fn calling_next_takes_the_units_oldest_waiting_number_and_says_when_none_is_left() {
+    let mut clinic = Clinic::new();
+    let patients: Vec<String> = (0..3).map(|n| clinic.patient(&numbered(n))).collect();
+    let tickets: Vec<_> = patients
+        .iter()
+        .map(|p| clinic.visit(p, "general"))
+        .collect();
+    clinic.visit(&patients[0], "dental");
+    clinic
+        .store
+        .set_visit_status(&clinic.desk, &tickets[0].visit_id, VisitStatus::Cancelled)
+        .unwrap();
+    clinic.clock.advance(time::Duration::minutes(12));
+
+    let called = clinic
+        .store
+        .call_next(&clinic.nurse, "general")
+        .unwrap()
+        .unwrap();
+    assert_eq!(called.ticket, "U-002", "the cancelled U-001 is skipped");
+    assert_eq!(called.status, VisitStatus::InProgress);
+    let started = called.started.clone().unwrap();
+    assert_eq!(started.by, "nurse");
+    let second = clinic
+        .store
+        .call_next(&clinic.nurse, "general")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        second.ticket, "U-003",
+        "a called patient is not called again"
+    );
+    assert_eq!(
+        clinic.store.call_next(&clinic.nurse, "general").unwrap(),
+        None
+    );
+
+    let queue = clinic
+        .store
+        .queue_for_unit(&clinic.nurse, "general", None)
+        .unwrap();
+    let line = queue.iter().find(|q| q.ticket == "U-002").unwrap();
+    assert_eq!(line.started_at, Some(started.at));
+    assert_eq!(line.ended_at, None);
+    assert!(
+        clinic.store.call_next(&clinic.desk, "general").is_err(),
+        "the desk does not examine"
+    );
+}
+
+#[test]
+fn a_referral_says_where_the_patient_was_sent_and_travels_to_the_registry() {
+    let mut clinic = Clinic::new();
+    let p = clinic.patient(&siti());
+    let id = clinic.visit(&p, "general").visit_id;
+    let err = clinic
+        .store
+        .refer_visit(&clinic.nurse, &id, "RSUD Tangsel")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("cannot become"),
+        "not yet seen: {err}"
+    );
+    clinic.store.call_next(&clinic.nurse, "general").unwrap();
+    let err = clinic
+        .store
+        .refer_visit(&clinic.nurse, &id, "  ")
+        .unwrap_err();
+    assert!(err.to_string().contains("referred to"), "{err}");
+
+    let referred = clinic
+        .store
+        .refer_visit(&clinic.nurse, &id, " RSUD Tangerang Selatan ")
+        .unwrap();
+    assert_eq!(referred.status, VisitStatus::Referred);
+    assert_eq!(
+        referred.referred_to.as_deref(),
+        Some("RSUD Tangerang Selatan")
+    );
+    let history = clinic.store.patient_history(&clinic.nurse, &p).unwrap();
+    assert_eq!(history.visits[0].referred_to, referred.referred_to);
+    let queued = clinic.store.outbox_pending(100).unwrap();
+    let last = queued
+        .iter()
+        .rev()
+        .find(|r| r.kind == OutboxKind::Visit)
+        .unwrap();
+    assert!(
+        last.payload
+            .get()
+            .contains("\"referred_to\":\"RSUD Tangerang Selatan\""),
+        "{}",
+        last.payload
+    );
+}
