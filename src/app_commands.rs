@@ -70,6 +70,7 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
             accounts: world.accounts.clone(),
             tray: world.tray.clone(),
         }),
+        terminal: Some(world.node.clone()),
         clock: Arc::new(SystemClock),
         wake_hook: None,
         report_timings: timings_requested(),
@@ -116,10 +117,24 @@ pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
         pcsc: true,
         sync,
         demo: None,
+        terminal: terminal_credentials(args.data)?,
         clock: Arc::new(SystemClock),
         wake_hook: None,
         report_timings: timings_requested(),
     };
     kartika_app::run(config).map_err(|e| anyhow::anyhow!("the window could not open: {e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The workstation's terminal key and certificate, when the registry has certified its
+/// node key (`node.cert` beside `node.key`): then the poli writes visits to cards.
+fn terminal_credentials(data: &Path) -> Result<Option<kartika_card::crypto::NodeCredentials>> {
+    if !data.join("node.cert").exists() {
+        eprintln!(
+            "no node.cert in {}: the poli reads cards but does not write to them",
+            data.display()
+        );
+        return Ok(None);
+    }
+    keys::read_node_credentials(data).map(Some)
 }

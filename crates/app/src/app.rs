@@ -1,6 +1,8 @@
 //! The app: state, workers and the frame loop. Each frame reads what the workers sent,
 //! draws, then applies the commands the views pushed.
 
+mod poli;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -49,6 +51,9 @@ pub struct AppConfig {
     pub sync: Option<SyncConfig>,
     /// The demo's accounts and card tray.
     pub demo: Option<DemoConfig>,
+    /// This workstation's terminal key and certificate, which let the poli write to cards;
+    /// without them the poli only reads.
+    pub terminal: Option<kartika_card::crypto::NodeCredentials>,
     /// The clock (a settable one in tests).
     pub clock: Arc<dyn Clock>,
     /// Told each time a worker wakes the UI: lets a test wait for the app's news.
@@ -102,6 +107,7 @@ impl KartikaApp {
             ReaderSetup {
                 pcsc: config.pcsc,
                 trust: config.trust,
+                terminal: config.terminal,
             },
             Arc::clone(&config.clock),
             waker.clone(),
@@ -124,6 +130,7 @@ impl KartikaApp {
             sync: config.sync.as_ref().map(|_| SyncState::default()),
             desk: DeskState::default(),
             reports: ReportsState::new(config.clock.now().date()),
+            poli: crate::poli::PoliState::default(),
             demo: config.demo.map(|d| DemoInfo {
                 accounts: d.accounts,
                 tray: d.tray,
@@ -188,6 +195,10 @@ impl KartikaApp {
         for update in updates {
             self.on_reader_update(update);
         }
+        let fetched: Vec<_> = self.sync.iter().flat_map(SyncWorker::fetched).collect();
+        for (patient_number, outcome) in fetched {
+            self.on_fetched(patient_number, outcome);
+        }
         let progress: Vec<_> = self.sync.iter().flat_map(SyncWorker::progress).collect();
         for p in progress {
             let round_ended = !p.running;
@@ -247,9 +258,8 @@ impl KartikaApp {
                     }
                     Role::Nurse => {
                         // A nurse reads her own unit's reports, and no others.
-                        self.state.reports.unit_code =
-                            self.state.units.first().map(|u| u.code.clone());
-                        self.show_reports();
+                        self.state.reports.unit_code = self.poli_unit();
+                        self.show_poli();
                     }
                 }
             }
@@ -293,6 +303,7 @@ impl KartikaApp {
                     sync.health = Some(health);
                 }
             }
+            poli => self.on_poli_answer(poli),
         }
     }
 
@@ -306,6 +317,20 @@ impl KartikaApp {
                 self.state.desk.verdict = Some(TapVerdict::Refused(problem));
             }
             Some(Pending::Report) => self.state.reports.problem = Some(problem),
+            Some(Pending::PoliCard) => {
+                self.state.poli.card = None;
+                self.state.poli.problem = Some(match problem {
+                    Problem::NotFound => Problem::NotRegisteredHere,
+                    other => other,
+                });
+            }
+            Some(
+                Pending::PoliQueue
+                | Pending::OpenVisit
+                | Pending::VisitChange
+                | Pending::EndVisit
+                | Pending::History,
+            ) => self.state.poli.problem = Some(problem),
             Some(Pending::SyncHealth) => {
                 let text = problem.text(self.state.lang());
                 if let Some(sync) = &mut self.state.sync {
@@ -364,6 +389,14 @@ impl KartikaApp {
             } => {
                 self.state.readers = readers;
                 self.state.reader_service_down = service_down;
+                self.forget_pulled_card();
+            }
+            ReaderUpdate::Card {
+                card_number,
+                result,
+            } => self.on_card_found(&card_number, result),
+            ReaderUpdate::Tapped { reader, result, .. } if self.state.screen == Screen::Poli => {
+                self.on_poli_tap(reader, result);
             }
             ReaderUpdate::Tapped {
                 result, seen_at, ..
@@ -416,6 +449,7 @@ impl KartikaApp {
             Command::LogOut => {
                 self.state.session = None;
                 self.state.desk = DeskState::default();
+                self.state.poli = crate::poli::PoliState::default();
                 self.state.screen = Screen::Login;
             }
             Command::SetUp => self.set_up(),
@@ -499,6 +533,7 @@ impl KartikaApp {
             Command::ToggleSettings => self.state.settings_open = !self.state.settings_open,
             Command::SetPrinter(target) => self.state.prefs.printer = target,
             Command::Show(Screen::Reports) => self.show_reports(),
+            Command::Show(Screen::Poli) => self.show_poli(),
             Command::Show(screen) => {
                 self.state.screen = screen;
                 self.refresh_counts();
@@ -525,6 +560,7 @@ impl KartikaApp {
                 self.load_report();
             }
             Command::ExportReport(format) => self.export_report(format),
+            poli => self.apply_poli(poli),
         }
     }
 

@@ -60,6 +60,39 @@ pub enum Command {
     SetNewCasesOnly(bool),
     /// Save the report on screen as a file.
     ExportReport(kartika_report::Format),
+    /// The poli this workstation serves (remembered).
+    SetPoliUnit(String),
+    /// Read the poli's queue again.
+    RefreshPoliQueue,
+    /// Panggil berikutnya.
+    CallNext,
+    /// Open a visit from the queue (calling the patient in when waiting).
+    OpenQueueVisit {
+        /// The visit.
+        visit_id: String,
+        /// Its patient.
+        patient_number: String,
+    },
+    /// Cancel a visit whose patient left before being called.
+    CancelQueueVisit(String),
+    /// Back to the queue, leaving the visit as it stands.
+    CloseVisit,
+    /// Show a part of the open visit.
+    SetPoliTab(crate::poli::PoliTab),
+    /// Add this ICD-10 code to the open visit.
+    AddDiagnosis(String),
+    /// Remove this code from the open visit.
+    RemoveDiagnosis(String),
+    /// Save the examination form.
+    SaveExamination,
+    /// Save and finish the visit.
+    FinishVisit,
+    /// Save and refer the patient to the place typed.
+    ReferVisit,
+    /// Check the typed PIN and read the card's medical summary.
+    ReadCardSummary,
+    /// Write the medical summary form to the card.
+    WriteCardSummary,
 }
 
 /// Collects the commands of one frame.

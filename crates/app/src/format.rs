@@ -55,6 +55,16 @@ fn month(month: Month, lang: Lang) -> &'static str {
     }
 }
 
+/// "03-12-2025", as a Puskesmas writes a date in a table.
+pub fn short_date(date: Date) -> String {
+    format!(
+        "{:02}-{:02}-{}",
+        date.day(),
+        u8::from(date.month()),
+        date.year()
+    )
+}
+
 /// "Senin, 3 Maret 2025".
 pub fn long_date(date: Date, lang: Lang) -> String {
     format!(

@@ -11,6 +11,7 @@
 mod app;
 pub mod command;
 pub mod format;
+pub mod poli;
 pub mod problem;
 pub mod state;
 pub mod text;

@@ -82,6 +82,22 @@ pub enum Problem {
     PrinterUnreachable(String),
     /// A PDF ticket or an exported report could not be written.
     FileNotSaved(String),
+    /// The patient's PIN was wrong; this many tries are left.
+    WrongPin(u8),
+    /// The PIN is blocked after too many wrong tries.
+    PinBlocked,
+    /// The card now in the reader is not the one tapped for this patient.
+    OtherCard,
+    /// This workstation has no terminal certificate, so it cannot write to cards.
+    NoTerminalCertificate,
+    /// The card did not show what was written: it may be unchanged.
+    CardWriteUnconfirmed,
+    /// The card refused this terminal's certificate.
+    TerminalRefused,
+    /// A PIN is 4 to 8 digits.
+    WrongPinFormat,
+    /// The card's patient is not registered at this Puskesmas.
+    NotRegisteredHere,
 }
 
 impl From<StoreError> for Problem {
@@ -129,6 +145,18 @@ impl From<CardError> for Problem {
                 status: StatusError::NotAKartikaCard,
                 ..
             } => Self::NotKartika,
+            CardError::Status {
+                status: StatusError::WrongPin { tries_left },
+                ..
+            } => Self::WrongPin(tries_left),
+            CardError::Status {
+                status: StatusError::PinBlocked,
+                ..
+            } => Self::PinBlocked,
+            CardError::Status {
+                status: StatusError::SecurityNotSatisfied,
+                operation,
+            } if operation.contains("authenticating this terminal") => Self::TerminalRefused,
             CardError::NotActivated => Self::BlankCard,
             CardError::Terminated => Self::TerminatedCard,
             other => Self::CardUnreadable(other.to_string()),
@@ -238,6 +266,22 @@ impl Problem {
             (En, Self::PrinterUnreachable(detail)) => format!("The printer cannot be reached ({detail}). Check its cable and address, or save a PDF; the queue number is recorded."),
             (Id, Self::FileNotSaved(detail)) => format!("File tidak dapat disimpan ({detail}). Periksa ruang disk dan folder datanya."),
             (En, Self::FileNotSaved(detail)) => format!("The file could not be saved ({detail}). Check the disk space and the data folder."),
+            (Id, Self::WrongPin(left)) => format!("PIN salah. Sisa percobaan: {left}. Setelah habis, kartu terblokir."),
+            (En, Self::WrongPin(left)) => format!("Wrong PIN. Tries left: {left}. When none are left, the card is blocked."),
+            (Id, Self::PinBlocked) => "PIN kartu terblokir. Minta pasien ke admin untuk membuka blokir PIN; kunjungan tetap dapat dilayani.".into(),
+            (En, Self::PinBlocked) => "The card's PIN is blocked. Send the patient to the admin to unblock it; the visit can still be served.".into(),
+            (Id, Self::OtherCard) => "Kartu di pembaca bukan kartu pasien ini. Tempelkan kartu pasien yang sedang diperiksa.".into(),
+            (En, Self::OtherCard) => "The card in the reader is not this patient's. Tap the card of the patient being examined.".into(),
+            (Id, Self::NoTerminalCertificate) => "Komputer ini belum punya sertifikat terminal (node.cert), jadi tidak dapat menulis ke kartu. Kunjungan tetap tercatat; hubungi admin.".into(),
+            (En, Self::NoTerminalCertificate) => "This workstation has no terminal certificate (node.cert), so it cannot write to cards. The visit is recorded; call the admin.".into(),
+            (Id, Self::CardWriteUnconfirmed) => "Kartu tidak menunjukkan data yang baru ditulis; mungkin belum berubah. Tempelkan lagi dan ulangi.".into(),
+            (En, Self::CardWriteUnconfirmed) => "The card does not show what was just written; it may be unchanged. Tap it again and retry.".into(),
+            (Id, Self::WrongPinFormat) => "PIN terdiri dari 4 sampai 8 angka.".into(),
+            (En, Self::WrongPinFormat) => "A PIN is 4 to 8 digits.".into(),
+            (Id, Self::NotRegisteredHere) => "Pasien pemilik kartu ini belum terdaftar di Puskesmas ini. Minta pasien mendaftar di loket dulu.".into(),
+            (En, Self::NotRegisteredHere) => "This card's patient is not registered at this Puskesmas. Send them to the registration desk first.".into(),
+            (Id, Self::TerminalRefused) => "Kartu menolak sertifikat terminal komputer ini. Hubungi admin untuk sertifikat baru.".into(),
+            (En, Self::TerminalRefused) => "The card refused this workstation's terminal certificate. Call the admin for a new certificate.".into(),
         }
     }
 }
@@ -267,6 +311,30 @@ fn invalid_field_id(field: &str, reason: &str) -> String {
         "facility name" => "Nama Puskesmas wajib diisi.".into(),
         "username" => "Nama pengguna: 2 sampai 32 huruf kecil, angka, titik, garis bawah atau strip.".into(),
         "display name" => "Nama wajib diisi.".into(),
+        "systolic pressure" => vital("Sistole", reason),
+        "diastolic pressure" => vital("Diastole", reason),
+        "pulse" => vital("Nadi", reason),
+        "respiratory rate" => vital("Napas", reason),
+        "temperature" => vital("Suhu", reason),
+        "weight" => vital("Berat badan", reason),
+        "height" => vital("Tinggi badan", reason),
+        "blood pressure" => "Tekanan darah: isi sistole dan diastole, diastole lebih rendah dari sistole.".into(),
+        "referral" => "Tulis tujuan rujukan, mis. RSUD Tangerang Selatan.".into(),
+        "ICD-10 code" => "Kode ICD-10 tidak ada di daftar; cari dengan kode atau kata.".into(),
+        "chronic conditions" => "Penyakit kronis ditulis sebagai kode ICD-10, dipisah koma, mis. E11, I10.".into(),
         other => format!("Periksa isian {other}: {reason}"),
     }
+}
+
+/// A vital sign the store refused: its name, and the value and range the store gave.
+fn vital(name: &str, reason: &str) -> String {
+    if reason == "is not a number" {
+        return format!("{name} harus berupa angka.");
+    }
+    // The store says "400 /min is outside what a human body shows (20 to 300)".
+    let (value, range) = reason
+        .split_once(" is outside what a human body shows ")
+        .unwrap_or((reason, ""));
+    let range = range.replace(" to ", " sampai ");
+    format!("{name} {value} di luar batas tubuh manusia {range}. Periksa lagi.")
 }

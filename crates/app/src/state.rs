@@ -28,6 +28,9 @@ pub struct Preferences {
     pub lang: Lang,
     /// Where tickets are printed.
     pub printer: PrinterTarget,
+    /// The poli this workstation serves.
+    #[serde(default)]
+    pub poli_unit: Option<String>,
 }
 
 /// Which screen is up.
@@ -43,6 +46,8 @@ pub enum Screen {
     Login,
     /// The registration desk.
     Desk,
+    /// The nurse's workspace at a poli.
+    Poli,
     /// The monthly reports.
     Reports,
     /// A role whose screens are not built yet.
@@ -72,6 +77,18 @@ pub enum Pending {
     SyncHealth,
     /// The report on screen.
     Report,
+    /// The poli's queue.
+    PoliQueue,
+    /// Calling or opening a visit.
+    OpenVisit,
+    /// A change to the open visit (examination, diagnosis).
+    VisitChange,
+    /// Ending the open visit.
+    EndVisit,
+    /// The card in the poli's reader, asked of the store.
+    PoliCard,
+    /// The open patient's history, read again.
+    History,
 }
 
 /// The whole app's state.
@@ -100,6 +117,8 @@ pub struct State {
     pub desk: DeskState,
     /// The Laporan view.
     pub reports: ReportsState,
+    /// The nurse's workspace.
+    pub poli: crate::poli::PoliState,
     /// The demo's accounts and cards, in demo mode.
     pub demo: Option<DemoInfo>,
     /// Requests in flight to the clinic worker.

@@ -75,7 +75,11 @@ impl Action {
                     | Self::RegisterVisit
                     | Self::CancelVisit
             ),
-            Role::Nurse => matches!(self, Self::ReadPatients | Self::Examine | Self::ReadReports),
+            // A nurse calls a name and nobody comes: she cancels the waiting visit.
+            Role::Nurse => matches!(
+                self,
+                Self::ReadPatients | Self::Examine | Self::ReadReports | Self::CancelVisit
+            ),
         }
     }
 }

@@ -229,6 +229,23 @@ impl Store {
         })
     }
 
+    /// A verified card in a poli's reader: refused like at the desk when blocked, replaced,
+    /// terminated or revoked; otherwise its patient, who must already be registered here
+    /// (a poli reads, it does not register).
+    pub fn card_at_poli(&mut self, session: &Session, identity: &Identity) -> Result<TapOutcome> {
+        let card_number = identity.card_number.to_string();
+        self.write(session, Action::ReadPatients, |ctx| {
+            let patient_number = identity.patient_number.to_string();
+            if let Some(refusal) = refusal(ctx, &card_number, &patient_number)? {
+                ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
+                return Ok(refusal);
+            }
+            let (_, patient) = find_by_number(ctx.tx, &patient_number)?;
+            ctx.audit("card.poli_tap", Some(&patient_number), &card_number)?;
+            Ok(TapOutcome::Known { patient })
+        })
+    }
+
     /// Whether a card number is on the revocation list, and why.
     pub fn revocation_reason(&self, card_number: &str) -> Result<Option<String>> {
         Ok(self

@@ -98,7 +98,7 @@ fn verdict(ui: &mut egui::Ui, state: &State) {
     }
 }
 
-fn sex_word(sex: Sex) -> T {
+pub(super) fn sex_word(sex: Sex) -> T {
     match sex {
         Sex::Male => T::Male,
         Sex::Female => T::Female,
@@ -216,7 +216,7 @@ fn warning_text(warning: &Warning, lang: Lang) -> String {
     }
 }
 
-fn payer_word(payer: Payer) -> T {
+pub(super) fn payer_word(payer: Payer) -> T {
     match payer {
         Payer::General => T::PayerGeneral,
         Payer::BpjsPbi => T::PayerBpjsPbi,

@@ -3,6 +3,9 @@
 
 mod desk;
 mod login;
+mod poli;
+mod poli_card;
+mod poli_history;
 mod reports;
 mod setup;
 mod top_bar;
@@ -24,6 +27,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     if state.screen == Screen::Desk {
         desk::side_panel(ui, state, commands);
     }
+    if state.screen == Screen::Poli {
+        poli::queue_panel(ui, state, commands);
+    }
     egui::CentralPanel::default().show(ui, |ui| match &state.screen {
         Screen::Opening => {
             ui.horizontal(|ui| {
@@ -38,6 +44,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         Screen::SetUp => setup::show(ui, state, commands),
         Screen::Login => login::show(ui, state, commands),
         Screen::Desk => desk::show(ui, state, commands),
+        Screen::Poli => poli::show(ui, state, commands),
         Screen::Reports => reports::show(ui, state, commands),
         Screen::OtherRole => {
             ui.label(T::NotForThisRole.get(state.lang()));

@@ -65,10 +65,11 @@ fn navigation(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
     let screens: &[(Screen, T)] = match session.role {
         Role::Admin => &[
             (Screen::Desk, T::Registration),
+            (Screen::Poli, T::Poli),
             (Screen::Reports, T::Reports),
         ],
         Role::Registration => &[],
-        Role::Nurse => &[(Screen::Reports, T::Reports)],
+        Role::Nurse => &[(Screen::Poli, T::Poli), (Screen::Reports, T::Reports)],
     };
     if screens.len() < 2 {
         return;

@@ -15,6 +15,9 @@ use kartika_store::{
 };
 
 use kartika_report::Report;
+use kartika_store::{
+    DiagnosisRank, Examination, PatientHistory, QueueEntry, VisitDetail, VisitStatus,
+};
 use kartika_store::{ReportFilter, ReportPeriod};
 
 use super::Waker;
@@ -83,6 +86,84 @@ pub enum ClinicRequest {
     },
     /// Pending, set aside, last success and last error of sync.
     SyncHealth,
+    /// A unit's queue of today.
+    UnitQueue {
+        /// Who asks.
+        session: Session,
+        /// The unit.
+        unit_code: String,
+    },
+    /// Calls the unit's next waiting patient and opens the visit.
+    CallNext {
+        /// The examiner.
+        session: Session,
+        /// The unit.
+        unit_code: String,
+    },
+    /// Opens a visit from the queue, calling the patient in when still waiting.
+    OpenVisit {
+        /// The examiner.
+        session: Session,
+        /// The visit.
+        visit_id: String,
+        /// Its patient.
+        patient_number: String,
+    },
+    /// A verified card in the poli's reader: refused, or whose it is.
+    CardAtPoli {
+        /// Who is at the poli.
+        session: Session,
+        /// What the card says.
+        identity: Box<Identity>,
+    },
+    /// Adds a diagnosis to the open visit.
+    AddDiagnosis {
+        /// The examiner.
+        session: Session,
+        /// The visit.
+        visit_id: String,
+        /// ICD-10 code.
+        code: String,
+        /// Primary or secondary.
+        rank: DiagnosisRank,
+    },
+    /// Removes a diagnosis recorded in error.
+    RemoveDiagnosis {
+        /// The examiner.
+        session: Session,
+        /// The visit.
+        visit_id: String,
+        /// ICD-10 code.
+        code: String,
+    },
+    /// Saves vitals, complaint and notes.
+    SaveExamination {
+        /// The examiner.
+        session: Session,
+        /// The visit.
+        visit_id: String,
+        /// What was recorded.
+        exam: Box<Examination>,
+    },
+    /// Saves the examination, then finishes, refers or cancels the visit. When the
+    /// examination is refused the visit does not end.
+    EndVisit {
+        /// The examiner.
+        session: Session,
+        /// The visit.
+        visit_id: String,
+        /// What was recorded, when the form is open.
+        exam: Option<Box<Examination>>,
+        /// How it ends.
+        end: VisitEnd,
+    },
+    /// A patient's whole history again (after the registry sent more).
+    History {
+        /// Who asks.
+        session: Session,
+        /// The patient.
+        patient_number: String,
+    },
     /// One of the monthly reports.
     Report {
         /// Who asks.
@@ -90,6 +171,28 @@ pub enum ClinicRequest {
         /// Which report, over which days, narrowed how.
         query: ReportQuery,
     },
+}
+
+/// How a visit ends at the poli.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VisitEnd {
+    /// Selesai.
+    Finish,
+    /// Dirujuk, to this place.
+    Refer(String),
+    /// Batal: left before being called.
+    Cancel,
+}
+
+/// A visit open at the poli, with its patient's whole history.
+#[derive(Clone, Debug)]
+pub struct PoliVisit {
+    /// The visit.
+    pub visit: VisitDetail,
+    /// The patient, cards and every visit, here and elsewhere.
+    pub history: PatientHistory,
+    /// Open duplicate flags that involve the patient.
+    pub duplicates: Vec<kartika_store::PossibleDuplicate>,
 }
 
 /// Which report is asked for.
@@ -167,6 +270,20 @@ pub enum ClinicAnswer {
     SyncHealth(SyncHealth),
     /// A report.
     Report(Box<Report>),
+    /// A unit's queue of today.
+    UnitQueue(Vec<QueueEntry>),
+    /// A visit is open at the poli.
+    VisitOpened(Box<PoliVisit>),
+    /// "Panggil berikutnya" found nobody waiting.
+    NobodyWaiting,
+    /// What the store says of the card in the poli's reader.
+    CardAtPoli(Box<TapOutcome>),
+    /// The open visit after a change.
+    VisitChanged(Box<VisitDetail>),
+    /// The visit ended (finished, referred or cancelled).
+    VisitEnded(Box<VisitDetail>),
+    /// A patient's history, read again.
+    History(Box<PatientHistory>),
 }
 
 /// An answer with the id of the request it answers.
@@ -375,6 +492,97 @@ impl Worker {
                 self.store()?.queue_counts(&session)?,
             )),
             ClinicRequest::SyncHealth => Ok(ClinicAnswer::SyncHealth(self.store()?.sync_health()?)),
+            ClinicRequest::UnitQueue { session, unit_code } => Ok(ClinicAnswer::UnitQueue(
+                self.store()?.queue_for_unit(&session, &unit_code, None)?,
+            )),
+            ClinicRequest::CallNext { session, unit_code } => {
+                let store = self.store()?;
+                match store.call_next(&session, &unit_code)? {
+                    Some(visit) => poli_visit(store, &session, visit),
+                    None => Ok(ClinicAnswer::NobodyWaiting),
+                }
+            }
+            ClinicRequest::OpenVisit {
+                session,
+                visit_id,
+                patient_number,
+            } => {
+                let store = self.store()?;
+                let history = store.patient_history(&session, &patient_number)?;
+                let visit = history
+                    .visits
+                    .iter()
+                    .find(|v| v.visit_id == visit_id)
+                    .cloned()
+                    .ok_or(Problem::NotFound)?;
+                if visit.status == VisitStatus::Waiting {
+                    let called =
+                        store.set_visit_status(&session, &visit_id, VisitStatus::InProgress)?;
+                    return poli_visit(store, &session, called);
+                }
+                let duplicates = store
+                    .desk_patient(&session, &patient_number)?
+                    .possible_duplicates;
+                Ok(ClinicAnswer::VisitOpened(Box::new(PoliVisit {
+                    visit,
+                    history,
+                    duplicates,
+                })))
+            }
+            ClinicRequest::CardAtPoli { session, identity } => Ok(ClinicAnswer::CardAtPoli(
+                Box::new(self.store()?.card_at_poli(&session, &identity)?),
+            )),
+            ClinicRequest::AddDiagnosis {
+                session,
+                visit_id,
+                code,
+                rank,
+            } => Ok(ClinicAnswer::VisitChanged(Box::new(
+                self.store()?
+                    .add_diagnosis(&session, &visit_id, &code, rank)?,
+            ))),
+            ClinicRequest::RemoveDiagnosis {
+                session,
+                visit_id,
+                code,
+            } => Ok(ClinicAnswer::VisitChanged(Box::new(
+                self.store()?.remove_diagnosis(&session, &visit_id, &code)?,
+            ))),
+            ClinicRequest::SaveExamination {
+                session,
+                visit_id,
+                exam,
+            } => Ok(ClinicAnswer::VisitChanged(Box::new(
+                self.store()?
+                    .record_examination(&session, &visit_id, &exam)?,
+            ))),
+            ClinicRequest::EndVisit {
+                session,
+                visit_id,
+                exam,
+                end,
+            } => {
+                let store = self.store()?;
+                if let Some(exam) = exam {
+                    store.record_examination(&session, &visit_id, &exam)?;
+                }
+                let ended = match end {
+                    VisitEnd::Finish => {
+                        store.set_visit_status(&session, &visit_id, VisitStatus::Finished)?
+                    }
+                    VisitEnd::Refer(to) => store.refer_visit(&session, &visit_id, &to)?,
+                    VisitEnd::Cancel => {
+                        store.set_visit_status(&session, &visit_id, VisitStatus::Cancelled)?
+                    }
+                };
+                Ok(ClinicAnswer::VisitEnded(Box::new(ended)))
+            }
+            ClinicRequest::History {
+                session,
+                patient_number,
+            } => Ok(ClinicAnswer::History(Box::new(
+                self.store()?.patient_history(&session, &patient_number)?,
+            ))),
             ClinicRequest::Report { session, query } => {
                 let store = self.store()?;
                 let (period, filter) = (&query.period, &query.filter);
@@ -401,4 +609,21 @@ fn opened(store: &Store) -> Result<ClinicAnswer, StoreError> {
         profile: store.facility(),
         units: store.service_units()?,
     })
+}
+
+/// A visit just called in, with its patient's history.
+fn poli_visit(
+    store: &mut Store,
+    session: &Session,
+    visit: VisitDetail,
+) -> Result<ClinicAnswer, Problem> {
+    let history = store.patient_history(session, &visit.patient_number)?;
+    let duplicates = store
+        .desk_patient(session, &visit.patient_number)?
+        .possible_duplicates;
+    Ok(ClinicAnswer::VisitOpened(Box::new(PoliVisit {
+        visit,
+        history,
+        duplicates,
+    })))
 }

@@ -2,6 +2,10 @@
 //! virtual cards. At a tap it reads and verifies the card (SELECT, GET DATA FF20 and FF21,
 //! INTERNAL AUTHENTICATE) off the UI thread and reports the verdict.
 //!
+//! At the poli it also runs the card tasks of the open visit on the card still in the
+//! reader: each begins again with SELECT and the tap's checks, and goes on only if the card
+//! is the same genuine card, so a card swapped in between is never written.
+//!
 //! A demo card is tapped into vpcd's first slot when pcscd runs with vpcd, so it travels
 //! the same PC/SC path as a plastic card; otherwise into a reader inside this process.
 
@@ -10,10 +14,10 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kartika_card::crypto::TrustAnchors;
-use kartika_card::model::Identity;
+use kartika_card::crypto::{NodeCredentials, TrustAnchors};
+use kartika_card::model::{Identity, MedicalSummary, Pin, VisitRecord};
 use kartika_card::verify::Verdict;
-use kartika_card::{CardError, CardSession, Transport};
+use kartika_card::{CardError, CardSession, PinStatus, Transport};
 use kartika_reader::{Monitor, ReaderContext, ReaderEvent};
 use kartika_store::Clock;
 use kartika_vcard::vpcd::{CardPuller, VpcdLink};
@@ -72,6 +76,13 @@ pub enum ReaderUpdate {
         /// When the card was seen, for the tap-to-screen measurement.
         seen_at: Instant,
     },
+    /// A card task ended.
+    Card {
+        /// The card.
+        card_number: String,
+        /// What it found, or why it failed.
+        result: Result<CardFound, Problem>,
+    },
 }
 
 /// What the UI asks of the reader worker.
@@ -83,6 +94,49 @@ pub enum ReaderCommand {
     PullVirtual,
     /// The facility's zone, so a card's expiry is judged on the local day.
     Zone(UtcOffset),
+    /// Work on the card in `reader`, if it is still card `card_number`.
+    Card {
+        /// The reader the card was tapped on.
+        reader: String,
+        /// The card it must be.
+        card_number: String,
+        /// What to do.
+        task: CardTask,
+    },
+}
+
+/// What the poli does with the card of the patient in the room.
+#[derive(Debug)]
+pub enum CardTask {
+    /// Reads the card's visit log and the PIN's tries left.
+    ReadLog,
+    /// Appends the finished visit after terminal authentication, then reads the log back.
+    AppendVisit(Box<VisitRecord>),
+    /// Checks the patient's PIN and reads the medical summary.
+    ReadSummary(Pin),
+    /// Checks the PIN, authenticates this terminal, writes the summary and reads it back.
+    WriteSummary(Pin, Box<MedicalSummary>),
+}
+
+/// What a card task found.
+#[derive(Debug)]
+pub enum CardFound {
+    /// The visit log, newest first, and the PIN's state.
+    Log {
+        /// The card's own visits.
+        visits: Vec<VisitRecord>,
+        /// The PIN's state.
+        pin: PinStatus,
+        /// Whether a visit was just appended.
+        appended: bool,
+    },
+    /// The medical summary (none written yet is `None`), and whether it was just written.
+    Summary {
+        /// What the card holds.
+        summary: Option<MedicalSummary>,
+        /// Whether it was just written.
+        written: bool,
+    },
 }
 
 enum Input {
@@ -97,6 +151,8 @@ pub struct ReaderSetup {
     pub pcsc: bool,
     /// The registry roots cards must chain to.
     pub trust: TrustAnchors,
+    /// This workstation's terminal key and certificate, which let it write to cards.
+    pub terminal: Option<NodeCredentials>,
 }
 
 /// The UI's end of the reader worker.
@@ -228,6 +284,17 @@ impl Worker {
                 }
             }
             ReaderCommand::PullVirtual => self.pull_virtual(),
+            ReaderCommand::Card {
+                reader,
+                card_number,
+                task,
+            } => {
+                let result = self.card_task(&reader, &card_number, &task);
+                self.publish(ReaderUpdate::Card {
+                    card_number,
+                    result,
+                });
+            }
         }
     }
 
@@ -360,6 +427,40 @@ impl Worker {
         verdict(reading.identity, reading.verdict)
     }
 
+    /// Runs `task` on the card in `reader` once it has passed the tap's checks again and
+    /// proved to be card `card_number`.
+    fn card_task(
+        &mut self,
+        reader: &str,
+        card_number: &str,
+        task: &CardTask,
+    ) -> Result<CardFound, Problem> {
+        let job = CardJob {
+            trust: &self.setup.trust,
+            terminal: self.setup.terminal.as_ref(),
+            today: self.today(),
+            card_number,
+        };
+        if reader == IN_PROCESS_READER {
+            let card = self.in_process.as_mut().ok_or(Problem::PulledTooEarly)?;
+            return job.run(card, task).map_err(Problem::from)?;
+        }
+        if self.context.is_none() {
+            self.context = Some(
+                ReaderContext::establish()
+                    .map_err(|e| Problem::from(CardError::Transport(e.into())))?,
+            );
+        }
+        let Some(context) = self.context.as_ref() else {
+            return Err(Problem::CardServiceDown);
+        };
+        let mut card = context
+            .connect(reader)
+            .map_err(|e| Problem::from(CardError::Transport(e.into())))?;
+        card.with_transaction(|transport| job.run(transport, task))
+            .map_err(Problem::from)?
+    }
+
     fn verify(&self, card: &mut dyn Transport) -> Result<Box<Identity>, Problem> {
         let reading = CardSession::new(card)
             .verify_card(&self.setup.trust, self.today(), &challenge())
@@ -401,6 +502,82 @@ impl Worker {
         // The UI has gone: the worker ends when its inbox closes.
         let _ = self.outbox.send(update);
         self.waker.wake();
+    }
+}
+
+/// One card task's fixed inputs.
+struct CardJob<'a> {
+    trust: &'a TrustAnchors,
+    terminal: Option<&'a NodeCredentials>,
+    today: time::Date,
+    card_number: &'a str,
+}
+
+impl CardJob<'_> {
+    /// The outer error is the card's (pulled, unreadable), the inner one the task's own.
+    fn run(
+        &self,
+        transport: &mut dyn Transport,
+        task: &CardTask,
+    ) -> Result<Result<CardFound, Problem>, CardError> {
+        let mut session = CardSession::new(transport);
+        let reading = session.verify_card(self.trust, self.today, &challenge())?;
+        if let Verdict::NotGenuine(rejection) = reading.verdict {
+            return Ok(Err(Problem::from(rejection)));
+        }
+        if reading.identity.card_number.as_str() != self.card_number {
+            return Ok(Err(Problem::OtherCard));
+        }
+        let terminal = || self.terminal.ok_or(Problem::NoTerminalCertificate);
+        match task {
+            CardTask::ReadLog => Ok(Ok(CardFound::Log {
+                visits: session.read_visits()?,
+                pin: session.pin_status()?,
+                appended: false,
+            })),
+            CardTask::AppendVisit(record) => {
+                let terminal = match terminal() {
+                    Ok(t) => t,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                session.terminal_authenticate(terminal)?;
+                session.append_visit(record)?;
+                let visits = session.read_visits()?;
+                // Believed only when read back from the card.
+                if !visits.iter().any(|v| v.visit_id() == record.visit_id()) {
+                    return Ok(Err(Problem::CardWriteUnconfirmed));
+                }
+                Ok(Ok(CardFound::Log {
+                    visits,
+                    pin: session.pin_status()?,
+                    appended: true,
+                }))
+            }
+            CardTask::ReadSummary(pin) => {
+                session.verify_pin(pin)?;
+                Ok(Ok(CardFound::Summary {
+                    summary: session.read_medical_summary()?,
+                    written: false,
+                }))
+            }
+            CardTask::WriteSummary(pin, summary) => {
+                let terminal = match terminal() {
+                    Ok(t) => t,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                session.verify_pin(pin)?;
+                session.terminal_authenticate(terminal)?;
+                session.write_medical_summary(summary)?;
+                let read_back = session.read_medical_summary()?;
+                if read_back.as_ref() != Some(summary.as_ref()) {
+                    return Ok(Err(Problem::CardWriteUnconfirmed));
+                }
+                Ok(Ok(CardFound::Summary {
+                    summary: read_back,
+                    written: true,
+                }))
+            }
+        }
     }
 }
 

@@ -20,11 +20,31 @@ const INTERVAL: Duration = Duration::from_secs(30);
 pub struct SyncWorker {
     progress: Receiver<Progress>,
     _stop: Sender<()>,
+    link: Link,
+    fetched: (Sender<Fetched>, Receiver<Fetched>),
 }
+
+/// What fetching a patient from the registry needs, for a thread of its own.
+#[derive(Clone)]
+struct Link {
+    path: PathBuf,
+    config: SyncConfig,
+    clock: Arc<dyn Clock>,
+    waker: Waker,
+}
+
+/// A patient fetched from the registry: how many changes arrived, or why none did.
+pub type Fetched = (String, Result<usize, String>);
 
 impl SyncWorker {
     /// Starts syncing the store at `path` with the registry in `config`.
     pub fn start(path: PathBuf, config: SyncConfig, clock: Arc<dyn Clock>, waker: Waker) -> Self {
+        let link = Link {
+            path: path.clone(),
+            config: config.clone(),
+            clock: Arc::clone(&clock),
+            waker: waker.clone(),
+        };
         let (stop, stopped) = mpsc::channel::<()>();
         let (outbox, progress) = mpsc::channel();
         let _ = std::thread::Builder::new()
@@ -53,7 +73,37 @@ impl SyncWorker {
         Self {
             progress,
             _stop: stop,
+            link,
+            fetched: mpsc::channel(),
         }
+    }
+
+    /// While a patient's card is present: asks the registry for everything about them, on
+    /// a thread of its own, and reports through [`Self::fetched`]. Offline, it fails
+    /// quietly: the history shows what the store already has.
+    pub fn fetch_patient(&self, patient_number: String) {
+        let link = self.link.clone();
+        let done = self.fetched.0.clone();
+        let _ = std::thread::Builder::new()
+            .name("registry-fetch".into())
+            .spawn(move || {
+                let outcome = Syncer::new(link.config)
+                    .map_err(|e| e.to_string())
+                    .and_then(|syncer| {
+                        let mut store = Store::open_with_clock(&link.path, link.clock)
+                            .map_err(|e| e.to_string())?;
+                        syncer
+                            .fetch_patient(&mut store, &patient_number)
+                            .map_err(|e| e.to_string())
+                    });
+                let _ = done.send((patient_number, outcome));
+                link.waker.wake();
+            });
+    }
+
+    /// Patients fetched since the last frame.
+    pub fn fetched(&self) -> impl Iterator<Item = Fetched> + '_ {
+        self.fetched.1.try_iter()
     }
 
     /// Progress reports that have arrived, without waiting.

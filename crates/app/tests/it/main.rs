@@ -3,6 +3,7 @@
 
 mod desk;
 mod pcsc;
+mod poli;
 mod reports;
 mod setup;
 mod support;

@@ -55,6 +55,8 @@ fn the_admin_reads_lb1_and_the_top_ten_and_saves_them() {
 fn a_nurse_reads_her_units_reports_and_nothing_else() {
     let mut app = App::demo();
     app.log_in(Role::Nurse);
+    app.until_text("Antrian poli hari ini");
+    app.click("Laporan");
     app.until_text("LB1 — Laporan Bulanan Data Kesakitan");
     assert!(app.shows("poli general"), "limited to her unit");
     assert!(app.harness.query_by_label("Semua poli").is_none());

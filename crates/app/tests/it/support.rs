@@ -5,6 +5,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use eframe::egui;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use kartika_app::{AppConfig, DemoConfig, KartikaApp};
@@ -42,6 +43,7 @@ impl App {
                 accounts: world.accounts.clone(),
                 tray: world.tray.clone(),
             }),
+            terminal: Some(world.node.clone()),
             clock: Arc::new(SystemClock),
             wake_hook: None,
             report_timings: None,
@@ -68,6 +70,7 @@ impl App {
             pcsc: false,
             sync: None,
             demo: None,
+            terminal: None,
             clock: Arc::new(SystemClock),
             wake_hook: None,
             report_timings: None,
@@ -125,6 +128,18 @@ impl App {
         let field = self.harness.get_by_label(label);
         field.focus();
         field.type_text(text);
+        self.harness.run_ok();
+    }
+
+    /// Selects what a field holds and types `text` over it.
+    pub fn replace_text(&mut self, label: &str, text: &str) {
+        let field = self.harness.get_by_label(label);
+        field.focus();
+        self.harness.run_ok();
+        self.harness
+            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        self.harness.run_ok();
+        self.harness.get_by_label(label).type_text(text);
         self.harness.run_ok();
     }
 

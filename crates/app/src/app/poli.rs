@@ -1,0 +1,451 @@
+//! The app's side of the nurse's workspace: the poli's commands, the store's answers, and
+//! the card of the patient in the room (checked by the store, then read and written by the
+//! reader worker).
+
+use kartika_card::model::Identity;
+use kartika_card::PinStatus;
+use kartika_store::{TapOutcome, VisitStatus};
+
+use super::KartikaApp;
+use crate::command::Command;
+use crate::poli::{card_record, next_rank, ExamForm, OpenVisit, PoliCard, PoliTab};
+use crate::problem::Problem;
+use crate::state::{Pending, Screen};
+use crate::text::T;
+use crate::workers::clinic::{ClinicAnswer, ClinicRequest, PoliVisit, VisitEnd};
+use crate::workers::reader::{CardFound, CardTask, ReaderCommand, ReaderState};
+
+impl KartikaApp {
+    /// The unit this workstation serves: the one chosen here before, or the first.
+    pub(super) fn poli_unit(&self) -> Option<String> {
+        let units = &self.state.units;
+        self.state
+            .prefs
+            .poli_unit
+            .clone()
+            .filter(|code| units.iter().any(|u| &u.code == code))
+            .or_else(|| units.first().map(|u| u.code.clone()))
+    }
+
+    pub(super) fn show_poli(&mut self) {
+        self.state.screen = Screen::Poli;
+        self.load_poli_queue();
+    }
+
+    fn load_poli_queue(&mut self) {
+        if let Some(unit_code) = self.poli_unit() {
+            self.session_request(Pending::PoliQueue, |session| ClinicRequest::UnitQueue {
+                session,
+                unit_code,
+            });
+        }
+    }
+
+    /// Applies a command of the poli.
+    pub(super) fn apply_poli(&mut self, command: Command) {
+        let poli = &mut self.state.poli;
+        match command {
+            Command::SetPoliUnit(code) => {
+                self.state.prefs.poli_unit = Some(code);
+                self.load_poli_queue();
+            }
+            Command::RefreshPoliQueue => self.load_poli_queue(),
+            Command::CallNext => {
+                poli.problem = None;
+                poli.notice = None;
+                if let Some(unit_code) = self.poli_unit() {
+                    self.session_request(Pending::OpenVisit, |session| ClinicRequest::CallNext {
+                        session,
+                        unit_code,
+                    });
+                }
+            }
+            Command::OpenQueueVisit {
+                visit_id,
+                patient_number,
+            } => self.open_visit(visit_id, patient_number),
+            Command::CancelQueueVisit(visit_id) => {
+                poli.problem = None;
+                self.session_request(Pending::EndVisit, |session| ClinicRequest::EndVisit {
+                    session,
+                    visit_id,
+                    exam: None,
+                    end: VisitEnd::Cancel,
+                });
+            }
+            Command::CloseVisit => {
+                poli.open = None;
+                poli.referral = None;
+                poli.problem = None;
+                self.load_poli_queue();
+            }
+            Command::SetPoliTab(tab) => poli.tab = tab,
+            Command::AddDiagnosis(code) => {
+                let Some(open) = &poli.open else {
+                    return;
+                };
+                let (visit_id, rank) = (open.visit.visit_id.clone(), next_rank(&open.visit));
+                poli.problem = None;
+                poli.diagnosis = Default::default();
+                self.session_request(Pending::VisitChange, |session| {
+                    ClinicRequest::AddDiagnosis {
+                        session,
+                        visit_id,
+                        code,
+                        rank,
+                    }
+                });
+            }
+            Command::RemoveDiagnosis(code) => {
+                if let Some(visit_id) = poli.open_visit_id().map(str::to_owned) {
+                    self.session_request(Pending::VisitChange, |session| {
+                        ClinicRequest::RemoveDiagnosis {
+                            session,
+                            visit_id,
+                            code,
+                        }
+                    });
+                }
+            }
+            Command::SaveExamination => {
+                let Some((visit_id, exam)) = self.typed_examination() else {
+                    return;
+                };
+                self.session_request(Pending::VisitChange, |session| {
+                    ClinicRequest::SaveExamination {
+                        session,
+                        visit_id,
+                        exam: Box::new(exam),
+                    }
+                });
+            }
+            Command::FinishVisit => self.end_visit(VisitEnd::Finish),
+            Command::ReferVisit => {
+                let to = poli.referral.clone().unwrap_or_default();
+                self.end_visit(VisitEnd::Refer(to));
+            }
+            Command::ReadCardSummary => self.read_card_summary(),
+            Command::WriteCardSummary => self.write_card_summary(),
+            // The desk's and the reports' commands are applied by the app itself.
+            _ => {}
+        }
+    }
+
+    fn open_visit(&mut self, visit_id: String, patient_number: String) {
+        self.state.poli.problem = None;
+        self.state.poli.notice = None;
+        self.session_request(Pending::OpenVisit, |session| ClinicRequest::OpenVisit {
+            session,
+            visit_id,
+            patient_number,
+        });
+    }
+
+    /// The form as the store will get it, or the field that is not a number.
+    fn typed_examination(&mut self) -> Option<(String, kartika_store::Examination)> {
+        let poli = &mut self.state.poli;
+        let visit_id = poli.open_visit_id()?.to_owned();
+        poli.problem = None;
+        match poli.exam.examination() {
+            Ok(exam) => Some((visit_id, exam)),
+            Err(problem) => {
+                poli.problem = Some(problem);
+                None
+            }
+        }
+    }
+
+    fn end_visit(&mut self, end: VisitEnd) {
+        let Some((visit_id, exam)) = self.typed_examination() else {
+            return;
+        };
+        self.session_request(Pending::EndVisit, |session| ClinicRequest::EndVisit {
+            session,
+            visit_id,
+            exam: Some(Box::new(exam)),
+            end,
+        });
+    }
+
+    /// An answer of the clinic worker for the poli.
+    pub(super) fn on_poli_answer(&mut self, answer: ClinicAnswer) {
+        let lang = self.state.lang();
+        let own = self
+            .state
+            .facility
+            .as_ref()
+            .map(|f| f.code.clone())
+            .unwrap_or_default();
+        let poli = &mut self.state.poli;
+        match answer {
+            ClinicAnswer::UnitQueue(queue) => poli.queue = queue,
+            ClinicAnswer::NobodyWaiting => {
+                poli.notice = Some(T::NobodyWaiting.get(lang).to_owned());
+            }
+            ClinicAnswer::VisitOpened(opened) => {
+                self.on_visit_opened(*opened);
+                self.load_poli_queue();
+            }
+            ClinicAnswer::VisitChanged(visit) => {
+                if let Some(open) = &mut poli.open {
+                    open.replace_visit(*visit, &own, lang);
+                    poli.notice = Some(T::Saved.get(lang).to_owned());
+                }
+            }
+            ClinicAnswer::VisitEnded(visit) => {
+                let ended_open = poli.open_visit_id() == Some(visit.visit_id.as_str());
+                poli.notice = Some(format!(
+                    "{} {}",
+                    visit.ticket,
+                    crate::poli::status_words(visit.status, lang)
+                ));
+                if ended_open {
+                    poli.open = None;
+                    poli.referral = None;
+                    poli.exam = ExamForm::default();
+                    if matches!(visit.status, VisitStatus::Finished | VisitStatus::Referred) {
+                        self.write_visit_to_card(&visit);
+                    }
+                }
+                self.load_poli_queue();
+            }
+            ClinicAnswer::History(history) => {
+                if let Some(open) = &mut poli.open {
+                    if open.history.patient.patient_number == history.patient.patient_number {
+                        open.replace_history(*history, &own, lang);
+                    }
+                }
+            }
+            ClinicAnswer::CardAtPoli(outcome) => self.on_card_at_poli(*outcome),
+            _ => {}
+        }
+    }
+
+    fn on_visit_opened(&mut self, opened: PoliVisit) {
+        let lang = self.state.lang();
+        let own = self
+            .state
+            .facility
+            .as_ref()
+            .map(|f| f.code.clone())
+            .unwrap_or_default();
+        let poli = &mut self.state.poli;
+        poli.exam = ExamForm::of(&opened.visit, lang);
+        poli.diagnosis = Default::default();
+        poli.referral = None;
+        poli.tab = PoliTab::Examination;
+        poli.focus_exam = opened.visit.status == VisitStatus::InProgress;
+        let patient_number = opened.history.patient.patient_number.clone();
+        poli.open = Some(OpenVisit::new(opened, &own, lang));
+        // A card already in the reader for this patient: read its log now.
+        let card_matches = poli
+            .card
+            .as_ref()
+            .is_some_and(|c| c.patient_number.as_deref() == Some(patient_number.as_str()));
+        if card_matches {
+            self.card_task(CardTask::ReadLog);
+            self.fetch_from_registry(&patient_number);
+        }
+    }
+
+    /// A card tapped on a reader while the poli is on screen.
+    pub(super) fn on_poli_tap(&mut self, reader: String, result: Result<Box<Identity>, Problem>) {
+        let poli = &mut self.state.poli;
+        poli.problem = None;
+        match result {
+            Ok(identity) => {
+                poli.card = Some(PoliCard::new(reader, identity.clone()));
+                self.session_request(Pending::PoliCard, |session| ClinicRequest::CardAtPoli {
+                    session,
+                    identity,
+                });
+            }
+            Err(problem) => {
+                poli.card = None;
+                poli.problem = Some(problem);
+            }
+        }
+    }
+
+    fn on_card_at_poli(&mut self, outcome: TapOutcome) {
+        let lang = self.state.lang();
+        let poli = &mut self.state.poli;
+        let patient = match outcome {
+            TapOutcome::Known { patient } | TapOutcome::RegisteredFromCard { patient, .. } => {
+                patient
+            }
+            TapOutcome::Refused { reason, .. } => {
+                poli.card = None;
+                poli.problem = Some(Problem::refused_card(&reason));
+                return;
+            }
+        };
+        let Some(card) = &mut poli.card else {
+            return;
+        };
+        card.patient_number = Some(patient.patient_number.clone());
+        let open_patient = poli
+            .open
+            .as_ref()
+            .map(|o| o.history.patient.patient_number.clone());
+        if open_patient.as_deref() == Some(patient.patient_number.as_str()) {
+            self.card_task(CardTask::ReadLog);
+            self.fetch_from_registry(&patient.patient_number);
+            return;
+        }
+        // The patient in the room: open their visit of today at this poli.
+        let in_queue = poli
+            .queue
+            .iter()
+            .find(|q| {
+                q.patient_number == patient.patient_number
+                    && matches!(q.status, VisitStatus::Waiting | VisitStatus::InProgress)
+            })
+            .map(|q| q.visit_id.clone());
+        match in_queue {
+            Some(visit_id) => self.open_visit(visit_id, patient.patient_number),
+            None => {
+                poli.notice = Some(format!("{} {}", patient.name, T::NotInThisQueue.get(lang)));
+            }
+        }
+    }
+
+    /// Asks the reader worker to work on the card of the open visit's patient.
+    fn card_task(&mut self, task: CardTask) {
+        let Some(card) = &mut self.state.poli.card else {
+            return;
+        };
+        card.busy = true;
+        card.problem = None;
+        self.readers.send(ReaderCommand::Card {
+            reader: card.reader.clone(),
+            card_number: card.card_number(),
+            task,
+        });
+    }
+
+    /// While the card is present and a registry is linked: what other Puskesmas know of
+    /// the patient, then the history read again.
+    fn fetch_from_registry(&mut self, patient_number: &str) {
+        if let Some(sync) = &self.sync {
+            sync.fetch_patient(patient_number.to_owned());
+        }
+    }
+
+    /// The registry answered for a patient: read the history again if it is still open.
+    pub(super) fn on_fetched(&mut self, patient_number: String, outcome: Result<usize, String>) {
+        let open = self.state.poli.open.as_ref();
+        let still_open = open.is_some_and(|o| o.history.patient.patient_number == patient_number);
+        if still_open && matches!(outcome, Ok(n) if n > 0) {
+            self.session_request(Pending::History, |session| ClinicRequest::History {
+                session,
+                patient_number,
+            });
+        }
+    }
+
+    fn write_visit_to_card(&mut self, visit: &kartika_store::VisitDetail) {
+        let card_matches =
+            self.state.poli.card.as_ref().is_some_and(|c| {
+                c.patient_number.as_deref() == Some(visit.patient_number.as_str())
+            });
+        if !card_matches {
+            return;
+        }
+        match card_record(visit) {
+            Ok(record) => self.card_task(CardTask::AppendVisit(Box::new(record))),
+            Err(problem) => {
+                if let Some(card) = &mut self.state.poli.card {
+                    card.problem = Some(problem);
+                }
+            }
+        }
+    }
+
+    fn read_card_summary(&mut self) {
+        let Some(card) = &mut self.state.poli.card else {
+            return;
+        };
+        let typed = std::mem::take(&mut card.summary.pin_typed);
+        match kartika_card::model::Pin::new(typed.trim()) {
+            Ok(pin) => {
+                card.summary.pin = Some(pin.clone());
+                self.card_task(CardTask::ReadSummary(pin));
+            }
+            Err(_) => card.problem = Some(Problem::WrongPinFormat),
+        }
+    }
+
+    fn write_card_summary(&mut self) {
+        let Some(card) = &mut self.state.poli.card else {
+            return;
+        };
+        let Some(pin) = card.summary.pin.clone() else {
+            return;
+        };
+        match card.summary.summary() {
+            Ok(summary) => self.card_task(CardTask::WriteSummary(pin, Box::new(summary))),
+            Err(problem) => card.problem = Some(problem),
+        }
+    }
+
+    /// A card task ended.
+    pub(super) fn on_card_found(&mut self, card_number: &str, result: Result<CardFound, Problem>) {
+        let lang = self.state.lang();
+        let Some(card) = self
+            .state
+            .poli
+            .card
+            .as_mut()
+            .filter(|c| c.card_number() == card_number)
+        else {
+            return;
+        };
+        card.busy = false;
+        match result {
+            Ok(CardFound::Log {
+                visits,
+                pin,
+                appended,
+            }) => {
+                card.visits = Some(visits);
+                card.pin = Some(pin);
+                if appended {
+                    card.notice = Some(T::WrittenToCard.get(lang).to_owned());
+                }
+            }
+            Ok(CardFound::Summary { summary, written }) => {
+                card.summary.show(summary.as_ref());
+                card.pin = Some(PinStatus::Verified);
+                card.notice = written.then(|| T::WrittenToCard.get(lang).to_owned());
+            }
+            Err(problem) => {
+                match problem {
+                    Problem::WrongPin(left) => {
+                        card.pin = Some(PinStatus::TriesLeft(left));
+                        card.summary.pin = None;
+                    }
+                    Problem::PinBlocked => {
+                        card.pin = Some(PinStatus::Blocked);
+                        card.summary.pin = None;
+                    }
+                    _ => {}
+                }
+                card.problem = Some(problem);
+            }
+        }
+    }
+
+    /// Readers changed: a card gone from the poli's reader takes its PIN with it.
+    pub(super) fn forget_pulled_card(&mut self) {
+        let readers = &self.state.readers;
+        let gone = self.state.poli.card.as_ref().is_some_and(|card| {
+            !readers
+                .iter()
+                .any(|r| r.name == card.reader && r.state != ReaderState::Waiting)
+        });
+        if gone {
+            self.state.poli.card = None;
+        }
+    }
+}

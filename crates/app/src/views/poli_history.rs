@@ -1,0 +1,166 @@
+//! The open patient's history: every visit here and elsewhere in a table that lays out
+//! only the rows in view, the card's own log beside it, and the charts of weight, blood
+//! pressure and temperature, where a point names its visit.
+
+use eframe::egui;
+use egui_extras::{Column, TableBuilder};
+use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints, Points};
+
+use crate::poli::ChartPoint;
+use crate::state::State;
+use crate::text::T;
+
+/// The history table, with the card's log beside it when the card is in the reader.
+pub fn history(ui: &mut egui::Ui, state: &State) {
+    let lang = state.lang();
+    let Some(open) = &state.poli.open else {
+        return;
+    };
+    if let Some(card) = &state.poli.card {
+        if card.patient_number.as_deref() == Some(open.history.patient.patient_number.as_str()) {
+            egui::Panel::right("card_log")
+                .resizable(false)
+                .default_size(260.0)
+                .show(ui, |ui| super::poli_card::card_log(ui, state, card));
+        }
+    }
+    ui.label(format!(
+        "{}: {}",
+        T::VisitsInHistory.get(lang),
+        open.rows.len()
+    ));
+    let rows = &open.rows;
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        TableBuilder::new(ui)
+            .striped(true)
+            .column(Column::exact(86.0))
+            .column(Column::exact(80.0))
+            .column(Column::exact(70.0))
+            .column(Column::initial(340.0).clip(true))
+            .column(Column::exact(64.0))
+            .column(Column::exact(44.0))
+            .column(Column::exact(44.0))
+            .column(Column::exact(50.0))
+            .column(Column::remainder())
+            .header(22.0, |mut header| {
+                for name in [
+                    T::Date,
+                    T::Facility,
+                    T::Unit,
+                    T::Diagnoses,
+                    T::BloodPressure,
+                    T::PulseShort,
+                    T::TemperatureShort,
+                    T::WeightShort,
+                    T::Status,
+                ] {
+                    header.col(|ui| {
+                        ui.strong(name.get(lang));
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(20.0, rows.len(), |mut row| {
+                    let r = &rows[row.index()];
+                    row.col(|ui| {
+                        ui.label(&r.date);
+                    });
+                    row.col(|ui| {
+                        if r.elsewhere {
+                            ui.colored_label(ui.visuals().hyperlink_color, &r.facility);
+                        } else {
+                            ui.label(&r.facility);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.unit);
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.diagnoses).on_hover_text(&r.diagnoses);
+                    });
+                    for text in [
+                        &r.blood_pressure,
+                        &r.pulse,
+                        &r.temperature,
+                        &r.weight,
+                        &r.status,
+                    ] {
+                        row.col(|ui| {
+                            ui.label(text);
+                        });
+                    }
+                });
+            });
+    });
+}
+
+/// Weight, blood pressure and temperature over time.
+pub fn charts(ui: &mut egui::Ui, state: &State) {
+    let lang = state.lang();
+    let Some(open) = &state.poli.open else {
+        return;
+    };
+    let series = &open.charts;
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        chart(
+            ui,
+            "chart_weight",
+            T::ChartWeight.get(lang),
+            &[(T::WeightShort.get(lang), &series.weight)],
+        );
+        chart(
+            ui,
+            "chart_pressure",
+            T::ChartBloodPressure.get(lang),
+            &[
+                (T::Systolic.get(lang), &series.systolic),
+                (T::Diastolic.get(lang), &series.diastolic),
+            ],
+        );
+        chart(
+            ui,
+            "chart_temperature",
+            T::ChartTemperature.get(lang),
+            &[(T::TemperatureShort.get(lang), &series.temperature)],
+        );
+    });
+}
+
+fn chart(ui: &mut egui::Ui, id: &str, title: &str, lines: &[(&str, &Vec<ChartPoint>)]) {
+    let count: usize = lines.iter().map(|(_, points)| points.len()).sum();
+    ui.strong(format!("{title} ({count})"));
+    if count == 0 {
+        ui.weak("—");
+        return;
+    }
+    Plot::new(id)
+        .height(170.0)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .x_axis_formatter(|mark, _| day_label(mark.value))
+        .label_formatter(|hover| match hover {
+            HoverPosition::NearDataPoint {
+                plot_name, index, ..
+            } => {
+                let (_, points) = lines.iter().find(|(name, _)| name == plot_name)?;
+                let p = points.get(*index)?;
+                Some(format!("{plot_name}: {}\n{} · {}", p.y, p.date, p.facility))
+            }
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |plot| {
+            for (name, points) in lines {
+                let xy: Vec<[f64; 2]> = points.iter().map(|p| [p.x, p.y]).collect();
+                plot.line(Line::new(*name, PlotPoints::from(xy.clone())));
+                plot.points(Points::new(*name, PlotPoints::from(xy)).radius(3.0));
+            }
+        });
+}
+
+/// Days since 1970 as "03-2025".
+fn day_label(days: f64) -> String {
+    let seconds = (days * 86_400.0) as i64;
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .map(|t| format!("{:02}-{}", u8::from(t.month()), t.year()))
+        .unwrap_or_default()
+}

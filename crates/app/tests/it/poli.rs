@@ -1,0 +1,297 @@
+//! The poli, as a nurse between patients uses it: keyboard first, the store's answers on
+//! screen, and the card of the patient in the room.
+
+use eframe::egui;
+use kartika_card::CardSession;
+use kartika_store::{Role, VisitStatus};
+use kartika_testkit::pcsc::exclusive;
+
+use crate::support::App;
+
+/// Logs in as the demo's nurse and waits for the poli's queue.
+fn at_the_poli(app: &mut App) {
+    app.log_in(Role::Nurse);
+    app.until_text("Antrian poli hari ini");
+    app.until("the queue", |h| {
+        h.state()
+            .state()
+            .poli
+            .queue
+            .iter()
+            .any(|q| q.status == VisitStatus::Waiting)
+    });
+}
+
+fn open_status(app: &App) -> Option<VisitStatus> {
+    app.harness
+        .state()
+        .state()
+        .poli
+        .open
+        .as_ref()
+        .map(|o| o.visit.status)
+}
+
+#[test]
+fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
+    let mut app = App::demo();
+    at_the_poli(&mut app);
+    let first_waiting = app
+        .harness
+        .state()
+        .state()
+        .poli
+        .queue
+        .iter()
+        .find(|q| q.status == VisitStatus::Waiting)
+        .map(|q| q.ticket.clone())
+        .expect("someone waits");
+
+    // F2 calls the next patient; the keyboard lands in the first vital sign.
+    app.harness.key_press(egui::Key::F2);
+    app.until("the called visit", |h| {
+        h.state()
+            .state()
+            .poli
+            .open
+            .as_ref()
+            .is_some_and(|o| o.visit.status == VisitStatus::InProgress)
+    });
+    let ticket = app
+        .harness
+        .state()
+        .state()
+        .poli
+        .open
+        .as_ref()
+        .unwrap()
+        .visit
+        .ticket
+        .clone();
+    assert_eq!(ticket, first_waiting, "the oldest waiting number is called");
+    assert!(app.shows("Dilayani"));
+
+    for (label, value) in [
+        ("Sistole (mmHg)", "120"),
+        ("Diastole (mmHg)", "80"),
+        ("Nadi (/menit)", "400"),
+        ("Suhu (°C)", "37,8"),
+        ("Berat badan (kg)", "54,5"),
+    ] {
+        app.type_into(label, value);
+    }
+    app.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    app.until_text("Nadi 400 /min di luar batas tubuh manusia");
+    assert_eq!(
+        open_status(&app),
+        Some(VisitStatus::InProgress),
+        "nothing ended"
+    );
+
+    app.replace_text("Nadi (/menit)", "88");
+    app.type_into("Cari diagnosa (kode atau kata), Enter menambahkan", "J06.9");
+    app.harness.key_press(egui::Key::Enter);
+    app.until_text("J06.9");
+    app.until("the first diagnosis", |h| {
+        h.state()
+            .state()
+            .poli
+            .open
+            .as_ref()
+            .is_some_and(|o| o.visit.diagnoses.len() == 1)
+    });
+    app.type_into(
+        "Cari diagnosa (kode atau kata), Enter menambahkan",
+        "hypertension",
+    );
+    app.harness.key_press(egui::Key::Enter);
+    app.until("the second diagnosis", |h| {
+        h.state()
+            .state()
+            .poli
+            .open
+            .as_ref()
+            .is_some_and(|o| o.visit.diagnoses.len() == 2)
+    });
+    assert!(app.shows("utama"), "the first is primary");
+    assert!(app.shows("sekunder"), "the second is secondary");
+    assert!(app.shows("kasus"), "new or old case, as the store decides");
+
+    app.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    app.until_text(&format!("{ticket} Selesai"));
+    app.until("the queue to show it finished", |h| {
+        h.state()
+            .state()
+            .poli
+            .queue
+            .iter()
+            .any(|q| q.ticket == ticket && q.status == VisitStatus::Finished)
+    });
+
+    app.click(&format!("Buka {ticket}"));
+    app.until("the visit opened again", |h| {
+        h.state().state().poli.open.is_some()
+    });
+    let open = app.harness.state().state().poli.open.clone().unwrap();
+    assert_eq!(open.visit.vitals.pulse, Some(88));
+    assert_eq!(open.visit.vitals.temperature, Some(37.8));
+    assert_eq!(open.rows[0].visit_id, open.visit.visit_id, "newest first");
+    assert!(
+        open.rows[0].diagnoses.starts_with("J06.9"),
+        "primary first: {}",
+        open.rows[0].diagnoses
+    );
+
+    app.click("Riwayat");
+    assert!(app.shows("J06.9 Acute upper respiratory infection"));
+    app.click("Grafik");
+    let with_pressure = open
+        .history
+        .visits
+        .iter()
+        .filter(|v| v.vitals.systolic.is_some() && v.vitals.diastolic.is_some())
+        .count();
+    assert!(with_pressure >= 1);
+    assert_eq!(open.charts.systolic.len(), with_pressure);
+    assert_eq!(open.charts.diastolic.len(), with_pressure);
+    assert!(app.shows(&format!("Tekanan darah (mmHg) ({})", 2 * with_pressure)));
+    let weights = open
+        .history
+        .visits
+        .iter()
+        .filter(|v| v.vitals.weight.is_some())
+        .count();
+    assert!(app.shows(&format!("Berat badan (kg) ({weights})")));
+}
+
+#[test]
+fn a_visit_not_yet_called_can_be_cancelled_from_the_queue_and_an_empty_queue_says_so() {
+    let mut app = App::demo();
+    at_the_poli(&mut app);
+    let waiting: Vec<String> = app
+        .harness
+        .state()
+        .state()
+        .poli
+        .queue
+        .iter()
+        .filter(|q| q.status == VisitStatus::Waiting)
+        .map(|q| q.ticket.clone())
+        .collect();
+    let (cancelled, called) = waiting.split_first().expect("someone waits");
+    app.click(&format!("Batal {cancelled}"));
+    app.until_text(&format!("{cancelled} Batal"));
+    for _ in called {
+        app.click("Panggil berikutnya (F2)");
+        app.until("a visit", |h| h.state().state().poli.open.is_some());
+        app.click("« Kembali ke antrian");
+    }
+    app.click("Panggil berikutnya (F2)");
+    app.until_text("Tidak ada pasien yang menunggu di poli ini.");
+}
+
+#[test]
+fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_block_it() {
+    let _pcsc = exclusive();
+    let mut app = App::demo_with(true);
+    app.at_the_desk();
+    app.until_text(&kartika_testkit::pcsc::reader_name(0));
+    app.tap("Siti Rahayu — asli");
+    app.until_text("Kartu asli");
+    app.click("Daftarkan");
+    app.until_text("Nomor antrian");
+    app.click("Pasien berikutnya");
+    app.click("Keluar");
+    at_the_poli(&mut app);
+
+    // Her card in the poli's reader opens her visit and reads the card's own log.
+    app.tap("Siti Rahayu — asli");
+    app.until("Siti's visit", |h| {
+        h.state()
+            .state()
+            .poli
+            .open
+            .as_ref()
+            .is_some_and(|o| o.history.patient.name == "Siti Rahayu")
+    });
+    app.until("the card's log", |h| {
+        h.state()
+            .state()
+            .poli
+            .card
+            .as_ref()
+            .is_some_and(|c| c.visits.is_some())
+    });
+    app.type_into("Cari diagnosa (kode atau kata), Enter menambahkan", "J06.9");
+    app.harness.key_press(egui::Key::Enter);
+    app.until("the diagnosis", |h| {
+        h.state()
+            .state()
+            .poli
+            .open
+            .as_ref()
+            .is_some_and(|o| !o.visit.diagnoses.is_empty())
+    });
+    let (visit_id, ticket) = {
+        let open = app.harness.state().state().poli.open.as_ref().unwrap();
+        (open.visit.visit_id.clone(), open.visit.ticket.clone())
+    };
+    app.click("Selesai (Ctrl+Enter)");
+    app.until("the card write", |h| {
+        h.state()
+            .state()
+            .poli
+            .card
+            .as_ref()
+            .is_some_and(|c| c.notice.is_some() || c.problem.is_some())
+    });
+    let card = app.harness.state().state().poli.card.as_ref().unwrap();
+    assert_eq!(card.problem, None);
+    let on_card = card.visits.as_ref().expect("the log read back");
+    assert_eq!(on_card.len(), 1);
+
+    // The software card's own file says so, read as any host would.
+    let path = app
+        .world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
+        .unwrap()
+        .path
+        .clone();
+    let mut software_card = kartika_vcard::VirtualCard::open(&path).expect("card file");
+    let mut session = CardSession::new(&mut software_card);
+    session.select().expect("select");
+    let log = session.read_visits().expect("visit log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        uuid::Uuid::from_bytes(log[0].visit_id()).to_string(),
+        visit_id
+    );
+    assert_eq!(log[0].diagnoses()[0].as_str(), "J06.9");
+    assert_eq!(log[0].facility_code().as_str(), "P3674060");
+
+    // The patient types a wrong PIN three times.
+    app.click(&format!("Buka {ticket}"));
+    app.until("the visit again", |h| h.state().state().poli.open.is_some());
+    app.click("Kartu");
+    for (attempt, expected) in [(1, "Sisa percobaan: 2"), (2, "Sisa percobaan: 1")] {
+        app.type_into("PIN pasien (diketik oleh pasien)", "0000");
+        app.click("Buka ringkasan");
+        app.until_text(expected);
+        assert!(attempt < 3);
+    }
+    app.type_into("PIN pasien (diketik oleh pasien)", "0000");
+    app.click("Buka ringkasan");
+    app.until_text("PIN kartu terblokir");
+    drop(session);
+    let mut software_card = kartika_vcard::VirtualCard::open(&path).expect("card file");
+    let mut session = CardSession::new(&mut software_card);
+    session.select().expect("select");
+    assert_eq!(
+        session.pin_status().expect("PIN status"),
+        kartika_card::PinStatus::Blocked
+    );
+}
