@@ -447,6 +447,8 @@ pub struct PoliCard {
     pub pin: Option<PinStatus>,
     /// A card task is running.
     pub busy: bool,
+    /// The running task writes the finished visit to the card.
+    pub writing_visit: bool,
     /// The medical summary, once the patient has typed the PIN.
     pub summary: SummaryForm,
     /// The last failure with this card.
@@ -465,6 +467,7 @@ impl PoliCard {
             visits: None,
             pin: None,
             busy: false,
+            writing_visit: false,
             summary: SummaryForm::default(),
             problem: None,
             notice: None,

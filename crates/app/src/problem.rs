@@ -96,6 +96,8 @@ pub enum Problem {
     TerminalRefused,
     /// A PIN is 4 to 8 digits.
     WrongPinFormat,
+    /// The card left the reader while the finished visit was being written to it.
+    VisitNotOnCard,
     /// The card's patient is not registered at this Puskesmas.
     NotRegisteredHere,
 }
@@ -276,6 +278,8 @@ impl Problem {
             (En, Self::NoTerminalCertificate) => "This workstation has no terminal certificate (node.cert), so it cannot write to cards. The visit is recorded; call the admin.".into(),
             (Id, Self::CardWriteUnconfirmed) => "Kartu tidak menunjukkan data yang baru ditulis; mungkin belum berubah. Tempelkan lagi dan ulangi.".into(),
             (En, Self::CardWriteUnconfirmed) => "The card does not show what was just written; it may be unchanged. Tap it again and retry.".into(),
+            (Id, Self::VisitNotOnCard) => "Kartu dicabut sebelum kunjungan tertulis di kartu. Kunjungan tetap tercatat di Puskesmas; kartu mungkin tidak memuatnya.".into(),
+            (En, Self::VisitNotOnCard) => "The card was removed before the visit was written to it. The visit is recorded at the Puskesmas; the card may not hold it.".into(),
             (Id, Self::WrongPinFormat) => "PIN terdiri dari 4 sampai 8 angka.".into(),
             (En, Self::WrongPinFormat) => "A PIN is 4 to 8 digits.".into(),
             (Id, Self::NotRegisteredHere) => "Pasien pemilik kartu ini belum terdaftar di Puskesmas ini. Minta pasien mendaftar di loket dulu.".into(),

@@ -353,7 +353,12 @@ impl KartikaApp {
             return;
         }
         match card_record(visit) {
-            Ok(record) => self.card_task(CardTask::AppendVisit(Box::new(record))),
+            Ok(record) => {
+                self.card_task(CardTask::AppendVisit(Box::new(record)));
+                if let Some(card) = &mut self.state.poli.card {
+                    card.writing_visit = true;
+                }
+            }
             Err(problem) => {
                 if let Some(card) = &mut self.state.poli.card {
                     card.problem = Some(problem);
@@ -402,6 +407,7 @@ impl KartikaApp {
             return;
         };
         card.busy = false;
+        let was_writing_visit = std::mem::take(&mut card.writing_visit);
         match result {
             Ok(CardFound::Log {
                 visits,
@@ -429,6 +435,10 @@ impl KartikaApp {
                         card.pin = Some(PinStatus::Blocked);
                         card.summary.pin = None;
                     }
+                    Problem::PulledTooEarly if was_writing_visit => {
+                        card.problem = Some(Problem::VisitNotOnCard);
+                        return;
+                    }
                     _ => {}
                 }
                 card.problem = Some(problem);
@@ -445,7 +455,16 @@ impl KartikaApp {
                 .any(|r| r.name == card.reader && r.state != ReaderState::Waiting)
         });
         if gone {
-            self.state.poli.card = None;
+            // What went wrong with the card outlives it, so the nurse hears of it.
+            let poli = &mut self.state.poli;
+            if let Some(card) = poli.card.take() {
+                poli.problem = match (card.problem, card.writing_visit, card.busy) {
+                    (Some(problem), ..) => Some(problem),
+                    (None, true, _) => Some(Problem::VisitNotOnCard),
+                    (None, false, true) => Some(Problem::PulledTooEarly),
+                    (None, false, false) => poli.problem.take(),
+                };
+            }
         }
     }
 }

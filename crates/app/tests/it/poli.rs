@@ -295,3 +295,80 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
         kartika_card::PinStatus::Blocked
     );
 }
+
+#[test]
+fn a_card_pulled_while_the_visit_is_written_to_it_is_told_plainly_and_the_visit_stays_recorded() {
+    let _pcsc = exclusive();
+    let mut app = App::demo_with(true);
+    app.at_the_desk();
+    app.until_text(&kartika_testkit::pcsc::reader_name(0));
+    app.tap("Siti Rahayu — asli");
+    app.until_text("Kartu asli");
+    app.click("Daftarkan");
+    app.until_text("Nomor antrian");
+    app.click("Pasien berikutnya");
+    app.until_text(&format!(
+        "{}: menunggu kartu",
+        kartika_testkit::pcsc::reader_name(0)
+    ));
+    app.click("Keluar");
+    at_the_poli(&mut app);
+
+    // The card answers the tap (4 APDUs) and the log read (6), then the first five of the
+    // write (the checks again, GET CHALLENGE, EXTERNAL AUTHENTICATE), and is pulled before
+    // APPEND RECORD.
+    let path = app
+        .world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
+        .unwrap()
+        .path
+        .clone();
+    let card = kartika_testkit::pcsc::InsertedCard::insert(
+        &path,
+        0,
+        kartika_testkit::pcsc::InsertOptions {
+            link: None,
+            pull_after_apdus: Some(16),
+        },
+    );
+    app.until("Siti's visit and her card's log", |h| {
+        let state = h.state().state();
+        state.poli.open.is_some() && state.poli.card.as_ref().is_some_and(|c| c.visits.is_some())
+    });
+    let ticket = app
+        .harness
+        .state()
+        .state()
+        .poli
+        .open
+        .as_ref()
+        .unwrap()
+        .visit
+        .ticket
+        .clone();
+    app.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    app.until_text("Kartu dicabut sebelum kunjungan tertulis di kartu");
+    assert!(
+        !app.shows("Tersimpan di kartu"),
+        "nothing unconfirmed is believed"
+    );
+    app.until("the queue", |h| {
+        h.state()
+            .state()
+            .poli
+            .queue
+            .iter()
+            .any(|q| q.ticket == ticket && q.status == VisitStatus::Finished)
+    });
+    drop(card);
+    let mut software_card = kartika_vcard::VirtualCard::open(&path).expect("card file");
+    let mut session = CardSession::new(&mut software_card);
+    session.select().expect("select");
+    assert!(
+        session.read_visits().expect("visit log").is_empty(),
+        "the card was pulled before APPEND RECORD"
+    );
+}
