@@ -303,6 +303,11 @@ impl KartikaApp {
                     sync.health = Some(health);
                 }
             }
+            ClinicAnswer::ChangedElsewhere => match self.state.screen {
+                Screen::Poli => self.refresh_poli_queue(),
+                Screen::Desk => self.refresh_counts(),
+                _ => {}
+            },
             poli => self.on_poli_answer(poli),
         }
     }

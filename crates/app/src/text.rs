@@ -206,6 +206,7 @@ pub enum T {
     Weight,
     WriteSummary,
     WrittenToCard,
+    Arrived,
 }
 
 impl T {
@@ -417,6 +418,7 @@ impl T {
             Self::Weight => "Berat badan (kg)",
             Self::WriteSummary => "Simpan ke kartu",
             Self::WrittenToCard => "Tersimpan di kartu.",
+            Self::Arrived => "datang",
         }
     }
 
@@ -620,6 +622,7 @@ impl T {
             Self::Weight => "Weight (kg)",
             Self::WriteSummary => "Write to the card",
             Self::WrittenToCard => "Written to the card.",
+            Self::Arrived => "arrived",
         }
     }
 }

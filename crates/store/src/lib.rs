@@ -144,6 +144,15 @@ impl Store {
         self.facility.profile()
     }
 
+    /// A number that changes whenever another connection commits to the file (another
+    /// window, the sync worker, another workstation): a screen showing the queue polls it to
+    /// know when to read again. Its own commits leave it unchanged.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// Today in the facility's zone: the queue day.
     pub fn today(&self) -> Date {
         clock::local_date(self.clock.now(), self.facility.offset())

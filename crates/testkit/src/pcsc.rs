@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use kartika_reader::ReaderContext;
-use kartika_vcard::vpcd::{CardPuller, VpcdLink};
+use kartika_vcard::vpcd::{CardPuller, PullWhen, VpcdLink};
 use kartika_vcard::{LinkModel, VirtualCard};
 
 pub const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
@@ -113,6 +113,8 @@ pub struct InsertedCard {
 pub struct InsertOptions {
     pub link: Option<LinkModel>,
     pub pull_after_apdus: Option<usize>,
+    /// Pulls the card as the first APDU with this instruction byte arrives.
+    pub pull_at_instruction: Option<u8>,
 }
 
 impl InsertedCard {
@@ -122,7 +124,11 @@ impl InsertedCard {
         let mut link = VpcdLink::connect(slot).expect("connect to vpcd");
         let puller = link.puller().expect("clone vpcd socket");
         let thread = std::thread::spawn(move || {
-            link.serve(&mut card, options.link, options.pull_after_apdus)
+            let pull = options
+                .pull_at_instruction
+                .map(PullWhen::Instruction)
+                .or(options.pull_after_apdus.map(PullWhen::Apdus));
+            link.serve(&mut card, options.link, pull)
                 .expect("serve vpcd");
             card
         });

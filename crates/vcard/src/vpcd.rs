@@ -26,6 +26,15 @@ pub fn slot_address(slot: u8) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, BASE_PORT + u16::from(slot)))
 }
 
+/// When a test pulls the card: as an APDU arrives, before it is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullWhen {
+    /// At this many APDUs since insertion (the last one unanswered).
+    Apdus(usize),
+    /// At the first APDU with this instruction byte (INS), whatever came before.
+    Instruction(u8),
+}
+
 /// A connection to one vpcd slot: while it is open, the card is in the reader.
 #[derive(Debug)]
 pub struct VpcdLink {
@@ -65,13 +74,13 @@ impl VpcdLink {
     }
 
     /// Answers vpcd until the connection closes (card pulled, or pcscd stopped), then
-    /// returns `Ok`. `link` slows answers to a contact card's speed. `pull_after`, for
-    /// tests, pulls the card when that many APDUs have arrived, before answering the last.
+    /// returns `Ok`. `link` slows answers to a contact card's speed. `pull`, for tests,
+    /// pulls the card when an APDU arrives, before answering it.
     pub fn serve(
         &mut self,
         card: &mut VirtualCard,
         link: Option<LinkModel>,
-        pull_after: Option<usize>,
+        pull: Option<PullWhen>,
     ) -> Result<(), VcardError> {
         let mut apdus = 0usize;
         loop {
@@ -87,7 +96,12 @@ impl VpcdLink {
                 [_] => {}
                 apdu => {
                     apdus += 1;
-                    if pull_after.is_some_and(|limit| apdus >= limit) {
+                    let pulled = match pull {
+                        Some(PullWhen::Apdus(limit)) => apdus >= limit,
+                        Some(PullWhen::Instruction(ins)) => apdu.get(1) == Some(&ins),
+                        None => false,
+                    };
+                    if pulled {
                         let _ = self.stream.shutdown(Shutdown::Both);
                         return Ok(());
                     }

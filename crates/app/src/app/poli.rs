@@ -32,6 +32,13 @@ impl KartikaApp {
         self.load_poli_queue();
     }
 
+    /// Reads the queue again, unless a read is already on its way.
+    pub(super) fn refresh_poli_queue(&mut self) {
+        if !self.state.is_pending(Pending::PoliQueue) {
+            self.load_poli_queue();
+        }
+    }
+
     fn load_poli_queue(&mut self) {
         if let Some(unit_code) = self.poli_unit() {
             self.session_request(Pending::PoliQueue, |session| ClinicRequest::UnitQueue {

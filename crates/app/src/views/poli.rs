@@ -72,6 +72,7 @@ fn queue_list(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
     let lang = state.lang();
     let now = time::OffsetDateTime::now_utc();
     let open_id = state.poli.open_visit_id();
+    let offset = crate::app::zone_offset(state.zone());
     egui::ScrollArea::vertical().show(ui, |ui| {
         if state.poli.queue.is_empty() {
             ui.label(T::QueueEmpty.get(lang));
@@ -87,6 +88,11 @@ fn queue_list(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
                 });
                 ui.horizontal(|ui| {
                     ui.label(status_words(entry.status, lang));
+                    ui.weak(format!(
+                        "· {} {}",
+                        T::Arrived.get(lang),
+                        format::clock_time(entry.arrived_at, offset, lang)
+                    ));
                     if matches!(entry.status, VisitStatus::Waiting | VisitStatus::InProgress) {
                         let minutes = minutes_waited(entry, now);
                         ui.weak(format!(

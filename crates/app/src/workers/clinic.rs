@@ -24,6 +24,12 @@ use super::Waker;
 use crate::problem::Problem;
 use crate::workstation::{self, RegistryLink};
 
+/// How often the worker, while idle, looks whether someone else wrote to the store.
+const CHANGES_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The id of a reply nobody asked for: news that the store changed elsewhere.
+pub const NEWS: u64 = u64::MAX;
+
 /// A question for the clinic store.
 #[derive(Debug)]
 pub enum ClinicRequest {
@@ -284,6 +290,9 @@ pub enum ClinicAnswer {
     VisitEnded(Box<VisitDetail>),
     /// A patient's history, read again.
     History(Box<PatientHistory>),
+    /// Another window, workstation or the sync worker wrote to the store: what is on screen
+    /// may be old.
+    ChangedElsewhere,
 }
 
 /// An answer with the id of the request it answers.
@@ -326,11 +335,25 @@ impl ClinicWorker {
                     id: 0,
                     answer: worker.open().map_err(Problem::from),
                 });
-                for (id, request) in inbox {
-                    send(ClinicReply {
-                        id,
-                        answer: worker.answer(request),
-                    });
+                let mut seen_version = worker.data_version();
+                loop {
+                    match inbox.recv_timeout(CHANGES_POLL) {
+                        Ok((id, request)) => send(ClinicReply {
+                            id,
+                            answer: worker.answer(request),
+                        }),
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            let version = worker.data_version();
+                            if version != seen_version {
+                                seen_version = version;
+                                send(ClinicReply {
+                                    id: NEWS,
+                                    answer: Ok(ClinicAnswer::ChangedElsewhere),
+                                });
+                            }
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
                 }
             });
         if let Err(e) = spawned {
@@ -411,6 +434,11 @@ impl Worker {
         std::fs::rename(&staging, &self.path)
             .map_err(|e| Problem::FileNotSaved(format!("{}: {e}", self.path.display())))?;
         Ok(Store::open_with_clock(&self.path, Arc::clone(&self.clock))?)
+    }
+
+    /// The store's data version, or `None` while there is no store.
+    fn data_version(&self) -> Option<i64> {
+        self.store.as_ref().and_then(|s| s.data_version().ok())
     }
 
     fn store(&mut self) -> Result<&mut Store, StoreError> {

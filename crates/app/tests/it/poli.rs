@@ -314,9 +314,8 @@ fn a_card_pulled_while_the_visit_is_written_to_it_is_told_plainly_and_the_visit_
     app.click("Keluar");
     at_the_poli(&mut app);
 
-    // The card answers the tap (4 APDUs) and the log read (6), then the first five of the
-    // write (the checks again, GET CHALLENGE, EXTERNAL AUTHENTICATE), and is pulled before
-    // APPEND RECORD.
+    // The card answers the tap, the log read and the write's checks and terminal
+    // authentication, and is pulled as APPEND RECORD arrives.
     let path = app
         .world
         .tray
@@ -329,8 +328,8 @@ fn a_card_pulled_while_the_visit_is_written_to_it_is_told_plainly_and_the_visit_
         &path,
         0,
         kartika_testkit::pcsc::InsertOptions {
-            link: None,
-            pull_after_apdus: Some(16),
+            pull_at_instruction: Some(0xE2),
+            ..Default::default()
         },
     );
     app.until("Siti's visit and her card's log", |h| {
@@ -371,4 +370,24 @@ fn a_card_pulled_while_the_visit_is_written_to_it_is_told_plainly_and_the_visit_
         session.read_visits().expect("visit log").is_empty(),
         "the card was pulled before APPEND RECORD"
     );
+}
+
+#[test]
+fn a_patient_registered_at_another_window_appears_in_the_polis_queue() {
+    let mut poli = App::demo();
+    at_the_poli(&mut poli);
+    let mut desk = poli.another_window();
+    desk.at_the_desk();
+    desk.tap("Budi Santoso — asli");
+    desk.until_text("Kartu asli");
+    desk.click("Daftarkan");
+    desk.until_text("Nomor antrian");
+    poli.until("Budi in the poli's queue", |h| {
+        h.state()
+            .state()
+            .poli
+            .queue
+            .iter()
+            .any(|q| q.name == "Budi Santoso" && q.status == VisitStatus::Waiting)
+    });
 }

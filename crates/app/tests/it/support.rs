@@ -33,6 +33,19 @@ impl App {
         let dir = tempfile::tempdir().expect("temporary folder");
         let world = DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL)
             .expect("demo world");
+        Self::demo_on(world, dir, pcsc)
+    }
+
+    /// A second window on the same demo store, as another workstation's (its own output
+    /// folder, no card reader).
+    pub fn another_window(&self) -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let world =
+            DemoWorld::open_or_create(&self.world.dir, false, SeedSize::SMALL).expect("demo world");
+        Self::demo_on(world, dir, false)
+    }
+
+    fn demo_on(world: DemoWorld, dir: tempfile::TempDir, pcsc: bool) -> Self {
         let config = AppConfig {
             store_path: world.store_path.clone(),
             output_dir: dir.path().to_owned(),

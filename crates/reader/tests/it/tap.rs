@@ -53,6 +53,7 @@ fn a_card_pulled_mid_read_fails_within_a_second_with_a_clear_error() {
     let options = InsertOptions {
         link: Some(LinkModel { baud: 9600 }),
         pull_after_apdus: Some(3),
+        ..Default::default()
     };
     let inserted = InsertedCard::insert(&path, 0, options);
 
