@@ -77,7 +77,7 @@ fn main() {
             0,
             InsertOptions {
                 link,
-                pull_after_apdus: None,
+                ..Default::default()
             },
         );
         let mut reader_card = context.connect(&reader_name(0)).expect("connect");
