@@ -14,7 +14,9 @@ mod registry;
 mod world;
 
 pub use registry::InProcessRegistry;
-pub use world::{DemoAccount, DemoWorld, SeedSize, TrayCard, TrayCardKind, FACILITY_CODE};
+pub use world::{
+    DemoAccount, DemoWorld, SeedSize, TrayCard, TrayCardKind, FACILITY_CODE, OTHER_FACILITY_CODE,
+};
 
 /// Why the demo world could not be made or started.
 #[derive(Debug, thiserror::Error)]

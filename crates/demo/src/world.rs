@@ -100,6 +100,9 @@ struct Manifest {
     root_key_pem: String,
     node_key_pem: String,
     node_certificate: String,
+    /// The other Puskesmas's node, enrolled on request (older demo folders lack it).
+    #[serde(default)]
+    other_node_certificate: Option<String>,
     token: String,
     accounts: Vec<DemoAccount>,
     tray: Vec<TrayCard>,
@@ -117,6 +120,8 @@ pub struct DemoWorld {
     pub root: PublicKey,
     /// This Puskesmas's node key and certificate.
     pub node: NodeCredentials,
+    /// The other Puskesmas's node certificate, as the registry enrols it.
+    other_node_certificate: Option<Vec<u8>>,
     /// The node's registry token.
     pub token: String,
     /// One account per role.
@@ -165,6 +170,9 @@ impl DemoWorld {
             registry_path: dir.join("registry.sqlite"),
             root: PublicKey::of(&root_key),
             node,
+            other_node_certificate: manifest
+                .other_node_certificate
+                .and_then(|text| hex::decode(text).ok()),
             token: manifest.token,
             accounts: manifest.accounts,
             tray: manifest
@@ -181,6 +189,16 @@ impl DemoWorld {
     /// The account of a role.
     pub fn account(&self, role: Role) -> Option<&DemoAccount> {
         self.accounts.iter().find(|a| a.role == role)
+    }
+
+    /// Enrols the other Puskesmas ([`OTHER_FACILITY_CODE`]) with the demo's registry and
+    /// returns its token: lets a test or a second demo push what the patients of this one
+    /// did there.
+    pub fn enroll_other_puskesmas(&self) -> Result<String, DemoError> {
+        let certificate = self.other_node_certificate.as_deref().ok_or_else(|| {
+            DemoError::Manifest("this demo folder predates the other Puskesmas; use --fresh".into())
+        })?;
+        enroll_node(&self.registry_path, OTHER_FACILITY_CODE, certificate)
     }
 }
 
@@ -311,6 +329,7 @@ fn create(dir: &Path, size: SeedSize) -> Result<(), DemoError> {
         root_key_pem: pem(&root_key)?,
         node_key_pem,
         node_certificate: hex::encode(node.certificate().to_tlv()),
+        other_node_certificate: Some(hex::encode(other.certificate().to_tlv())),
         token,
         accounts,
         tray,
@@ -362,13 +381,17 @@ fn add_accounts(store: &mut Store, accounts: &[DemoAccount]) -> Result<Session, 
 
 /// Enrols the node with the registry and returns its token.
 fn enroll(path: &Path, node: &NodeCredentials) -> Result<String, DemoError> {
+    enroll_node(path, FACILITY_CODE, &node.certificate().to_tlv())
+}
+
+fn enroll_node(path: &Path, facility: &str, certificate: &[u8]) -> Result<String, DemoError> {
     let mut backend = kartika_registry::sqlite::SqliteBackend::open(path)
         .map_err(|e| DemoError::Registry(e.to_string()))?;
-    let registered = kartika_registry::node(FACILITY_CODE, "terminal,issuer")
+    let registered = kartika_registry::node(facility, "terminal,issuer")
         .map_err(|e| DemoError::Registry(e.to_string()))?;
     let (token, hash) = kartika_registry::new_token();
     backend
-        .enroll(&registered, &hash, &node.certificate().to_tlv())
+        .enroll(&registered, &hash, certificate)
         .map_err(|e| DemoError::Registry(e.to_string()))?;
     Ok(token)
 }

@@ -391,3 +391,97 @@ fn a_patient_registered_at_another_window_appears_in_the_polis_queue() {
             .any(|q| q.name == "Budi Santoso" && q.status == VisitStatus::Waiting)
     });
 }
+
+/// What another Puskesmas pushes to the registry: Siti's visit there, finished with a
+/// diagnosis, from its own clinic store.
+fn siti_seen_at_the_other_puskesmas(app: &App) {
+    let token = app
+        .world
+        .enroll_other_puskesmas()
+        .expect("the other node enrolled");
+    let url = app.registry.as_ref().expect("a registry").url();
+    let card_path = app
+        .world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
+        .unwrap()
+        .path
+        .clone();
+    let mut card = kartika_vcard::VirtualCard::open(&card_path).expect("card file");
+    let mut session = CardSession::new(&mut card);
+    session.select().expect("select");
+    let (identity, _) = session.read_identity().expect("Siti's identity");
+    let other = tempfile::tempdir().expect("folder");
+    let mut store = kartika_store::Store::create(
+        &other.path().join("clinic.sqlite"),
+        &kartika_store::FacilityProfile {
+            code: kartika_demo::OTHER_FACILITY_CODE.into(),
+            name: "Puskesmas Pondok Aren".into(),
+            region_code: Some("36.74.02".into()),
+            zone: kartika_store::TimeZone::Wib,
+        },
+    )
+    .expect("the other store");
+    store
+        .add_first_admin(&kartika_store::NewStaff {
+            username: "admin".into(),
+            display_name: "Admin Pondok Aren".into(),
+            role: Role::Admin,
+            password: "admin-pondok-aren".into(),
+        })
+        .expect("admin");
+    let admin = store.login("admin", "admin-pondok-aren").expect("login");
+    store
+        .admit_card(&admin, &identity)
+        .expect("Siti admitted there");
+    let ticket = store
+        .register_visit(
+            &admin,
+            &kartika_store::NewVisit {
+                patient_number: identity.patient_number.to_string(),
+                unit_code: "general".into(),
+                payer: kartika_store::Payer::General,
+                care: kartika_store::Care::Sick,
+                complaint: Some("diare".into()),
+            },
+        )
+        .expect("visit there");
+    let id = &ticket.visit_id;
+    store
+        .set_visit_status(&admin, id, VisitStatus::InProgress)
+        .unwrap();
+    store
+        .add_diagnosis(&admin, id, "A09", kartika_store::DiagnosisRank::Primary)
+        .unwrap();
+    store
+        .set_visit_status(&admin, id, VisitStatus::Finished)
+        .unwrap();
+    let syncer =
+        kartika_sync::Syncer::new(kartika_sync::SyncConfig::new(&url, &token)).expect("syncer");
+    syncer.round(&mut store).expect("pushed to the registry");
+}
+
+#[test]
+fn with_the_card_present_the_history_shows_what_the_registry_knows_from_other_puskesmas() {
+    let mut app = App::demo_synced();
+    siti_seen_at_the_other_puskesmas(&app);
+    app.at_the_desk();
+    app.tap("Siti Rahayu — asli");
+    app.until_text("Kartu asli");
+    app.click("Daftarkan");
+    app.until_text("Nomor antrian");
+    app.click("Pasien berikutnya");
+    app.click("Keluar");
+    at_the_poli(&mut app);
+    app.tap("Siti Rahayu — asli");
+    app.until("the visit at the other Puskesmas in Siti's history", |h| {
+        h.state().state().poli.open.as_ref().is_some_and(|o| {
+            o.rows.iter().any(|r| {
+                r.facility == kartika_demo::OTHER_FACILITY_CODE && r.diagnoses.starts_with("A09")
+            })
+        })
+    });
+    app.click("Riwayat");
+    assert!(app.shows(kartika_demo::OTHER_FACILITY_CODE));
+}

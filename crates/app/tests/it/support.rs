@@ -20,6 +20,8 @@ pub struct App {
     pub harness: Harness<'static, KartikaApp>,
     pub world: DemoWorld,
     woken: Receiver<()>,
+    /// The demo's registry, when the app syncs with one.
+    pub registry: Option<kartika_demo::InProcessRegistry>,
     dir: tempfile::TempDir,
 }
 
@@ -45,13 +47,35 @@ impl App {
         Self::demo_on(world, dir, false)
     }
 
+    /// The demo app syncing with the demo's registry, served on loopback from this process.
+    pub fn demo_synced() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let world = DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL)
+            .expect("demo world");
+        let registry =
+            kartika_demo::InProcessRegistry::start(&world.registry_path).expect("registry");
+        let sync = kartika_sync::SyncConfig::new(&registry.url(), &world.token);
+        let mut app = Self::demo_with_config(world, dir, false, Some(sync));
+        app.registry = Some(registry);
+        app
+    }
+
     fn demo_on(world: DemoWorld, dir: tempfile::TempDir, pcsc: bool) -> Self {
+        Self::demo_with_config(world, dir, pcsc, None)
+    }
+
+    fn demo_with_config(
+        world: DemoWorld,
+        dir: tempfile::TempDir,
+        pcsc: bool,
+        sync: Option<kartika_sync::SyncConfig>,
+    ) -> Self {
         let config = AppConfig {
             store_path: world.store_path.clone(),
             output_dir: dir.path().to_owned(),
             trust: TrustAnchors::new(vec![world.root.clone()]),
             pcsc,
-            sync: None,
+            sync,
             demo: Some(DemoConfig {
                 accounts: world.accounts.clone(),
                 tray: world.tray.clone(),
@@ -103,6 +127,7 @@ impl App {
             harness,
             world,
             woken,
+            registry: None,
             dir,
         }
     }
