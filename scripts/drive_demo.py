@@ -119,6 +119,30 @@ def screenshots():
     click("10 besar penyakit")
     wait_for("the top ten", containing("10 Besar Penyakit"))
     shot("reports-top10")
+    click("Keluar")
+    wait_for("the login screen", named("Nama pengguna"))
+    type_into("Nama pengguna", "perawat")
+    type_into("Kata sandi", "perawat-demo")
+    click("Masuk")
+    wait_for("the poli", containing("Antrian poli hari ini"))
+    click("Panggil berikutnya (F2)")
+    wait_for("the called patient", containing("Pemeriksaan"))
+    for label, value in (("Sistole (mmHg)", "130"), ("Diastole (mmHg)", "85"), ("Nadi (/menit)", "88"),
+                         ("Napas (/menit)", "20"), ("Suhu (°C)", "37,9"), ("Berat badan (kg)", "61,5")):
+        type_into(label, value)
+    type_into("Keluhan", "Batuk pilek tiga hari, demam sejak semalam")
+    type_into("Cari diagnosa (kode atau kata), Enter menambahkan", "J06")
+    click_containing("J06.9  Acute upper respiratory infection")
+    wait_for("the diagnosis", containing("kasus"))
+    type_into("Cari diagnosa (kode atau kata), Enter menambahkan", "fever")
+    wait_for("the search", containing("R50.9"))
+    shot("poli-examination")
+    click("Riwayat")
+    wait_for("the history", containing("Kunjungan:"))
+    shot("poli-history")
+    click("Grafik")
+    wait_for("the charts", containing("Tekanan darah (mmHg)"))
+    shot("poli-charts")
 
 
 def cpu_seconds(pid):

@@ -71,29 +71,54 @@ pub fn title(code: &str) -> Option<&'static str> {
 }
 
 /// Codes matching a search: a code prefix (`J06`, `j069`), or words that all appear in the
-/// title (`upper resp`). At most `limit` results, in code order.
+/// title (`upper resp`). At most `limit` results: by words, titles that begin with the
+/// first word come first, then titles with a word beginning with it, then the rest; each
+/// group in code order ("fever" finds "Fever of other and unknown origin" before
+/// "Typhoid and paratyphoid fevers").
 pub fn search(query: &str, limit: usize) -> Vec<Icd10Entry> {
     let code = normalize_code(query);
     let looks_like_code = code.len() >= 2
         && code.as_bytes()[0].is_ascii_uppercase()
         && code.as_bytes()[1].is_ascii_digit();
-    let words = search_words(query);
-    let matches = |e: &Entry| {
-        if looks_like_code {
-            e.code.starts_with(&code)
-        } else {
-            !words.is_empty() && words.iter().all(|w| e.folded.contains(w.as_str()))
-        }
+    let entry = |e: &Entry| Icd10Entry {
+        code: e.code.to_owned(),
+        title: e.title.to_owned(),
     };
-    entries()
-        .iter()
-        .filter(|e| matches(e))
-        .take(limit)
-        .map(|e| Icd10Entry {
-            code: e.code.to_owned(),
-            title: e.title.to_owned(),
-        })
-        .collect()
+    if looks_like_code {
+        return entries()
+            .iter()
+            .filter(|e| e.code.starts_with(&code))
+            .take(limit)
+            .map(entry)
+            .collect();
+    }
+    let words = search_words(query);
+    let Some(first) = words.first() else {
+        return Vec::new();
+    };
+    let word_start = format!(" {first}");
+    let mut groups: [Vec<&Entry>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for e in entries() {
+        if !words.iter().all(|w| e.folded.contains(w.as_str())) {
+            continue;
+        }
+        // `folded` is "code title": the title starts after the code and a space.
+        let title = e.folded.get(e.code.len() + 1..).unwrap_or("");
+        let group = if title.starts_with(first.as_str()) {
+            0
+        } else if title.contains(&word_start) {
+            1
+        } else {
+            2
+        };
+        if groups[group].len() < limit {
+            groups[group].push(e);
+        }
+        if groups[0].len() >= limit {
+            break;
+        }
+    }
+    groups.iter().flatten().take(limit).map(|e| entry(e)).collect()
 }
 
 #[cfg(test)]
@@ -118,5 +143,13 @@ mod tests {
             .iter()
             .any(|e| e.code == "I10"));
         assert!(search("'; DROP TABLE", 10).is_empty());
+        assert!(search("  ", 10).is_empty());
+    }
+
+    #[test]
+    fn titles_that_begin_with_the_word_come_first() {
+        let found = search("fever", 8);
+        assert!(found[0].title.starts_with("Fever"), "{found:?}");
+        assert!(found.iter().any(|e| e.code == "R50.9"), "{found:?}");
     }
 }

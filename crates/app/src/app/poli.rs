@@ -27,6 +27,15 @@ impl KartikaApp {
             .or_else(|| units.first().map(|u| u.code.clone()))
     }
 
+    /// This Puskesmas's code: the history says "di sini" for its visits.
+    fn own_facility_code(&self) -> String {
+        self.state
+            .facility
+            .as_ref()
+            .map(|f| f.code.clone())
+            .unwrap_or_default()
+    }
+
     pub(super) fn show_poli(&mut self) {
         self.state.screen = Screen::Poli;
         self.load_poli_queue();
@@ -177,12 +186,7 @@ impl KartikaApp {
     /// An answer of the clinic worker for the poli.
     pub(super) fn on_poli_answer(&mut self, answer: ClinicAnswer) {
         let lang = self.state.lang();
-        let own = self
-            .state
-            .facility
-            .as_ref()
-            .map(|f| f.code.clone())
-            .unwrap_or_default();
+        let own = self.own_facility_code();
         let poli = &mut self.state.poli;
         match answer {
             ClinicAnswer::UnitQueue(queue) => poli.queue = queue,
@@ -230,12 +234,7 @@ impl KartikaApp {
 
     fn on_visit_opened(&mut self, opened: PoliVisit) {
         let lang = self.state.lang();
-        let own = self
-            .state
-            .facility
-            .as_ref()
-            .map(|f| f.code.clone())
-            .unwrap_or_default();
+        let own = self.own_facility_code();
         let poli = &mut self.state.poli;
         poli.exam = ExamForm::of(&opened.visit, lang);
         poli.diagnosis = Default::default();

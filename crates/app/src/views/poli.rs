@@ -284,45 +284,32 @@ fn examination(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let wrong = wrong.as_deref();
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.add_enabled_ui(active, |ui| {
+            let focus_first = std::mem::take(&mut state.poli.focus_exam);
             ui.columns(2, |columns| {
                 let exam = &mut state.poli.exam;
+                // Named as the store names them, so the field it refuses turns red.
+                let vitals: [(T, &str, &mut String); 7] = [
+                    (T::Systolic, "systolic pressure", &mut exam.systolic),
+                    (T::Diastolic, "diastolic pressure", &mut exam.diastolic),
+                    (T::Pulse, "pulse", &mut exam.pulse),
+                    (
+                        T::RespiratoryRate,
+                        "respiratory rate",
+                        &mut exam.respiratory_rate,
+                    ),
+                    (T::Temperature, "temperature", &mut exam.temperature),
+                    (T::Weight, "weight", &mut exam.weight),
+                    (T::Height, "height", &mut exam.height),
+                ];
                 egui::Grid::new("vitals")
                     .num_columns(2)
                     .show(&mut columns[0], |ui| {
-                        let first = vital_input(
-                            ui,
-                            T::Systolic.get(lang),
-                            "systolic pressure",
-                            wrong,
-                            &mut exam.systolic,
-                        );
-                        if std::mem::take(&mut state.poli.focus_exam) {
-                            first.request_focus();
+                        for (index, (label, field, value)) in vitals.into_iter().enumerate() {
+                            let input = vital_input(ui, label.get(lang), field, wrong, value);
+                            if index == 0 && focus_first {
+                                input.request_focus();
+                            }
                         }
-                        vital_input(
-                            ui,
-                            T::Diastolic.get(lang),
-                            "diastolic pressure",
-                            wrong,
-                            &mut exam.diastolic,
-                        );
-                        vital_input(ui, T::Pulse.get(lang), "pulse", wrong, &mut exam.pulse);
-                        vital_input(
-                            ui,
-                            T::RespiratoryRate.get(lang),
-                            "respiratory rate",
-                            wrong,
-                            &mut exam.respiratory_rate,
-                        );
-                        vital_input(
-                            ui,
-                            T::Temperature.get(lang),
-                            "temperature",
-                            wrong,
-                            &mut exam.temperature,
-                        );
-                        vital_input(ui, T::Weight.get(lang), "weight", wrong, &mut exam.weight);
-                        vital_input(ui, T::Height.get(lang), "height", wrong, &mut exam.height);
                     });
                 let ui = &mut columns[1];
                 let label = ui.label(T::Complaint.get(lang));

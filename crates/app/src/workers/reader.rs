@@ -18,7 +18,7 @@ use kartika_card::crypto::{NodeCredentials, TrustAnchors};
 use kartika_card::model::{Identity, MedicalSummary, Pin, VisitRecord};
 use kartika_card::verify::Verdict;
 use kartika_card::{CardError, CardSession, PinStatus, Transport};
-use kartika_reader::{Monitor, ReaderContext, ReaderEvent};
+use kartika_reader::{Monitor, ReaderCard, ReaderContext, ReaderEvent};
 use kartika_store::Clock;
 use kartika_vcard::vpcd::{CardPuller, VpcdLink};
 use kartika_vcard::VirtualCard;
@@ -398,32 +398,35 @@ impl Worker {
         }
     }
 
-    fn read_pcsc(&mut self, reader: &str) -> Result<Box<Identity>, Problem> {
+    /// Connects to the card in `reader`, establishing a PC/SC context first if needed.
+    fn connect_pcsc(&mut self, reader: &str) -> Result<ReaderCard, Problem> {
+        let transport =
+            |e: kartika_reader::ReaderError| Problem::from(CardError::Transport(e.into()));
         if self.context.is_none() {
-            self.context = Some(
-                ReaderContext::establish()
-                    .map_err(|e| Problem::from(CardError::Transport(e.into())))?,
-            );
+            self.context = Some(ReaderContext::establish().map_err(transport)?);
         }
         let Some(context) = self.context.as_ref() else {
             return Err(Problem::CardServiceDown);
         };
-        let mut card = context
-            .connect(reader)
-            .map_err(|e| Problem::from(CardError::Transport(e.into())))?;
-        let (trust, today) = (self.setup.trust.clone(), self.today());
-        let mut outcome = None;
-        let read = card.with_transaction(|transport| {
-            let challenge = challenge();
-            let reading = CardSession::new(transport).verify_card(&trust, today, &challenge)?;
-            outcome = Some(reading);
-            Ok(())
-        });
-        if let Err(CardError::Transport(kartika_card::TransportError::ServiceUnavailable)) = read {
+        context.connect(reader).map_err(transport)
+    }
+
+    /// After pcscd went away, the next card gets a new context.
+    fn forget_context_if_gone<T>(&mut self, outcome: &Result<T, CardError>) {
+        if let Err(CardError::Transport(kartika_card::TransportError::ServiceUnavailable)) = outcome
+        {
             self.context = None;
         }
-        read.map_err(Problem::from)?;
-        let reading = outcome.ok_or(Problem::PulledTooEarly)?;
+    }
+
+    fn read_pcsc(&mut self, reader: &str) -> Result<Box<Identity>, Problem> {
+        let mut card = self.connect_pcsc(reader)?;
+        let (trust, today) = (self.setup.trust.clone(), self.today());
+        let read = card.with_transaction(|transport| {
+            CardSession::new(transport).verify_card(&trust, today, &challenge())
+        });
+        self.forget_context_if_gone(&read);
+        let reading = read.map_err(Problem::from)?;
         verdict(reading.identity, reading.verdict)
     }
 
@@ -435,30 +438,26 @@ impl Worker {
         card_number: &str,
         task: &CardTask,
     ) -> Result<CardFound, Problem> {
+        let today = self.today();
+        let mut pcsc_card = match reader {
+            IN_PROCESS_READER => None,
+            _ => Some(self.connect_pcsc(reader)?),
+        };
         let job = CardJob {
             trust: &self.setup.trust,
             terminal: self.setup.terminal.as_ref(),
-            today: self.today(),
+            today,
             card_number,
         };
-        if reader == IN_PROCESS_READER {
-            let card = self.in_process.as_mut().ok_or(Problem::PulledTooEarly)?;
-            return job.run(card, task).map_err(Problem::from)?;
-        }
-        if self.context.is_none() {
-            self.context = Some(
-                ReaderContext::establish()
-                    .map_err(|e| Problem::from(CardError::Transport(e.into())))?,
-            );
-        }
-        let Some(context) = self.context.as_ref() else {
-            return Err(Problem::CardServiceDown);
+        let outcome = match &mut pcsc_card {
+            Some(card) => card.with_transaction(|transport| job.run(transport, task)),
+            None => {
+                let card = self.in_process.as_mut().ok_or(Problem::PulledTooEarly)?;
+                job.run(card, task)
+            }
         };
-        let mut card = context
-            .connect(reader)
-            .map_err(|e| Problem::from(CardError::Transport(e.into())))?;
-        card.with_transaction(|transport| job.run(transport, task))
-            .map_err(Problem::from)?
+        self.forget_context_if_gone(&outcome);
+        outcome.map_err(Problem::from)?
     }
 
     fn verify(&self, card: &mut dyn Transport) -> Result<Box<Identity>, Problem> {

@@ -22,6 +22,37 @@ fn at_the_poli(app: &mut App) {
     });
 }
 
+/// The visit open at the poli.
+fn open_visit(app: &App) -> kartika_app::poli::OpenVisit {
+    app.harness
+        .state()
+        .state()
+        .poli
+        .open
+        .clone()
+        .expect("a visit is open")
+}
+
+/// Siti's genuine demo card file.
+fn siti_card(app: &App) -> std::path::PathBuf {
+    app.world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
+        .expect("Siti's card")
+        .path
+        .clone()
+}
+
+/// The desk registers Siti (her card tapped on the demo tray).
+fn siti_registered_at_the_desk(app: &mut App) {
+    app.tap("Siti Rahayu — asli");
+    app.until_text("Kartu asli");
+    app.click("Daftarkan");
+    app.until_text("Nomor antrian");
+    app.click("Pasien berikutnya");
+}
+
 fn open_status(app: &App) -> Option<VisitStatus> {
     app.harness
         .state()
@@ -57,17 +88,7 @@ fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
             .as_ref()
             .is_some_and(|o| o.visit.status == VisitStatus::InProgress)
     });
-    let ticket = app
-        .harness
-        .state()
-        .state()
-        .poli
-        .open
-        .as_ref()
-        .unwrap()
-        .visit
-        .ticket
-        .clone();
+    let ticket = open_visit(&app).visit.ticket;
     assert_eq!(ticket, first_waiting, "the oldest waiting number is called");
     assert!(app.shows("Dilayani"));
 
@@ -134,7 +155,7 @@ fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
     app.until("the visit opened again", |h| {
         h.state().state().poli.open.is_some()
     });
-    let open = app.harness.state().state().poli.open.clone().unwrap();
+    let open = open_visit(&app);
     assert_eq!(open.visit.vitals.pulse, Some(88));
     assert_eq!(open.visit.vitals.temperature, Some(37.8));
     assert_eq!(open.rows[0].visit_id, open.visit.visit_id, "newest first");
@@ -198,11 +219,7 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
     let mut app = App::demo_with(true);
     app.at_the_desk();
     app.until_text(&kartika_testkit::pcsc::reader_name(0));
-    app.tap("Siti Rahayu — asli");
-    app.until_text("Kartu asli");
-    app.click("Daftarkan");
-    app.until_text("Nomor antrian");
-    app.click("Pasien berikutnya");
+    siti_registered_at_the_desk(&mut app);
     app.click("Keluar");
     at_the_poli(&mut app);
 
@@ -235,8 +252,8 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
             .is_some_and(|o| !o.visit.diagnoses.is_empty())
     });
     let (visit_id, ticket) = {
-        let open = app.harness.state().state().poli.open.as_ref().unwrap();
-        (open.visit.visit_id.clone(), open.visit.ticket.clone())
+        let open = open_visit(&app);
+        (open.visit.visit_id, open.visit.ticket)
     };
     app.click("Selesai (Ctrl+Enter)");
     app.until("the card write", |h| {
@@ -253,14 +270,7 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
     assert_eq!(on_card.len(), 1);
 
     // The software card's own file says so, read as any host would.
-    let path = app
-        .world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
-        .unwrap()
-        .path
-        .clone();
+    let path = siti_card(&app);
     let mut software_card = kartika_vcard::VirtualCard::open(&path).expect("card file");
     let mut session = CardSession::new(&mut software_card);
     session.select().expect("select");
@@ -302,11 +312,7 @@ fn a_card_pulled_while_the_visit_is_written_to_it_is_told_plainly_and_the_visit_
     let mut app = App::demo_with(true);
     app.at_the_desk();
     app.until_text(&kartika_testkit::pcsc::reader_name(0));
-    app.tap("Siti Rahayu — asli");
-    app.until_text("Kartu asli");
-    app.click("Daftarkan");
-    app.until_text("Nomor antrian");
-    app.click("Pasien berikutnya");
+    siti_registered_at_the_desk(&mut app);
     app.until_text(&format!(
         "{}: menunggu kartu",
         kartika_testkit::pcsc::reader_name(0)
@@ -316,14 +322,7 @@ fn a_card_pulled_while_the_visit_is_written_to_it_is_told_plainly_and_the_visit_
 
     // The card answers the tap, the log read and the write's checks and terminal
     // authentication, and is pulled as APPEND RECORD arrives.
-    let path = app
-        .world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
-        .unwrap()
-        .path
-        .clone();
+    let path = siti_card(&app);
     let card = kartika_testkit::pcsc::InsertedCard::insert(
         &path,
         0,
@@ -336,17 +335,7 @@ fn a_card_pulled_while_the_visit_is_written_to_it_is_told_plainly_and_the_visit_
         let state = h.state().state();
         state.poli.open.is_some() && state.poli.card.as_ref().is_some_and(|c| c.visits.is_some())
     });
-    let ticket = app
-        .harness
-        .state()
-        .state()
-        .poli
-        .open
-        .as_ref()
-        .unwrap()
-        .visit
-        .ticket
-        .clone();
+    let ticket = open_visit(&app).visit.ticket;
     app.harness
         .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
     app.until_text("Kartu dicabut sebelum kunjungan tertulis di kartu");
@@ -400,14 +389,7 @@ fn siti_seen_at_the_other_puskesmas(app: &App) {
         .enroll_other_puskesmas()
         .expect("the other node enrolled");
     let url = app.registry.as_ref().expect("a registry").url();
-    let card_path = app
-        .world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
-        .unwrap()
-        .path
-        .clone();
+    let card_path = siti_card(app);
     let mut card = kartika_vcard::VirtualCard::open(&card_path).expect("card file");
     let mut session = CardSession::new(&mut card);
     session.select().expect("select");
@@ -467,11 +449,7 @@ fn with_the_card_present_the_history_shows_what_the_registry_knows_from_other_pu
     let mut app = App::demo_synced();
     siti_seen_at_the_other_puskesmas(&app);
     app.at_the_desk();
-    app.tap("Siti Rahayu — asli");
-    app.until_text("Kartu asli");
-    app.click("Daftarkan");
-    app.until_text("Nomor antrian");
-    app.click("Pasien berikutnya");
+    siti_registered_at_the_desk(&mut app);
     app.click("Keluar");
     at_the_poli(&mut app);
     app.tap("Siti Rahayu — asli");
