@@ -140,9 +140,6 @@ def screenshots():
     click("Riwayat")
     wait_for("the history", containing("Kunjungan:"))
     shot("poli-history")
-    click("Grafik")
-    wait_for("the charts", containing("Tekanan darah (mmHg)"))
-    shot("poli-charts")
 
 
 def cpu_seconds(pid):

@@ -118,7 +118,12 @@ pub fn search(query: &str, limit: usize) -> Vec<Icd10Entry> {
             break;
         }
     }
-    groups.iter().flatten().take(limit).map(|e| entry(e)).collect()
+    groups
+        .iter()
+        .flatten()
+        .take(limit)
+        .map(|e| entry(e))
+        .collect()
 }
 
 #[cfg(test)]

@@ -30,68 +30,68 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
         open.rows.len()
     ));
     let rows = &open.rows;
-    egui::ScrollArea::horizontal().show(ui, |ui| {
-        TableBuilder::new(ui)
-            .striped(true)
-            .column(Column::exact(86.0))
-            .column(Column::exact(80.0))
-            .column(Column::exact(70.0))
-            .column(Column::initial(340.0).clip(true))
-            .column(Column::exact(64.0))
-            .column(Column::exact(44.0))
-            .column(Column::exact(44.0))
-            .column(Column::exact(50.0))
-            .column(Column::remainder())
-            .header(22.0, |mut header| {
-                for name in [
-                    T::Date,
-                    T::Facility,
-                    T::Unit,
-                    T::Diagnoses,
-                    T::BloodPressure,
-                    T::PulseShort,
-                    T::TemperatureShort,
-                    T::WeightShort,
-                    T::Status,
-                ] {
-                    header.col(|ui| {
-                        ui.strong(name.get(lang));
+    // The diagnoses come last and take the rest of the width; every cell stays on one
+    // line, so a row is as high as the table says and only rows in view are laid out.
+    TableBuilder::new(ui)
+        .striped(true)
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::exact(86.0))
+        .column(Column::exact(76.0))
+        .column(Column::exact(96.0).clip(true))
+        .column(Column::exact(64.0))
+        .column(Column::exact(44.0))
+        .column(Column::exact(44.0))
+        .column(Column::exact(48.0))
+        .column(Column::exact(70.0))
+        .column(Column::remainder().clip(true))
+        .header(22.0, |mut header| {
+            for name in [
+                T::Date,
+                T::Facility,
+                T::Unit,
+                T::BloodPressure,
+                T::PulseShort,
+                T::TemperatureShort,
+                T::WeightShort,
+                T::Status,
+                T::Diagnoses,
+            ] {
+                header.col(|ui| {
+                    ui.strong(name.get(lang));
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(20.0, rows.len(), |mut row| {
+                let r = &rows[row.index()];
+                let cells = [
+                    &r.date,
+                    &r.facility,
+                    &r.unit,
+                    &r.blood_pressure,
+                    &r.pulse,
+                    &r.temperature,
+                    &r.weight,
+                    &r.status,
+                ];
+                for (index, text) in cells.into_iter().enumerate() {
+                    row.col(|ui| {
+                        let text = egui::RichText::new(text.as_str());
+                        // Another Puskesmas's visit stands out.
+                        let text = if index == 1 && r.elsewhere {
+                            text.color(ui.visuals().hyperlink_color)
+                        } else {
+                            text
+                        };
+                        ui.add(egui::Label::new(text).truncate());
                     });
                 }
-            })
-            .body(|body| {
-                body.rows(20.0, rows.len(), |mut row| {
-                    let r = &rows[row.index()];
-                    row.col(|ui| {
-                        ui.label(&r.date);
-                    });
-                    row.col(|ui| {
-                        if r.elsewhere {
-                            ui.colored_label(ui.visuals().hyperlink_color, &r.facility);
-                        } else {
-                            ui.label(&r.facility);
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(&r.unit);
-                    });
-                    row.col(|ui| {
-                        ui.label(&r.diagnoses).on_hover_text(&r.diagnoses);
-                    });
-                    for text in [
-                        &r.blood_pressure,
-                        &r.pulse,
-                        &r.temperature,
-                        &r.weight,
-                        &r.status,
-                    ] {
-                        row.col(|ui| {
-                            ui.label(text);
-                        });
-                    }
+                row.col(|ui| {
+                    ui.add(egui::Label::new(r.diagnoses.as_str()).truncate())
+                        .on_hover_text(&r.diagnoses);
                 });
             });
-    });
+        });
 }
 
 /// Weight, blood pressure and temperature over time.

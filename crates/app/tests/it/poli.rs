@@ -463,3 +463,46 @@ fn with_the_card_present_the_history_shows_what_the_registry_knows_from_other_pu
     app.click("Riwayat");
     assert!(app.shows(kartika_demo::OTHER_FACILITY_CODE));
 }
+
+#[test]
+fn the_patients_pin_opens_the_medical_summary_and_the_terminal_writes_it_back() {
+    let mut app = App::demo();
+    app.at_the_desk();
+    siti_registered_at_the_desk(&mut app);
+    app.click("Keluar");
+    at_the_poli(&mut app);
+    app.tap("Siti Rahayu — asli");
+    app.until("Siti's visit and her card's log", |h| {
+        let state = h.state().state();
+        state.poli.open.is_some() && state.poli.card.as_ref().is_some_and(|c| c.visits.is_some())
+    });
+    app.click("Kartu");
+    app.type_into("PIN pasien (diketik oleh pasien)", "123456");
+    app.click("Buka ringkasan");
+    app.until_text("Penyakit kronis");
+    app.type_into("Alergi", "Penisilin");
+    app.type_into("Penyakit kronis (kode ICD-10, dipisah koma)", "e11, I10");
+    app.click("Simpan ke kartu");
+    app.until_text("Tersimpan di kartu.");
+    assert!(app.shows("Penisilin"), "the header shows the allergy");
+
+    // Read back as any host would: the PIN, then FF22.
+    app.click("Cabut kartu");
+    let mut card = kartika_vcard::VirtualCard::open(&siti_card(&app)).expect("card file");
+    let mut session = CardSession::new(&mut card);
+    session.select().expect("select");
+    session
+        .verify_pin(&kartika_card::model::Pin::new("123456").unwrap())
+        .expect("PIN");
+    let summary = session
+        .read_medical_summary()
+        .expect("summary")
+        .expect("written");
+    assert_eq!(summary.allergies(), Some("Penisilin"));
+    let codes: Vec<&str> = summary
+        .chronic_conditions()
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(codes, ["E11", "I10"]);
+}
