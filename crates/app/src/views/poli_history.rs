@@ -32,66 +32,73 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
     let rows = &open.rows;
     // The diagnoses come last and take the rest of the width; every cell stays on one
     // line, so a row is as high as the table says and only rows in view are laid out.
-    TableBuilder::new(ui)
-        .striped(true)
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::exact(86.0))
-        .column(Column::exact(76.0))
-        .column(Column::exact(96.0).clip(true))
-        .column(Column::exact(64.0))
-        .column(Column::exact(44.0))
-        .column(Column::exact(44.0))
-        .column(Column::exact(48.0))
-        .column(Column::exact(70.0))
-        .column(Column::remainder().clip(true))
-        .header(22.0, |mut header| {
-            for name in [
-                T::Date,
-                T::Facility,
-                T::Unit,
-                T::BloodPressure,
-                T::PulseShort,
-                T::TemperatureShort,
-                T::WeightShort,
-                T::Status,
-                T::Diagnoses,
-            ] {
-                header.col(|ui| {
-                    ui.strong(name.get(lang));
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(20.0, rows.len(), |mut row| {
-                let r = &rows[row.index()];
-                let cells = [
-                    &r.date,
-                    &r.facility,
-                    &r.unit,
-                    &r.blood_pressure,
-                    &r.pulse,
-                    &r.temperature,
-                    &r.weight,
-                    &r.status,
-                ];
-                for (index, text) in cells.into_iter().enumerate() {
-                    row.col(|ui| {
-                        let text = egui::RichText::new(text.as_str());
-                        // Another Puskesmas's visit stands out.
-                        let text = if index == 1 && r.elsewhere {
-                            text.color(ui.visuals().hyperlink_color)
-                        } else {
-                            text
-                        };
-                        ui.add(egui::Label::new(text).truncate());
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        TableBuilder::new(ui)
+            .striped(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::exact(78.0))
+            .column(Column::exact(66.0).clip(true))
+            .column(Column::exact(80.0).clip(true))
+            .column(
+                Column::initial(300.0)
+                    .at_least(160.0)
+                    .resizable(true)
+                    .clip(true),
+            )
+            .column(Column::exact(56.0))
+            .column(Column::exact(36.0))
+            .column(Column::exact(40.0))
+            .column(Column::exact(40.0))
+            .column(Column::remainder().at_least(62.0).clip(true))
+            .header(22.0, |mut header| {
+                for name in [
+                    T::Date,
+                    T::Facility,
+                    T::Unit,
+                    T::Diagnoses,
+                    T::BloodPressure,
+                    T::PulseShort,
+                    T::TemperatureShort,
+                    T::WeightShort,
+                    T::Status,
+                ] {
+                    header.col(|ui| {
+                        ui.strong(name.get(lang));
                     });
                 }
-                row.col(|ui| {
-                    ui.add(egui::Label::new(r.diagnoses.as_str()).truncate())
-                        .on_hover_text(&r.diagnoses);
+            })
+            .body(|body| {
+                body.rows(20.0, rows.len(), |mut row| {
+                    let r = &rows[row.index()];
+                    let cells = [
+                        &r.date,
+                        &r.facility,
+                        &r.unit,
+                        &r.diagnoses,
+                        &r.blood_pressure,
+                        &r.pulse,
+                        &r.temperature,
+                        &r.weight,
+                        &r.status,
+                    ];
+                    for (index, text) in cells.into_iter().enumerate() {
+                        row.col(|ui| {
+                            let rich = egui::RichText::new(text.as_str());
+                            // Another Puskesmas's visit stands out.
+                            let rich = if index == 1 && r.elsewhere {
+                                rich.color(ui.visuals().hyperlink_color)
+                            } else {
+                                rich
+                            };
+                            let label = ui.add(egui::Label::new(rich).truncate());
+                            if index == 3 {
+                                label.on_hover_text(text.as_str());
+                            }
+                        });
+                    }
                 });
             });
-        });
+    });
 }
 
 /// Weight, blood pressure and temperature over time.
