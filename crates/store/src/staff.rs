@@ -110,7 +110,61 @@ impl Store {
             if changed == 0 {
                 return Err(StoreError::not_found("enabled staff account", username));
             }
+            keep_an_admin(ctx.tx)?;
             ctx.audit("staff.disable", None, username)
+        })
+    }
+
+    /// Enables a disabled account again, with its wrong-password count cleared.
+    pub fn enable_staff(&mut self, session: &Session, username: &str) -> Result<()> {
+        self.write(session, Action::ManageStaff, |ctx| {
+            let changed = ctx.tx.execute(
+                "UPDATE staff SET disabled_at = NULL, failed_logins = 0, locked_until = NULL
+                 WHERE username = ?1 AND disabled_at IS NOT NULL",
+                [username],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::not_found("disabled staff account", username));
+            }
+            ctx.audit("staff.enable", None, username)
+        })
+    }
+
+    /// Sets a new password for an account (admins only), and lifts its wait after wrong
+    /// passwords: the person was given the new one in person.
+    pub fn reset_password(
+        &mut self,
+        session: &Session,
+        username: &str,
+        password: &str,
+    ) -> Result<()> {
+        let hash = hash_password(password)?;
+        self.write(session, Action::ManageStaff, |ctx| {
+            let changed = ctx.tx.execute(
+                "UPDATE staff SET password_hash = ?2, failed_logins = 0, locked_until = NULL
+                 WHERE username = ?1",
+                params![username, hash],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::not_found("staff account", username));
+            }
+            ctx.audit("staff.password", None, username)
+        })
+    }
+
+    /// Gives an account another role. The last enabled admin keeps theirs, so the
+    /// Puskesmas is never left without someone who can manage accounts.
+    pub fn set_role(&mut self, session: &Session, username: &str, role: Role) -> Result<()> {
+        self.write(session, Action::ManageStaff, |ctx| {
+            let changed = ctx.tx.execute(
+                "UPDATE staff SET role = ?2 WHERE username = ?1",
+                params![username, role],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::not_found("staff account", username));
+            }
+            keep_an_admin(ctx.tx)?;
+            ctx.audit("staff.role", None, &format!("{username} {role}"))
         })
     }
 
@@ -252,17 +306,40 @@ fn validate(new: &NewStaff) -> Result<(String, String, String)> {
         ));
     }
     let display_name = required_line(&new.display_name, "display name", 80)?;
-    if new.password.chars().count() < MIN_PASSWORD_CHARS {
+    Ok((
+        username.to_owned(),
+        display_name,
+        hash_password(&new.password)?,
+    ))
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(StoreError::invalid(
             "password",
             format!("must be at least {MIN_PASSWORD_CHARS} characters"),
         ));
     }
-    let hash = Argon2::default()
-        .hash_password(new.password.as_bytes())
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes())
         .map_err(|e| StoreError::Password(e.to_string()))?
-        .to_string();
-    Ok((username.to_owned(), display_name, hash))
+        .to_string())
+}
+
+/// Inside a change to accounts: refuses it when no enabled admin would be left.
+fn keep_an_admin(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    let admins: i64 = tx.query_row(
+        "SELECT count(*) FROM staff WHERE role = 'admin' AND disabled_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    if admins == 0 {
+        return Err(StoreError::Conflict(
+            "this would leave the Puskesmas without an enabled admin; make another admin first"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 fn insert(

@@ -206,3 +206,96 @@ fn an_unknown_username_is_refused_like_a_wrong_password() {
         ));
     }
 }
+
+#[test]
+fn an_admin_resets_a_password_changes_a_role_and_enables_an_account_again() {
+    let mut clinic = Clinic::new();
+    let admin = clinic.admin.clone();
+    for _ in 0..5 {
+        let _ = clinic.store.login("nurse", "not-the-password");
+    }
+    assert!(clinic.store.login("nurse", PASSWORD).is_err(), "waiting");
+    clinic
+        .store
+        .reset_password(&admin, "nurse", "kata-sandi-baru")
+        .unwrap();
+    let nurse = clinic.store.login("nurse", "kata-sandi-baru").unwrap();
+    assert!(
+        clinic.store.login("nurse", PASSWORD).is_err(),
+        "the old password is gone"
+    );
+    let err = clinic
+        .store
+        .reset_password(&admin, "nurse", "short")
+        .unwrap_err();
+    assert!(err.to_string().contains("at least 8"), "{err}");
+
+    clinic
+        .store
+        .set_role(&admin, "nurse", Role::Registration)
+        .unwrap();
+    assert!(
+        clinic
+            .store
+            .queue_for_unit(&nurse, "general", None)
+            .is_err(),
+        "a session of the old role stops working"
+    );
+    let desk = clinic.store.login("nurse", "kata-sandi-baru").unwrap();
+    assert_eq!(desk.role, Role::Registration);
+
+    clinic.store.disable_staff(&admin, "nurse").unwrap();
+    assert!(clinic.store.login("nurse", "kata-sandi-baru").is_err());
+    clinic.store.enable_staff(&admin, "nurse").unwrap();
+    clinic.store.login("nurse", "kata-sandi-baru").unwrap();
+
+    let actions: Vec<String> = clinic
+        .store
+        .audit_trail(&admin, None, 50)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in [
+        "staff.password",
+        "staff.role",
+        "staff.disable",
+        "staff.enable",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+    assert!(clinic
+        .store
+        .reset_password(&clinic.desk, "admin", "kata-sandi-baru")
+        .is_err());
+}
+
+#[test]
+fn the_last_enabled_admin_cannot_be_disabled_or_demoted() {
+    let mut clinic = Clinic::new();
+    let admin = clinic.admin.clone();
+    clinic
+        .store
+        .add_staff(&admin, &staff("kepala", Role::Admin))
+        .unwrap();
+    let head = clinic.store.login("kepala", PASSWORD).unwrap();
+    clinic.store.disable_staff(&head, "admin").unwrap();
+    let err = clinic
+        .store
+        .set_role(&head, "kepala", Role::Nurse)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("without an enabled admin"),
+        "{err}"
+    );
+    assert_eq!(
+        clinic.store.login("kepala", PASSWORD).unwrap().role,
+        Role::Admin,
+        "unchanged"
+    );
+    clinic.store.enable_staff(&head, "admin").unwrap();
+    clinic.store.set_role(&head, "kepala", Role::Nurse).unwrap();
+}
