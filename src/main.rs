@@ -284,6 +284,29 @@ enum DbCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A consistent copy of the database while it is in use (SQLite's online backup):
+    /// into a folder with a dated name, keeping the newest --keep there, or to --out.
+    Backup {
+        #[arg(long)]
+        db: PathBuf,
+        /// A folder (a second disk, a USB stick): the copy gets a dated name.
+        #[arg(long, conflicts_with = "out", required_unless_present = "out")]
+        into: Option<PathBuf>,
+        /// How many dated copies the folder keeps.
+        #[arg(long, default_value_t = 7, requires = "into")]
+        keep: usize,
+        /// One file instead of a folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Put a backup in place of the database, after checking its integrity, its facility
+    /// and its audit chain; the replaced file is kept beside it. Close the app first.
+    Restore {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// The ids SATUSEHAT knows the facility, its units and its staff by (admins only);
     /// prints them after any change.
     Satusehat {
@@ -575,6 +598,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &store_commands::generate_options(patients, visits, days, seed)?,
                 json,
             ),
+            DbCommand::Backup {
+                db,
+                into,
+                keep,
+                out,
+            } => store_commands::db_backup(&db, into.as_deref(), keep, out.as_deref()),
+            DbCommand::Restore { db, from } => store_commands::db_restore(&db, &from),
             DbCommand::Satusehat {
                 db,
                 as_user,

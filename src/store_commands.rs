@@ -227,3 +227,41 @@ pub fn generate_options(
         seed,
     })
 }
+
+pub fn db_backup(
+    db: &Path,
+    into: Option<&Path>,
+    keep: usize,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
+    let store = Store::open(db)?;
+    let report = match (into, out) {
+        (Some(folder), _) => store.backup_into(folder, keep)?,
+        (None, Some(file)) => store.backup_to(file)?,
+        (None, None) => anyhow::bail!("give --into FOLDER or --out FILE"),
+    };
+    println!(
+        "backup: {} ({:.1} MB in {:.2} s)",
+        report.path.display(),
+        report.bytes as f64 / 1e6,
+        report.took.as_secs_f64()
+    );
+    for old in &report.removed {
+        println!("removed older backup {}", old.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn db_restore(db: &Path, from: &Path) -> Result<ExitCode> {
+    let report = Store::restore(from, db)?;
+    println!(
+        "restored {} from {} (audit chain intact, {} entries)",
+        db.display(),
+        from.display(),
+        report.audit_entries
+    );
+    if let Some(aside) = report.kept_aside {
+        println!("the replaced file is kept as {}", aside.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -489,3 +489,76 @@ fn a_clinic_exports_its_records_as_a_fhir_transaction_bundle() {
     assert!(!neither.status.success());
     assert!(String::from_utf8_lossy(&neither.stderr).contains("--patient NUMBER or --since"));
 }
+
+#[test]
+fn a_backup_from_the_command_line_restores_and_a_bad_copy_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_path(dir.path());
+    init(&db);
+    let folder = dir.path().join("usb");
+    let folder_text = folder.to_str().unwrap();
+    let out = succeeds(run(
+        &[
+            "db",
+            "backup",
+            "--db",
+            &db,
+            "--into",
+            folder_text,
+            "--keep",
+            "2",
+        ],
+        &[],
+        "",
+    ));
+    assert!(out.contains("backup: "), "{out}");
+    let copy = std::fs::read_dir(&folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(copy
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("kartika-P3674060-"));
+
+    let out = succeeds(run(
+        &[
+            "db",
+            "restore",
+            "--db",
+            &db,
+            "--from",
+            copy.to_str().unwrap(),
+        ],
+        &[],
+        "",
+    ));
+    assert!(out.contains("audit chain intact"), "{out}");
+    assert!(out.contains("kept as"), "{out}");
+    succeeds(run(&["audit", "verify", "--db", &db], &[], ""));
+
+    let junk = dir.path().join("junk.sqlite");
+    std::fs::write(&junk, "not a database").unwrap();
+    let refused = run(
+        &[
+            "db",
+            "restore",
+            "--db",
+            &db,
+            "--from",
+            junk.to_str().unwrap(),
+        ],
+        &[],
+        "",
+    );
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("cannot be restored") && said.contains("left as it is"),
+        "{said}"
+    );
+}

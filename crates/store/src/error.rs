@@ -107,6 +107,22 @@ pub enum StoreError {
     /// Kartika or is damaged.
     #[error("the clinic database holds a damaged record ({0}); run `kartika audit verify` and restore from a backup")]
     Damaged(String),
+    /// A backup or restore could not read or write a file.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// What went wrong, with what to do.
+        reason: String,
+    },
+    /// A copy offered for restore is not one to trust.
+    #[error("{path} cannot be restored: {reason}; the current data was left as it is")]
+    BadBackup {
+        /// The copy.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// Hashing a password failed.
     #[error("could not hash the password: {0}")]
     Password(String),

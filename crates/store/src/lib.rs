@@ -15,6 +15,7 @@
 
 mod access;
 mod audit;
+mod backup;
 mod cards;
 mod clock;
 mod desk;
@@ -44,6 +45,7 @@ use time::Date;
 
 pub use access::{Role, Session};
 pub use audit::{AuditEntry, AuditProblem, AuditReport};
+pub use backup::{backups_in, BackupReport, RestoreReport};
 pub use cards::{Card, CardStatus, TapOutcome};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use desk::{DeskPatient, LastVisit, UnitQueue};

@@ -3,6 +3,7 @@
 //! processes sharing one file.
 
 mod audit;
+mod backup;
 mod cards;
 mod desk;
 mod generate;

@@ -90,15 +90,18 @@ fn spawn_worker(db: &Path, first: usize, count: usize) -> Child {
         .unwrap()
 }
 
-fn tickets(child: &mut Child, limit: usize) -> Vec<String> {
+/// The worker's ticket lines, as it prints them.
+fn ticket_lines(child: &mut Child) -> impl Iterator<Item = String> {
     let stdout = child.stdout.take().unwrap();
     BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
         // libtest's "test … " may share the line with the first ticket.
         .filter_map(|line| line.find("ticket ").map(|at| line[at..].to_owned()))
-        .take(limit)
-        .collect()
+}
+
+fn tickets(child: &mut Child, limit: usize) -> Vec<String> {
+    ticket_lines(child).take(limit).collect()
 }
 
 #[test]
@@ -163,5 +166,46 @@ fn a_process_killed_while_registering_leaves_whole_visits_or_none() {
                 .unwrap();
             assert_eq!(found, 1, "a ticket that was handed out must survive");
         }
+    }
+}
+
+#[test]
+fn a_backup_taken_while_another_process_registers_holds_every_visit_committed_before_it() {
+    let clinic = with_patients(300);
+    let mut worker = spawn_worker(&clinic.path, 0, 300);
+    // The worker has committed (and printed) these before the backup begins.
+    let mut lines = ticket_lines(&mut worker);
+    let committed: Vec<String> = lines.by_ref().take(60).collect();
+    let store = Store::open(&clinic.path).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let report = store.backup_into(folder.path(), 3).unwrap();
+    assert!(report.bytes > 0);
+    let rest: Vec<String> = lines.collect();
+    assert!(worker.wait().unwrap().success());
+    assert!(
+        !rest.is_empty(),
+        "the worker was still registering during the backup"
+    );
+
+    let restored = folder.path().join("restored.sqlite");
+    let restore = Store::restore(&report.path, &restored).unwrap();
+    assert_eq!(restore.kept_aside, None);
+    let copy = Store::open(&restored).unwrap();
+    assert_eq!(
+        copy.verify_audit().unwrap().problem,
+        None,
+        "kartika audit verify passes"
+    );
+    let conn = rusqlite::Connection::open(&restored).unwrap();
+    for line in &committed {
+        let id = line.split(' ').nth(2).unwrap();
+        let found: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM visit WHERE lower(hex(uuid)) = replace(?1, '-', '')",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 1, "a visit committed before the backup is in it");
     }
 }

@@ -46,11 +46,23 @@ pub fn staff(username: &str, role: Role) -> NewStaff {
 impl Clinic {
     /// A new clinic; the clock stands at 09:00 WIB on 2026-11-28.
     pub fn new() -> Self {
+        Self::with_profile(&facility())
+    }
+
+    /// Another Puskesmas's clinic.
+    pub fn with_facility(code: &str) -> Self {
+        Self::with_profile(&FacilityProfile {
+            code: code.into(),
+            ..facility()
+        })
+    }
+
+    fn with_profile(profile: &FacilityProfile) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("clinic.sqlite");
         let clock = ManualClock::new(datetime!(2026-11-28 02:00 UTC));
         let mut store =
-            Store::create_with_clock(&path, &facility(), Arc::new(clock.clone())).expect("create");
+            Store::create_with_clock(&path, profile, Arc::new(clock.clone())).expect("create");
         store
             .add_first_admin(&staff("admin", Role::Admin))
             .expect("first admin");
