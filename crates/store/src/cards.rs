@@ -167,6 +167,79 @@ impl Store {
         })
     }
 
+    /// Lifts the block of a card that was found again. Only a blocked card, blocked here,
+    /// of a patient with no other active card: a replaced or terminated card never comes
+    /// back, and another Puskesmas's revocation is theirs to lift. The lift goes to the
+    /// registry, so the clinics that applied the block drop it too.
+    pub fn lift_block(
+        &mut self,
+        session: &Session,
+        card_number: &str,
+        reason: &str,
+    ) -> Result<Card> {
+        let reason = required_line(reason, "reason", 200)?;
+        let card_number = card_number.trim().to_owned();
+        self.write(session, Action::ManageCards, |ctx| {
+            let card = load_card(ctx, &card_number)?;
+            if card.status != CardStatus::Blocked {
+                return Err(StoreError::Conflict(format!(
+                    "card {card_number} is {}; only a blocked card can be unblocked",
+                    card.status.as_str()
+                )));
+            }
+            let ours: bool = ctx.tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM card_revocation WHERE card_number = ?1
+                   AND source = 'local')",
+                [&card_number],
+                |r| r.get(0),
+            )?;
+            if !ours {
+                return Err(StoreError::Conflict(format!(
+                    "card {card_number} was blocked by another Puskesmas; only they can lift it"
+                )));
+            }
+            let (patient_id, _) = find_by_number(ctx.tx, &card.patient_number)?;
+            if let Some(active) = active_card(ctx, patient_id)? {
+                return Err(StoreError::Conflict(format!(
+                    "the patient holds active card {active} now; the old card stays blocked"
+                )));
+            }
+            ctx.tx.execute(
+                "UPDATE card SET status = 'active', status_reason = ?2, status_changed_at = ?3,
+                     status_changed_by = ?4
+                 WHERE card_number = ?1",
+                params![card_number, reason, ctx.now_ms, ctx.actor],
+            )?;
+            ctx.tx.execute(
+                "DELETE FROM card_revocation WHERE card_number = ?1 AND source = 'local'",
+                [&card_number],
+            )?;
+            let lifted = serde_json::json!({
+                "card_number": card_number,
+                "reason": format!("lifted: {reason}"),
+                "lifted": true,
+                "revoked_at": ctx.now_ms,
+                "facility_code": ctx.facility.code,
+            });
+            ctx.outbox(OutboxKind::Revocation, &card_number, &lifted)?;
+            ctx.audit(
+                "card.unblock",
+                Some(&card.patient_number),
+                &format!("{card_number}: {reason}"),
+            )?;
+            finish_card_change(ctx, &card_number)
+        })
+    }
+
+    /// Notes in the audit log that a card's PIN was reset at this terminal.
+    pub fn note_pin_reset(&mut self, session: &Session, card_number: &str) -> Result<()> {
+        let card_number = card_number.trim().to_owned();
+        self.write(session, Action::ManageCards, |ctx| {
+            let card = load_card(ctx, &card_number)?;
+            ctx.audit("card.pin_reset", Some(&card.patient_number), &card_number)
+        })
+    }
+
     /// A patient's cards, newest first.
     pub fn patient_cards(&mut self, session: &Session, patient_number: &str) -> Result<Vec<Card>> {
         self.write(session, Action::ReadPatients, |ctx| {

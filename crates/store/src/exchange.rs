@@ -221,6 +221,23 @@ fn unreadable(what: &'static str, error: impl std::fmt::Display) -> StoreError {
 fn apply_one(ctx: &Ctx<'_>, change: &IncomingChange, today: time::Date) -> Result<()> {
     match change.kind {
         OutboxKind::Revocation => {
+            let lifted = change
+                .payload
+                .get("lifted")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            if lifted {
+                // Only the Puskesmas that revoked a card lifts its own revocation.
+                ctx.tx
+                    .prepare_cached(
+                        "DELETE FROM card_revocation WHERE card_number = ?1 AND source = ?2",
+                    )?
+                    .execute(params![
+                        change.record_id,
+                        format!("registry:{}", change.facility)
+                    ])?;
+                return Ok(());
+            }
             let reason = change
                 .payload
                 .get("reason")

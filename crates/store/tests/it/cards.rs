@@ -1,7 +1,7 @@
 //! Cards: issued, blocked, replaced, and checked at the tap.
 
 use kartika_card::model::{Identity, IdentityJson};
-use kartika_store::{CardStatus, OutboxKind, StoreError, TapOutcome};
+use kartika_store::{CardStatus, IncomingChange, OutboxKind, StoreError, TapOutcome};
 
 use crate::support::{siti, Clinic};
 
@@ -147,4 +147,114 @@ fn a_card_whose_nik_is_registered_here_under_another_number_is_flagged_not_refus
     assert!(flags
         .iter()
         .any(|f| f.other_patient_number == local_number && f.reason == "same NIK"));
+}
+
+#[test]
+fn a_found_card_is_unblocked_here_and_at_the_clinics_that_applied_its_block() {
+    let mut clinic = Clinic::new();
+    let identity = card_identity();
+    clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    let number = identity.card_number.to_string();
+    clinic
+        .store
+        .block_card(&clinic.admin, &number, "hilang")
+        .unwrap();
+    let err = clinic
+        .store
+        .lift_block(&clinic.desk, &number, "ketemu")
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotAllowed { .. }),
+        "admins only: {err:?}"
+    );
+
+    // Another clinic applies the block, as sync hands it on.
+    let mut other = Clinic::with_facility("P3674020");
+    let pending = clinic.store.outbox_pending(100).unwrap();
+    let as_change = |seq: i64, kind: OutboxKind| {
+        let record = pending.iter().rev().find(|r| r.kind == kind).unwrap();
+        IncomingChange {
+            seq,
+            facility: "P3674060".into(),
+            kind,
+            record_id: record.record_id.clone(),
+            payload: serde_json::from_str(record.payload.get()).unwrap(),
+        }
+    };
+    other
+        .store
+        .apply_changes(&[as_change(1, OutboxKind::Revocation)], 1)
+        .unwrap();
+    assert!(other.store.revocation_reason(&number).unwrap().is_some());
+
+    let card = clinic
+        .store
+        .lift_block(&clinic.admin, &number, "ketemu di rumah")
+        .unwrap();
+    assert_eq!(card.status, CardStatus::Active);
+    let tap = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    assert!(matches!(tap, TapOutcome::Known { .. }), "{tap:?}");
+
+    let pending = clinic.store.outbox_pending(100).unwrap();
+    let lift = pending
+        .iter()
+        .rev()
+        .find(|r| r.kind == OutboxKind::Revocation)
+        .unwrap();
+    let mut change = IncomingChange {
+        seq: 2,
+        facility: "P3674099".into(),
+        kind: OutboxKind::Revocation,
+        record_id: lift.record_id.clone(),
+        payload: serde_json::from_str(lift.payload.get()).unwrap(),
+    };
+    other.store.apply_changes(&[change.clone()], 2).unwrap();
+    assert!(
+        other.store.revocation_reason(&number).unwrap().is_some(),
+        "a lift from a Puskesmas that did not revoke the card changes nothing"
+    );
+    change.seq = 3;
+    change.facility = "P3674060".into();
+    other.store.apply_changes(&[change], 3).unwrap();
+    assert_eq!(other.store.revocation_reason(&number).unwrap(), None);
+}
+
+#[test]
+fn a_replaced_card_and_a_card_whose_patient_has_a_new_one_stay_blocked() {
+    let mut clinic = Clinic::new();
+    let p = clinic.patient(&siti());
+    clinic
+        .store
+        .issue_card(&clinic.admin, &p, "6037990000000014")
+        .unwrap();
+    clinic
+        .store
+        .replace_card(
+            &clinic.admin,
+            "6037990000000014",
+            "6037990000000022",
+            "rusak",
+        )
+        .unwrap();
+    let err = clinic
+        .store
+        .lift_block(&clinic.admin, "6037990000000014", "ketemu")
+        .unwrap_err();
+    assert!(err.to_string().contains("only a blocked card"), "{err}");
+    clinic
+        .store
+        .block_card(&clinic.admin, "6037990000000022", "hilang")
+        .unwrap();
+    clinic
+        .store
+        .issue_card(&clinic.admin, &p, "6037990000000030")
+        .unwrap();
+    let err = clinic
+        .store
+        .lift_block(&clinic.admin, "6037990000000022", "ketemu")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("active card 6037990000000030"),
+        "{err}"
+    );
 }
