@@ -1,7 +1,10 @@
 //! Cards and their revocation list: issued to a patient, blocked when lost, replaced, and
 //! checked at every tap before the patient is found.
 
-use kartika_card::model::{format_iso_date, CardNumber, Identity};
+use kartika_card::model::{
+    format_iso_date, parse_iso_date, BloodGroup, BpjsNumber, CardNumber, FacilityCode, Identity,
+    IdentityFields, Nik, PatientNumber, RegionCode,
+};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -231,6 +234,76 @@ impl Store {
         })
     }
 
+    /// What a new card for the patient will carry: the next card number of this facility
+    /// (`6`, the facility's seven digits, a seven-digit sequence, a Luhn check digit) and
+    /// the patient's details, issued today and valid for `valid_years`. Nothing is recorded
+    /// as issued: [`Store::issue_card`] records the card once it is active.
+    pub fn new_card_identity(
+        &mut self,
+        session: &Session,
+        patient_number: &str,
+        valid_years: u8,
+    ) -> Result<Identity> {
+        self.write(session, Action::ManageCards, |ctx| {
+            let (patient_id, patient) = find_by_number(ctx.tx, patient_number)?;
+            if let Some(active) = active_card(ctx, patient_id)? {
+                return Err(StoreError::Conflict(format!(
+                    "{} already holds active card {active}; block or replace it first",
+                    patient.name
+                )));
+            }
+            let seq: i64 = ctx.tx.query_row(
+                "UPDATE facility SET next_card_seq = next_card_seq + 1 WHERE id = 1
+                 RETURNING next_card_seq - 1",
+                [],
+                |r| r.get(0),
+            )?;
+            let digits: String = ctx
+                .facility
+                .code
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            let facility_digits = format!("{:0>7}", &digits[digits.len().saturating_sub(7)..]);
+            let payload = format!("6{facility_digits}{:07}", seq % 10_000_000);
+            let check = kartika_card::checks::luhn_check_digit(&payload)
+                .ok_or_else(|| StoreError::Damaged(format!("card number payload {payload}")))?;
+            let today = ctx.today;
+            let expiry = today
+                .replace_year(today.year() + i32::from(valid_years))
+                .unwrap_or(today + time::Duration::days(365 * i64::from(valid_years)));
+            let fields = IdentityFields {
+                card_number: CardNumber::new(&format!("{payload}{check}"))?,
+                patient_number: PatientNumber::new(&patient.patient_number)?,
+                nik: optional(&patient.nik).map(Nik::new).transpose()?,
+                bpjs_number: optional(&patient.bpjs_number)
+                    .map(BpjsNumber::new)
+                    .transpose()?,
+                name: patient.name.clone(),
+                birth_date: parse_iso_date(&patient.birth_date, "birth date")?,
+                sex: patient.sex,
+                blood_group: optional(&patient.blood_group)
+                    .map(BloodGroup::new)
+                    .transpose()?,
+                // The card holds 120 bytes of address; a longer one is cut at a character.
+                address: optional(&patient.address).map(|a| truncated(a, 120).to_owned()),
+                region_code: optional(&patient.region_code)
+                    .map(RegionCode::new)
+                    .transpose()?,
+                facility_code: FacilityCode::new(&ctx.facility.code)?,
+                issue_date: today,
+                expiry_date: expiry,
+            };
+            let identity = Identity::new(fields)?;
+            ctx.audit(
+                "card.prepare",
+                Some(&patient.patient_number),
+                identity.card_number.as_str(),
+            )?;
+            Ok(identity)
+        })
+    }
+
     /// Notes in the audit log that a card's PIN was reset at this terminal.
     pub fn note_pin_reset(&mut self, session: &Session, card_number: &str) -> Result<()> {
         let card_number = card_number.trim().to_owned();
@@ -327,6 +400,19 @@ impl Store {
             .query_row([card_number.trim()], |r| r.get(0))
             .optional()?)
     }
+}
+
+fn truncated(text: &str, max_bytes: usize) -> &str {
+    let mut end = text.len().min(max_bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// A field that is present and not blank.
+fn optional(text: &Option<String>) -> Option<&str> {
+    text.as_deref().filter(|t| !t.trim().is_empty())
 }
 
 /// Why a tapped card must be refused, if it must.

@@ -5,6 +5,7 @@
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use crate::access::{Action, Session};
 use crate::clock::from_millis;
 use crate::patients::{insert_patient, validate, write_details, Origin, Patient};
 use crate::visits::VisitDetail;
@@ -115,6 +116,28 @@ impl Store {
                 };
             }
             Ok(())
+        })
+    }
+
+    /// Puts set-aside rows back in the queue, for when a fix (at the registry or here)
+    /// has made them sendable (admins only). Returns how many went back.
+    pub fn resend_set_aside(&mut self, session: &Session, ids: &[String]) -> Result<usize> {
+        self.write(session, Action::ManageFacility, |ctx| {
+            let mut resent = 0;
+            for id in ids {
+                let Some(uuid) = crate::parse_uuid(id) else {
+                    continue;
+                };
+                resent += ctx
+                    .tx
+                    .prepare_cached(
+                        "UPDATE outbox SET rejected_at = NULL, rejected_reason = NULL
+                         WHERE id = ?1 AND rejected_at IS NOT NULL",
+                    )?
+                    .execute([uuid])?;
+            }
+            ctx.audit("sync.resend", None, &format!("{resent} record(s)"))?;
+            Ok(resent)
         })
     }
 

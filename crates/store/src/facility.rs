@@ -212,6 +212,44 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Changes the facility's name, catchment and time zone (admins only); its code, which
+    /// every patient number carries, never changes.
+    pub fn update_facility(&mut self, session: &Session, profile: &FacilityProfile) -> Result<()> {
+        let updated = Facility::validate(profile)?;
+        if updated.code != self.facility.code {
+            return Err(StoreError::invalid(
+                "facility code",
+                format!(
+                    "stays {}: every patient number made here carries it",
+                    self.facility.code
+                ),
+            ));
+        }
+        self.write(session, Action::ManageFacility, |ctx| {
+            ctx.tx.execute(
+                "UPDATE facility SET name = ?1, region_code = ?2, utc_offset_minutes = ?3
+                 WHERE id = 1",
+                params![
+                    updated.name,
+                    updated.region_code,
+                    i64::from(updated.zone.hours()) * 60
+                ],
+            )?;
+            ctx.audit(
+                "facility.update",
+                None,
+                &format!(
+                    "{} {} {}",
+                    updated.name,
+                    updated.region_code.as_deref().unwrap_or("-"),
+                    updated.zone.abbreviation()
+                ),
+            )
+        })?;
+        self.facility = updated;
+        Ok(())
+    }
+
     /// Adds one of the facility's own service units (admins only), for example MTBS or TB.
     pub fn add_service_unit(&mut self, session: &Session, unit: &ServiceUnit) -> Result<()> {
         let code = unit.code.trim();

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_satusehat.sql"),
     include_str!("migrations/0004_login_lockout.sql"),
     include_str!("migrations/0005_referral.sql"),
+    include_str!("migrations/0006_card_numbers.sql"),
 ];
 
 /// The schema version this build writes.

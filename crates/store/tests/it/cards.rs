@@ -258,3 +258,40 @@ fn a_replaced_card_and_a_card_whose_patient_has_a_new_one_stay_blocked() {
         "{err}"
     );
 }
+
+#[test]
+fn a_new_cards_identity_carries_the_patient_and_the_facilitys_next_card_number() {
+    let mut clinic = Clinic::new();
+    let p = clinic.patient(&siti());
+    let first = clinic
+        .store
+        .new_card_identity(&clinic.admin, &p, 5)
+        .unwrap();
+    let number = first.card_number.to_string();
+    assert!(number.starts_with("636740600000001"), "{number}");
+    assert_eq!(first.patient_number.as_str(), p);
+    assert_eq!(first.name, "Siti Rahayu");
+    assert_eq!(first.facility_code.as_str(), "P3674060");
+    assert_eq!(first.expiry_date.year(), first.issue_date.year() + 5);
+    let second = clinic
+        .store
+        .new_card_identity(&clinic.admin, &p, 5)
+        .unwrap();
+    assert_ne!(
+        second.card_number, first.card_number,
+        "a number is never handed out twice"
+    );
+    assert!(
+        clinic.store.new_card_identity(&clinic.desk, &p, 5).is_err(),
+        "admins only"
+    );
+    clinic.store.issue_card(&clinic.admin, &p, &number).unwrap();
+    let err = clinic
+        .store
+        .new_card_identity(&clinic.admin, &p, 5)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("already holds active card"),
+        "{err}"
+    );
+}

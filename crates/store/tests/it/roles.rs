@@ -299,3 +299,52 @@ fn the_last_enabled_admin_cannot_be_disabled_or_demoted() {
     clinic.store.enable_staff(&head, "admin").unwrap();
     clinic.store.set_role(&head, "kepala", Role::Nurse).unwrap();
 }
+
+#[test]
+fn the_facility_changes_its_name_catchment_and_zone_but_never_its_code() {
+    let mut clinic = Clinic::new();
+    let admin = clinic.admin.clone();
+    let mut profile = clinic.store.facility();
+    profile.name = "UPTD Puskesmas Pamulang".into();
+    profile.zone = kartika_store::TimeZone::Wita;
+    clinic.store.update_facility(&admin, &profile).unwrap();
+    assert_eq!(clinic.store.facility().name, "UPTD Puskesmas Pamulang");
+    assert_eq!(clinic.store.facility().zone, kartika_store::TimeZone::Wita);
+    profile.code = "P3674020".into();
+    let err = clinic.store.update_facility(&admin, &profile).unwrap_err();
+    assert!(err.to_string().contains("stays P3674060"), "{err}");
+    assert!(clinic
+        .store
+        .update_facility(&clinic.nurse, &clinic.store.facility())
+        .is_err());
+}
+
+#[test]
+fn set_aside_records_go_back_in_the_queue_when_an_admin_resends_them() {
+    let mut clinic = Clinic::new();
+    clinic.patient(&siti());
+    let pending = clinic.store.outbox_pending(10).unwrap();
+    let id = pending[0].id.clone();
+    clinic
+        .store
+        .settle_outbox(&[(
+            id.clone(),
+            kartika_store::Settlement::SetAside("refused".into()),
+        )])
+        .unwrap();
+    let health = clinic.store.sync_health().unwrap();
+    assert_eq!((health.pending, health.set_aside), (0, 1));
+    assert!(clinic
+        .store
+        .resend_set_aside(&clinic.desk, std::slice::from_ref(&id))
+        .is_err());
+    assert_eq!(
+        clinic
+            .store
+            .resend_set_aside(&clinic.admin.clone(), &[id])
+            .unwrap(),
+        1
+    );
+    let health = clinic.store.sync_health().unwrap();
+    assert_eq!((health.pending, health.set_aside), (1, 0));
+}
