@@ -22,7 +22,7 @@ mod transport;
 pub mod verify;
 
 pub use error::{CardError, DataError};
-pub use session::{CardSession, IssueRequest, PinStatus, TrafficCounters};
+pub use session::{CardSession, IssueRequest, IssueStep, PinStatus, TrafficCounters};
 pub use status::{StatusError, StatusWord};
 pub use transport::{Transport, TransportError};
 

@@ -41,6 +41,35 @@ pub enum PinStatus {
     Blocked,
 }
 
+/// The steps of issuing a card, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssueStep {
+    /// SELECT: is the card blank?
+    Select,
+    /// GENERATE KEY PAIR on the card.
+    GenerateKey,
+    /// PUT DATA FF20.
+    WriteIdentity,
+    /// PUT DATA FF21, the issuer's signature.
+    WriteSecurityObject,
+    /// PUT DATA DF70, the registry's key.
+    WriteRootKey,
+    /// The patient's first PIN.
+    SetPin,
+    /// ACTIVATE: from here on the card is genuine.
+    Activate,
+}
+
+impl IssueStep {
+    /// How many steps there are.
+    pub const COUNT: u8 = 7;
+
+    /// This step's place, from 1.
+    pub fn number(self) -> u8 {
+        self as u8 + 1
+    }
+}
+
 /// Everything needed to issue a blank card.
 #[derive(Clone, Copy, Debug)]
 pub struct IssueRequest<'a> {
@@ -375,13 +404,25 @@ impl<T: Transport> CardSession<T> {
     ///
     /// A card pulled before ACTIVATE answers is still blank-able: run this again.
     pub fn personalize(&mut self, request: &IssueRequest<'_>) -> Result<PublicKey, CardError> {
+        self.personalize_with_progress(request, &mut |_| {})
+    }
+
+    /// [`Self::personalize`], telling `progress` each step as it begins, so an admin sees
+    /// where a pulled card stopped.
+    pub fn personalize_with_progress(
+        &mut self,
+        request: &IssueRequest<'_>,
+        progress: &mut dyn FnMut(IssueStep),
+    ) -> Result<PublicKey, CardError> {
         check_issuer(request)?;
+        progress(IssueStep::Select);
         match self.select()?.life_cycle {
             LifeCycle::Personalization => {}
             LifeCycle::Operational => return Err(CardError::AlreadyIssued),
             LifeCycle::Terminated => return Err(CardError::Terminated),
         }
         const KEYGEN: &str = "generating the card's key";
+        progress(IssueStep::GenerateKey);
         let generated = self.exchange(
             KEYGEN,
             Command::new(0x00, 0x47, 0x80, 0x00).with_le(MAX_SHORT_LE),
@@ -394,23 +435,28 @@ impl<T: Transport> CardSession<T> {
             .map_err(malformed(KEYGEN))?;
 
         let identity_tlv = request.identity.to_tlv();
+        progress(IssueStep::WriteIdentity);
         self.exchange(
             "writing the identity",
             put_data(tags::IDENTITY, identity_tlv.clone()),
         )?;
         let security = SecurityObject::issue(request.issuer, &identity_tlv, card_key.clone());
+        progress(IssueStep::WriteSecurityObject);
         self.exchange(
             "writing the security data",
             put_data(tags::SECURITY_OBJECT, security.to_tlv()),
         )?;
         let root = encode(tags::ROOT_PUBLIC_KEY, &request.root.to_bytes());
+        progress(IssueStep::WriteRootKey);
         self.exchange(
             "writing the registry key",
             put_data(tags::ROOT_PUBLIC_KEY, root),
         )?;
         let set_pin = Command::new(0x00, 0x24, 0x00, 0x81)
             .with_data(encode(tags::PIN_NEW, request.pin.as_bytes()));
+        progress(IssueStep::SetPin);
         self.exchange("setting the first PIN", set_pin)?;
+        progress(IssueStep::Activate);
         self.exchange("activating the card", Command::new(0x00, 0x44, 0x00, 0x00))?;
         if let Some(fci) = &mut self.fci {
             fci.life_cycle = LifeCycle::Operational;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::access::{Action, Session};
-use crate::clock::from_millis;
+use crate::clock::{from_millis, to_millis};
 use crate::{Result, Store};
 
 /// The hash before the first entry.
@@ -30,6 +30,19 @@ pub struct AuditEntry {
     pub patient_number: Option<String>,
     /// Particulars.
     pub detail: String,
+}
+
+/// Which audit entries to show; every part optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// The facility's local day, `YYYY-MM-DD`.
+    pub day: Option<String>,
+    /// Who (a username).
+    pub actor: Option<String>,
+    /// Which patient.
+    pub patient_number: Option<String>,
+    /// What: an action or its beginning, for example `card.` or `visit.register`.
+    pub action: Option<String>,
 }
 
 /// Where the chain first breaks.
@@ -218,6 +231,76 @@ impl Store {
             };
         }
         Ok(AuditReport { entries, problem })
+    }
+
+    /// The newest entries that match `filter` (admins only), at most `limit`. Reading the
+    /// log is itself logged.
+    pub fn audit_search(
+        &mut self,
+        session: &Session,
+        filter: &AuditFilter,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>> {
+        let limit = i64::try_from(limit.min(10_000)).unwrap_or(10_000);
+        let blank = |t: &Option<String>| {
+            t.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
+        let (actor, patient, action) = (
+            blank(&filter.actor),
+            blank(&filter.patient_number),
+            blank(&filter.action),
+        );
+        let day = match blank(&filter.day) {
+            Some(text) => {
+                let date = kartika_card::model::parse_iso_date(&text, "date")?;
+                let start = time::OffsetDateTime::new_in_offset(
+                    date,
+                    time::Time::MIDNIGHT,
+                    self.facility.offset(),
+                );
+                Some((to_millis(start), to_millis(start + time::Duration::days(1))))
+            }
+            None => None,
+        };
+        self.write(session, Action::ReadAudit, |ctx| {
+            let mut stmt = ctx.tx.prepare_cached(
+                "SELECT seq, at, actor, action, patient_number, detail FROM audit_log
+                 WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR patient_number = ?2)
+                   AND (?3 IS NULL OR action LIKE ?3 || '%')
+                   AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
+                 ORDER BY seq DESC LIMIT ?6",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    actor,
+                    patient,
+                    action,
+                    day.map(|d| d.0),
+                    day.map(|d| d.1),
+                    limit
+                ],
+                |r| {
+                    Ok(AuditEntry {
+                        seq: r.get(0)?,
+                        at: from_millis(r.get(1)?),
+                        actor: r.get(2)?,
+                        action: r.get(3)?,
+                        patient_number: r.get(4)?,
+                        detail: r.get(5)?,
+                    })
+                },
+            )?;
+            let entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            ctx.audit(
+                "audit.read",
+                patient.as_deref(),
+                &format!("{} found", entries.len()),
+            )?;
+            Ok(entries)
+        })
     }
 
     /// The newest entries, optionally about one patient (admins only). Reading the log is

@@ -198,3 +198,52 @@ fn cutting_off_the_newest_entries_is_noticed() {
         })
     );
 }
+
+#[test]
+fn the_log_is_searched_by_day_person_patient_and_action() {
+    let mut clinic = crate::support::Clinic::new();
+    let siti = clinic.patient(&crate::support::siti());
+    clinic.visit(&siti, "general");
+    let admin = clinic.admin.clone();
+    let search = |clinic: &mut crate::support::Clinic, filter: kartika_store::AuditFilter| {
+        clinic.store.audit_search(&admin, &filter, 100).unwrap()
+    };
+    let by_desk = search(
+        &mut clinic,
+        kartika_store::AuditFilter {
+            actor: Some("desk".into()),
+            ..Default::default()
+        },
+    );
+    assert!(!by_desk.is_empty() && by_desk.iter().all(|e| e.actor == "desk"));
+    let visits = search(
+        &mut clinic,
+        kartika_store::AuditFilter {
+            action: Some("visit.".into()),
+            patient_number: Some(siti.clone()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].action, "visit.register");
+    let today = search(
+        &mut clinic,
+        kartika_store::AuditFilter {
+            day: Some("2026-11-28".into()),
+            ..Default::default()
+        },
+    );
+    assert!(!today.is_empty());
+    let other_day = search(
+        &mut clinic,
+        kartika_store::AuditFilter {
+            day: Some("2026-11-27".into()),
+            ..Default::default()
+        },
+    );
+    assert!(other_day.is_empty());
+    assert!(clinic
+        .store
+        .audit_search(&clinic.nurse, &kartika_store::AuditFilter::default(), 10)
+        .is_err());
+}
