@@ -9,8 +9,10 @@
 #![deny(missing_docs)]
 
 mod app;
+pub mod card_face;
 pub mod command;
 pub mod format;
+pub mod pdf;
 pub mod poli;
 pub mod problem;
 pub mod state;

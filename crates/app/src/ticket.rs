@@ -13,6 +13,7 @@ use escpos::printer::Printer;
 use escpos::utils::{JustifyMode, Protocol};
 use serde::{Deserialize, Serialize};
 
+use crate::pdf::{self, Page};
 use crate::problem::Problem;
 
 /// Where tickets go.
@@ -169,66 +170,11 @@ pub fn pdf_bytes(text: &TicketText) -> Vec<u8> {
         (10.0, &text.waiting, 94.0),
         (9.0, &text.patient_number, 70.0),
     ];
-    let mut content = String::new();
+    let mut page = Page::new(WIDTH, HEIGHT);
     for (size, line, y) in lines {
-        // Centred by Helvetica's average width, near enough for a ticket.
-        let width = line.chars().count() as f32 * size * 0.55;
-        let x = ((WIDTH - width) / 2.0).max(8.0);
-        content.push_str(&format!(
-            "BT /F1 {size} Tf {x:.1} {y:.1} Td ({}) Tj ET\n",
-            pdf_string(line)
-        ));
+        page.centred_text(WIDTH / 2.0, y, size, line);
     }
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {WIDTH} {HEIGHT}] \
-             /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
-        ),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-            .to_owned(),
-        format!(
-            "<< /Length {} >>\nstream\n{content}endstream",
-            latin1(&content).len()
-        ),
-    ];
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, object) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend(latin1(&format!("{} 0 obj\n{object}\nendobj\n", i + 1)));
-    }
-    let xref = pdf.len();
-    pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).bytes());
-    for offset in offsets {
-        pdf.extend(format!("{offset:010} 00000 n \n").bytes());
-    }
-    pdf.extend(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .bytes(),
-    );
-    pdf
-}
-
-/// Text for a PDF string literal: brackets and backslashes escaped.
-fn pdf_string(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| match c {
-            '(' | ')' | '\\' => vec!['\\', c],
-            _ => vec![c],
-        })
-        .collect()
-}
-
-/// WinAnsi is Latin-1 for the letters Indonesian names use; anything beyond is `?`.
-fn latin1(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
-        .collect()
+    pdf::document(&[page])
 }
 
 /// Writes the PDF ticket into `folder` and returns its path.
