@@ -1,6 +1,7 @@
 //! The app: state, workers and the frame loop. Each frame reads what the workers sent,
 //! draws, then applies the commands the views pushed.
 
+mod admin;
 mod poli;
 
 use std::collections::HashMap;
@@ -131,6 +132,7 @@ impl KartikaApp {
             desk: DeskState::default(),
             reports: ReportsState::new(config.clock.now().date()),
             poli: crate::poli::PoliState::default(),
+            admin: crate::admin::AdminState::default(),
             demo: config.demo.map(|d| DemoInfo {
                 accounts: d.accounts,
                 tray: d.tray,
@@ -281,6 +283,9 @@ impl KartikaApp {
                 }
             }
             ClinicAnswer::Desk(desk) => self.show_patient(*desk),
+            ClinicAnswer::Found(hits) if kind == Some(Pending::AdminSearch) => {
+                self.state.admin.results = Some(hits);
+            }
             ClinicAnswer::Found(hits) => self.state.desk.search.results = Some(hits),
             ClinicAnswer::Created { created, desk } => {
                 self.state.desk.new_patient = None;
@@ -303,6 +308,16 @@ impl KartikaApp {
                     sync.health = Some(health);
                 }
             }
+            admin @ (ClinicAnswer::PatientCards(..)
+            | ClinicAnswer::CardIdentity(_)
+            | ClinicAnswer::Staff(_)
+            | ClinicAnswer::Audit(_)
+            | ClinicAnswer::AuditVerdict(_)
+            | ClinicAnswer::SyncDetails(..)
+            | ClinicAnswer::FacilityChanged(..)
+            | ClinicAnswer::BackedUp(_)
+            | ClinicAnswer::Restored(_)) => self.on_admin_answer(kind, admin),
+            ClinicAnswer::BackupPlanSet => {}
             ClinicAnswer::ChangedElsewhere => match self.state.screen {
                 Screen::Poli => self.refresh_poli_queue(),
                 Screen::Desk => self.refresh_counts(),
@@ -329,6 +344,12 @@ impl KartikaApp {
                     other => other,
                 });
             }
+            Some(Pending::Admin | Pending::AdminSearch | Pending::Backup) => {
+                if let Some(form) = &mut self.state.admin.issue {
+                    form.running = false;
+                }
+                self.state.admin.problem = Some(problem);
+            }
             Some(
                 Pending::PoliQueue
                 | Pending::OpenVisit
@@ -352,6 +373,12 @@ impl KartikaApp {
         self.state.facility = Some(profile);
         self.state.units = units;
         self.state.screen = Screen::Login;
+        self.restart_sync();
+        self.send_backup_plan();
+    }
+
+    /// Starts the sync worker when a registry is linked and none runs.
+    fn restart_sync(&mut self) {
         if self.sync.is_none() {
             if let Some(config) = self.sync_config.clone() {
                 self.sync = Some(SyncWorker::start(
@@ -395,11 +422,22 @@ impl KartikaApp {
                 self.state.readers = readers;
                 self.state.reader_service_down = service_down;
                 self.forget_pulled_card();
+                self.forget_admin_card();
+            }
+            ReaderUpdate::IssueStep(step) => self.on_issue_step(step),
+            ReaderUpdate::Card {
+                card_number,
+                result,
+            } if self.state.screen == Screen::Admin => {
+                self.on_admin_card_found(card_number, result)
             }
             ReaderUpdate::Card {
                 card_number,
                 result,
             } => self.on_card_found(&card_number, result),
+            ReaderUpdate::Tapped { reader, result, .. } if self.state.screen == Screen::Admin => {
+                self.on_admin_tap(reader, result);
+            }
             ReaderUpdate::Tapped { reader, result, .. } if self.state.screen == Screen::Poli => {
                 self.on_poli_tap(reader, result);
             }
@@ -455,6 +493,13 @@ impl KartikaApp {
                 self.state.session = None;
                 self.state.desk = DeskState::default();
                 self.state.poli = crate::poli::PoliState::default();
+                self.state.admin = crate::admin::AdminState::default();
+                // The next person starts with an empty reader.
+                if let Some(demo) = &mut self.state.demo {
+                    if demo.inserted.take().is_some() {
+                        self.readers.send(ReaderCommand::PullVirtual);
+                    }
+                }
                 self.state.screen = Screen::Login;
             }
             Command::SetUp => self.set_up(),
@@ -539,6 +584,7 @@ impl KartikaApp {
             Command::SetPrinter(target) => self.state.prefs.printer = target,
             Command::Show(Screen::Reports) => self.show_reports(),
             Command::Show(Screen::Poli) => self.show_poli(),
+            Command::Show(Screen::Admin) => self.show_admin(),
             Command::Show(screen) => {
                 self.state.screen = screen;
                 self.refresh_counts();

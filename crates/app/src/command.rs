@@ -93,6 +93,46 @@ pub enum Command {
     ReadCardSummary,
     /// Write the medical summary form to the card.
     WriteCardSummary,
+    /// Show a part of the admin's room.
+    SetAdminTab(crate::admin::AdminTab),
+    /// Search patients in the admin's room.
+    AdminSearch,
+    /// Show a patient's cards.
+    AdminOpenPatient(String),
+    /// Start issuing a card to the patient on screen (replacing this one, when given).
+    StartIssue(Option<String>),
+    /// Give up issuing.
+    CancelIssue,
+    /// Issue the card in the reader with the PIN typed twice.
+    IssueCard,
+    /// Block a card with the reason typed.
+    BlockCard(String),
+    /// Lift a card's block with the reason typed.
+    UnblockCard(String),
+    /// Terminate a returned card (the command first when it is in the reader).
+    TerminateCard(String),
+    /// Reset the PIN of the card in the reader to the one typed twice.
+    ResetCardPin,
+    /// Read the accounts, or change one.
+    Staff(Option<crate::workers::clinic::StaffChange>),
+    /// Add the account in the form.
+    AddStaff,
+    /// Search the audit log with the filter typed.
+    AuditSearch,
+    /// Check the audit chain.
+    VerifyAudit,
+    /// Read sync health again, sending these set-aside records again first.
+    SyncDetails(Vec<String>),
+    /// Save the facility form.
+    SaveFacility,
+    /// Add the unit typed.
+    AddUnit,
+    /// Back up now into the folder chosen.
+    BackupNow,
+    /// The backup folder, count or daily choice changed.
+    BackupPlanChanged,
+    /// Restore the copy typed.
+    Restore,
 }
 
 /// Collects the commands of one frame.

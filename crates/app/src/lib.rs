@@ -8,6 +8,7 @@
 //! repaints nothing. Every word on screen comes from [`text`].
 #![deny(missing_docs)]
 
+pub mod admin;
 mod app;
 pub mod card_face;
 pub mod command;

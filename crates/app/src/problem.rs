@@ -96,6 +96,12 @@ pub enum Problem {
     TerminalRefused,
     /// A PIN is 4 to 8 digits.
     WrongPinFormat,
+    /// The card in the reader was issued already; a new card must be blank.
+    CardNotBlank,
+    /// The two PINs typed differ.
+    PinsDiffer,
+    /// The card left the reader before it was issued.
+    PulledWhileIssuing,
     /// The card left the reader while the finished visit was being written to it.
     VisitNotOnCard,
     /// The card's patient is not registered at this Puskesmas.
@@ -280,6 +286,12 @@ impl Problem {
             (En, Self::CardWriteUnconfirmed) => "The card does not show what was just written; it may be unchanged. Tap it again and retry.".into(),
             (Id, Self::VisitNotOnCard) => "Kartu dicabut sebelum kunjungan tertulis di kartu. Kunjungan tetap tercatat di Puskesmas; kartu mungkin tidak memuatnya.".into(),
             (En, Self::VisitNotOnCard) => "The card was removed before the visit was written to it. The visit is recorded at the Puskesmas; the card may not hold it.".into(),
+            (Id, Self::CardNotBlank) => "Kartu di pembaca sudah diterbitkan. Tempelkan kartu kosong.".into(),
+            (En, Self::CardNotBlank) => "The card in the reader is already issued. Tap a blank card.".into(),
+            (Id, Self::PulledWhileIssuing) => "Kartu dicabut sebelum selesai diterbitkan; kartu itu belum berlaku. Tempelkan lagi dan terbitkan ulang dari awal.".into(),
+            (En, Self::PulledWhileIssuing) => "The card was removed before it was issued; it is not valid. Tap it again and issue it again from the start.".into(),
+            (Id, Self::PinsDiffer) => "Kedua PIN tidak sama. Minta pasien mengetik PIN lagi.".into(),
+            (En, Self::PinsDiffer) => "The two PINs differ. Ask the patient to type the PIN again.".into(),
             (Id, Self::WrongPinFormat) => "PIN terdiri dari 4 sampai 8 angka.".into(),
             (En, Self::WrongPinFormat) => "A PIN is 4 to 8 digits.".into(),
             (Id, Self::NotRegisteredHere) => "Pasien pemilik kartu ini belum terdaftar di Puskesmas ini. Minta pasien mendaftar di loket dulu.".into(),

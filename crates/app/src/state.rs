@@ -31,6 +31,31 @@ pub struct Preferences {
     /// The poli this workstation serves.
     #[serde(default)]
     pub poli_unit: Option<String>,
+    /// Where and how this workstation backs the store up.
+    #[serde(default)]
+    pub backup: BackupPlan,
+}
+
+/// This workstation's backups: a folder (a second disk, a USB stick), how many dated
+/// copies it keeps, and whether one is made each day while the app runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupPlan {
+    /// The folder; none chosen yet when empty.
+    pub folder: String,
+    /// Copies kept.
+    pub keep: usize,
+    /// One a day while the app runs.
+    pub daily: bool,
+}
+
+impl Default for BackupPlan {
+    fn default() -> Self {
+        Self {
+            folder: String::new(),
+            keep: 7,
+            daily: false,
+        }
+    }
 }
 
 /// Which screen is up.
@@ -48,6 +73,8 @@ pub enum Screen {
     Desk,
     /// The nurse's workspace at a poli.
     Poli,
+    /// The admin's room.
+    Admin,
     /// The monthly reports.
     Reports,
     /// A role whose screens are not built yet.
@@ -89,6 +116,12 @@ pub enum Pending {
     PoliCard,
     /// The open patient's history, read again.
     History,
+    /// An admin-room request.
+    Admin,
+    /// The admin's patient search.
+    AdminSearch,
+    /// A backup or restore.
+    Backup,
 }
 
 /// The whole app's state.
@@ -119,6 +152,8 @@ pub struct State {
     pub reports: ReportsState,
     /// The nurse's workspace.
     pub poli: crate::poli::PoliState,
+    /// The admin's room.
+    pub admin: crate::admin::AdminState,
     /// The demo's accounts and cards, in demo mode.
     pub demo: Option<DemoInfo>,
     /// Requests in flight to the clinic worker.

@@ -407,6 +407,11 @@ impl TrustAnchors {
         Self { roots }
     }
 
+    /// The roots, in the order given.
+    pub fn roots(&self) -> &[PublicKey] {
+        &self.roots
+    }
+
     /// Whether some trusted root signed `certificate`.
     pub fn certifies(&self, certificate: &NodeCertificate) -> bool {
         self.roots

@@ -236,17 +236,20 @@ impl Store {
 
     /// What a new card for the patient will carry: the next card number of this facility
     /// (`6`, the facility's seven digits, a seven-digit sequence, a Luhn check digit) and
-    /// the patient's details, issued today and valid for `valid_years`. Nothing is recorded
-    /// as issued: [`Store::issue_card`] records the card once it is active.
+    /// the patient's details, issued today and valid for `valid_years`. A patient with an
+    /// active card gets one only to replace it (`replacing`). Nothing is recorded as issued:
+    /// [`Store::issue_card`] or [`Store::replace_card`] records the card once it is active.
     pub fn new_card_identity(
         &mut self,
         session: &Session,
         patient_number: &str,
+        replacing: Option<&str>,
         valid_years: u8,
     ) -> Result<Identity> {
         self.write(session, Action::ManageCards, |ctx| {
             let (patient_id, patient) = find_by_number(ctx.tx, patient_number)?;
-            if let Some(active) = active_card(ctx, patient_id)? {
+            let active = active_card(ctx, patient_id)?;
+            if let Some(active) = active.filter(|a| Some(a.as_str()) != replacing) {
                 return Err(StoreError::Conflict(format!(
                     "{} already holds active card {active}; block or replace it first",
                     patient.name

@@ -16,7 +16,7 @@ use crate::{audit, Result, Store, StoreError};
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// A staff account to create.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewStaff {
     /// Login name: 2 to 32 lower-case letters, digits, `.`, `_` or `-`.
     pub username: String,

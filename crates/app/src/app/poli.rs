@@ -142,8 +142,7 @@ impl KartikaApp {
             }
             Command::ReadCardSummary => self.read_card_summary(),
             Command::WriteCardSummary => self.write_card_summary(),
-            // The desk's and the reports' commands are applied by the app itself.
-            _ => {}
+            other => self.apply_admin(other),
         }
     }
 
@@ -426,6 +425,8 @@ impl KartikaApp {
                     card.notice = Some(T::WrittenToCard.get(lang).to_owned());
                 }
             }
+            // The admin room's tasks; the poli never asks for them.
+            Ok(CardFound::Issued | CardFound::Terminated | CardFound::PinReset) => {}
             Ok(CardFound::Summary { summary, written }) => {
                 card.summary.show(summary.as_ref());
                 card.pin = Some(PinStatus::Verified);

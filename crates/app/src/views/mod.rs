@@ -1,6 +1,8 @@
 //! The screens. Each view draws from the state and pushes commands; none of them talks to
 //! a worker or changes anything but its own form fields.
 
+mod admin;
+mod admin_records;
 mod desk;
 mod login;
 mod poli;
@@ -45,6 +47,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         Screen::Login => login::show(ui, state, commands),
         Screen::Desk => desk::show(ui, state, commands),
         Screen::Poli => poli::show(ui, state, commands),
+        Screen::Admin => admin::show(ui, state, commands),
         Screen::Reports => reports::show(ui, state, commands),
         Screen::OtherRole => {
             ui.label(T::NotForThisRole.get(state.lang()));

@@ -67,6 +67,7 @@ fn navigation(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
             (Screen::Desk, T::Registration),
             (Screen::Poli, T::Poli),
             (Screen::Reports, T::Reports),
+            (Screen::Admin, T::AdminRoom),
         ],
         Role::Registration => &[],
         Role::Nurse => &[(Screen::Poli, T::Poli), (Screen::Reports, T::Reports)],

@@ -16,6 +16,10 @@ use kartika_store::{
 
 use kartika_report::Report;
 use kartika_store::{
+    AuditEntry, AuditFilter, AuditReport, BackupReport, Card, Patient, RestoreReport, SetAside,
+    StaffMember,
+};
+use kartika_store::{
     DiagnosisRank, Examination, PatientHistory, QueueEntry, VisitDetail, VisitStatus,
 };
 use kartika_store::{ReportFilter, ReportPeriod};
@@ -23,6 +27,17 @@ use kartika_store::{ReportFilter, ReportPeriod};
 use super::Waker;
 use crate::problem::Problem;
 use crate::workstation::{self, RegistryLink};
+
+/// How often the daily backup runs.
+const DAILY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+/// How long a failed daily backup waits before trying again.
+const BACKUP_RETRY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+/// How many years a new card is valid.
+const CARD_YEARS: u8 = 5;
+/// The most audit entries a search shows.
+const AUDIT_ROWS: usize = 500;
+/// The most set-aside records listed.
+const SET_ASIDE_ROWS: usize = 200;
 
 /// How often the worker, while idle, looks whether someone else wrote to the store.
 const CHANGES_POLL: std::time::Duration = std::time::Duration::from_secs(2);
@@ -170,6 +185,75 @@ pub enum ClinicRequest {
         /// The patient.
         patient_number: String,
     },
+    /// A patient and their cards, for the admin.
+    PatientCards {
+        /// The admin.
+        session: Session,
+        /// The patient.
+        patient_number: String,
+    },
+    /// What a new card for the patient will carry.
+    NewCardIdentity {
+        /// The admin.
+        session: Session,
+        /// The patient.
+        patient_number: String,
+        /// The card it will replace.
+        replacing: Option<String>,
+    },
+    /// A card change: recording an issued card, blocking, unblocking, terminating.
+    ChangeCard {
+        /// The admin.
+        session: Session,
+        /// The patient, whose cards come back.
+        patient_number: String,
+        /// What to do.
+        change: CardChange,
+    },
+    /// The accounts, after a change when one is given.
+    Staff {
+        /// The admin.
+        session: Session,
+        /// The change, if any.
+        change: Option<StaffChange>,
+    },
+    /// Audit entries matching a filter.
+    AuditSearch {
+        /// The admin.
+        session: Session,
+        /// Which entries.
+        filter: AuditFilter,
+    },
+    /// The audit chain's check.
+    VerifyAudit,
+    /// Sync health and the set-aside records, after sending some again when given.
+    SyncDetails {
+        /// The admin.
+        session: Session,
+        /// Set-aside records to send again.
+        resend: Vec<String>,
+    },
+    /// Changes the facility's profile, or adds a unit.
+    ChangeFacility {
+        /// The admin.
+        session: Session,
+        /// What to change.
+        change: FacilityChange,
+    },
+    /// A dated backup into a folder, keeping the newest `keep`.
+    Backup {
+        /// The folder.
+        folder: PathBuf,
+        /// How many to keep.
+        keep: usize,
+    },
+    /// Where and how often this workstation backs up; `None` for no daily backup.
+    BackupPlan(Option<(PathBuf, usize)>),
+    /// Restores a backup in place of the store (the store is closed, replaced, opened).
+    Restore {
+        /// The copy.
+        from: PathBuf,
+    },
     /// One of the monthly reports.
     Report {
         /// Who asks.
@@ -177,6 +261,68 @@ pub enum ClinicRequest {
         /// Which report, over which days, narrowed how.
         query: ReportQuery,
     },
+}
+
+/// What the admin does to a patient's cards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CardChange {
+    /// The card was issued and reads genuine: record it (replacing one, when given).
+    Issued {
+        /// The new card.
+        card_number: String,
+        /// The card it replaces.
+        replacing: Option<String>,
+    },
+    /// Lost or stolen.
+    Block {
+        /// The card.
+        card_number: String,
+        /// Why.
+        reason: String,
+    },
+    /// Found again.
+    Unblock {
+        /// The card.
+        card_number: String,
+        /// Why.
+        reason: String,
+    },
+    /// Returned and terminated.
+    Terminate {
+        /// The card.
+        card_number: String,
+        /// Why.
+        reason: String,
+    },
+    /// Its PIN was reset at this terminal.
+    PinReset {
+        /// The card.
+        card_number: String,
+    },
+}
+
+/// What the admin does to an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StaffChange {
+    /// A new account.
+    Add(NewStaff),
+    /// Disable it.
+    Disable(String),
+    /// Enable it again.
+    Enable(String),
+    /// A new password.
+    Password(String, String),
+    /// Another role.
+    Role(String, kartika_store::Role),
+}
+
+/// What the admin changes about the facility.
+#[derive(Clone, Debug)]
+pub enum FacilityChange {
+    /// Name, catchment and zone.
+    Profile(FacilityProfile),
+    /// A new service unit.
+    AddUnit(ServiceUnit),
 }
 
 /// How a visit ends at the poli.
@@ -293,6 +439,26 @@ pub enum ClinicAnswer {
     /// Another window, workstation or the sync worker wrote to the store: what is on screen
     /// may be old.
     ChangedElsewhere,
+    /// A patient and their cards.
+    PatientCards(Box<Patient>, Vec<Card>),
+    /// A new card's identity.
+    CardIdentity(Box<Identity>),
+    /// The accounts.
+    Staff(Vec<StaffMember>),
+    /// Audit entries.
+    Audit(Vec<AuditEntry>),
+    /// The audit chain's verdict.
+    AuditVerdict(AuditReport),
+    /// Sync health and set-aside records.
+    SyncDetails(SyncHealth, Vec<SetAside>),
+    /// The facility after a change.
+    FacilityChanged(FacilityProfile, Vec<ServiceUnit>),
+    /// A backup was made.
+    BackedUp(BackupReport),
+    /// A backup was restored.
+    Restored(RestoreReport),
+    /// The daily backup plan is taken.
+    BackupPlanSet,
 }
 
 /// An answer with the id of the request it answers.
@@ -325,6 +491,8 @@ impl ClinicWorker {
                     path,
                     clock,
                     store: None,
+                    backup_plan: None,
+                    backup_retry_at: None,
                 };
                 let send = |reply: ClinicReply| {
                     // The UI has gone: nothing is left to answer.
@@ -343,6 +511,9 @@ impl ClinicWorker {
                             answer: worker.answer(request),
                         }),
                         Err(mpsc::RecvTimeoutError::Timeout) => {
+                            if let Some(answer) = worker.daily_backup() {
+                                send(ClinicReply { id: NEWS, answer });
+                            }
                             let version = worker.data_version();
                             if version != seen_version {
                                 seen_version = version;
@@ -398,6 +569,10 @@ struct Worker {
     path: PathBuf,
     clock: Arc<dyn Clock>,
     store: Option<Store>,
+    /// The daily backup's folder and how many copies it keeps.
+    backup_plan: Option<(PathBuf, usize)>,
+    /// After a failed daily backup (the USB stick is out), when to try again.
+    backup_retry_at: Option<std::time::Instant>,
 }
 
 impl Worker {
@@ -434,6 +609,36 @@ impl Worker {
         std::fs::rename(&staging, &self.path)
             .map_err(|e| Problem::FileNotSaved(format!("{}: {e}", self.path.display())))?;
         Ok(Store::open_with_clock(&self.path, Arc::clone(&self.clock))?)
+    }
+
+    /// The daily backup, when one is planned and the newest copy in its folder is a day
+    /// old or more.
+    fn daily_backup(&mut self) -> Option<Result<ClinicAnswer, Problem>> {
+        let (folder, keep) = self.backup_plan.clone()?;
+        if self
+            .backup_retry_at
+            .is_some_and(|at| at > std::time::Instant::now())
+        {
+            return None;
+        }
+        let store = self.store.as_ref()?;
+        let code = store.facility().code;
+        let newest = kartika_store::backups_in(&folder, &code)
+            .ok()?
+            .iter()
+            .filter_map(|p| p.metadata().and_then(|m| m.modified()).ok())
+            .max();
+        let due = newest
+            .and_then(|at| at.elapsed().ok())
+            .is_none_or(|age| age >= DAILY);
+        if !due {
+            return None;
+        }
+        let made = store.backup_into(&folder, keep);
+        self.backup_retry_at = made
+            .is_err()
+            .then(|| std::time::Instant::now() + BACKUP_RETRY);
+        Some(made.map(ClinicAnswer::BackedUp).map_err(Problem::from))
     }
 
     /// The store's data version, or `None` while there is no store.
@@ -611,6 +816,130 @@ impl Worker {
             } => Ok(ClinicAnswer::History(Box::new(
                 self.store()?.patient_history(&session, &patient_number)?,
             ))),
+            ClinicRequest::PatientCards {
+                session,
+                patient_number,
+            } => {
+                let store = self.store()?;
+                let patient = store.patient(&session, &patient_number)?;
+                let cards = store.patient_cards(&session, &patient_number)?;
+                Ok(ClinicAnswer::PatientCards(Box::new(patient), cards))
+            }
+            ClinicRequest::NewCardIdentity {
+                session,
+                patient_number,
+                replacing,
+            } => Ok(ClinicAnswer::CardIdentity(Box::new(
+                self.store()?.new_card_identity(
+                    &session,
+                    &patient_number,
+                    replacing.as_deref(),
+                    CARD_YEARS,
+                )?,
+            ))),
+            ClinicRequest::ChangeCard {
+                session,
+                patient_number,
+                change,
+            } => {
+                let store = self.store()?;
+                match change {
+                    CardChange::Issued {
+                        card_number,
+                        replacing: Some(old),
+                    } => {
+                        store.replace_card(&session, &old, &card_number, "diganti kartu baru")?;
+                    }
+                    CardChange::Issued {
+                        card_number,
+                        replacing: None,
+                    } => {
+                        store.issue_card(&session, &patient_number, &card_number)?;
+                    }
+                    CardChange::Block {
+                        card_number,
+                        reason,
+                    } => {
+                        store.block_card(&session, &card_number, &reason)?;
+                    }
+                    CardChange::Unblock {
+                        card_number,
+                        reason,
+                    } => {
+                        store.lift_block(&session, &card_number, &reason)?;
+                    }
+                    CardChange::Terminate {
+                        card_number,
+                        reason,
+                    } => {
+                        store.terminate_card(&session, &card_number, &reason)?;
+                    }
+                    CardChange::PinReset { card_number } => {
+                        store.note_pin_reset(&session, &card_number)?;
+                    }
+                }
+                let patient = store.patient(&session, &patient_number)?;
+                let cards = store.patient_cards(&session, &patient_number)?;
+                Ok(ClinicAnswer::PatientCards(Box::new(patient), cards))
+            }
+            ClinicRequest::Staff { session, change } => {
+                let store = self.store()?;
+                match change {
+                    Some(StaffChange::Add(new)) => drop(store.add_staff(&session, &new)?),
+                    Some(StaffChange::Disable(user)) => store.disable_staff(&session, &user)?,
+                    Some(StaffChange::Enable(user)) => store.enable_staff(&session, &user)?,
+                    Some(StaffChange::Password(user, password)) => {
+                        store.reset_password(&session, &user, &password)?;
+                    }
+                    Some(StaffChange::Role(user, role)) => store.set_role(&session, &user, role)?,
+                    None => {}
+                }
+                Ok(ClinicAnswer::Staff(store.list_staff(&session)?))
+            }
+            ClinicRequest::AuditSearch { session, filter } => Ok(ClinicAnswer::Audit(
+                self.store()?.audit_search(&session, &filter, AUDIT_ROWS)?,
+            )),
+            ClinicRequest::VerifyAudit => {
+                Ok(ClinicAnswer::AuditVerdict(self.store()?.verify_audit()?))
+            }
+            ClinicRequest::SyncDetails { session, resend } => {
+                let store = self.store()?;
+                if !resend.is_empty() {
+                    store.resend_set_aside(&session, &resend)?;
+                }
+                Ok(ClinicAnswer::SyncDetails(
+                    store.sync_health()?,
+                    store.set_aside(SET_ASIDE_ROWS)?,
+                ))
+            }
+            ClinicRequest::ChangeFacility { session, change } => {
+                let store = self.store()?;
+                match change {
+                    FacilityChange::Profile(profile) => {
+                        store.update_facility(&session, &profile)?
+                    }
+                    FacilityChange::AddUnit(unit) => store.add_service_unit(&session, &unit)?,
+                }
+                Ok(ClinicAnswer::FacilityChanged(
+                    store.facility(),
+                    store.service_units()?,
+                ))
+            }
+            ClinicRequest::Backup { folder, keep } => Ok(ClinicAnswer::BackedUp(
+                self.store()?.backup_into(&folder, keep)?,
+            )),
+            ClinicRequest::BackupPlan(plan) => {
+                self.backup_plan = plan;
+                Ok(ClinicAnswer::BackupPlanSet)
+            }
+            ClinicRequest::Restore { from } => {
+                // No connection of this worker may stay open on the file being replaced.
+                self.store = None;
+                let restored = Store::restore(&from, &self.path);
+                let reopened = Store::open_with_clock(&self.path, Arc::clone(&self.clock));
+                self.store = reopened.ok();
+                Ok(ClinicAnswer::Restored(restored?))
+            }
             ClinicRequest::Report { session, query } => {
                 let store = self.store()?;
                 let (period, filter) = (&query.period, &query.filter);

@@ -76,6 +76,8 @@ pub enum ReaderUpdate {
         /// When the card was seen, for the tap-to-screen measurement.
         seen_at: Instant,
     },
+    /// A card being issued began this step.
+    IssueStep(kartika_card::IssueStep),
     /// A card task ended.
     Card {
         /// The card.
@@ -116,6 +118,13 @@ pub enum CardTask {
     ReadSummary(Pin),
     /// Checks the PIN, authenticates this terminal, writes the summary and reads it back.
     WriteSummary(Pin, Box<MedicalSummary>),
+    /// Issues a blank card with this identity and first PIN, step by step, then checks
+    /// that it reads genuine. The card number is the identity's.
+    Personalize(Box<Identity>, Pin),
+    /// TERMINATE CARD, after terminal authentication: the card answers nothing again.
+    Terminate,
+    /// RESET RETRY COUNTER with a new PIN, after terminal authentication.
+    ResetPin(Pin),
 }
 
 /// What a card task found.
@@ -130,6 +139,12 @@ pub enum CardFound {
         /// Whether a visit was just appended.
         appended: bool,
     },
+    /// The card was issued and reads genuine.
+    Issued,
+    /// The card was terminated.
+    Terminated,
+    /// The PIN was reset.
+    PinReset,
     /// The medical summary (none written yet is `None`), and whether it was just written.
     Summary {
         /// What the card holds.
@@ -142,6 +157,8 @@ pub enum CardFound {
 enum Input {
     Command(ReaderCommand),
     Pcsc(ReaderEvent),
+    /// The app is closing: pull the demo card and end.
+    Stop,
 }
 
 /// How the worker reaches cards.
@@ -155,10 +172,22 @@ pub struct ReaderSetup {
     pub terminal: Option<NodeCredentials>,
 }
 
-/// The UI's end of the reader worker.
+/// The UI's end of the reader worker. Dropping it stops the worker and waits for it, so a
+/// demo card in vpcd is pulled before the app is gone.
 pub struct ReaderWorker {
     commands: Sender<Input>,
     updates: Receiver<ReaderUpdate>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for ReaderWorker {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Input::Stop);
+        if let Some(thread) = self.thread.take() {
+            // A panicked worker has nothing left to pull.
+            let _ = thread.join();
+        }
+    }
 }
 
 impl ReaderWorker {
@@ -182,10 +211,15 @@ impl ReaderWorker {
             waker,
         };
         // Without its thread the desk has no reader; the top bar then shows none.
-        let _ = std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("reader-worker".into())
-            .spawn(move || worker.run(inbox));
-        Self { commands, updates }
+            .spawn(move || worker.run(inbox))
+            .ok();
+        Self {
+            commands,
+            updates,
+            thread,
+        }
     }
 
     /// Sends a command.
@@ -265,6 +299,7 @@ impl Worker {
             match input {
                 Input::Command(command) => self.command(command),
                 Input::Pcsc(event) => self.pcsc_event(event),
+                Input::Stop => break,
             }
         }
         if let Some(card) = self.vpcd.take() {
@@ -443,11 +478,17 @@ impl Worker {
             IN_PROCESS_READER => None,
             _ => Some(self.connect_pcsc(reader)?),
         };
+        let (outbox, waker) = (self.outbox.clone(), self.waker.clone());
+        let progress = move |step| {
+            let _ = outbox.send(ReaderUpdate::IssueStep(step));
+            waker.wake();
+        };
         let job = CardJob {
             trust: &self.setup.trust,
             terminal: self.setup.terminal.as_ref(),
             today,
             card_number,
+            progress: &progress,
         };
         let outcome = match &mut pcsc_card {
             Some(card) => card.with_transaction(|transport| job.run(transport, task)),
@@ -510,6 +551,8 @@ struct CardJob<'a> {
     terminal: Option<&'a NodeCredentials>,
     today: time::Date,
     card_number: &'a str,
+    /// Where issuing reports its steps.
+    progress: &'a dyn Fn(kartika_card::IssueStep),
 }
 
 impl CardJob<'_> {
@@ -520,6 +563,9 @@ impl CardJob<'_> {
         task: &CardTask,
     ) -> Result<Result<CardFound, Problem>, CardError> {
         let mut session = CardSession::new(transport);
+        if let CardTask::Personalize(identity, pin) = task {
+            return self.personalize(&mut session, identity, pin);
+        }
         let reading = session.verify_card(self.trust, self.today, &challenge())?;
         if let Verdict::NotGenuine(rejection) = reading.verdict {
             return Ok(Err(Problem::from(rejection)));
@@ -529,6 +575,25 @@ impl CardJob<'_> {
         }
         let terminal = || self.terminal.ok_or(Problem::NoTerminalCertificate);
         match task {
+            // Issued above, before the checks a blank card cannot pass.
+            CardTask::Personalize(..) => Ok(Err(Problem::OtherCard)),
+            CardTask::Terminate | CardTask::ResetPin(_) => {
+                let terminal = match terminal() {
+                    Ok(t) => t,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                session.terminal_authenticate(terminal)?;
+                Ok(Ok(match task {
+                    CardTask::ResetPin(pin) => {
+                        session.reset_pin(pin)?;
+                        CardFound::PinReset
+                    }
+                    _ => {
+                        session.terminate()?;
+                        CardFound::Terminated
+                    }
+                }))
+            }
             CardTask::ReadLog => Ok(Ok(CardFound::Log {
                 visits: session.read_visits()?,
                 pin: session.pin_status()?,
@@ -577,6 +642,44 @@ impl CardJob<'_> {
                 }))
             }
         }
+    }
+}
+
+impl CardJob<'_> {
+    /// Issues the blank card, then reads it as a desk would: believed issued only when it
+    /// reads genuine under the registry's root.
+    fn personalize(
+        &self,
+        session: &mut CardSession<&mut dyn Transport>,
+        identity: &Identity,
+        pin: &Pin,
+    ) -> Result<Result<CardFound, Problem>, CardError> {
+        let Some(issuer) = self.terminal else {
+            return Ok(Err(Problem::NoTerminalCertificate));
+        };
+        let Some(root) = self.trust.roots().first() else {
+            return Ok(Err(Problem::UntrustedIssuer));
+        };
+        let request = kartika_card::IssueRequest {
+            identity,
+            issuer,
+            root,
+            pin,
+        };
+        let mut report = |step| (self.progress)(step);
+        match session.personalize_with_progress(&request, &mut report) {
+            Ok(_) => {}
+            Err(CardError::AlreadyIssued) => return Ok(Err(Problem::CardNotBlank)),
+            Err(other) => return Err(other),
+        }
+        let reading = session.verify_card(self.trust, self.today, &challenge())?;
+        Ok(match reading.verdict {
+            Verdict::Genuine if reading.identity.card_number == identity.card_number => {
+                Ok(CardFound::Issued)
+            }
+            Verdict::Genuine => Err(Problem::OtherCard),
+            Verdict::NotGenuine(rejection) => Err(Problem::from(rejection)),
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The desktop app driven as its users drive it: egui_kittest finds widgets by their
 //! accessible names and roles, clicks and types, in Bahasa Indonesia.
 
+mod admin;
 mod desk;
 mod pcsc;
 mod poli;

@@ -304,6 +304,8 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
         session.pin_status().expect("PIN status"),
         kartika_card::PinStatus::Blocked
     );
+    drop(session);
+    app.leave_the_reader_empty();
 }
 
 #[test]

@@ -205,6 +205,16 @@ impl App {
         self.harness.run_ok();
     }
 
+    /// Pulls the demo card and waits until PC/SC sees vpcd's first slot empty: the next
+    /// test's card must find it so.
+    pub fn leave_the_reader_empty(&mut self) {
+        if self.harness.query_by_label("Cabut kartu").is_some() {
+            self.click("Cabut kartu");
+        }
+        let empty = format!("{}: menunggu kartu", kartika_testkit::pcsc::reader_name(0));
+        self.until_text(&empty);
+    }
+
     pub fn shows(&self, text: &str) -> bool {
         self.harness
             .query_all_by_label_contains(text)

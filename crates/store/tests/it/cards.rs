@@ -265,7 +265,7 @@ fn a_new_cards_identity_carries_the_patient_and_the_facilitys_next_card_number()
     let p = clinic.patient(&siti());
     let first = clinic
         .store
-        .new_card_identity(&clinic.admin, &p, 5)
+        .new_card_identity(&clinic.admin, &p, None, 5)
         .unwrap();
     let number = first.card_number.to_string();
     assert!(number.starts_with("636740600000001"), "{number}");
@@ -275,20 +275,23 @@ fn a_new_cards_identity_carries_the_patient_and_the_facilitys_next_card_number()
     assert_eq!(first.expiry_date.year(), first.issue_date.year() + 5);
     let second = clinic
         .store
-        .new_card_identity(&clinic.admin, &p, 5)
+        .new_card_identity(&clinic.admin, &p, None, 5)
         .unwrap();
     assert_ne!(
         second.card_number, first.card_number,
         "a number is never handed out twice"
     );
     assert!(
-        clinic.store.new_card_identity(&clinic.desk, &p, 5).is_err(),
+        clinic
+            .store
+            .new_card_identity(&clinic.desk, &p, None, 5)
+            .is_err(),
         "admins only"
     );
     clinic.store.issue_card(&clinic.admin, &p, &number).unwrap();
     let err = clinic
         .store
-        .new_card_identity(&clinic.admin, &p, 5)
+        .new_card_identity(&clinic.admin, &p, None, 5)
         .unwrap_err();
     assert!(
         err.to_string().contains("already holds active card"),

@@ -1,0 +1,182 @@
+//! The admin's room, as state: a patient's cards and the card in the reader, issuing a
+//! card step by step, the staff list, the audit log, sync, the facility and backups.
+//! Views draw it; what changes it arrives from the workers.
+
+use std::path::PathBuf;
+
+use kartika_card::model::Identity;
+use kartika_card::IssueStep;
+use kartika_store::{
+    AuditEntry, AuditFilter, AuditReport, Card, Patient, PatientSummary, Role, SetAside,
+    StaffMember, SyncHealth,
+};
+
+use crate::problem::Problem;
+
+/// The parts of the admin's room.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AdminTab {
+    /// Kartu: a patient's cards, issuing, blocking, replacing.
+    #[default]
+    Cards,
+    /// Staf: accounts.
+    Staff,
+    /// Audit: the log and its check.
+    Audit,
+    /// Sinkronisasi: what waits, what was set aside.
+    Sync,
+    /// Puskesmas: the facility and its units.
+    Facility,
+    /// Cadangan: backups and restore.
+    Backup,
+}
+
+/// The admin's room.
+#[derive(Debug, Default)]
+pub struct AdminState {
+    /// The part on screen.
+    pub tab: AdminTab,
+    /// The patient search.
+    pub search_text: String,
+    /// Its results.
+    pub results: Option<Vec<PatientSummary>>,
+    /// The patient whose cards are shown, and the cards.
+    pub patient: Option<(Patient, Vec<Card>)>,
+    /// The card in the reader, as the last tap found it.
+    pub reader_card: Option<ReaderCard>,
+    /// Why a card is blocked, terminated or unblocked, as typed.
+    pub reason: String,
+    /// A card being issued.
+    pub issue: Option<IssueForm>,
+    /// The new PIN for a blocked PIN, typed twice.
+    pub pin_reset: (String, String),
+    /// The accounts.
+    pub staff: Vec<StaffMember>,
+    /// The new-account form.
+    pub new_staff: NewStaffForm,
+    /// A new password being typed for an account: (username, password).
+    pub password_reset: Option<(String, String)>,
+    /// The audit filter as typed.
+    pub audit_filter: AuditFilter,
+    /// The entries found.
+    pub audit_entries: Vec<AuditEntry>,
+    /// The chain check's verdict.
+    pub audit_verdict: Option<AuditReport>,
+    /// Sync health.
+    pub sync_health: Option<SyncHealth>,
+    /// The set-aside records.
+    pub set_aside: Vec<SetAside>,
+    /// The facility form.
+    pub facility: FacilityForm,
+    /// The new-unit form: code, name, queue letter.
+    pub new_unit: (String, String, String),
+    /// Backups.
+    pub backup: BackupForm,
+    /// The last failure.
+    pub problem: Option<Problem>,
+    /// A passing message.
+    pub notice: Option<String>,
+}
+
+/// The card in the admin's reader.
+#[derive(Clone, Debug)]
+pub enum ReaderCard {
+    /// A blank card, ready to issue.
+    Blank {
+        /// Its reader.
+        reader: String,
+    },
+    /// An issued card that reads genuine.
+    Issued {
+        /// Its reader.
+        reader: String,
+        /// What it says.
+        identity: Box<Identity>,
+    },
+    /// A card that was refused, and why.
+    Refused {
+        /// Its reader.
+        reader: String,
+        /// Why.
+        problem: Problem,
+    },
+}
+
+impl ReaderCard {
+    /// The reader it is in.
+    pub fn reader(&self) -> &str {
+        match self {
+            Self::Blank { reader } | Self::Issued { reader, .. } | Self::Refused { reader, .. } => {
+                reader
+            }
+        }
+    }
+}
+
+/// Issuing a card to the patient on screen.
+#[derive(Debug, Default)]
+pub struct IssueForm {
+    /// The card it replaces, if any.
+    pub replacing: Option<String>,
+    /// The PIN, typed by the patient.
+    pub pin: String,
+    /// The PIN again.
+    pub pin_again: String,
+    /// What the card will carry, once the store has prepared it.
+    pub identity: Option<Box<Identity>>,
+    /// The step under way.
+    pub step: Option<IssueStep>,
+    /// Whether the reader worker is issuing.
+    pub running: bool,
+    /// The card face saved, once issued and recorded.
+    pub face: Option<PathBuf>,
+    /// Done: the card is issued and recorded.
+    pub done: bool,
+}
+
+/// The new-account form.
+#[derive(Clone, Debug)]
+pub struct NewStaffForm {
+    /// Login name.
+    pub username: String,
+    /// Shown name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// First password.
+    pub password: String,
+}
+
+impl Default for NewStaffForm {
+    fn default() -> Self {
+        Self {
+            username: String::new(),
+            display_name: String::new(),
+            role: Role::Nurse,
+            password: String::new(),
+        }
+    }
+}
+
+/// The facility form.
+#[derive(Clone, Debug, Default)]
+pub struct FacilityForm {
+    /// Name.
+    pub name: String,
+    /// Catchment region code.
+    pub catchment: String,
+    /// Zone.
+    pub zone: Option<kartika_store::TimeZone>,
+    /// Whether the form was filled from the store.
+    pub loaded: bool,
+}
+
+/// Backups: the copy to restore, and what the last backup did (where and how many is
+/// this workstation's [`crate::state::BackupPlan`]).
+#[derive(Clone, Debug, Default)]
+pub struct BackupForm {
+    /// The copy to restore, as typed.
+    pub restore_from: String,
+    /// The last backup made, in words.
+    pub last: Option<String>,
+}

@@ -1,0 +1,260 @@
+//! The admin's room beyond the cards: accounts, the audit log and its check, sync, the
+//! facility and its units, backups.
+
+use eframe::egui;
+use kartika_store::{Role, TimeZone};
+
+use super::login::role_name;
+use super::widgets;
+use crate::command::{Command, Commands};
+use crate::format;
+use crate::state::State;
+use crate::text::T;
+use crate::workers::clinic::StaffChange;
+
+pub fn staff(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
+    let lang = state.lang();
+    let me = state.session.as_ref().map(|s| s.username.clone());
+    egui::Grid::new("staff").striped(true).show(ui, |ui| {
+        for member in &state.admin.staff {
+            ui.label(&member.username);
+            ui.label(&member.display_name);
+            ui.label(role_name(member.role).get(lang));
+            ui.label(if member.disabled {
+                T::Disabled.get(lang)
+            } else {
+                T::Enabled.get(lang)
+            });
+            let user = &member.username;
+            ui.horizontal(|ui| {
+                if me.as_deref() != Some(user.as_str()) {
+                    let (label, change) = if member.disabled {
+                        (T::Enable, StaffChange::Enable(user.clone()))
+                    } else {
+                        (T::Disable, StaffChange::Disable(user.clone()))
+                    };
+                    if ui.button(format!("{} {user}", label.get(lang))).clicked() {
+                        commands.push(Command::Staff(Some(change)));
+                    }
+                }
+                for role in [Role::Admin, Role::Registration, Role::Nurse] {
+                    if role != member.role
+                        && ui
+                            .small_button(format!("{user} » {}", role_name(role).get(lang)))
+                            .clicked()
+                    {
+                        commands.push(Command::Staff(Some(StaffChange::Role(user.clone(), role))));
+                    }
+                }
+                if ui
+                    .button(format!("{} {user}", T::ResetPassword.get(lang)))
+                    .clicked()
+                {
+                    state.admin.password_reset = Some((user.clone(), String::new()));
+                }
+            });
+            ui.end_row();
+        }
+    });
+    if let Some((user, password)) = &mut state.admin.password_reset {
+        ui.horizontal(|ui| {
+            let label = ui.label(format!("{} {user}", T::NewPassword.get(lang)));
+            ui.add(egui::TextEdit::singleline(password).password(true))
+                .labelled_by(label.id);
+            if ui.button(T::Save.get(lang)).clicked() {
+                let change = StaffChange::Password(user.clone(), password.clone());
+                commands.push(Command::Staff(Some(change)));
+            }
+        });
+    }
+    ui.separator();
+    ui.strong(T::NewAccount.get(lang));
+    let form = &mut state.admin.new_staff;
+    widgets::labelled_input(ui, T::Username.get(lang), &mut form.username);
+    widgets::labelled_input(ui, T::StaffName.get(lang), &mut form.display_name);
+    ui.horizontal(|ui| {
+        for role in [Role::Admin, Role::Registration, Role::Nurse] {
+            ui.radio_value(&mut form.role, role, role_name(role).get(lang));
+        }
+    });
+    widgets::labelled_password(ui, T::Password.get(lang), &mut form.password);
+    if ui.button(T::AddStaff.get(lang)).clicked() {
+        commands.push(Command::AddStaff);
+    }
+}
+
+pub fn audit(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
+    let lang = state.lang();
+    ui.horizontal_wrapped(|ui| {
+        let filter = &mut state.admin.audit_filter;
+        for (label, value) in [
+            (T::AuditDay, &mut filter.day),
+            (T::AuditPerson, &mut filter.actor),
+            (T::PatientNumber, &mut filter.patient_number),
+            (T::AuditAction, &mut filter.action),
+        ] {
+            let text = value.get_or_insert_with(String::new);
+            let label = ui.label(label.get(lang));
+            ui.add(egui::TextEdit::singleline(text).desired_width(120.0))
+                .labelled_by(label.id);
+        }
+        if ui.button(T::Search.get(lang)).clicked() {
+            commands.push(Command::AuditSearch);
+        }
+        if ui.button(T::CheckAudit.get(lang)).clicked() {
+            commands.push(Command::VerifyAudit);
+        }
+    });
+    if let Some(report) = &state.admin.audit_verdict {
+        let (color, text) = match &report.problem {
+            None => (
+                egui::Color32::from_rgb(0x1b, 0x7f, 0x3b),
+                format!(
+                    "{} ({} {})",
+                    T::AuditIntact.get(lang),
+                    report.entries,
+                    T::Entries.get(lang)
+                ),
+            ),
+            Some(problem) => (
+                ui.visuals().error_fg_color,
+                format!("{}: {problem:?}", T::AuditBroken.get(lang)),
+            ),
+        };
+        ui.colored_label(color, egui::RichText::new(text).strong());
+    }
+    let zone = crate::app::zone_offset(state.zone());
+    egui::Grid::new("audit_entries")
+        .striped(true)
+        .show(ui, |ui| {
+            for entry in &state.admin.audit_entries {
+                let local = entry.at.to_offset(zone);
+                ui.label(format!(
+                    "{} {}",
+                    format::short_date(local.date()),
+                    format::clock_time(entry.at, zone, lang)
+                ));
+                ui.label(&entry.actor);
+                ui.label(&entry.action);
+                ui.label(entry.patient_number.as_deref().unwrap_or(""));
+                ui.label(&entry.detail);
+                ui.end_row();
+            }
+        });
+}
+
+pub fn sync(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
+    let lang = state.lang();
+    let zone = crate::app::zone_offset(state.zone());
+    if let Some(health) = &state.admin.sync_health {
+        ui.label(format!("{}: {}", T::SyncWaiting.get(lang), health.pending));
+        ui.label(format!(
+            "{}: {}",
+            T::SyncSetAside.get(lang),
+            health.set_aside
+        ));
+        let last = health
+            .last_success
+            .map(|at| format::clock_time(at, zone, lang))
+            .unwrap_or_else(|| "—".into());
+        ui.label(format!("{}: {last}", T::SyncLastSuccess.get(lang)));
+        if let Some(error) = &health.last_error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    }
+    // While a backlog drains: what this round sent, against what waited when last asked.
+    if let (Some(sync), Some(health)) = (&state.sync, &state.admin.sync_health) {
+        if sync.progress.running && health.pending > 0 {
+            let sent = sync.progress.sent as f32;
+            let share = sent / (sent + health.pending as f32);
+            ui.add(egui::ProgressBar::new(share.min(1.0)).show_percentage());
+        }
+    }
+    if ui.button(T::Refresh.get(lang)).clicked() {
+        commands.push(Command::SyncDetails(Vec::new()));
+    }
+    if state.admin.set_aside.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.strong(T::SyncSetAside.get(lang));
+    for record in &state.admin.set_aside {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("{} {}", record.kind.as_str(), record.record_id));
+            ui.weak(&record.reason);
+        });
+    }
+    if ui.button(T::SendAgain.get(lang)).clicked() {
+        let ids = state.admin.set_aside.iter().map(|r| r.id.clone()).collect();
+        commands.push(Command::SyncDetails(ids));
+    }
+}
+
+pub fn facility(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
+    let lang = state.lang();
+    if let Some(facility) = &state.facility {
+        ui.label(format!("{}: {}", T::FacilityCode.get(lang), facility.code));
+    }
+    let form = &mut state.admin.facility;
+    widgets::labelled_input(ui, T::FacilityName.get(lang), &mut form.name);
+    widgets::labelled_input(ui, T::Catchment.get(lang), &mut form.catchment);
+    ui.horizontal(|ui| {
+        for zone in [TimeZone::Wib, TimeZone::Wita, TimeZone::Wit] {
+            ui.radio_value(&mut form.zone, Some(zone), zone.abbreviation());
+        }
+    });
+    if ui.button(T::Save.get(lang)).clicked() {
+        commands.push(Command::SaveFacility);
+    }
+    ui.separator();
+    ui.strong(T::Units.get(lang));
+    for unit in &state.units {
+        ui.label(format!(
+            "{} · {} · {}",
+            unit.queue_prefix, unit.name, unit.code
+        ));
+    }
+    let (code, name, letter) = &mut state.admin.new_unit;
+    widgets::labelled_input(ui, T::UnitCode.get(lang), code);
+    widgets::labelled_input(ui, T::UnitName.get(lang), name);
+    widgets::labelled_input(ui, T::QueueLetter.get(lang), letter);
+    if ui.button(T::AddUnit.get(lang)).clicked() {
+        commands.push(Command::AddUnit);
+    }
+}
+
+pub fn backup(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
+    let lang = state.lang();
+    let plan = &mut state.prefs.backup;
+    let folder = widgets::labelled_input(ui, T::BackupFolder.get(lang), &mut plan.folder);
+    let mut changed = folder.lost_focus();
+    ui.horizontal(|ui| {
+        ui.label(T::BackupKeep.get(lang));
+        changed |= ui
+            .add(egui::DragValue::new(&mut plan.keep).range(1..=60))
+            .changed();
+    });
+    changed |= ui
+        .checkbox(&mut plan.daily, T::BackupDaily.get(lang))
+        .changed();
+    if changed {
+        commands.push(Command::BackupPlanChanged);
+    }
+    if ui.button(T::BackupNow.get(lang)).clicked() {
+        commands.push(Command::BackupNow);
+    }
+    if let Some(last) = &state.admin.backup.last {
+        ui.label(last);
+    }
+    ui.separator();
+    ui.strong(T::RestoreTitle.get(lang));
+    ui.label(T::RestoreHint.get(lang));
+    widgets::labelled_input(
+        ui,
+        T::RestoreFrom.get(lang),
+        &mut state.admin.backup.restore_from,
+    );
+    if ui.button(T::Restore.get(lang)).clicked() {
+        commands.push(Command::Restore);
+    }
+}

@@ -1,0 +1,204 @@
+//! The admin's room, as an admin answering for cards, accounts and the data uses it.
+
+use egui_kittest::kittest::Queryable;
+use kartika_card::CardSession;
+use kartika_store::{CardStatus, Role};
+use kartika_testkit::pcsc::exclusive;
+
+use crate::support::App;
+
+fn in_the_admin_room(app: &mut App) {
+    app.log_in(Role::Admin);
+    app.until_text("Tempelkan kartu");
+    app.click("Ruang admin");
+    app.until_text("Tempelkan kartu pasien atau kartu kosong");
+}
+
+/// Finds a patient by `text` and opens their cards.
+fn open_patient(app: &mut App, text: &str, name: &str) {
+    app.type_into("NIK, No. RM, No. BPJS, No. KK atau nama", text);
+    app.click("Cari");
+    // A result reads "name · No. RM · birth date" (the tray's cards read "name — …").
+    let hit = format!("{name} · ");
+    app.until_text(&hit);
+    app.harness
+        .get_all_by_label_contains(&hit)
+        .next()
+        .expect("a hit")
+        .click();
+    app.harness.run_ok();
+    app.until("the patient's cards", |h| {
+        h.state()
+            .state()
+            .admin
+            .patient
+            .as_ref()
+            .is_some_and(|(p, _)| p.name.contains(name))
+    });
+}
+
+fn cards_of_open_patient(app: &App) -> Vec<kartika_store::Card> {
+    app.harness
+        .state()
+        .state()
+        .admin
+        .patient
+        .as_ref()
+        .map(|(_, cards)| cards.clone())
+        .unwrap_or_default()
+}
+
+/// Issues the blank tray card `blank` to the open patient with PIN 2468.
+fn issue_to_blank(app: &mut App, blank: &str) {
+    app.tap(blank);
+    app.until_text("Kartu kosong siap diterbitkan.");
+    app.type_into("PIN baru (4 sampai 8 angka)", "2468");
+    app.type_into("Ulangi PIN", "2468");
+    app.click("Terbitkan");
+    app.until_text("Kartu diterbitkan dan tercatat");
+}
+
+#[test]
+fn through_pcscd_an_admin_issues_a_card_that_reads_genuine_then_blocks_it_and_the_desk_refuses_it()
+{
+    let _pcsc = exclusive();
+    let mut app = App::demo_with(true);
+    in_the_admin_room(&mut app);
+    app.until_text(&kartika_testkit::pcsc::reader_name(0));
+    open_patient(&mut app, "Sri Nugroho", "Sri Nugroho");
+    assert!(cards_of_open_patient(&app).is_empty());
+    app.click("Terbitkan kartu baru");
+    issue_to_blank(&mut app, "Kartu kosong 1");
+    let cards = cards_of_open_patient(&app);
+    assert_eq!(cards.len(), 1);
+    assert_eq!(cards[0].status, CardStatus::Active, "the store holds it");
+    assert!(
+        app.shows("Muka kartu untuk dicetak"),
+        "the card face is saved"
+    );
+    let face = app
+        .folder()
+        .join("cards")
+        .join(format!("kartu-{}.pdf", cards[0].card_number));
+    assert!(std::fs::read(&face).unwrap().starts_with(b"%PDF"));
+
+    // The card itself, read as any Puskesmas would: genuine under the registry root.
+    let blank = app
+        .world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Blank)
+        .unwrap()
+        .path
+        .clone();
+    app.click("Cabut kartu");
+    let mut software_card = kartika_vcard::VirtualCard::open(&blank).unwrap();
+    let trust = kartika_card::crypto::TrustAnchors::new(vec![app.world.root.clone()]);
+    let reading = CardSession::new(&mut software_card)
+        .verify_card(&trust, time::OffsetDateTime::now_utc().date(), &[7; 32])
+        .unwrap();
+    assert!(reading.verdict.is_genuine(), "{:?}", reading.verdict);
+    assert_eq!(reading.identity.card_number.as_str(), cards[0].card_number);
+    assert_eq!(reading.identity.name, "Sri Nugroho");
+
+    app.type_into(
+        "Alasan (blokir, buka blokir, nonaktifkan)",
+        "hilang di angkot",
+    );
+    app.click(&format!("Blokir {}", cards[0].card_number));
+    app.until("the block", |h| {
+        h.state()
+            .state()
+            .admin
+            .patient
+            .as_ref()
+            .is_some_and(|(_, cards)| cards[0].status == CardStatus::Blocked)
+    });
+    app.click("Keluar");
+    app.at_the_desk();
+    app.tap("Kartu kosong 1");
+    app.until_text("Kartu diblokir (hilang di angkot)");
+    app.leave_the_reader_empty();
+}
+
+#[test]
+fn a_replaced_card_hands_over_to_the_new_one_and_the_patient_keeps_number_and_history() {
+    let mut app = App::demo();
+    in_the_admin_room(&mut app);
+    open_patient(&mut app, "Siti Rahayu", "Siti Rahayu");
+    let before = cards_of_open_patient(&app);
+    let old = before
+        .iter()
+        .find(|c| c.status == CardStatus::Active)
+        .expect("Siti's card")
+        .card_number
+        .clone();
+    let patient_number = before[0].patient_number.clone();
+    app.click(&format!("Ganti {old}"));
+    issue_to_blank(&mut app, "Kartu kosong 2");
+    let after = cards_of_open_patient(&app);
+    let replaced = after.iter().find(|c| c.card_number == old).unwrap();
+    assert_eq!(replaced.status, CardStatus::Replaced);
+    let new = after
+        .iter()
+        .find(|c| c.status == CardStatus::Active)
+        .unwrap();
+    assert_eq!(
+        replaced.replaced_by.as_deref(),
+        Some(new.card_number.as_str())
+    );
+    assert_eq!(
+        new.patient_number, patient_number,
+        "the same patient number"
+    );
+
+    app.click("Keluar");
+    app.at_the_desk();
+    app.tap("Kartu kosong 2");
+    app.until_text("Kartu asli");
+    assert!(app.shows("Siti Rahayu"));
+    assert!(app.shows(&patient_number));
+    app.tap("Siti Rahayu — asli");
+    app.until_text("Kartu ini sudah diganti dengan kartu baru");
+}
+
+#[test]
+fn an_admin_adds_a_nurse_who_can_log_in_but_not_open_the_admin_room_and_checks_the_audit_log() {
+    let mut app = App::demo();
+    in_the_admin_room(&mut app);
+    app.click("Staf");
+    app.until_text("perawat");
+    app.type_into("Nama pengguna", "bidan.ani");
+    app.type_into("Nama lengkap", "Bidan Ani");
+    app.type_into("Kata sandi", "bidan-ani-2026");
+    app.click("Tambah akun");
+    app.until("the new account", |h| {
+        h.state()
+            .state()
+            .admin
+            .staff
+            .iter()
+            .any(|s| s.username == "bidan.ani" && s.role == Role::Nurse)
+    });
+
+    app.click("Audit");
+    app.click("Periksa");
+    app.until_text("Log audit utuh");
+    app.type_into("Tindakan", "staff.");
+    app.click("Cari");
+    app.until("the staff entries", |h| {
+        h.state()
+            .state()
+            .admin
+            .audit_entries
+            .iter()
+            .any(|e| e.action == "staff.add" && e.detail.contains("bidan.ani"))
+    });
+
+    app.click("Keluar");
+    app.type_into("Nama pengguna", "bidan.ani");
+    app.type_into("Kata sandi", "bidan-ani-2026");
+    app.click("Masuk");
+    app.until_text("Antrian poli hari ini");
+    assert!(app.harness.query_by_label("Ruang admin").is_none());
+}
