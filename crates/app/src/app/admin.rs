@@ -480,10 +480,14 @@ impl KartikaApp {
             Ok(CardFound::PinReset) => self.change_card(CardChange::PinReset { card_number }),
             Ok(_) => {}
             Err(problem) => {
-                if let Some(form) = &mut admin.issue {
-                    form.running = false;
-                }
-                admin.problem = Some(problem);
+                let issuing = admin
+                    .issue
+                    .as_mut()
+                    .is_some_and(|f| std::mem::take(&mut f.running));
+                admin.problem = Some(match problem {
+                    Problem::PulledTooEarly if issuing => Problem::PulledWhileIssuing,
+                    other => other,
+                });
             }
         }
     }

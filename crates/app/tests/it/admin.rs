@@ -202,3 +202,65 @@ fn an_admin_adds_a_nurse_who_can_log_in_but_not_open_the_admin_room_and_checks_t
     app.until_text("Antrian poli hari ini");
     assert!(app.harness.query_by_label("Ruang admin").is_none());
 }
+
+#[test]
+fn a_card_pulled_halfway_through_issuing_is_said_plainly_and_is_issued_again_from_the_start() {
+    let _pcsc = exclusive();
+    let mut app = App::demo_with(true);
+    in_the_admin_room(&mut app);
+    app.until_text(&kartika_testkit::pcsc::reader_name(0));
+    open_patient(&mut app, "Sri Nugroho", "Sri Nugroho");
+    app.click("Terbitkan kartu baru");
+    let blank = app
+        .world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Blank)
+        .unwrap()
+        .path
+        .clone();
+    // Pulled as ACTIVATE arrives: everything written, nothing made valid.
+    let card = kartika_testkit::pcsc::InsertedCard::insert(
+        &blank,
+        0,
+        kartika_testkit::pcsc::InsertOptions {
+            pull_at_instruction: Some(0x44),
+            ..Default::default()
+        },
+    );
+    app.until_text("Kartu kosong siap diterbitkan.");
+    app.type_into("PIN baru (4 sampai 8 angka)", "2468");
+    app.type_into("Ulangi PIN", "2468");
+    app.click("Terbitkan");
+    app.until_text("Kartu dicabut sebelum selesai diterbitkan");
+    drop(card);
+    assert!(
+        cards_of_open_patient(&app).is_empty(),
+        "nothing is recorded for a card that was not activated"
+    );
+    let trust = kartika_card::crypto::TrustAnchors::new(vec![app.world.root.clone()]);
+    let mut half = kartika_vcard::VirtualCard::open(&blank).unwrap();
+    let read = CardSession::new(&mut half).verify_card(
+        &trust,
+        time::OffsetDateTime::now_utc().date(),
+        &[9; 32],
+    );
+    assert!(
+        matches!(read, Err(kartika_card::CardError::NotActivated)),
+        "a half-issued card never reads genuine: {read:?}"
+    );
+
+    // Tapped again, it is issued from the start.
+    app.until_text(&format!(
+        "{}: menunggu kartu",
+        kartika_testkit::pcsc::reader_name(0)
+    ));
+    app.tap("Kartu kosong 1");
+    app.until_text("Kartu kosong siap diterbitkan.");
+    app.type_into("PIN baru (4 sampai 8 angka)", "2468");
+    app.type_into("Ulangi PIN", "2468");
+    app.click("Terbitkan");
+    app.until_text("Kartu diterbitkan dan tercatat");
+    assert_eq!(cards_of_open_patient(&app)[0].status, CardStatus::Active);
+    app.leave_the_reader_empty();
+}
