@@ -104,6 +104,21 @@ impl KartikaApp {
             Arc::clone(&config.clock),
             waker.clone(),
         );
+        let workstation = crate::state::WorkstationInfo {
+            registry: config.sync.as_ref().map(|c| c.registry.clone()),
+            token_hint: config
+                .sync
+                .as_ref()
+                .map(|c| format!("{}…", c.token.chars().take(4).collect::<String>())),
+            node_id: config
+                .terminal
+                .as_ref()
+                .map(|t| t.certificate().node_id().to_owned()),
+            certificate_until: config
+                .terminal
+                .as_ref()
+                .map(|t| t.certificate().valid_until()),
+        };
         let readers = ReaderWorker::start(
             ReaderSetup {
                 pcsc: config.pcsc,
@@ -133,6 +148,7 @@ impl KartikaApp {
             reports: ReportsState::new(config.clock.now().date()),
             poli: crate::poli::PoliState::default(),
             admin: crate::admin::AdminState::default(),
+            workstation,
             demo: config.demo.map(|d| DemoInfo {
                 accounts: d.accounts,
                 tray: d.tray,

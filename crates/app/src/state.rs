@@ -154,6 +154,8 @@ pub struct State {
     pub poli: crate::poli::PoliState,
     /// The admin's room.
     pub admin: crate::admin::AdminState,
+    /// This workstation's link to the registry and its terminal certificate.
+    pub workstation: WorkstationInfo,
     /// The demo's accounts and cards, in demo mode.
     pub demo: Option<DemoInfo>,
     /// Requests in flight to the clinic worker.
@@ -321,6 +323,19 @@ impl Default for SetupForm {
             node_public_key: None,
         }
     }
+}
+
+/// What the admin sees of this workstation's link and certificate.
+#[derive(Clone, Debug, Default)]
+pub struct WorkstationInfo {
+    /// The registry's address, unless standalone.
+    pub registry: Option<String>,
+    /// The node token's first characters, the rest hidden.
+    pub token_hint: Option<String>,
+    /// The node named in the terminal certificate.
+    pub node_id: Option<String>,
+    /// The day the terminal certificate ends.
+    pub certificate_until: Option<time::Date>,
 }
 
 /// Sync as the top bar shows it.

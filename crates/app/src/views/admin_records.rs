@@ -143,9 +143,49 @@ pub fn audit(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         });
 }
 
+/// The registry link and the terminal certificate, warned of a month before it ends.
+fn workstation(ui: &mut egui::Ui, state: &State) {
+    let lang = state.lang();
+    let info = &state.workstation;
+    match &info.registry {
+        Some(url) => {
+            ui.label(format!("{}: {url}", T::RegistryUrl.get(lang)));
+            if let Some(hint) = &info.token_hint {
+                ui.label(format!("{}: {hint}", T::RegistryToken.get(lang)));
+            }
+        }
+        None => {
+            ui.label(T::SyncStandalone.get(lang));
+        }
+    }
+    match (&info.node_id, info.certificate_until) {
+        (Some(node), Some(until)) => {
+            let text = format!(
+                "{} {node}: {} {}",
+                T::TerminalCertificate.get(lang),
+                T::ValidUntil.get(lang),
+                format::short_date(until)
+            );
+            if until - state.today <= time::Duration::days(30) {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{text} · {}", T::CertificateEndsSoon.get(lang)),
+                );
+            } else {
+                ui.label(text);
+            }
+        }
+        _ => {
+            ui.label(T::NoTerminalCertificate.get(lang));
+        }
+    }
+    ui.separator();
+}
+
 pub fn sync(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let lang = state.lang();
     let zone = crate::app::zone_offset(state.zone());
+    workstation(ui, state);
     if let Some(health) = &state.admin.sync_health {
         ui.label(format!("{}: {}", T::SyncWaiting.get(lang), health.pending));
         ui.label(format!(

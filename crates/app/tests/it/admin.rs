@@ -195,6 +195,10 @@ fn an_admin_adds_a_nurse_who_can_log_in_but_not_open_the_admin_room_and_checks_t
             .any(|e| e.action == "staff.add" && e.detail.contains("bidan.ani"))
     });
 
+    app.click("Sinkronisasi");
+    app.until_text("Sertifikat terminal P3674060");
+    assert!(app.shows("Menunggu dikirim"));
+
     app.click("Keluar");
     app.type_into("Nama pengguna", "bidan.ani");
     app.type_into("Kata sandi", "bidan-ani-2026");
