@@ -102,6 +102,8 @@ pub enum Problem {
     PinsDiffer,
     /// The card left the reader before it was issued.
     PulledWhileIssuing,
+    /// A backup offered for restore is not one to trust; nothing was changed.
+    BadBackup(String),
     /// The card left the reader while the finished visit was being written to it.
     VisitNotOnCard,
     /// The card's patient is not registered at this Puskesmas.
@@ -133,6 +135,8 @@ impl From<StoreError> for Problem {
             StoreError::Conflict(text) => Self::Conflict(text),
             StoreError::AlreadyRecorded { what, key } => Self::Conflict(format!("{what} {key}")),
             StoreError::NewerSchema { .. } => Self::NeedsNewerKartika,
+            StoreError::BadBackup { reason, .. } => Self::BadBackup(reason),
+            StoreError::File { path, reason } => Self::FileNotSaved(format!("{path}: {reason}")),
             other => Self::StoreFailed(other.to_string()),
         }
     }
@@ -288,6 +292,8 @@ impl Problem {
             (En, Self::VisitNotOnCard) => "The card was removed before the visit was written to it. The visit is recorded at the Puskesmas; the card may not hold it.".into(),
             (Id, Self::CardNotBlank) => "Kartu di pembaca sudah diterbitkan. Tempelkan kartu kosong.".into(),
             (En, Self::CardNotBlank) => "The card in the reader is already issued. Tap a blank card.".into(),
+            (Id, Self::BadBackup(reason)) => format!("File cadangan tidak dapat dipulihkan ({reason}). Data sekarang tidak diubah; pilih cadangan lain."),
+            (En, Self::BadBackup(reason)) => format!("The backup cannot be restored ({reason}). The current data was not changed; choose another backup."),
             (Id, Self::PulledWhileIssuing) => "Kartu dicabut sebelum selesai diterbitkan; kartu itu belum berlaku. Tempelkan lagi dan terbitkan ulang dari awal.".into(),
             (En, Self::PulledWhileIssuing) => "The card was removed before it was issued; it is not valid. Tap it again and issue it again from the start.".into(),
             (Id, Self::PinsDiffer) => "Kedua PIN tidak sama. Minta pasien mengetik PIN lagi.".into(),

@@ -85,6 +85,11 @@ fn cards(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         if results.is_empty() {
             ui.label(T::NotFound.get(lang));
         }
+        // A patient not registered yet is registered at the desk, with its checks.
+        if ui.button(T::RegisterAtDesk.get(lang)).clicked() {
+            commands.push(Command::Show(crate::state::Screen::Desk));
+            commands.push(Command::StartNewPatient);
+        }
         for hit in results.iter().take(20) {
             let text = format!("{} · {} · {}", hit.name, hit.patient_number, hit.birth_date);
             if ui.button(text).clicked() {

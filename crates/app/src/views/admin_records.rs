@@ -269,9 +269,10 @@ pub fn backup(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let folder = widgets::labelled_input(ui, T::BackupFolder.get(lang), &mut plan.folder);
     let mut changed = folder.lost_focus();
     ui.horizontal(|ui| {
-        ui.label(T::BackupKeep.get(lang));
+        let label = ui.label(T::BackupKeep.get(lang));
         changed |= ui
             .add(egui::DragValue::new(&mut plan.keep).range(1..=60))
+            .labelled_by(label.id)
             .changed();
     });
     changed |= ui

@@ -268,3 +268,44 @@ fn a_card_pulled_halfway_through_issuing_is_said_plainly_and_is_issued_again_fro
     assert_eq!(cards_of_open_patient(&app)[0].status, CardStatus::Active);
     app.leave_the_reader_empty();
 }
+
+#[test]
+fn a_backup_made_in_the_admin_room_restores_while_the_app_runs() {
+    let mut app = App::demo();
+    in_the_admin_room(&mut app);
+    app.click("Cadangan");
+    let folder = app.folder().join("usb");
+    app.type_into(
+        "Folder cadangan (disk kedua atau USB)",
+        folder.to_str().unwrap(),
+    );
+    app.click("Cadangkan sekarang");
+    app.until_text("Cadangan dibuat:");
+    let copy = std::fs::read_dir(&folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(copy
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("kartika-P3674060-"));
+
+    app.type_into("File cadangan", copy.to_str().unwrap());
+    app.click("Pulihkan");
+    app.until_text("Data dipulihkan.");
+    // The store works after the restore: the audit check runs on it.
+    app.click("Audit");
+    app.click("Periksa");
+    app.until_text("Log audit utuh");
+
+    app.click("Cadangan");
+    let junk = app.folder().join("junk.sqlite");
+    std::fs::write(&junk, "not a database").unwrap();
+    app.replace_text("File cadangan", &format!("{}", junk.display()));
+    app.click("Pulihkan");
+    app.until_text("tidak dapat dipulihkan");
+}
