@@ -119,6 +119,13 @@ def screenshots():
     click("10 besar penyakit")
     wait_for("the top ten", containing("10 Besar Penyakit"))
     shot("reports-top10")
+    click("Ruang admin")
+    wait_for("the admin room", containing("Tempelkan kartu pasien atau kartu kosong"))
+    type_into("NIK, No. RM, No. BPJS, No. KK atau nama", "Siti Rahayu")
+    click("Cari")
+    click_containing("· 1990-01-10")  # the demo's own Siti, who holds a card
+    wait_for("Siti's cards", containing("Blokir "))
+    shot("admin-cards")
     click("Keluar")
     wait_for("the login screen", named("Nama pengguna"))
     type_into("Nama pengguna", "perawat")

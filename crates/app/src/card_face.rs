@@ -67,11 +67,11 @@ pub fn grouped(card_number: &str) -> String {
 
 /// Writes the face into `folder` as `kartu-<card number>.pdf` and returns its path.
 pub fn save_pdf(folder: &Path, face: &CardFace, card_number: &str) -> Result<PathBuf, Problem> {
-    let fail = |e: std::io::Error| Problem::FileNotSaved(e.to_string());
-    std::fs::create_dir_all(folder).map_err(fail)?;
-    let path = folder.join(format!("kartu-{card_number}.pdf"));
-    std::fs::write(&path, pdf_bytes(face)).map_err(fail)?;
-    Ok(path)
+    pdf::save(
+        folder,
+        &format!("kartu-{card_number}.pdf"),
+        &pdf_bytes(face),
+    )
 }
 
 #[cfg(test)]

@@ -92,6 +92,19 @@ pub fn document(pages: &[Page]) -> Vec<u8> {
     pdf
 }
 
+/// Writes `bytes` as `folder/name` (making the folder) and returns the path.
+pub fn save(
+    folder: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<std::path::PathBuf, crate::problem::Problem> {
+    let fail = |e: std::io::Error| crate::problem::Problem::FileNotSaved(e.to_string());
+    std::fs::create_dir_all(folder).map_err(fail)?;
+    let path = folder.join(name);
+    std::fs::write(&path, bytes).map_err(fail)?;
+    Ok(path)
+}
+
 /// Text for a PDF string literal: brackets and backslashes escaped.
 fn pdf_string(text: &str) -> String {
     text.chars()

@@ -179,11 +179,7 @@ pub fn pdf_bytes(text: &TicketText) -> Vec<u8> {
 
 /// Writes the PDF ticket into `folder` and returns its path.
 pub fn save_pdf(folder: &Path, text: &TicketText, file_stem: &str) -> Result<PathBuf, Problem> {
-    let fail = |e: std::io::Error| Problem::FileNotSaved(e.to_string());
-    std::fs::create_dir_all(folder).map_err(fail)?;
-    let path = folder.join(format!("{file_stem}.pdf"));
-    std::fs::write(&path, pdf_bytes(text)).map_err(fail)?;
-    Ok(path)
+    pdf::save(folder, &format!("{file_stem}.pdf"), &pdf_bytes(text))
 }
 
 #[cfg(test)]

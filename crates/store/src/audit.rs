@@ -282,16 +282,7 @@ impl Store {
                     day.map(|d| d.1),
                     limit
                 ],
-                |r| {
-                    Ok(AuditEntry {
-                        seq: r.get(0)?,
-                        at: from_millis(r.get(1)?),
-                        actor: r.get(2)?,
-                        action: r.get(3)?,
-                        patient_number: r.get(4)?,
-                        detail: r.get(5)?,
-                    })
-                },
+                audit_entry,
             )?;
             let entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
             ctx.audit(
@@ -317,19 +308,22 @@ impl Store {
                 "SELECT seq, at, actor, action, patient_number, detail FROM audit_log
                  WHERE ?1 IS NULL OR patient_number = ?1 ORDER BY seq DESC LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![patient_number, limit], |r| {
-                Ok(AuditEntry {
-                    seq: r.get(0)?,
-                    at: from_millis(r.get(1)?),
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    patient_number: r.get(4)?,
-                    detail: r.get(5)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![patient_number, limit], audit_entry)?;
             let entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
             ctx.audit("audit.read", patient_number, "")?;
             Ok(entries)
         })
     }
+}
+
+/// An entry from `SELECT seq, at, actor, action, patient_number, detail`.
+fn audit_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        at: from_millis(r.get(1)?),
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        patient_number: r.get(4)?,
+        detail: r.get(5)?,
+    })
 }

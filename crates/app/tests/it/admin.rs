@@ -37,6 +37,17 @@ fn open_patient(app: &mut App, text: &str, name: &str) {
     });
 }
 
+/// The demo's first blank card file ("Kartu kosong 1").
+fn first_blank_card(app: &App) -> std::path::PathBuf {
+    app.world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Blank)
+        .expect("a blank card")
+        .path
+        .clone()
+}
+
 fn cards_of_open_patient(app: &App) -> Vec<kartika_store::Card> {
     app.harness
         .state()
@@ -83,14 +94,7 @@ fn through_pcscd_an_admin_issues_a_card_that_reads_genuine_then_blocks_it_and_th
     assert!(std::fs::read(&face).unwrap().starts_with(b"%PDF"));
 
     // The card itself, read as any Puskesmas would: genuine under the registry root.
-    let blank = app
-        .world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Blank)
-        .unwrap()
-        .path
-        .clone();
+    let blank = first_blank_card(&app);
     app.click("Cabut kartu");
     let mut software_card = kartika_vcard::VirtualCard::open(&blank).unwrap();
     let trust = kartika_card::crypto::TrustAnchors::new(vec![app.world.root.clone()]);
@@ -215,14 +219,7 @@ fn a_card_pulled_halfway_through_issuing_is_said_plainly_and_is_issued_again_fro
     app.until_text(&kartika_testkit::pcsc::reader_name(0));
     open_patient(&mut app, "Sri Nugroho", "Sri Nugroho");
     app.click("Terbitkan kartu baru");
-    let blank = app
-        .world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Blank)
-        .unwrap()
-        .path
-        .clone();
+    let blank = first_blank_card(&app);
     // Pulled as ACTIVATE arrives: everything written, nothing made valid.
     let card = kartika_testkit::pcsc::InsertedCard::insert(
         &blank,

@@ -22,6 +22,16 @@ fn at_the_poli(app: &mut App) {
     });
 }
 
+/// The tickets still waiting in the poli's queue, in queue order.
+fn waiting_tickets(app: &App) -> Vec<String> {
+    let queue = &app.harness.state().state().poli.queue;
+    queue
+        .iter()
+        .filter(|q| q.status == VisitStatus::Waiting)
+        .map(|q| q.ticket.clone())
+        .collect()
+}
+
 /// The visit open at the poli.
 fn open_visit(app: &App) -> kartika_app::poli::OpenVisit {
     app.harness
@@ -67,15 +77,9 @@ fn open_status(app: &App) -> Option<VisitStatus> {
 fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
     let mut app = App::demo();
     at_the_poli(&mut app);
-    let first_waiting = app
-        .harness
-        .state()
-        .state()
-        .poli
-        .queue
-        .iter()
-        .find(|q| q.status == VisitStatus::Waiting)
-        .map(|q| q.ticket.clone())
+    let first_waiting = waiting_tickets(&app)
+        .first()
+        .cloned()
         .expect("someone waits");
 
     // F2 calls the next patient; the keyboard lands in the first vital sign.
@@ -191,16 +195,7 @@ fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
 fn a_visit_not_yet_called_can_be_cancelled_from_the_queue_and_an_empty_queue_says_so() {
     let mut app = App::demo();
     at_the_poli(&mut app);
-    let waiting: Vec<String> = app
-        .harness
-        .state()
-        .state()
-        .poli
-        .queue
-        .iter()
-        .filter(|q| q.status == VisitStatus::Waiting)
-        .map(|q| q.ticket.clone())
-        .collect();
+    let waiting = waiting_tickets(&app);
     let (cancelled, called) = waiting.split_first().expect("someone waits");
     app.click(&format!("Batal {cancelled}"));
     app.until_text(&format!("{cancelled} Batal"));

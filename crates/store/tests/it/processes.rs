@@ -75,6 +75,17 @@ fn visit_count(db: &Path) -> i64 {
         .unwrap()
 }
 
+/// How many visits carry the id of a worker's ticket line (`ticket U-001 <id>`).
+fn visits_with_id(conn: &rusqlite::Connection, line: &str) -> i64 {
+    let id = line.split(' ').nth(2).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM visit WHERE lower(hex(uuid)) = replace(?1, '-', '')",
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 fn spawn_worker(db: &Path, first: usize, count: usize) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
@@ -156,15 +167,11 @@ fn a_process_killed_while_registering_leaves_whole_visits_or_none() {
             "round {round}: a visit without its audit entry or outbox row, or the reverse"
         );
         for line in &seen {
-            let id = line.split(' ').nth(2).unwrap();
-            let found: i64 = conn
-                .query_row(
-                    "SELECT count(*) FROM visit WHERE lower(hex(uuid)) = replace(?1, '-', '')",
-                    [id],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            assert_eq!(found, 1, "a ticket that was handed out must survive");
+            assert_eq!(
+                visits_with_id(&conn, line),
+                1,
+                "a ticket that was handed out must survive"
+            );
         }
     }
 }
@@ -198,14 +205,10 @@ fn a_backup_taken_while_another_process_registers_holds_every_visit_committed_be
     );
     let conn = rusqlite::Connection::open(&restored).unwrap();
     for line in &committed {
-        let id = line.split(' ').nth(2).unwrap();
-        let found: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM visit WHERE lower(hex(uuid)) = replace(?1, '-', '')",
-                [id],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(found, 1, "a visit committed before the backup is in it");
+        assert_eq!(
+            visits_with_id(&conn, line),
+            1,
+            "a visit committed before the backup is in it"
+        );
     }
 }
