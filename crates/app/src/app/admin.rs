@@ -452,6 +452,7 @@ impl KartikaApp {
         card_number: String,
         result: Result<CardFound, Problem>,
     ) {
+        let lang = self.state.lang();
         let admin = &mut self.state.admin;
         match result {
             Ok(CardFound::Issued) => {
@@ -477,7 +478,10 @@ impl KartikaApp {
                     reason,
                 });
             }
-            Ok(CardFound::PinReset) => self.change_card(CardChange::PinReset { card_number }),
+            Ok(CardFound::PinReset) => {
+                admin.notice = Some(T::PinWasReset.get(lang).to_owned());
+                self.change_card(CardChange::PinReset { card_number });
+            }
             Ok(_) => {}
             Err(problem) => {
                 let issuing = admin

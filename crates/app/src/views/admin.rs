@@ -257,7 +257,7 @@ fn pin_reset(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         return;
     }
     ui.separator();
-    ui.strong(T::ResetPin.get(lang));
+    ui.strong(T::ResetPinTitle.get(lang));
     let (pin, again) = &mut state.admin.pin_reset;
     widgets::labelled_password(ui, T::NewPin.get(lang), pin);
     widgets::labelled_password(ui, T::NewPinAgain.get(lang), again);

@@ -306,3 +306,78 @@ fn a_backup_made_in_the_admin_room_restores_while_the_app_runs() {
     app.click("Pulihkan");
     app.until_text("tidak dapat dipulihkan");
 }
+
+#[test]
+fn a_blocked_pin_is_reset_and_a_returned_card_terminated_with_the_card_in_the_reader() {
+    let mut app = App::demo();
+    // Siti typed a wrong PIN three times somewhere.
+    let siti = app
+        .world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
+        .unwrap()
+        .path
+        .clone();
+    {
+        let mut card = kartika_vcard::VirtualCard::open(&siti).unwrap();
+        let mut session = CardSession::new(&mut card);
+        session.select().unwrap();
+        for _ in 0..3 {
+            let _ = session.verify_pin(&kartika_card::model::Pin::new("0000").unwrap());
+        }
+        assert_eq!(
+            session.pin_status().unwrap(),
+            kartika_card::PinStatus::Blocked
+        );
+    }
+    in_the_admin_room(&mut app);
+    open_patient(&mut app, "Siti Rahayu", "Siti Rahayu");
+    app.tap("Siti Rahayu — asli");
+    app.until_text("Kartu di pembaca");
+    app.type_into("PIN baru (4 sampai 8 angka)", "8642");
+    app.type_into("Ulangi PIN", "8642");
+    app.click("Buka blokir PIN");
+    app.until_text("PIN kartu dibuka dengan PIN baru.");
+    {
+        let mut card = kartika_vcard::VirtualCard::open(&siti).unwrap();
+        let mut session = CardSession::new(&mut card);
+        session.select().unwrap();
+        assert_eq!(
+            session.pin_status().unwrap(),
+            kartika_card::PinStatus::TriesLeft(3)
+        );
+        session
+            .verify_pin(&kartika_card::model::Pin::new("8642").unwrap())
+            .expect("the new PIN opens the card");
+    }
+
+    // The card is returned: TERMINATE, then the record.
+    let number = cards_of_open_patient(&app)
+        .into_iter()
+        .find(|c| c.status == CardStatus::Active)
+        .unwrap()
+        .card_number;
+    app.type_into(
+        "Alasan (blokir, buka blokir, nonaktifkan)",
+        "dikembalikan pasien",
+    );
+    app.click(&format!("Nonaktifkan {number}"));
+    app.until("the card terminated", |h| {
+        h.state()
+            .state()
+            .admin
+            .patient
+            .as_ref()
+            .is_some_and(|(_, cards)| cards.iter().any(|c| c.status == CardStatus::Terminated))
+    });
+    app.click("Cabut kartu");
+    let mut card = kartika_vcard::VirtualCard::open(&siti).unwrap();
+    let mut session = CardSession::new(&mut card);
+    assert!(
+        matches!(session.select(), Err(kartika_card::CardError::Terminated))
+            || session.select().map(|fci| fci.life_cycle)
+                == Ok(kartika_card::model::LifeCycle::Terminated),
+        "the card itself is terminated"
+    );
+}
