@@ -17,6 +17,12 @@ pub struct SqliteBackend {
 }
 
 impl SqliteBackend {
+    /// How this connection writes (WAL, `synchronous=FULL`, foreign keys), or `None` when
+    /// it cannot be read.
+    pub fn durability(&self) -> Option<kartika_store::Durability> {
+        kartika_store::durability_of(&self.conn).ok()
+    }
+
     /// Opens or creates the file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         let mut conn = Connection::open(path)?;

@@ -146,6 +146,11 @@ impl Store {
         self.facility.profile()
     }
 
+    /// How this connection writes: what a power cut may cost depends on these.
+    pub fn durability(&self) -> Result<Durability> {
+        durability_of(&self.conn)
+    }
+
     /// A number that changes whenever another connection commits to the file (another
     /// window, the sync worker, another workstation): a screen showing the queue polls it to
     /// know when to read again. Its own commits leave it unchanged.
@@ -273,4 +278,35 @@ fn new_uuid() -> uuid::Uuid {
 /// The stored id of a visit or patient id as given to the API; `None` if it is not a UUID.
 fn parse_uuid(text: &str) -> Option<uuid::Uuid> {
     uuid::Uuid::parse_str(text.trim()).ok()
+}
+
+/// A connection's settings that decide what survives a power cut.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Durability {
+    /// `wal` for the clinic store and the registry.
+    pub journal_mode: String,
+    /// 2 is FULL: a commit is on the disk when it returns.
+    pub synchronous: i64,
+    /// Whether foreign keys are enforced.
+    pub foreign_keys: bool,
+}
+
+/// Reads a connection's [`Durability`].
+pub fn durability_of(conn: &rusqlite::Connection) -> Result<Durability> {
+    let pragma = |name: &str| -> Result<String> {
+        Ok(conn
+            .query_row(&format!("PRAGMA {name}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })
+            .map(|v| match v {
+                rusqlite::types::Value::Integer(i) => i.to_string(),
+                rusqlite::types::Value::Text(t) => t,
+                other => format!("{other:?}"),
+            })?)
+    };
+    Ok(Durability {
+        journal_mode: pragma("journal_mode")?,
+        synchronous: pragma("synchronous")?.parse().unwrap_or(-1),
+        foreign_keys: pragma("foreign_keys")? == "1",
+    })
 }

@@ -22,3 +22,22 @@ fn a_file_from_a_newer_kartika_is_left_byte_for_byte_as_it_was() {
     assert_eq!(std::fs::read(&path).unwrap(), before, "not a byte changed");
     assert!(!dir.path().join("registry.sqlite-wal").exists());
 }
+
+#[test]
+fn every_connection_writes_durably_a_new_file_and_a_reopened_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.sqlite");
+    for round in ["new", "reopened"] {
+        let backend = SqliteBackend::open(&path).unwrap();
+        let durability = backend.durability().expect("pragmas");
+        assert_eq!(
+            durability,
+            kartika_store::Durability {
+                journal_mode: "wal".into(),
+                synchronous: 2,
+                foreign_keys: true,
+            },
+            "{round} file"
+        );
+    }
+}

@@ -16,8 +16,24 @@ fn a_new_database_is_durable_and_at_the_current_version() {
         .unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(version, SCHEMA_VERSION);
-    // synchronous and foreign_keys are per connection: check the store's own.
     assert_eq!(clinic.store.facility(), facility());
+}
+
+#[test]
+fn every_connection_the_store_opens_writes_durably() {
+    let clinic = Clinic::new();
+    let durable = kartika_store::Durability {
+        journal_mode: "wal".into(),
+        synchronous: 2,
+        foreign_keys: true,
+    };
+    // synchronous and foreign_keys are per connection: the creating one, and each opened
+    // after (the app's clinic worker, its sync worker, the command line).
+    assert_eq!(clinic.store.durability().unwrap(), durable, "created");
+    for _ in 0..2 {
+        let again = Store::open(&clinic.path).unwrap();
+        assert_eq!(again.durability().unwrap(), durable, "opened");
+    }
 }
 
 #[test]
