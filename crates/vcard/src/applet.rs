@@ -15,7 +15,7 @@ use p256::ecdsa::SigningKey;
 use rand_core::{OsRng, RngCore};
 use subtle::ConstantTimeEq;
 
-use crate::state::{CardFile, CardState, PIN_TRIES};
+use crate::state::{CardFile, CardState, MAX_STATE_BYTES, PIN_TRIES};
 use crate::VcardError;
 
 /// The most command data the card gathers from one chained or extended command.
@@ -285,6 +285,10 @@ impl VirtualCard {
     fn commit(&mut self, change: impl FnOnce(&mut CardState)) -> Result<(), StatusWord> {
         let mut next = self.state.clone();
         change(&mut next);
+        // What a Java Card applet cannot store, it refuses; the old state stays.
+        if next.memory_used() > MAX_STATE_BYTES {
+            return Err(StatusWord::MEMORY_FAILURE);
+        }
         self.file
             .save(&next)
             .map_err(|_| StatusWord::MEMORY_FAILURE)?;
@@ -640,5 +644,76 @@ impl VirtualCard {
         self.commit(|s| s.life_cycle = LifeCycle::Terminated)?;
         self.session = Volatile::default();
         Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CardOptions;
+
+    #[test]
+    fn the_fullest_card_the_contract_allows_fits_its_memory() {
+        let mut state = CardState::blank(CardOptions::default());
+        for tag in [
+            tags::IDENTITY,
+            tags::SECURITY_OBJECT,
+            tags::MEDICAL_SUMMARY,
+            tags::ROOT_PUBLIC_KEY,
+        ] {
+            state.objects.insert(tag, vec![0; MAX_OBJECT_BYTES]);
+        }
+        // A visit record: id 16, time 12, facility 16, unit 16, codes 64, and their tags.
+        state.visit_log = vec![vec![0; 160]; kartika_card::model::MAX_VISITS];
+        assert!(
+            state.memory_used() <= MAX_STATE_BYTES,
+            "{}",
+            state.memory_used()
+        );
+    }
+
+    #[test]
+    fn a_change_beyond_the_cards_memory_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("card.json");
+        let mut card = VirtualCard::from_state(&path, CardState::blank(CardOptions::default()));
+        card.save_initial().unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let refused = card.commit(|s| {
+            s.objects.insert(tags::IDENTITY, vec![0; MAX_STATE_BYTES]);
+        });
+        assert_eq!(refused, Err(StatusWord::MEMORY_FAILURE));
+        assert!(card.state.objects.is_empty(), "the old state stays");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "the file is untouched"
+        );
+    }
+
+    #[test]
+    fn a_write_torn_before_its_rename_leaves_the_old_state_and_the_next_write_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("card.json");
+        let mut card = VirtualCard::from_state(&path, CardState::blank(CardOptions::default()));
+        card.save_initial().unwrap();
+        // The machine went off with the new state half in its temporary file.
+        let temporary = dir
+            .path()
+            .join(format!(".card.json.{}.tmp", std::process::id()));
+        std::fs::write(&temporary, b"{\"format\": 1, \"life_cy").unwrap();
+        let reopened = VirtualCard::open(&path).expect("the old state loads");
+        assert_eq!(reopened.life_cycle(), LifeCycle::Personalization);
+        let mut card = reopened;
+        card.commit(|s| {
+            s.objects.insert(tags::ROOT_PUBLIC_KEY, vec![1, 2, 3]);
+        })
+        .expect("the next write replaces the torn one");
+        let after = VirtualCard::open(&path).unwrap();
+        assert_eq!(
+            after.state.objects.get(&tags::ROOT_PUBLIC_KEY),
+            Some(&vec![1, 2, 3])
+        );
+        assert!(!temporary.exists(), "renamed into place");
     }
 }
