@@ -695,7 +695,7 @@ mod tests {
     fn a_write_torn_before_its_rename_leaves_the_old_state_and_the_next_write_succeeds() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("card.json");
-        let mut card = VirtualCard::from_state(&path, CardState::blank(CardOptions::default()));
+        let card = VirtualCard::from_state(&path, CardState::blank(CardOptions::default()));
         card.save_initial().unwrap();
         // The machine went off with the new state half in its temporary file.
         let temporary = dir
