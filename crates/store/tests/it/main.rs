@@ -11,6 +11,7 @@ mod patients;
 mod processes;
 mod reports;
 mod roles;
+mod rollback;
 mod satusehat;
 mod schema;
 mod support;
