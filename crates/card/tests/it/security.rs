@@ -355,3 +355,89 @@ fn a_high_s_signature_from_a_java_card_is_accepted() {
     assert!(public.verifies(message, low.to_der().as_bytes()));
     assert!(public.verifies(message, high.to_der().as_bytes()));
 }
+
+#[test]
+fn a_card_issued_after_its_issuers_certificate_ended_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new();
+    // The identity is issued in 2026; this node's certificate ended in 2025.
+    let lapsed = pki.node(
+        "P3674010",
+        Roles::TERMINAL | Roles::ISSUER,
+        date(2025, 12, 31),
+    );
+    let mut card = blank_card(&dir.path().join("c"), CardOptions::default());
+    issue_signed_by(&mut card, &lapsed, &pki.root);
+    assert_eq!(
+        verdict_of(&mut card, &pki),
+        Verdict::NotGenuine(Rejection::IssuerCertificateExpired("2025-12-31".into()))
+    );
+}
+
+#[test]
+fn a_security_object_that_does_not_parse_is_rejected_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new();
+    let path = dir.path().join("c");
+    drop(issued_card(
+        &path,
+        &pki,
+        &sample_identity(),
+        CardOptions::default(),
+    ));
+    // A well-formed FF21 template whose content is no security object.
+    let junk = encode(tags::SECURITY_OBJECT, &encode(0xDF7F, &[0xAB; 8]));
+    edit_card_file(&path, |card| {
+        card["objects"]["FF21"] = hex::encode_upper(&junk).into();
+    });
+    let mut card = VirtualCard::open(&path).unwrap();
+    assert!(
+        matches!(
+            verdict_of(&mut card, &pki),
+            Verdict::NotGenuine(Rejection::MalformedSecurityObject(_))
+        ),
+        "a malformed security object is a rejection"
+    );
+}
+
+#[test]
+fn a_challenge_answer_replayed_under_a_new_challenge_fails() {
+    let IssuedCard {
+        dir: _dir,
+        pki,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
+    let mut session = CardSession::new(&mut card);
+    session.select().unwrap();
+    let (identity, identity_tlv) = session.read_identity().unwrap();
+    let recorded = session.internal_authenticate(&[1; 32]).unwrap();
+    drop(session);
+    // GET DATA FF21 with an extended Le: the security object is longer than 256 bytes.
+    let answer = card
+        .transmit(&[0x00, 0xCA, 0xFF, 0x21, 0x00, 0x00, 0x00])
+        .unwrap();
+    let (security_tlv, status) = answer.split_at(answer.len() - 2);
+    assert_eq!(status, StatusWord::OK.to_bytes());
+    let security = SecurityObject::from_tlv(security_tlv).unwrap();
+    // A copy that only replays what the genuine card once answered.
+    let evidence = kartika_card::verify::Evidence {
+        identity: &identity,
+        identity_tlv: &identity_tlv,
+        security_object: Ok(&security),
+        challenge: &[2; 32],
+        challenge_signature: &recorded,
+    };
+    assert_eq!(
+        kartika_card::verify::judge(&evidence, &pki.trust(), today()),
+        Verdict::NotGenuine(Rejection::ChallengeFailed)
+    );
+    // The same answer under its own challenge is genuine: the replay alone fails.
+    let honest = kartika_card::verify::Evidence {
+        challenge: &[1; 32],
+        ..evidence
+    };
+    assert_eq!(
+        kartika_card::verify::judge(&honest, &pki.trust(), today()),
+        Verdict::Genuine
+    );
+}
