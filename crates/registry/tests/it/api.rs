@@ -142,18 +142,47 @@ fn pulls_carry_revocations_and_the_patients_a_node_has_seen(s: &Setup) {
     // The desk at Serpong looks the patient up: from then on it pulls their records.
     let history = s.get(Some(&s.serpong), "/v1/patients/P36740600000058/history");
     assert_eq!(history.body.as_array().unwrap().len(), 2);
-    let after = s.get(Some(&s.serpong), "/v1/changes?after=0&limit=2");
-    assert_eq!(after.body["more"], true);
-    let next = after.body["next_after"].as_i64().unwrap();
-    let rest = s.get(Some(&s.serpong), &format!("/v1/changes?after={next}"));
-    let seqs: Vec<i64> = rest.body["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["seq"].as_i64().unwrap())
-        .collect();
-    assert!(seqs.iter().all(|q| *q > next));
-    assert_eq!(rest.body["more"], false);
+    // Everything Serpong may pull, in one page, then the same in pages of two: the pages
+    // join up exactly, in order, and the last one holds the rest.
+    let seq_and_kind = |page: &serde_json::Value| -> Vec<(i64, String)> {
+        page["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["seq"].as_i64().unwrap(),
+                    c["kind"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let whole = s.get(Some(&s.serpong), "/v1/changes?after=0");
+    let all = seq_and_kind(&whole.body);
+    let kinds: Vec<&str> = all.iter().map(|(_, k)| k.as_str()).collect();
+    assert_eq!(kinds, ["patient", "visit", "revocation"], "{all:?}");
+    assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "in registry order");
+    let mut paged = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = s.get(
+            Some(&s.serpong),
+            &format!("/v1/changes?after={after}&limit=2"),
+        );
+        let changes = seq_and_kind(&page.body);
+        assert!(!changes.is_empty() && changes.len() <= 2, "{changes:?}");
+        paged.extend(changes);
+        if page.body["more"] == false {
+            break;
+        }
+        after = page.body["next_after"].as_i64().unwrap();
+        assert_eq!(
+            after,
+            paged.last().unwrap().0,
+            "the cursor is the last change's seq"
+        );
+    }
+    assert_eq!(paged, all, "the pages hold exactly the whole, in order");
     // A node does not get its own changes back.
     let own = s.get(Some(&s.pamulang), "/v1/changes?after=0");
     assert!(own.body["changes"]
