@@ -1,6 +1,7 @@
 //! Clinics syncing with a real registry on loopback: a month offline, two clinics at once,
 //! and a link that breaks at every moment of a request.
 
+mod backoff;
 mod exchange;
 mod faults;
 mod support;

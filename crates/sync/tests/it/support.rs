@@ -111,7 +111,7 @@ pub fn syncer_with_batch(url: &str, token: &str, max_rows: usize) -> Syncer {
 
 /// Where the proxy cuts a connection, if it does.
 #[derive(Clone, Copy, Debug)]
-enum Cut {
+pub enum Cut {
     BeforeRequest,
     MidBody,
     AfterCommit,
@@ -160,6 +160,30 @@ impl CuttingProxy {
     }
 }
 
+/// A registry that is down for its first `dead` connections (each closed at once), then
+/// up: the listener is bound once and never handed to anyone else.
+pub struct DeadThenAlive {
+    pub url: String,
+}
+
+impl DeadThenAlive {
+    pub fn start(upstream: std::net::SocketAddr, dead: usize) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for (n, client) in listener.incoming().enumerate() {
+                let Ok(client) = client else { continue };
+                if n < dead {
+                    let _ = client.shutdown(Shutdown::Both);
+                } else {
+                    std::thread::spawn(move || relay(client, upstream, None));
+                }
+            }
+        });
+        Self { url }
+    }
+}
+
 impl Drop for CuttingProxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -168,7 +192,7 @@ impl Drop for CuttingProxy {
     }
 }
 
-fn relay(client: TcpStream, upstream: std::net::SocketAddr, cut: Option<Cut>) {
+pub fn relay(client: TcpStream, upstream: std::net::SocketAddr, cut: Option<Cut>) {
     if let Some(Cut::BeforeRequest) = cut {
         let _ = client.shutdown(Shutdown::Both);
         return;
