@@ -71,6 +71,14 @@ pub use visits::{
     VisitTicket, Vitals,
 };
 
+/// Test-only hooks, compiled with the `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
+#[doc(hidden)]
+pub mod test_hooks {
+    /// Runs inside every write transaction, after its work and before its COMMIT.
+    pub static BEFORE_COMMIT: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+}
+
 #[doc(hidden)]
 pub use schema::create_at_version;
 
@@ -231,6 +239,10 @@ impl Store {
             facility: &self.facility,
         };
         let value = work(&ctx)?;
+        #[cfg(feature = "test-hooks")]
+        if let Some(hook) = test_hooks::BEFORE_COMMIT.get() {
+            hook();
+        }
         tx.commit()?;
         Ok(value)
     }

@@ -25,21 +25,31 @@ fn visit_worker() {
         Ok(spec) => {
             let parts: Vec<&str> = spec.split(';').collect();
             let (first, count) = (parts[1].parse().unwrap(), parts[2].parse().unwrap());
-            register_visits(Path::new(parts[0]), first, count);
+            let pause_at = parts.get(3).and_then(|p| p.parse().ok());
+            register_visits(Path::new(parts[0]), first, count, pause_at);
         }
         Err(_) => {
             let clinic = with_patients(5);
-            register_visits(&clinic.path, 0, 5);
+            register_visits(&clinic.path, 0, 5, None);
             assert_eq!(visit_count(&clinic.path), 5);
         }
     }
 }
 
-fn register_visits(db: &Path, first: usize, count: usize) {
+/// Registers visits; with `pause_at`, the visit of that index stops inside its
+/// transaction, after its writes and before COMMIT, says "inside" and waits to be killed.
+fn register_visits(db: &Path, first: usize, count: usize, pause_at: Option<usize>) {
     let mut store = Store::open(db).unwrap();
     let desk = store.login("desk", PASSWORD).unwrap();
     let numbers = patient_numbers(db);
-    for number in &numbers[first..first + count] {
+    for (index, number) in numbers[first..first + count].iter().enumerate() {
+        if pause_at == Some(index) {
+            let _ = kartika_store::test_hooks::BEFORE_COMMIT.set(|| {
+                println!("inside the transaction");
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            });
+        }
         let ticket = store
             .register_visit(&desk, &sick_visit(number, "general"))
             .unwrap();
@@ -87,6 +97,11 @@ fn visits_with_id(conn: &rusqlite::Connection, line: &str) -> i64 {
 }
 
 fn spawn_worker(db: &Path, first: usize, count: usize) -> Child {
+    spawn_worker_pausing(db, first, count, None)
+}
+
+fn spawn_worker_pausing(db: &Path, first: usize, count: usize, pause_at: Option<usize>) -> Child {
+    let pause = pause_at.map(|p| format!(";{p}")).unwrap_or_default();
     Command::new(std::env::current_exe().unwrap())
         .args([
             "processes::visit_worker",
@@ -94,7 +109,10 @@ fn spawn_worker(db: &Path, first: usize, count: usize) -> Child {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(WORKER_ENV, format!("{};{first};{count}", db.display()))
+        .env(
+            WORKER_ENV,
+            format!("{};{first};{count}{pause}", db.display()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -211,4 +229,48 @@ fn a_backup_taken_while_another_process_registers_holds_every_visit_committed_be
             "a visit committed before the backup is in it"
         );
     }
+}
+
+#[test]
+fn a_process_killed_inside_a_registration_leaves_nothing_of_that_visit() {
+    let clinic = with_patients(20);
+    let mut worker = spawn_worker_pausing(&clinic.path, 0, 20, Some(7));
+    let stdout = worker.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    // Seven committed, then the eighth stops between its writes and its COMMIT.
+    let mut committed = Vec::new();
+    for line in lines.by_ref() {
+        if line.contains("inside the transaction") {
+            break;
+        }
+        if let Some(at) = line.find("ticket ") {
+            committed.push(line[at..].to_owned());
+        }
+    }
+    assert_eq!(committed.len(), 7, "{committed:?}");
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+
+    let conn = rusqlite::Connection::open(&clinic.path).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT count(*) FROM visit"),
+        7,
+        "the eighth visit left no row"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM audit_log WHERE action = 'visit.register'"),
+        7,
+        "nor an audit entry"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM outbox WHERE kind = 'visit'"),
+        7,
+        "nor an outbox row"
+    );
+    for line in &committed {
+        assert_eq!(visits_with_id(&conn, line), 1);
+    }
+    let store = Store::open(&clinic.path).unwrap();
+    assert_eq!(store.verify_audit().unwrap().problem, None);
 }
