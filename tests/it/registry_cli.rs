@@ -189,8 +189,12 @@ fn a_registry_killed_mid_sync_and_restarted_still_gets_every_visit_once() {
     let token = std::fs::read_to_string(&token_file).unwrap();
     let mut config = SyncConfig::new(&registry.url(), &token);
     config.max_rows = 40;
-    let syncer = Arc::new(Syncer::new(config).unwrap());
-    let progress = syncer.progress();
+    // Each round's `sent` starts again from zero: the observer hands every value over, and
+    // the test adds the rounds up.
+    let (sent_now, sent) = std::sync::mpsc::channel::<usize>();
+    let syncer = Arc::new(Syncer::new(config).unwrap().observe(move |p| {
+        let _ = sent_now.send(p.sent);
+    }));
     let done = Arc::new(AtomicBool::new(false));
     let worker = {
         let (syncer, done, clinic) = (Arc::clone(&syncer), Arc::clone(&done), clinic.clone());
@@ -207,11 +211,24 @@ fn a_registry_killed_mid_sync_and_restarted_still_gets_every_visit_once() {
             failures
         })
     };
-    // Kill the registry three times while batches are flowing, restarting it each time.
+    // Kill the registry three times while batches are flowing, restarting it each time:
+    // after 200, 500 and 800 rows sent in all, each while rows are still waiting.
+    let (mut earlier_rounds, mut this_round) = (0, 0);
     for threshold in [200, 500, 800] {
-        while progress.lock().unwrap().sent < threshold && !done.load(Ordering::SeqCst) {
-            std::thread::yield_now();
+        while earlier_rounds + this_round < threshold {
+            let now = sent
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("sync reports rows sent before it is done");
+            if now < this_round {
+                earlier_rounds += this_round;
+            }
+            this_round = now;
         }
+        let pending = Store::open(&clinic).unwrap().sync_health().unwrap().pending;
+        assert!(
+            pending > 0 && !done.load(Ordering::SeqCst),
+            "the kill after {threshold} rows came while rows were still waiting"
+        );
         registry.kill();
         registry.start();
     }
