@@ -57,6 +57,11 @@ impl Clinic {
         })
     }
 
+    /// A clinic in another time zone.
+    pub fn in_zone(zone: TimeZone) -> Self {
+        Self::with_profile(&FacilityProfile { zone, ..facility() })
+    }
+
     fn with_profile(profile: &FacilityProfile) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("clinic.sqlite");

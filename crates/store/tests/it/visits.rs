@@ -485,3 +485,37 @@ fn a_referral_says_where_the_patient_was_sent_and_travels_to_the_registry() {
         last.payload
     );
 }
+
+#[test]
+fn queue_days_turn_at_local_midnight_in_wita_and_wit_too() {
+    // WITA is UTC+8 (midnight at 16:00 UTC), WIT is UTC+9 (midnight at 15:00 UTC).
+    for (zone, before, after) in [
+        (
+            kartika_store::TimeZone::Wita,
+            datetime!(2026-11-28 15:59 UTC),
+            datetime!(2026-11-28 16:00 UTC),
+        ),
+        (
+            kartika_store::TimeZone::Wit,
+            datetime!(2026-11-28 14:59 UTC),
+            datetime!(2026-11-28 15:00 UTC),
+        ),
+    ] {
+        let mut clinic = crate::support::Clinic::in_zone(zone);
+        let patients: Vec<String> = (0..2).map(|n| clinic.patient(&numbered(n))).collect();
+        clinic.clock.set(before);
+        let late = clinic.visit(&patients[0], "general");
+        assert_eq!(
+            (late.ticket.as_str(), late.queue_date.as_str()),
+            ("U-001", "2026-11-28"),
+            "{zone:?}: a minute before local midnight"
+        );
+        clinic.clock.set(after);
+        let next = clinic.visit(&patients[1], "general");
+        assert_eq!(
+            (next.ticket.as_str(), next.queue_date.as_str()),
+            ("U-001", "2026-11-29"),
+            "{zone:?}: local midnight starts a new day and a new queue"
+        );
+    }
+}
