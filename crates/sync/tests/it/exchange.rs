@@ -27,9 +27,26 @@ fn card_of(patient_number: &str) -> Identity {
     .unwrap()
 }
 
+const NODES: [&str; 3] = ["P3674060", "P3674010", "P3674040"];
+
 #[test]
 fn two_clinics_a_month_offline_then_syncing_at_once_see_each_others_work() {
-    let (registry, tokens, _dir) = registry(&["P3674060", "P3674010", "P3674040"]);
+    let (registry, tokens, _dir) = registry(&NODES);
+    two_clinics_a_month_offline(&registry, &tokens);
+}
+
+#[test]
+fn the_same_two_clinics_on_a_postgresql_registry_with_a_connection_pool() {
+    let server = kartika_testkit::postgres::TestPostgres::start();
+    let (registry, tokens, _url) =
+        crate::support::registry_on_postgres(&server, "sync_two_clinics", &NODES);
+    two_clinics_a_month_offline(&registry, &tokens);
+}
+
+fn two_clinics_a_month_offline(
+    registry: &kartika_testkit::registry::RunningRegistry,
+    tokens: &[String],
+) {
     let mut pamulang = Clinic::new("P3674060", "Puskesmas Pamulang");
     let mut serpong = Clinic::new("P3674010", "Puskesmas Serpong");
 

@@ -7,6 +7,38 @@ use crate::support::{registry, syncer_with_batch, Clinic, CuttingProxy};
 #[test]
 fn ten_thousand_visits_through_a_hundred_cuts_arrive_exactly_once() {
     let (registry, tokens, dir) = registry(&["P3674060"]);
+    let path = dir.path().join("registry.sqlite");
+    through_a_hundred_cuts(&registry, &tokens[0], &|| {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(VISITS_STORED, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    });
+}
+
+#[test]
+fn the_same_cuts_on_a_postgresql_registry_with_a_connection_pool() {
+    let server = kartika_testkit::postgres::TestPostgres::start();
+    let (registry, tokens, url) =
+        crate::support::registry_on_postgres(&server, "sync_cuts", &["P3674060"]);
+    through_a_hundred_cuts(&registry, &tokens[0], &|| {
+        let row = postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap()
+            .query_one(VISITS_STORED, &[])
+            .unwrap();
+        (row.get(0), row.get(1))
+    });
+}
+
+/// Visit changes stored, and distinct visits among them.
+const VISITS_STORED: &str =
+    "SELECT count(*), count(DISTINCT record_id) FROM change WHERE kind = 'visit'";
+
+fn through_a_hundred_cuts(
+    registry: &kartika_testkit::registry::RunningRegistry,
+    token: &str,
+    stored: &dyn Fn() -> (i64, i64),
+) {
     let mut clinic = Clinic::new("P3674060", "Puskesmas Pamulang");
     let units = [
         "general",
@@ -25,7 +57,7 @@ fn ten_thousand_visits_through_a_hundred_cuts_arrive_exactly_once() {
     }
     let proxy = CuttingProxy::start(registry.addr(), 100, 7);
     // Small batches: many requests, so a hundred cuts fall on every kind of moment.
-    let syncer = syncer_with_batch(&proxy.url, &tokens[0], 50);
+    let syncer = syncer_with_batch(&proxy.url, token, 50);
     let mut failed_rounds = 0;
     loop {
         match syncer.round(&mut clinic.store) {
@@ -49,14 +81,7 @@ fn ten_thousand_visits_through_a_hundred_cuts_arrive_exactly_once() {
         "the outbox ends empty"
     );
     assert_eq!(clinic.store.sync_health().unwrap().set_aside, 0);
-    let conn = rusqlite::Connection::open(dir.path().join("registry.sqlite")).unwrap();
-    let (visits, distinct): (i64, i64) = conn
-        .query_row(
-            "SELECT count(*), count(DISTINCT record_id) FROM change WHERE kind = 'visit'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (visits, distinct) = stored();
     assert_eq!(
         (visits, distinct),
         (10_000, 10_000),

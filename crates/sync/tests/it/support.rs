@@ -99,6 +99,23 @@ pub fn registry(nodes: &[&str]) -> (RunningRegistry, Vec<String>, tempfile::Temp
     (RunningRegistry::start(Box::new(backend)), tokens, dir)
 }
 
+/// The registry on a PostgreSQL database of `server`, with a pool of three connections as
+/// `registry serve --postgres` opens; its tokens; and the database's address, to count
+/// what it stored.
+pub fn registry_on_postgres(
+    server: &kartika_testkit::postgres::TestPostgres,
+    name: &str,
+    nodes: &[&str],
+) -> (RunningRegistry, Vec<String>, String) {
+    use kartika_registry::postgres_backend::PostgresBackend;
+    let url = server.new_database(name);
+    let connect = || Box::new(PostgresBackend::connect(&url).unwrap());
+    let mut first = connect();
+    let tokens = nodes.iter().map(|n| enroll(first.as_mut(), n)).collect();
+    let more: Vec<Box<dyn kartika_registry::Backend>> = vec![connect(), connect()];
+    (RunningRegistry::start_pool(first, more), tokens, url)
+}
+
 pub fn syncer(url: &str, token: &str) -> Syncer {
     syncer_with_batch(url, token, 500)
 }
