@@ -65,17 +65,12 @@ impl Registry {
             std::fs::metadata(&cert).unwrap().len() > 64,
             "the node certificate is written"
         );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let again = enroll("terminal");
         assert!(String::from_utf8_lossy(&again.stderr).contains("enrolled already"));
         (
             Self {
                 dir,
-                port,
+                port: 0,
                 process: None,
             },
             token_file,
@@ -91,6 +86,8 @@ impl Registry {
         self.start_with(&[]);
     }
 
+    /// The first start binds a port the system picks (`:0`) and reads it from the
+    /// "listening" line; a restart binds that same port again, as a restarted server does.
     fn start_with(&mut self, extra: &[&str]) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kartika"))
             .args([
@@ -106,11 +103,24 @@ impl Registry {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        // Read on a thread, so a server that never says it listens fails the test.
+        let stdout = child.stdout.take().unwrap();
+        let (said, line) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = said.send(line);
+        });
+        let line = line
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("registry serve says it is listening within 30 s");
         assert!(line.contains("listening"), "{line}");
+        self.port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .expect("the listening line names the port");
         self.process = Some(child);
     }
 
