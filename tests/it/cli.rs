@@ -187,9 +187,18 @@ fn card_wait_reads_each_card_that_arrives() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(waiter.stdout.take().unwrap()).lines();
+    // Read on a thread, so a `card wait` that never answers fails the test in 30 s.
+    let stdout = waiter.stdout.take().unwrap();
+    let (said, first_line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = said.send(BufReader::new(stdout).lines().next());
+    });
     let _attached = Attached::new(&setup.file("card.json"));
-    let line = lines.next().expect("a line per card").unwrap();
+    let line = first_line
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("card wait prints a line within 30 s of the card")
+        .expect("a line per card")
+        .unwrap();
     let reading: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(reading["genuine"], true);
     assert_eq!(reading["name"], "Siti Rahayu");

@@ -162,7 +162,12 @@ pub fn declare_body(s: &Setup, token: &str, length: usize) -> String {
          Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
     )
     .unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
     let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line).unwrap();
+    BufReader::new(stream)
+        .read_line(&mut line)
+        .expect("the registry answers the declared length within 30 s");
     line
 }
