@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use kartika_card::checks::{luhn_check_digit, mod30_check_char};
 use kartika_card::crypto::{NodeCertificate, NodeCredentials, PublicKey, Roles};
@@ -12,8 +13,8 @@ use kartika_card::model::{
 use kartika_registry::Backend;
 use kartika_store::generate::GenerateOptions;
 use kartika_store::{
-    Care, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient, PatientQuery, Payer, Role,
-    Session, Store, TimeZone,
+    Care, Clock, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient, PatientQuery, Payer,
+    Role, Session, Store, SystemClock, TimeZone,
 };
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
@@ -143,12 +144,23 @@ impl DemoWorld {
     /// `fresh` is asked for. The card files are remade each time, so every demo starts
     /// with the tray as described (a blank card issued last time is blank again).
     pub fn open_or_create(dir: &Path, fresh: bool, size: SeedSize) -> Result<Self, DemoError> {
+        Self::open_or_create_with_clock(dir, fresh, size, Arc::new(SystemClock))
+    }
+
+    /// [`Self::open_or_create`] on `clock`: its today is the last day of the history and
+    /// the day of the morning's queue (tests pass a fixed one, so no run crosses midnight).
+    pub fn open_or_create_with_clock(
+        dir: &Path,
+        fresh: bool,
+        size: SeedSize,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, DemoError> {
         let manifest_path = dir.join(MANIFEST);
         if fresh || !manifest_path.exists() {
             if dir.exists() {
                 fs::remove_dir_all(dir).map_err(DemoError::folder(dir))?;
             }
-            create(dir, size)?;
+            create(dir, size, clock)?;
         }
         let text = fs::read_to_string(&manifest_path).map_err(DemoError::folder(&manifest_path))?;
         let manifest: Manifest =
@@ -202,10 +214,10 @@ impl DemoWorld {
     }
 }
 
-fn create(dir: &Path, size: SeedSize) -> Result<(), DemoError> {
+fn create(dir: &Path, size: SeedSize, clock: Arc<dyn Clock>) -> Result<(), DemoError> {
     let cards_dir = dir.join("cards");
     fs::create_dir_all(&cards_dir).map_err(DemoError::folder(&cards_dir))?;
-    let mut store = Store::create(
+    let mut store = Store::create_with_clock(
         &dir.join("clinic.sqlite"),
         &FacilityProfile {
             code: FACILITY_CODE.into(),
@@ -213,6 +225,7 @@ fn create(dir: &Path, size: SeedSize) -> Result<(), DemoError> {
             region_code: Some("36.74.06".into()),
             zone: TimeZone::Wib,
         },
+        clock,
     )?;
     let today = store.today();
     let root_key = SigningKey::random(&mut OsRng);

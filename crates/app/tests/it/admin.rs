@@ -99,7 +99,11 @@ fn through_pcscd_an_admin_issues_a_card_that_reads_genuine_then_blocks_it_and_th
     let mut software_card = kartika_vcard::VirtualCard::open(&blank).unwrap();
     let trust = kartika_card::crypto::TrustAnchors::new(vec![app.world.root.clone()]);
     let reading = CardSession::new(&mut software_card)
-        .verify_card(&trust, time::OffsetDateTime::now_utc().date(), &[7; 32])
+        .verify_card(
+            &trust,
+            kartika_store::Clock::now(&app.clock).date(),
+            &[7; 32],
+        )
         .unwrap();
     assert!(reading.verdict.is_genuine(), "{:?}", reading.verdict);
     assert_eq!(reading.identity.card_number.as_str(), cards[0].card_number);
@@ -243,7 +247,7 @@ fn a_card_pulled_halfway_through_issuing_is_said_plainly_and_is_issued_again_fro
     let mut half = kartika_vcard::VirtualCard::open(&blank).unwrap();
     let read = CardSession::new(&mut half).verify_card(
         &trust,
-        time::OffsetDateTime::now_utc().date(),
+        kartika_store::Clock::now(&app.clock).date(),
         &[9; 32],
     );
     assert!(

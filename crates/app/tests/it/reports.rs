@@ -7,7 +7,7 @@ use crate::support::App;
 
 /// The demo's history ends yesterday: on the first of a month, its reports are last month's.
 fn to_a_month_with_history(app: &mut App) {
-    let today = (time::OffsetDateTime::now_utc() + time::Duration::hours(7)).date();
+    let today = kartika_store::Clock::now(&app.clock).date();
     if today.day() == 1 {
         app.click("« Sebelumnya");
     }

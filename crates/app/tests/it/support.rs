@@ -11,7 +11,7 @@ use egui_kittest::Harness;
 use kartika_app::{AppConfig, DemoConfig, KartikaApp};
 use kartika_card::crypto::TrustAnchors;
 use kartika_demo::{DemoWorld, SeedSize};
-use kartika_store::{Role, SystemClock};
+use kartika_store::{ManualClock, Role};
 
 /// How long a worker may take to answer before the test fails.
 const WORKER_LIMIT: Duration = Duration::from_secs(30);
@@ -20,6 +20,9 @@ pub struct App {
     pub harness: Harness<'static, KartikaApp>,
     pub world: DemoWorld,
     woken: Receiver<()>,
+    /// The app's and the demo's clock: ten in the morning, WIB, of the day the test began,
+    /// so no run crosses local midnight.
+    pub clock: ManualClock,
     /// The demo's registry, when the app syncs with one.
     pub registry: Option<kartika_demo::InProcessRegistry>,
     dir: tempfile::TempDir,
@@ -33,35 +36,30 @@ impl App {
 
     pub fn demo_with(pcsc: bool) -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let world = DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL)
-            .expect("demo world");
-        Self::demo_on(world, dir, pcsc)
+        let clock = morning();
+        let world = demo_world(&dir.path().join("demo"), &clock);
+        Self::demo_with_config(world, dir, pcsc, None, clock)
     }
 
     /// A second window on the same demo store, as another workstation's (its own output
     /// folder, no card reader).
     pub fn another_window(&self) -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let world =
-            DemoWorld::open_or_create(&self.world.dir, false, SeedSize::SMALL).expect("demo world");
-        Self::demo_on(world, dir, false)
+        let world = demo_world(&self.world.dir, &self.clock);
+        Self::demo_with_config(world, dir, false, None, self.clock.clone())
     }
 
     /// The demo app syncing with the demo's registry, served on loopback from this process.
     pub fn demo_synced() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let world = DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL)
-            .expect("demo world");
+        let clock = morning();
+        let world = demo_world(&dir.path().join("demo"), &clock);
         let registry =
             kartika_demo::InProcessRegistry::start(&world.registry_path).expect("registry");
         let sync = kartika_sync::SyncConfig::new(&registry.url(), &world.token);
-        let mut app = Self::demo_with_config(world, dir, false, Some(sync));
+        let mut app = Self::demo_with_config(world, dir, false, Some(sync), clock);
         app.registry = Some(registry);
         app
-    }
-
-    fn demo_on(world: DemoWorld, dir: tempfile::TempDir, pcsc: bool) -> Self {
-        Self::demo_with_config(world, dir, pcsc, None)
     }
 
     fn demo_with_config(
@@ -69,6 +67,7 @@ impl App {
         dir: tempfile::TempDir,
         pcsc: bool,
         sync: Option<kartika_sync::SyncConfig>,
+        clock: ManualClock,
     ) -> Self {
         let config = AppConfig {
             store_path: world.store_path.clone(),
@@ -81,11 +80,11 @@ impl App {
                 tray: world.tray.clone(),
             }),
             terminal: Some(world.node.clone()),
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(clock.clone()),
             wake_hook: None,
             report_timings: None,
         };
-        let mut app = Self::start(config, world, dir);
+        let mut app = Self::start(config, world, dir, clock);
         app.until("the login screen", |h| {
             h.query_by_label("Nama pengguna").is_some()
         });
@@ -96,8 +95,8 @@ impl App {
     pub fn first_run() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         // A world only for its trust anchor; the app's own store does not exist yet.
-        let world = DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL)
-            .expect("demo world");
+        let clock = morning();
+        let world = demo_world(&dir.path().join("demo"), &clock);
         let data = dir.path().join("puskesmas");
         std::fs::create_dir_all(&data).expect("data folder");
         let config = AppConfig {
@@ -108,16 +107,21 @@ impl App {
             sync: None,
             demo: None,
             terminal: None,
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(clock.clone()),
             wake_hook: None,
             report_timings: None,
         };
-        let mut app = Self::start(config, world, dir);
+        let mut app = Self::start(config, world, dir, clock);
         app.until_text("Pengaturan awal Puskesmas");
         app
     }
 
-    fn start(mut config: AppConfig, world: DemoWorld, dir: tempfile::TempDir) -> Self {
+    fn start(
+        mut config: AppConfig,
+        world: DemoWorld,
+        dir: tempfile::TempDir,
+        clock: ManualClock,
+    ) -> Self {
         let (hook, woken) = mpsc::channel();
         config.wake_hook = Some(hook);
         let harness = Harness::builder()
@@ -127,6 +131,7 @@ impl App {
             harness,
             world,
             woken,
+            clock,
             registry: None,
             dir,
         }
@@ -221,4 +226,20 @@ impl App {
             .next()
             .is_some()
     }
+}
+
+/// Ten in the morning, WIB, of today: the desk is open and midnight is far.
+fn morning() -> ManualClock {
+    let wib = time::UtcOffset::from_hms(7, 0, 0).expect("WIB");
+    let today = time::OffsetDateTime::now_utc().to_offset(wib).date();
+    ManualClock::new(
+        time::PrimitiveDateTime::new(today, time::Time::from_hms(10, 0, 0).expect("10:00"))
+            .assume_offset(wib),
+    )
+}
+
+/// The demo world at `dir` on `clock`.
+fn demo_world(dir: &std::path::Path, clock: &ManualClock) -> DemoWorld {
+    DemoWorld::open_or_create_with_clock(dir, false, SeedSize::SMALL, Arc::new(clock.clone()))
+        .expect("demo world")
 }

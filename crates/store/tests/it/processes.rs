@@ -16,6 +16,14 @@ use crate::support::{numbered, sick_visit, Clinic, PASSWORD};
 
 const WORKER_ENV: &str = "KARTIKA_STORE_TEST_WORKER";
 
+/// The time every process of these tests lives at (10:00 WIB): no run crosses midnight,
+/// which would start the queue numbers again.
+const NOW: time::OffsetDateTime = time::macros::datetime!(2026-11-28 03:00 UTC);
+
+fn at_now() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(NOW))
+}
+
 /// Registers a visit at Poli Umum for each patient in a range and prints each ticket.
 /// Started by the tests below through `WORKER_ENV` (`DB;FIRST;COUNT`); run on its own, it
 /// serves a clinic of its own, so it is a test of the worker as well.
@@ -39,7 +47,7 @@ fn visit_worker() {
 /// Registers visits; with `pause_at`, the visit of that index stops inside its
 /// transaction, after its writes and before COMMIT, says "inside" and waits to be killed.
 fn register_visits(db: &Path, first: usize, count: usize, pause_at: Option<usize>) {
-    let mut store = Store::open(db).unwrap();
+    let mut store = Store::open_with_clock(db, at_now()).unwrap();
     let desk = store.login("desk", PASSWORD).unwrap();
     let numbers = patient_numbers(db);
     for (index, number) in numbers[first..first + count].iter().enumerate() {
@@ -59,9 +67,8 @@ fn register_visits(db: &Path, first: usize, count: usize, pause_at: Option<usize
 
 fn with_patients(count: u32) -> Clinic {
     let mut clinic = Clinic::new();
-    // Workers use the system clock; so does this set-up, so both agree on the day.
-    let now = time::OffsetDateTime::now_utc();
-    clinic.clock.set(now);
+    // The workers live at the same moment, so all agree on the day.
+    clinic.clock.set(NOW);
     for n in 0..count {
         clinic.patient(&numbered(n));
     }
@@ -158,11 +165,7 @@ fn a_process_killed_while_registering_leaves_whole_visits_or_none() {
         let seen = tickets(&mut worker, 20 + round * 37);
         worker.kill().unwrap();
         worker.wait().unwrap();
-        let store = Store::open_with_clock(
-            &clinic.path,
-            Arc::new(ManualClock::new(time::OffsetDateTime::now_utc())),
-        )
-        .unwrap();
+        let store = Store::open_with_clock(&clinic.path, at_now()).unwrap();
         assert_eq!(store.verify_audit().unwrap().problem, None);
         let conn = rusqlite::Connection::open(&clinic.path).unwrap();
         let orphans: i64 = conn
