@@ -358,3 +358,50 @@ fn over_tls_a_clinic_syncs_when_it_trusts_the_registrys_certificate() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("sent 8"));
 }
+
+#[test]
+fn sync_watch_keeps_going_while_the_registry_is_down() {
+    let clinic_dir = tempfile::tempdir().unwrap();
+    let clinic = clinic_with_visits(clinic_dir.path(), 2);
+    let token_file = clinic_dir.path().join("token");
+    std::fs::write(&token_file, "any-token").unwrap();
+    // A registry that is down: every connection is closed at once, and counted.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tried, attempts) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream);
+            if tried.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut watcher = Command::new(env!("CARGO_BIN_EXE_kartika"))
+        .args([
+            "sync",
+            "--db",
+            path(&clinic),
+            "--registry",
+            &url,
+            "--token-file",
+            path(&token_file),
+            "--watch",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Three attempts: the first round, then two retries after their backoff.
+    for attempt in 1..=3 {
+        attempts
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("attempt {attempt} to reach the registry"));
+        assert!(
+            watcher.try_wait().unwrap().is_none(),
+            "sync --watch is still running after {attempt} failed attempt(s)"
+        );
+    }
+    watcher.kill().unwrap();
+    watcher.wait().unwrap();
+}
