@@ -54,13 +54,25 @@ fn siti_card(app: &App) -> std::path::PathBuf {
         .clone()
 }
 
-/// The desk registers Siti (her card tapped on the demo tray).
-fn siti_registered_at_the_desk(app: &mut App) {
+/// The desk registers Siti (her tray card tapped; through vpcd when `through_pcscd`),
+/// then the nurse logs in at the poli.
+fn siti_waiting_at_the_poli(app: &mut App, through_pcscd: bool) {
+    let reader = kartika_testkit::pcsc::reader_name(0);
+    app.at_the_desk();
+    if through_pcscd {
+        app.until_text(&reader);
+    }
     app.tap("Siti Rahayu — asli");
     app.until_text("Kartu asli");
     app.click("Daftarkan");
     app.until_text("Nomor antrian");
     app.click("Pasien berikutnya");
+    if through_pcscd {
+        // The next card must find the slot empty.
+        app.until_text(&format!("{reader}: menunggu kartu"));
+    }
+    app.click("Keluar");
+    at_the_poli(app);
 }
 
 fn open_status(app: &App) -> Option<VisitStatus> {
@@ -212,11 +224,7 @@ fn a_visit_not_yet_called_can_be_cancelled_from_the_queue_and_an_empty_queue_say
 fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_block_it() {
     let _pcsc = exclusive();
     let mut app = App::demo_with(true);
-    app.at_the_desk();
-    app.until_text(&kartika_testkit::pcsc::reader_name(0));
-    siti_registered_at_the_desk(&mut app);
-    app.click("Keluar");
-    at_the_poli(&mut app);
+    siti_waiting_at_the_poli(&mut app, true);
 
     // Her card in the poli's reader opens her visit and reads the card's own log.
     app.tap("Siti Rahayu — asli");
@@ -307,15 +315,7 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
 fn a_card_pulled_while_the_visit_is_written_to_it_is_told_plainly_and_the_visit_stays_recorded() {
     let _pcsc = exclusive();
     let mut app = App::demo_with(true);
-    app.at_the_desk();
-    app.until_text(&kartika_testkit::pcsc::reader_name(0));
-    siti_registered_at_the_desk(&mut app);
-    app.until_text(&format!(
-        "{}: menunggu kartu",
-        kartika_testkit::pcsc::reader_name(0)
-    ));
-    app.click("Keluar");
-    at_the_poli(&mut app);
+    siti_waiting_at_the_poli(&mut app, true);
 
     // The card answers the tap, the log read and the write's checks and terminal
     // authentication, and is pulled as APPEND RECORD arrives.
@@ -445,10 +445,7 @@ fn siti_seen_at_the_other_puskesmas(app: &App) {
 fn with_the_card_present_the_history_shows_what_the_registry_knows_from_other_puskesmas() {
     let mut app = App::demo_synced();
     siti_seen_at_the_other_puskesmas(&app);
-    app.at_the_desk();
-    siti_registered_at_the_desk(&mut app);
-    app.click("Keluar");
-    at_the_poli(&mut app);
+    siti_waiting_at_the_poli(&mut app, false);
     app.tap("Siti Rahayu — asli");
     app.until("the visit at the other Puskesmas in Siti's history", |h| {
         h.state().state().poli.open.as_ref().is_some_and(|o| {
@@ -464,10 +461,7 @@ fn with_the_card_present_the_history_shows_what_the_registry_knows_from_other_pu
 #[test]
 fn the_patients_pin_opens_the_medical_summary_and_the_terminal_writes_it_back() {
     let mut app = App::demo();
-    app.at_the_desk();
-    siti_registered_at_the_desk(&mut app);
-    app.click("Keluar");
-    at_the_poli(&mut app);
+    siti_waiting_at_the_poli(&mut app, false);
     app.tap("Siti Rahayu — asli");
     app.until("Siti's visit and her card's log", |h| {
         let state = h.state().state();
