@@ -17,6 +17,8 @@ use crate::support::{kartika, ok, path};
 
 struct Registry {
     dir: tempfile::TempDir,
+    /// `--db FILE` or `--postgres URL`.
+    storage: [String; 2],
     port: u16,
     process: Option<Child>,
 }
@@ -25,11 +27,22 @@ impl Registry {
     /// `registry init`, a node key, `registry enroll`: returns the registry and the token file.
     fn enrolled(node_id: &str) -> (Self, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("registry.sqlite");
+        let storage = ["--db".to_owned(), path(&db).to_owned()];
+        Self::enrolled_on(dir, storage, node_id)
+    }
+
+    /// The same on a PostgreSQL database.
+    fn enrolled_on_postgres(url: &str, node_id: &str) -> (Self, PathBuf) {
+        let storage = ["--postgres".to_owned(), url.to_owned()];
+        Self::enrolled_on(tempfile::tempdir().unwrap(), storage, node_id)
+    }
+
+    fn enrolled_on(dir: tempfile::TempDir, storage: [String; 2], node_id: &str) -> (Self, PathBuf) {
         let root = dir.path().join("root");
         let node = dir.path().join("node");
         ok(&["registry", "init", "--dir", path(&root)]);
         ok(&["node", "init", "--id", node_id, "--out", path(&node)]);
-        let db = dir.path().join("registry.sqlite");
         let cert = node.join("node.cert");
         let node_pub = node.join("node.pub");
         let enroll = |roles: &str| {
@@ -38,8 +51,8 @@ impl Registry {
                 "enroll",
                 "--dir",
                 path(&root),
-                "--db",
-                path(&db),
+                &storage[0],
+                &storage[1],
                 "--node-id",
                 node_id,
                 "--node-pub",
@@ -70,6 +83,7 @@ impl Registry {
         (
             Self {
                 dir,
+                storage,
                 port: 0,
                 process: None,
             },
@@ -95,8 +109,8 @@ impl Registry {
                 "serve",
                 "--listen",
                 &format!("127.0.0.1:{}", self.port),
-                "--db",
-                path(&self.dir.path().join("registry.sqlite")),
+                &self.storage[0],
+                &self.storage[1],
             ])
             .args(extra)
             .stdout(Stdio::piped())
@@ -191,12 +205,40 @@ fn clinic_with_visits(dir: &Path, patients: u32) -> PathBuf {
 
 #[test]
 fn a_registry_killed_mid_sync_and_restarted_still_gets_every_visit_once() {
-    let (mut registry, token_file) = Registry::enrolled("P3674060");
+    let (registry, token_file) = Registry::enrolled("P3674060");
+    let file = registry.dir.path().join("registry.sqlite");
+    killed_mid_sync(registry, &token_file, &|| {
+        rusqlite::Connection::open(&file)
+            .unwrap()
+            .query_row(VISITS_STORED, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    });
+}
+
+#[test]
+fn the_same_on_postgresql() {
+    let server = kartika_testkit::postgres::TestPostgres::start();
+    let url = server.new_database("registry_killed");
+    let (registry, token_file) = Registry::enrolled_on_postgres(&url, "P3674060");
+    killed_mid_sync(registry, &token_file, &|| {
+        let row = postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap()
+            .query_one(VISITS_STORED, &[])
+            .unwrap();
+        (row.get(0), row.get(1))
+    });
+}
+
+/// Visit changes stored, and distinct visits among them.
+const VISITS_STORED: &str =
+    "SELECT count(*), count(DISTINCT record_id) FROM change WHERE kind = 'visit'";
+
+fn killed_mid_sync(mut registry: Registry, token_file: &Path, stored: &dyn Fn() -> (i64, i64)) {
     let clinic_dir = tempfile::tempdir().unwrap();
     let clinic = clinic_with_visits(clinic_dir.path(), 300);
     registry.start();
 
-    let token = std::fs::read_to_string(&token_file).unwrap();
+    let token = std::fs::read_to_string(token_file).unwrap();
     let mut config = SyncConfig::new(&registry.url(), &token);
     config.max_rows = 40;
     // Each round's `sent` starts again from zero: the observer hands every value over, and
@@ -252,14 +294,7 @@ fn a_registry_killed_mid_sync_and_restarted_still_gets_every_visit_once() {
         "the outbox ends empty"
     );
     registry.kill();
-    let conn = rusqlite::Connection::open(registry.dir.path().join("registry.sqlite")).unwrap();
-    let (visits, distinct): (i64, i64) = conn
-        .query_row(
-            "SELECT count(*), count(DISTINCT record_id) FROM change WHERE kind = 'visit'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (visits, distinct) = stored();
     assert_eq!(
         (visits, distinct),
         (900, 900),
