@@ -167,8 +167,6 @@ pub struct FacilityForm {
     pub catchment: String,
     /// Zone.
     pub zone: Option<kartika_store::TimeZone>,
-    /// Whether the form was filled from the store.
-    pub loaded: bool,
 }
 
 /// Backups: the copy to restore, and what the last backup did (where and how many is

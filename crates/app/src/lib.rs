@@ -1,5 +1,5 @@
-//! The Kartika desktop app on eframe/egui: the registration desk today; the nurse's
-//! workspace and the admin's room build on the same structure.
+//! The Kartika desktop app on eframe/egui: the registration desk, the nurse's workspace at
+//! the poli, the monthly reports and the admin's room.
 //!
 //! **Architecture invariants:** only this crate knows egui. Views draw state and push
 //! commands, applied after the frame. The store, the card readers and the registry live on

@@ -77,8 +77,6 @@ pub enum Screen {
     Admin,
     /// The monthly reports.
     Reports,
-    /// A role whose screens are not built yet.
-    OtherRole,
 }
 
 /// What a request to the clinic worker was for, so its answer lands in the right place.

@@ -143,7 +143,6 @@ pub enum T {
     ReportSaved,
     NoData,
     Top10Chart,
-    NotForThisRole,
     Allergies,
     BackToQueue,
     BloodGroup,
@@ -420,9 +419,6 @@ impl T {
             Self::NodeKeyMade => {
                 "Data Puskesmas dibuat. Berikan kunci publik node ini kepada operator registry untuk pendaftaran:"
             }
-            Self::NotForThisRole => {
-                "Layar untuk peran ini dibuat pada tahap berikutnya. Gunakan akun loket."
-            }
             Self::Allergies => "Alergi",
             Self::BackToQueue => "« Kembali ke antrian",
             Self::BloodGroup => "Golongan darah",
@@ -690,9 +686,6 @@ impl T {
             Self::Top10Chart => "Chart of the ten most common diseases",
             Self::NodeKeyMade => {
                 "The Puskesmas data is ready. Give this node public key to the registry's operator for enrolment:"
-            }
-            Self::NotForThisRole => {
-                "This role's screens come in a later part. Use the registration account."
             }
             Self::Allergies => "Allergies",
             Self::BackToQueue => "« Back to the queue",

@@ -43,7 +43,6 @@ impl KartikaApp {
                     form.name.clone_from(&facility.name);
                     form.catchment = facility.region_code.clone().unwrap_or_default();
                     form.zone = Some(facility.zone);
-                    form.loaded = true;
                 }
             }
             AdminTab::Backup => {}
@@ -146,17 +145,14 @@ impl KartikaApp {
                 self.admin_request(|session| ClinicRequest::Staff { session, change });
             }
             Command::AddStaff => {
-                let form = std::mem::take(&mut admin.new_staff);
+                // The form stays on screen (without the password) until the store accepts it.
+                let form = &mut admin.new_staff;
                 let new = NewStaff {
                     username: form.username.trim().to_owned(),
                     display_name: form.display_name.trim().to_owned(),
                     role: form.role,
-                    password: form.password,
+                    password: std::mem::take(&mut form.password),
                 };
-                // Kept on screen (without the password) until the store accepts it.
-                admin.new_staff.username = form.username;
-                admin.new_staff.display_name = form.display_name;
-                admin.new_staff.role = form.role;
                 self.admin_request(|session| ClinicRequest::Staff {
                     session,
                     change: Some(StaffChange::Add(new)),

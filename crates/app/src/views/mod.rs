@@ -49,9 +49,6 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         Screen::Poli => poli::show(ui, state, commands),
         Screen::Admin => admin::show(ui, state, commands),
         Screen::Reports => reports::show(ui, state, commands),
-        Screen::OtherRole => {
-            ui.label(T::NotForThisRole.get(state.lang()));
-        }
     });
     if state.settings_open {
         top_bar::settings_window(ui, state, commands);

@@ -741,26 +741,20 @@ impl Worker {
                 patient_number,
             } => {
                 let store = self.store()?;
-                let history = store.patient_history(&session, &patient_number)?;
-                let visit = history
+                let mut history = store.patient_history(&session, &patient_number)?;
+                let at = history
                     .visits
                     .iter()
-                    .find(|v| v.visit_id == visit_id)
-                    .cloned()
+                    .position(|v| v.visit_id == visit_id)
                     .ok_or(Problem::NotFound)?;
-                if visit.status == VisitStatus::Waiting {
-                    let called =
+                // Opening a waiting visit calls the patient in; the history already read
+                // takes the called visit's place.
+                if history.visits[at].status == VisitStatus::Waiting {
+                    history.visits[at] =
                         store.set_visit_status(&session, &visit_id, VisitStatus::InProgress)?;
-                    return poli_visit(store, &session, called);
                 }
-                let duplicates = store
-                    .desk_patient(&session, &patient_number)?
-                    .possible_duplicates;
-                Ok(ClinicAnswer::VisitOpened(Box::new(PoliVisit {
-                    visit,
-                    history,
-                    duplicates,
-                })))
+                let visit = history.visits[at].clone();
+                with_duplicates(store, &session, visit, history)
             }
             ClinicRequest::CardAtPoli { session, identity } => Ok(ClinicAnswer::CardAtPoli(
                 Box::new(self.store()?.card_at_poli(&session, &identity)?),
@@ -975,6 +969,16 @@ fn poli_visit(
     visit: VisitDetail,
 ) -> Result<ClinicAnswer, Problem> {
     let history = store.patient_history(session, &visit.patient_number)?;
+    with_duplicates(store, session, visit, history)
+}
+
+/// The open visit, its history and the patient's open duplicate flags.
+fn with_duplicates(
+    store: &mut Store,
+    session: &Session,
+    visit: VisitDetail,
+    history: PatientHistory,
+) -> Result<ClinicAnswer, Problem> {
     let duplicates = store
         .desk_patient(session, &visit.patient_number)?
         .possible_duplicates;
