@@ -123,7 +123,7 @@ def screenshots():
     wait_for("the admin room", containing("Tempelkan kartu pasien atau kartu kosong"))
     type_into("NIK, No. RM, No. BPJS, No. KK atau nama", "Siti Rahayu")
     click("Cari")
-    click_containing("· 1990-01-10")  # the demo's own Siti, who holds a card
+    click_containing("· 10-01-1990")  # the demo's own Siti, who holds a card
     wait_for("Siti's cards", containing("Blokir "))
     shot("admin-cards")
     click("Keluar")

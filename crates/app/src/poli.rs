@@ -89,8 +89,8 @@ pub struct OpenVisit {
 
 impl OpenVisit {
     /// Lays out the history once, so drawing a frame formats nothing.
-    pub fn new(opened: PoliVisit, own_facility: &str, lang: Lang) -> Self {
-        let rows = history_rows(&opened.history.visits, own_facility, lang);
+    pub fn new(opened: PoliVisit, here: &Here) -> Self {
+        let rows = history_rows(&opened.history.visits, here);
         let charts = ChartSeries::of(&opened.history.visits);
         Self {
             visit: opened.visit,
@@ -102,7 +102,7 @@ impl OpenVisit {
     }
 
     /// After a change to the visit: it replaces its line in the history.
-    pub fn replace_visit(&mut self, visit: VisitDetail, own_facility: &str, lang: Lang) {
+    pub fn replace_visit(&mut self, visit: VisitDetail, here: &Here) {
         if let Some(v) = self
             .history
             .visits
@@ -112,12 +112,12 @@ impl OpenVisit {
             *v = visit.clone();
         }
         self.visit = visit;
-        self.rows = history_rows(&self.history.visits, own_facility, lang);
+        self.rows = history_rows(&self.history.visits, here);
         self.charts = ChartSeries::of(&self.history.visits);
     }
 
     /// After the registry sent more: the history is read again.
-    pub fn replace_history(&mut self, history: PatientHistory, own_facility: &str, lang: Lang) {
+    pub fn replace_history(&mut self, history: PatientHistory, here: &Here) {
         if let Some(v) = history
             .visits
             .iter()
@@ -125,7 +125,7 @@ impl OpenVisit {
         {
             self.visit = v.clone();
         }
-        self.rows = history_rows(&history.visits, own_facility, lang);
+        self.rows = history_rows(&history.visits, here);
         self.charts = ChartSeries::of(&history.visits);
         self.history = history;
     }
@@ -158,11 +158,24 @@ pub struct HistoryRow {
     pub status: String,
 }
 
-fn history_rows(visits: &[VisitDetail], own_facility: &str, lang: Lang) -> Vec<HistoryRow> {
+/// How this Puskesmas names what a history shows: its own visits "di sini", its units by
+/// name, in the screens' language.
+#[derive(Clone, Debug)]
+pub struct Here {
+    /// This facility's code.
+    pub facility: String,
+    /// Its service units.
+    pub units: Vec<kartika_store::ServiceUnit>,
+    /// The language.
+    pub lang: Lang,
+}
+
+fn history_rows(visits: &[VisitDetail], here: &Here) -> Vec<HistoryRow> {
+    let lang = here.lang;
     visits
         .iter()
         .map(|v| {
-            let elsewhere = v.facility_code != own_facility;
+            let elsewhere = v.facility_code != here.facility;
             let vitals = &v.vitals;
             HistoryRow {
                 visit_id: v.visit_id.clone(),
@@ -171,10 +184,15 @@ fn history_rows(visits: &[VisitDetail], own_facility: &str, lang: Lang) -> Vec<H
                 facility: if elsewhere {
                     v.facility_code.clone()
                 } else {
-                    here(lang).to_owned()
+                    here_words(lang).to_owned()
                 },
                 elsewhere,
-                unit: v.unit_code.clone(),
+                // Another Puskesmas's units are known here only by their codes.
+                unit: here
+                    .units
+                    .iter()
+                    .find(|u| !elsewhere && u.code == v.unit_code)
+                    .map_or_else(|| v.unit_code.clone(), |u| u.name.clone()),
                 diagnoses: diagnoses_line(v, lang),
                 blood_pressure: match (vitals.systolic, vitals.diastolic) {
                     (Some(s), Some(d)) => format!("{s}/{d}"),
@@ -195,7 +213,7 @@ fn history_rows(visits: &[VisitDetail], own_facility: &str, lang: Lang) -> Vec<H
         .collect()
 }
 
-fn here(lang: Lang) -> &'static str {
+fn here_words(lang: Lang) -> &'static str {
     match lang {
         Lang::Id => "di sini",
         Lang::En => "here",

@@ -8,7 +8,7 @@ use kartika_store::{TapOutcome, VisitStatus};
 
 use super::KartikaApp;
 use crate::command::Command;
-use crate::poli::{card_record, next_rank, ExamForm, OpenVisit, PoliCard, PoliTab};
+use crate::poli::{card_record, next_rank, ExamForm, Here, OpenVisit, PoliCard, PoliTab};
 use crate::problem::Problem;
 use crate::state::{Pending, Screen};
 use crate::text::T;
@@ -27,13 +27,18 @@ impl KartikaApp {
             .or_else(|| units.first().map(|u| u.code.clone()))
     }
 
-    /// This Puskesmas's code: the history says "di sini" for its visits.
-    fn own_facility_code(&self) -> String {
-        self.state
-            .facility
-            .as_ref()
-            .map(|f| f.code.clone())
-            .unwrap_or_default()
+    /// How this Puskesmas names what a history shows.
+    fn here(&self) -> Here {
+        Here {
+            facility: self
+                .state
+                .facility
+                .as_ref()
+                .map(|f| f.code.clone())
+                .unwrap_or_default(),
+            units: self.state.units.clone(),
+            lang: self.state.lang(),
+        }
     }
 
     pub(super) fn show_poli(&mut self) {
@@ -185,7 +190,7 @@ impl KartikaApp {
     /// An answer of the clinic worker for the poli.
     pub(super) fn on_poli_answer(&mut self, answer: ClinicAnswer) {
         let lang = self.state.lang();
-        let own = self.own_facility_code();
+        let here = self.here();
         let poli = &mut self.state.poli;
         match answer {
             ClinicAnswer::UnitQueue(queue) => poli.queue = queue,
@@ -198,7 +203,7 @@ impl KartikaApp {
             }
             ClinicAnswer::VisitChanged(visit) => {
                 if let Some(open) = &mut poli.open {
-                    open.replace_visit(*visit, &own, lang);
+                    open.replace_visit(*visit, &here);
                     poli.notice = Some(T::Saved.get(lang).to_owned());
                 }
             }
@@ -222,7 +227,7 @@ impl KartikaApp {
             ClinicAnswer::History(history) => {
                 if let Some(open) = &mut poli.open {
                     if open.history.patient.patient_number == history.patient.patient_number {
-                        open.replace_history(*history, &own, lang);
+                        open.replace_history(*history, &here);
                     }
                 }
             }
@@ -233,7 +238,7 @@ impl KartikaApp {
 
     fn on_visit_opened(&mut self, opened: PoliVisit) {
         let lang = self.state.lang();
-        let own = self.own_facility_code();
+        let here = self.here();
         let poli = &mut self.state.poli;
         poli.exam = ExamForm::of(&opened.visit, lang);
         poli.diagnosis = Default::default();
@@ -241,7 +246,7 @@ impl KartikaApp {
         poli.tab = PoliTab::Examination;
         poli.focus_exam = opened.visit.status == VisitStatus::InProgress;
         let patient_number = opened.history.patient.patient_number.clone();
-        poli.open = Some(OpenVisit::new(opened, &own, lang));
+        poli.open = Some(OpenVisit::new(opened, &here));
         // A card already in the reader for this patient: read its log now.
         let card_matches = poli
             .card

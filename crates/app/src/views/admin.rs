@@ -9,6 +9,7 @@ use kartika_store::CardStatus;
 use super::{admin_records, widgets};
 use crate::admin::{AdminTab, ReaderCard};
 use crate::command::{Command, Commands};
+use crate::format;
 use crate::state::{Pending, State};
 use crate::text::{Lang, T};
 
@@ -91,7 +92,9 @@ fn cards(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             commands.push(Command::StartNewPatient);
         }
         for hit in results.iter().take(20) {
-            let text = format!("{} · {} · {}", hit.name, hit.patient_number, hit.birth_date);
+            let born = format::parse_iso(&hit.birth_date)
+                .map_or_else(|| hit.birth_date.clone(), format::short_date);
+            let text = format!("{} · {} · {born}", hit.name, hit.patient_number);
             if ui.button(text).clicked() {
                 commands.push(Command::AdminOpenPatient(hit.patient_number.clone()));
             }

@@ -205,9 +205,25 @@ fn patient_header(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
         });
     });
     ui.horizontal_wrapped(|ui| {
+        // A label and its value are one piece of text, so they wrap to the next line
+        // together.
         let mut item = |label: T, value: String| {
-            ui.weak(label.get(lang));
-            ui.label(value);
+            let mut job = egui::text::LayoutJob::default();
+            let style = ui.style().clone();
+            let weak = ui.visuals().weak_text_color();
+            egui::RichText::new(label.get(lang)).color(weak).append_to(
+                &mut job,
+                &style,
+                egui::FontSelection::Default,
+                egui::Align::Center,
+            );
+            egui::RichText::new(format!(" {value}")).append_to(
+                &mut job,
+                &style,
+                egui::FontSelection::Default,
+                egui::Align::Center,
+            );
+            ui.add(egui::Label::new(job).wrap_mode(egui::TextWrapMode::Extend));
             ui.add_space(10.0);
         };
         if let Some(birth) = format::parse_iso(&patient.birth_date) {
