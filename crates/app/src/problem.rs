@@ -179,7 +179,10 @@ impl From<CardError> for Problem {
 impl From<Rejection> for Problem {
     fn from(rejection: Rejection) -> Self {
         match rejection {
-            Rejection::MalformedSecurityObject(_) | Rejection::AlteredData => Self::Forged,
+            // A card naming one Puskesmas and signed by another was made to deceive.
+            Rejection::MalformedSecurityObject(_)
+            | Rejection::AlteredData
+            | Rejection::IssuerMismatch { .. } => Self::Forged,
             Rejection::UntrustedIssuer | Rejection::IssuerNotAllowed => Self::UntrustedIssuer,
             Rejection::IssuerCertificateExpired(date) => Self::IssuerExpired(date),
             Rejection::ChallengeFailed => Self::Copied,

@@ -15,6 +15,7 @@ pub mod checks;
 pub mod crypto;
 mod error;
 pub mod model;
+pub mod presence;
 mod session;
 mod status;
 pub mod tlv;

@@ -351,10 +351,20 @@ impl<T: Transport> CardSession<T> {
             trust,
             today,
         );
+        let (card_public_key, issuer_node) = match &security {
+            Ok(security) => (
+                Some(security.card_public_key().to_bytes()),
+                Some(security.certificate().node_id().to_owned()),
+            ),
+            Err(_) => (None, None),
+        };
         Ok(CardReading {
             identity,
             identity_tlv,
             verdict,
+            challenge_signature,
+            card_public_key,
+            issuer_node,
         })
     }
 

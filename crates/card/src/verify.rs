@@ -39,6 +39,14 @@ pub enum Rejection {
     /// The issuing node's certificate had expired when the card was issued.
     #[error("the card was issued after its issuer's certificate expired ({0})")]
     IssuerCertificateExpired(String),
+    /// The card names one Puskesmas as its issuer (DF0B) and another signed it (DF50).
+    #[error("the card says it was issued by {card_says} but was signed by {signed_by}")]
+    IssuerMismatch {
+        /// DF0B, the facility on the card.
+        card_says: String,
+        /// DF50, the node that signed it.
+        signed_by: String,
+    },
     /// The identity or the card key differs from what the issuer signed.
     #[error("the card's data has been changed since it was issued (signature does not match)")]
     AlteredData,
@@ -84,6 +92,12 @@ pub fn judge(evidence: &Evidence<'_>, trust: &TrustAnchors, today: Date) -> Verd
             certificate.valid_until(),
         )));
     }
+    if certificate.node_id() != evidence.identity.facility_code.as_str() {
+        return reject(Rejection::IssuerMismatch {
+            card_says: evidence.identity.facility_code.to_string(),
+            signed_by: certificate.node_id().to_owned(),
+        });
+    }
     if !security.signature_matches(evidence.identity_tlv) {
         return reject(Rejection::AlteredData);
     }
@@ -114,4 +128,11 @@ pub struct CardReading {
     pub identity_tlv: Vec<u8>,
     /// The verdict.
     pub verdict: Verdict,
+    /// The card's signature over the challenge: with a presence challenge it proves to the
+    /// registry that the card was here (see [`crate::presence`]).
+    pub challenge_signature: Vec<u8>,
+    /// The card key the issuer signed (DF10), when the security data could be read.
+    pub card_public_key: Option<[u8; 65]>,
+    /// The node that signed the card (DF50), when the security data could be read.
+    pub issuer_node: Option<String>,
 }
