@@ -248,6 +248,52 @@ enum RegistryCommand {
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
     },
+    /// Revoke a card as the registry's operator (or, with --lift, lift a revocation): every
+    /// clinic applies it at its next sync.
+    RevokeCard {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long)]
+        card: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        lift: bool,
+    },
+    /// Take a node off the network: its token stops working, and the cards it signs from
+    /// today are refused at every desk.
+    RevokeNode {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long)]
+        node_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Give a node a new access token (shown once); the old one stops working at once.
+    RotateToken {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long)]
+        node_id: String,
+    },
+    /// Who has seen a patient: every answer of the registry that named them.
+    AccessLog {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -731,6 +777,46 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 listen,
                 &registry_commands::Storage::from_args(db, postgres)?,
                 tls_cert.as_deref().zip(tls_key.as_deref()),
+            ),
+            RegistryCommand::RevokeCard {
+                db,
+                postgres,
+                card,
+                reason,
+                lift,
+            } => registry_commands::revoke_card(
+                &registry_commands::Storage::from_args(db, postgres)?,
+                &card,
+                &reason,
+                lift,
+            ),
+            RegistryCommand::RevokeNode {
+                db,
+                postgres,
+                node_id,
+                reason,
+            } => registry_commands::revoke_node(
+                &registry_commands::Storage::from_args(db, postgres)?,
+                &node_id,
+                &reason,
+            ),
+            RegistryCommand::RotateToken {
+                db,
+                postgres,
+                node_id,
+            } => registry_commands::rotate_token(
+                &registry_commands::Storage::from_args(db, postgres)?,
+                &node_id,
+            ),
+            RegistryCommand::AccessLog {
+                db,
+                postgres,
+                patient,
+                json,
+            } => registry_commands::access_log(
+                &registry_commands::Storage::from_args(db, postgres)?,
+                &patient,
+                json,
             ),
         },
         Command::Sync {

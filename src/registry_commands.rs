@@ -116,6 +116,57 @@ pub fn enroll(e: &Enrolment<'_>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn revoke_card(storage: &Storage, card: &str, reason: &str, lift: bool) -> Result<ExitCode> {
+    storage
+        .open()?
+        .operator_revocation(card.trim(), reason.trim(), lift)?;
+    let what = if lift { "lifted" } else { "revoked" };
+    println!(
+        "card {} {what}; every clinic applies it at its next sync",
+        card.trim()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn revoke_node(storage: &Storage, node_id: &str, reason: &str) -> Result<ExitCode> {
+    storage.open()?.revoke_node(node_id.trim(), reason.trim())?;
+    println!(
+        "node {} revoked: its token no longer works, and cards it signs from today are refused at every desk",
+        node_id.trim()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rotate_token(storage: &Storage, node_id: &str) -> Result<ExitCode> {
+    let (token, hash) = kartika_registry::new_token();
+    storage.open()?.rotate_token(node_id.trim(), &hash)?;
+    println!(
+        "new access token for {} (shown once; the old one no longer works):\n{token}",
+        node_id.trim()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn access_log(storage: &Storage, patient: &str, json: bool) -> Result<ExitCode> {
+    let entries = storage.open()?.access_log(patient.trim())?;
+    if json {
+        println!("{}", serde_json::to_string(&entries)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
+        println!("no node has been answered about patient {}", patient.trim());
+    }
+    for entry in entries {
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.at) * 1_000_000)
+            .map_or_else(|_| entry.at.to_string(), |t| t.to_string());
+        println!(
+            "{at}  {}  {}  {}",
+            entry.node, entry.endpoint, entry.outcome
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn serve(
     listen: SocketAddr,
     storage: &Storage,

@@ -24,6 +24,10 @@ pub enum Kind {
     Visit,
     /// A card that must no longer be accepted.
     Revocation,
+    /// Proof that a patient's card was in the pushing node's reader: sent before the visit
+    /// it opened, so a visit to another Puskesmas's patient is accepted even when the tap
+    /// happened offline. Never handed on.
+    Presence,
 }
 
 impl Kind {
@@ -34,6 +38,7 @@ impl Kind {
             Self::Card => "card",
             Self::Visit => "visit",
             Self::Revocation => "revocation",
+            Self::Presence => "presence",
         }
     }
 
@@ -44,6 +49,7 @@ impl Kind {
             "card" => Some(Self::Card),
             "visit" => Some(Self::Visit),
             "revocation" => Some(Self::Revocation),
+            "presence" => Some(Self::Presence),
             _ => None,
         }
     }
@@ -133,4 +139,60 @@ pub struct ChangePage {
 pub struct ErrorBody {
     /// The message.
     pub error: String,
+}
+
+/// The card's answer to a presence challenge (card-application.md §5.1): the body of
+/// `POST /v1/patients/{number}/history`, and the payload of a `presence` record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceProof {
+    /// The card that answered.
+    pub card_number: String,
+    /// Its patient.
+    pub patient_number: String,
+    /// When the host made the challenge, milliseconds since 1970 UTC.
+    pub at_ms: i64,
+    /// The host's 16 random bytes, as hex.
+    pub nonce: String,
+    /// The card's DER signature, as hex.
+    pub signature: String,
+}
+
+/// The node's audit head a clinic hands over with a sync: the registry keeps it and signs
+/// a receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    /// The sequence number of the newest audit entry.
+    pub seq: i64,
+    /// Its chained hash, as hex.
+    pub hash: String,
+}
+
+/// The registry's signed word that it saw a clinic's audit head: `"KARTIKA-RECEIPT-V1" ||
+/// node id || 0x00 || seq (8 bytes big-endian) || hash (32 bytes) || received_at (8 bytes
+/// big-endian)`, signed with the registry's receipt key (ECDSA P-256, DER).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReceipt {
+    /// The node.
+    pub node: String,
+    /// The head's sequence number.
+    pub seq: i64,
+    /// The head's hash, as hex.
+    pub hash: String,
+    /// When the registry received it, milliseconds since 1970 UTC.
+    pub received_at: i64,
+    /// The registry's signature, as hex.
+    pub signature: String,
+}
+
+impl AuditReceipt {
+    /// The bytes the registry signs.
+    pub fn signed_message(node: &str, seq: i64, hash: &[u8; 32], received_at: i64) -> Vec<u8> {
+        let mut message = b"KARTIKA-RECEIPT-V1".to_vec();
+        message.extend_from_slice(node.as_bytes());
+        message.push(0);
+        message.extend_from_slice(&seq.to_be_bytes());
+        message.extend_from_slice(hash);
+        message.extend_from_slice(&received_at.to_be_bytes());
+        message
+    }
 }

@@ -14,12 +14,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kartika_protocol::{
-    ChangePage, ErrorBody, PushRecord, PushResponse, PushResult, MAX_PAGE, MAX_PUSH_BYTES,
-    MAX_PUSH_RECORDS,
+    ChangePage, ErrorBody, PresenceProof, PushRecord, PushResponse, PushResult, MAX_PAGE,
+    MAX_PUSH_BYTES, MAX_PUSH_RECORDS,
 };
 use serde::Deserialize;
 
-use crate::backend::{Backend, Node};
+use crate::backend::{Backend, Lookup, Node};
 use crate::validate::validate;
 use crate::{token_hash, RegistryError};
 
@@ -86,7 +86,13 @@ impl IntoResponse for ApiError {
 
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
-        Self(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+        let status = match &error {
+            RegistryError::Forbidden(_) => StatusCode::FORBIDDEN,
+            RegistryError::NotFound(_) => StatusCode::NOT_FOUND,
+            RegistryError::Invalid(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self(status, error.to_string())
     }
 }
 
@@ -102,7 +108,10 @@ pub fn router(backend: SharedBackend) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/push", post(push))
         .route("/v1/changes", get(changes))
-        .route("/v1/patients/{patient_number}/history", get(history))
+        .route(
+            "/v1/patients/{patient_number}/history",
+            get(history).post(history_with_presence),
+        )
         .merge(crate::fhir_api::routes())
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         .with_state(backend)
@@ -140,9 +149,19 @@ pub(crate) async fn authenticate(
             )
         })?;
     let hash = token_hash(token.trim());
-    with_backend(backend, move |b| b.node_for_token(&hash))
+    let node = with_backend(backend, move |b| b.node_for_token(&hash))
         .await?
-        .ok_or_else(|| client_error(StatusCode::UNAUTHORIZED, "the access token is not valid"))
+        .ok_or_else(|| client_error(StatusCode::UNAUTHORIZED, "the access token is not valid"))?;
+    if node.revoked_at.is_some() {
+        return Err(client_error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "node {} has been revoked by the registry's operator; its token no longer works",
+                node.id
+            ),
+        ));
+    }
+    Ok(node)
 }
 
 async fn readyz(State(backend): State<SharedBackend>) -> Result<&'static str, ApiError> {
@@ -277,19 +296,51 @@ async fn changes(
     ))
 }
 
-async fn history(
-    State(backend): State<SharedBackend>,
-    headers: HeaderMap,
-    Path(patient_number): Path<String>,
-) -> Result<Json<Vec<kartika_protocol::Change>>, ApiError> {
-    let node = authenticate(&backend, &headers).await?;
+fn checked_patient_number(patient_number: &str) -> Result<(), ApiError> {
     if patient_number.is_empty() || patient_number.len() > 32 {
         return Err(client_error(
             StatusCode::BAD_REQUEST,
             "not a patient number",
         ));
     }
+    Ok(())
+}
+
+/// Without a card: the node's own patients only.
+async fn history(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+    Path(patient_number): Path<String>,
+) -> Result<Json<Vec<kartika_protocol::Change>>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    checked_patient_number(&patient_number)?;
     Ok(Json(
-        with_backend(&backend, move |b| b.patient_history(&node, &patient_number)).await?,
+        with_backend(&backend, move |b| {
+            b.patient_history(&node, &patient_number, Lookup::OwnOnly)
+        })
+        .await?,
+    ))
+}
+
+/// With the patient's card in the reader: the body is the card's proof of presence.
+async fn history_with_presence(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+    Path(patient_number): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Vec<kartika_protocol::Change>>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    checked_patient_number(&patient_number)?;
+    let proof: PresenceProof = serde_json::from_slice(&body).map_err(|e| {
+        client_error(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not a proof of presence: {e}"),
+        )
+    })?;
+    Ok(Json(
+        with_backend(&backend, move |b| {
+            b.patient_history(&node, &patient_number, Lookup::Presence(&proof))
+        })
+        .await?,
     ))
 }

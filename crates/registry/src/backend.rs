@@ -1,7 +1,7 @@
 //! The storage interface: two backends, SQLite (the embedded default) and PostgreSQL
 //! (for a province or the nation), pass the same tests.
 
-use kartika_protocol::{Change, ChangePage, PushOutcome};
+use kartika_protocol::{Change, ChangePage, PresenceProof, PushOutcome};
 
 use crate::validate::ValidRecord;
 use crate::Result;
@@ -13,7 +13,47 @@ pub struct Node {
     pub id: String,
     /// Comma-separated roles: terminal, issuer.
     pub roles: String,
+    /// When the registry's operator revoked it, if it did.
+    pub revoked_at: Option<i64>,
 }
+
+/// On what grounds a node asks for a patient's records.
+#[derive(Clone, Copy, Debug)]
+pub enum Lookup<'a> {
+    /// The patient's card is in the node's reader now: its proof of presence, used once.
+    Presence(&'a PresenceProof),
+    /// No card: the node's own patients only.
+    OwnOnly,
+    /// No card: its own patients and those its pulls already bring (the FHIR views).
+    OwnOrSubscribed,
+}
+
+impl Lookup<'_> {
+    /// The endpoint's name in the access log.
+    pub fn endpoint(&self) -> &'static str {
+        match self {
+            Self::Presence(_) | Self::OwnOnly => "/v1/patients/history",
+            Self::OwnOrSubscribed => "/fhir/r4",
+        }
+    }
+}
+
+/// One line of the access log.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AccessEntry {
+    /// When, milliseconds since 1970 UTC.
+    pub at: i64,
+    /// Which node asked.
+    pub node: String,
+    /// Through which endpoint.
+    pub endpoint: String,
+    /// What it was answered ("answered 3 records", "refused: …").
+    pub outcome: String,
+}
+
+/// The facility code the registry's operator acts under in the change feed: lowercase, so
+/// no enrolled node can carry it.
+pub const OPERATOR: &str = "registry";
 
 /// Where the registry keeps everything. Calls block; the HTTP layer runs them off the
 /// async threads.
@@ -32,9 +72,28 @@ pub trait Backend: Send {
     /// Changes after `after` that `node` should see: every revocation, and the patients,
     /// cards and visits of patients it has pushed or pulled, made by other facilities.
     fn changes(&mut self, node: &Node, after: i64, limit: usize) -> Result<ChangePage>;
-    /// Every stored version of a patient's records, oldest first, for a desk that has the
-    /// patient in front of it; from then on the node also pulls the patient's changes.
-    fn patient_history(&mut self, node: &Node, patient_number: &str) -> Result<Vec<Change>>;
+    /// Every stored version of a patient's records, oldest first, for a node that may see
+    /// them (see [`Lookup`]); from then on the node also pulls the patient's changes. A
+    /// node that may not is refused with [`crate::RegistryError::Forbidden`]. Either way
+    /// the access log records it.
+    fn patient_history(
+        &mut self,
+        node: &Node,
+        patient_number: &str,
+        lookup: Lookup<'_>,
+    ) -> Result<Vec<Change>>;
+    /// Every answer that named the patient, oldest first: who has seen them.
+    fn access_log(&mut self, patient_number: &str) -> Result<Vec<AccessEntry>>;
+    /// A card revocation (or, with `lifted`, the lifting of one) by the registry's
+    /// operator, handed to every node. Refused for a card no issuer pushed.
+    fn operator_revocation(&mut self, card_number: &str, reason: &str, lifted: bool) -> Result<()>;
+    /// Takes a node off the network from now: its token is refused, and a revocation of
+    /// the node travels to every clinic, whose desks then refuse cards it signed.
+    fn revoke_node(&mut self, node_id: &str, reason: &str) -> Result<()>;
+    /// Gives a node a new token; the old one stops working at once.
+    fn rotate_token(&mut self, node_id: &str, token_hash: &[u8; 32]) -> Result<()>;
+    /// Keeps a clinic's audit head as received now; returns the time of receipt.
+    fn keep_audit_head(&mut self, node: &Node, seq: i64, hash: &[u8; 32]) -> Result<i64>;
     /// The numbers of the patients registered with this NIK (two facilities may have one
     /// each).
     fn patients_with_nik(&mut self, nik: &str) -> Result<Vec<String>>;

@@ -20,6 +20,12 @@ pub enum RegistryError {
     /// A node id or role is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// The caller may not have what it asked for; the reason says what would allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such node, card or record.
+    #[error("{0}")]
+    NotFound(String),
     /// The node is enrolled already.
     #[error("node {0} is enrolled already")]
     AlreadyEnrolled(String),

@@ -17,6 +17,7 @@ use kartika_store::{Patient, VisitDetail};
 use serde_json::Value;
 
 use crate::api::{authenticate, with_backend, ApiError, SharedBackend};
+use crate::backend::Lookup;
 
 const FHIR_JSON: &str = "application/fhir+json";
 
@@ -99,7 +100,10 @@ async fn record(
 ) -> Result<Record, Fhir> {
     let node = authenticate(backend, headers).await?;
     let number = number.to_owned();
-    let changes = with_backend(backend, move |b| b.patient_history(&node, &number)).await?;
+    let changes = with_backend(backend, move |b| {
+        b.patient_history(&node, &number, Lookup::OwnOrSubscribed)
+    })
+    .await?;
     let mut patient = None;
     let mut visits: BTreeMap<String, VisitDetail> = BTreeMap::new();
     for change in changes {
@@ -114,7 +118,7 @@ async fn record(
                     visits.insert(v.visit_id.clone(), v);
                 }
             }
-            Kind::Card | Kind::Revocation => {}
+            Kind::Card | Kind::Revocation | Kind::Presence => {}
         }
     }
     let patient = patient.ok_or_else(|| not_found("This patient"))?;
@@ -234,7 +238,8 @@ async fn search_patients(
     for number in numbers {
         match record(&backend, &headers, &number).await {
             Ok(record) => entries.push(kartika_fhir::patient(&record.patient, References::Server)),
-            Err(Fhir(StatusCode::NOT_FOUND, _)) => {}
+            // Not known, or not this node's to see: the search does not name it.
+            Err(Fhir(StatusCode::NOT_FOUND | StatusCode::FORBIDDEN, _)) => {}
             Err(other) => return Err(other),
         }
     }

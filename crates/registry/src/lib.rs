@@ -12,6 +12,7 @@ pub mod backend;
 mod error;
 mod fhir_api;
 pub mod postgres_backend;
+pub mod rules;
 pub mod sqlite;
 pub mod tls;
 pub mod validate;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
-pub use backend::{Backend, Node};
+pub use backend::{AccessEntry, Backend, Lookup, Node, OPERATOR};
 pub use error::{RegistryError, Result};
 
 /// A new access token (shown once) and the hash the registry keeps.
@@ -43,6 +44,39 @@ pub(crate) fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The change an operator's card revocation (or its lifting) travels as.
+pub(crate) fn operator_revocation_payload(
+    card_number: &str,
+    reason: &str,
+    lifted: bool,
+    now: i64,
+) -> String {
+    let reason = if lifted {
+        format!("lifted: {reason}")
+    } else {
+        reason.to_owned()
+    };
+    serde_json::json!({
+        "card_number": card_number,
+        "reason": reason,
+        "lifted": lifted,
+        "revoked_at": now,
+        "facility_code": OPERATOR,
+    })
+    .to_string()
+}
+
+/// The change a node's revocation travels as, beside the card revocations.
+pub(crate) fn node_revocation_payload(node_id: &str, reason: &str, now: i64) -> String {
+    serde_json::json!({
+        "node": node_id,
+        "reason": reason,
+        "revoked_at": now,
+        "facility_code": OPERATOR,
+    })
+    .to_string()
 }
 
 /// Checks a node id (a facility code) and its roles.
@@ -72,6 +106,7 @@ pub fn node(id: &str, roles: &str) -> Result<Node> {
     Ok(Node {
         id: id.to_owned(),
         roles: list.join(","),
+        revoked_at: None,
     })
 }
 

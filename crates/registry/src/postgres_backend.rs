@@ -7,11 +7,15 @@ use std::collections::{HashMap, HashSet};
 use kartika_protocol::{Change, ChangePage, Kind, PushOutcome};
 use postgres::{Client, NoTls};
 
-use crate::backend::{Backend, Node};
+use crate::backend::{AccessEntry, Backend, Lookup, Node, OPERATOR};
+use crate::rules::{self, Stored, StoredCard, StoredPatient};
 use crate::validate::ValidRecord;
 use crate::{now_millis, RegistryError, Result};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres_0001.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres_0001.sql"),
+    include_str!("migrations/postgres_0002.sql"),
+];
 
 /// An arbitrary constant that names this registry's migration lock.
 const MIGRATION_LOCK: i64 = 0x4B41_5254;
@@ -83,12 +87,13 @@ impl Backend for PostgresBackend {
         Ok(self
             .client
             .query_opt(
-                "SELECT id, roles FROM node WHERE token_hash = $1",
+                "SELECT id, roles, revoked_at FROM node WHERE token_hash = $1",
                 &[&&token_hash[..]],
             )?
             .map(|row| Node {
                 id: row.get(0),
                 roles: row.get(1),
+                revoked_at: row.get(2),
             }))
     }
 
@@ -102,33 +107,13 @@ impl Backend for PostgresBackend {
         let valid: Vec<&ValidRecord> = records.iter().filter_map(|r| r.as_ref().ok()).collect();
 
         // What is stored already, looked up for the whole batch at once.
-        let numbers: Vec<&str> = valid.iter().map(|r| r.patient_number.as_str()).collect();
-        let mut known: HashSet<String> = tx
-            .query(
-                "SELECT patient_number FROM patient WHERE patient_number = ANY($1)",
-                &[&numbers],
-            )?
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        let visit_ids: Vec<&str> = valid
-            .iter()
-            .filter(|r| r.kind == Kind::Visit)
-            .map(|r| r.record_id.as_str())
-            .collect();
-        let owners: HashMap<String, String> = tx
-            .query(
-                "SELECT DISTINCT ON (record_id) record_id, facility FROM change
-                 WHERE kind = 'visit' AND record_id = ANY($1)",
-                &[&visit_ids],
-            )?
-            .iter()
-            .map(|row| (row.get(0), row.get(1)))
-            .collect();
+        let mut facts = BatchFacts::load(&mut tx, node, &valid)?;
 
-        // Decide each record in order; a patient earlier in the batch counts as known.
+        // Decide each record in order; what an earlier record of the batch did counts.
         let mut outcomes: Vec<Option<PushOutcome>> = Vec::with_capacity(records.len());
         let mut accepted: Vec<&ValidRecord> = Vec::new();
+        let mut proven: Vec<&str> = Vec::new();
+        let mut in_batch: HashSet<&[u8]> = HashSet::new();
         for record in records {
             let record = match record {
                 Ok(r) => r,
@@ -139,28 +124,25 @@ impl Backend for PostgresBackend {
                     continue;
                 }
             };
-            let refusal = match record.kind {
-                Kind::Visit => match owners.get(&record.record_id) {
-                    Some(owner) if *owner != record.facility => Some(format!(
-                        "visit {} belongs to facility {owner}; only it may change the visit",
-                        record.record_id
-                    )),
-                    _ => unknown(&known, record),
-                },
-                Kind::Card => unknown(&known, record),
-                Kind::Patient => {
-                    known.insert(record.patient_number.clone());
-                    None
-                }
-                Kind::Revocation => None,
-            };
-            match refusal {
-                Some(reason) => outcomes.push(Some(PushOutcome::Rejected { reason })),
-                None => {
-                    outcomes.push(None);
-                    accepted.push(record);
-                }
+            if facts.resent.contains(&record.change_id[..])
+                || !in_batch.insert(&record.change_id[..])
+            {
+                outcomes.push(Some(PushOutcome::Duplicate));
+                continue;
             }
+            let stored = facts.of(node, record);
+            if let Some(reason) = rules::refusal(node, record, &stored, now) {
+                outcomes.push(Some(PushOutcome::Rejected { reason }));
+                continue;
+            }
+            facts.accept(node, record);
+            if record.kind == Kind::Presence {
+                proven.push(record.patient_number.as_str());
+                outcomes.push(Some(PushOutcome::Stored));
+                continue;
+            }
+            outcomes.push(None);
+            accepted.push(record);
         }
 
         // One INSERT for the batch; the change ids it returns were new, the rest resends.
@@ -189,10 +171,16 @@ impl Backend for PostgresBackend {
             .filter(|r| r.kind == Kind::Patient && stored.contains(&r.change_id[..]))
             .collect();
         register_patients(&mut tx, &new_patients, &node.id, now)?;
+        let new_cards: Vec<&&ValidRecord> = accepted
+            .iter()
+            .filter(|r| r.kind == Kind::Card && stored.contains(&r.change_id[..]))
+            .collect();
+        keep_cards(&mut tx, &new_cards, &node.id)?;
         let seen: Vec<&str> = accepted
             .iter()
             .filter(|r| !r.patient_number.is_empty())
             .map(|r| r.patient_number.as_str())
+            .chain(proven)
             .collect();
         tx.execute(
             "INSERT INTO patient_seen (node, patient_number)
@@ -234,6 +222,20 @@ impl Backend for PostgresBackend {
         let more = changes.len() > limit;
         changes.truncate(limit);
         let next_after = changes.last().map_or(after, |c| c.seq);
+        let patients = crate::sqlite::patients_named(&changes);
+        if !patients.is_empty() {
+            let mut tx = self.client.transaction()?;
+            let said = format!("answered {} changes", changes.len());
+            log_access(
+                &mut tx,
+                &node.id,
+                "/v1/changes",
+                &said,
+                &patients,
+                now_millis(),
+            )?;
+            tx.commit()?;
+        }
         Ok(ChangePage {
             changes,
             next_after,
@@ -241,26 +243,138 @@ impl Backend for PostgresBackend {
         })
     }
 
-    fn patient_history(&mut self, node: &Node, patient_number: &str) -> Result<Vec<Change>> {
+    fn patient_history(
+        &mut self,
+        node: &Node,
+        patient_number: &str,
+        lookup: Lookup<'_>,
+    ) -> Result<Vec<Change>> {
+        let now = now_millis();
         let mut tx = self.client.transaction()?;
-        let changes: Vec<Change> = tx
+        let outcome = match may_look(&mut tx, node, patient_number, lookup, now)? {
+            Some(reason) => Err(reason),
+            None => Ok(tx
+                .query(
+                    "SELECT seq, facility, kind, record_id, payload FROM change
+                     WHERE patient_number = $1 ORDER BY seq",
+                    &[&patient_number],
+                )?
+                .iter()
+                .filter_map(to_change)
+                .collect::<Vec<Change>>()),
+        };
+        let said = match &outcome {
+            Ok(changes) => format!("answered {} records", changes.len()),
+            Err(reason) => format!("refused: {reason}"),
+        };
+        log_access(
+            &mut tx,
+            &node.id,
+            lookup.endpoint(),
+            &said,
+            &[patient_number],
+            now,
+        )?;
+        if let Ok(changes) = &outcome {
+            if !changes.is_empty() {
+                tx.execute(
+                    "INSERT INTO patient_seen (node, patient_number) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                    &[&node.id, &patient_number],
+                )?;
+            }
+        }
+        tx.commit()?;
+        outcome.map_err(RegistryError::Forbidden)
+    }
+
+    fn access_log(&mut self, patient_number: &str) -> Result<Vec<AccessEntry>> {
+        Ok(self
+            .client
             .query(
-                "SELECT seq, facility, kind, record_id, payload FROM change
-                 WHERE patient_number = $1 ORDER BY seq",
+                "SELECT l.at, l.node, l.endpoint, l.outcome FROM access_patient a
+                 JOIN access_log l ON l.id = a.access_id
+                 WHERE a.patient_number = $1 ORDER BY l.id",
                 &[&patient_number],
             )?
             .iter()
-            .filter_map(to_change)
-            .collect();
-        if !changes.is_empty() {
-            tx.execute(
-                "INSERT INTO patient_seen (node, patient_number) VALUES ($1, $2)
-                 ON CONFLICT DO NOTHING",
-                &[&node.id, &patient_number],
-            )?;
+            .map(|row| AccessEntry {
+                at: row.get(0),
+                node: row.get(1),
+                endpoint: row.get(2),
+                outcome: row.get(3),
+            })
+            .collect())
+    }
+
+    fn operator_revocation(&mut self, card_number: &str, reason: &str, lifted: bool) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        let known = tx
+            .query_opt("SELECT 1 FROM card WHERE card_number = $1", &[&card_number])?
+            .is_some();
+        if !known {
+            return Err(RegistryError::NotFound(format!(
+                "card {card_number} is unknown to the registry; no issuer has pushed it"
+            )));
         }
+        let now = now_millis();
+        let payload = crate::operator_revocation_payload(card_number, reason, lifted, now);
+        insert_operator_change(&mut tx, card_number, &payload, now)?;
         tx.commit()?;
-        Ok(changes)
+        Ok(())
+    }
+
+    fn revoke_node(&mut self, node_id: &str, reason: &str) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        let now = now_millis();
+        let changed = tx.execute(
+            "UPDATE node SET revoked_at = $2, revoked_reason = $3
+             WHERE id = $1 AND revoked_at IS NULL",
+            &[&node_id, &now, &reason],
+        )?;
+        if changed == 0 {
+            return Err(RegistryError::NotFound(format!(
+                "node {node_id} is not enrolled, or is revoked already"
+            )));
+        }
+        let payload = crate::node_revocation_payload(node_id, reason, now);
+        insert_operator_change(&mut tx, &format!("node:{node_id}"), &payload, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn rotate_token(&mut self, node_id: &str, token_hash: &[u8; 32]) -> Result<()> {
+        let changed = self.client.execute(
+            "UPDATE node SET token_hash = $2 WHERE id = $1 AND revoked_at IS NULL",
+            &[&node_id, &&token_hash[..]],
+        )?;
+        if changed == 0 {
+            return Err(RegistryError::NotFound(format!(
+                "node {node_id} is not enrolled, or is revoked"
+            )));
+        }
+        Ok(())
+    }
+
+    fn keep_audit_head(&mut self, node: &Node, seq: i64, hash: &[u8; 32]) -> Result<i64> {
+        let now = now_millis();
+        self.client.execute(
+            "INSERT INTO audit_head (node, seq, hash, received_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (node, seq) DO NOTHING",
+            &[&node.id, &seq, &&hash[..], &now],
+        )?;
+        let row = self.client.query_one(
+            "SELECT hash, received_at FROM audit_head WHERE node = $1 AND seq = $2",
+            &[&node.id, &seq],
+        )?;
+        let kept: Vec<u8> = row.get(0);
+        if kept != hash[..] {
+            return Err(RegistryError::Forbidden(format!(
+                "audit entry {seq} of {} was handed over before with another hash: the clinic's audit log has been rewritten",
+                node.id
+            )));
+        }
+        Ok(row.get(1))
     }
 
     fn patients_with_nik(&mut self, nik: &str) -> Result<Vec<String>> {
@@ -304,15 +418,6 @@ impl Backend for PostgresBackend {
     }
 }
 
-fn unknown(known: &HashSet<String>, record: &ValidRecord) -> Option<String> {
-    (!known.contains(&record.patient_number)).then(|| {
-        format!(
-            "patient {} is unknown to the registry; push the patient first",
-            record.patient_number
-        )
-    })
-}
-
 /// Keeps the patient index and flags NIKs that another facility registered for another
 /// patient.
 fn register_patients(
@@ -326,12 +431,15 @@ fn register_patients(
     }
     let numbers: Vec<&str> = patients.iter().map(|r| r.patient_number.as_str()).collect();
     let niks: Vec<Option<&str>> = patients.iter().map(|r| r.nik.as_deref()).collect();
+    let ids: Vec<Option<&str>> = patients.iter().map(|r| r.patient_id.as_deref()).collect();
     tx.execute(
-        "INSERT INTO patient (patient_number, nik, facility)
-         SELECT DISTINCT ON (p) p, n, $3 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t (p, n, o)
+        "INSERT INTO patient (patient_number, nik, facility, patient_id)
+         SELECT DISTINCT ON (p) p, n, $3, i
+         FROM unnest($1::text[], $2::text[], $4::text[]) WITH ORDINALITY AS t (p, n, i, o)
          ORDER BY p, o DESC
-         ON CONFLICT (patient_number) DO UPDATE SET nik = excluded.nik",
-        &[&numbers, &niks, &facility],
+         ON CONFLICT (patient_number) DO UPDATE
+         SET nik = excluded.nik, patient_id = coalesce(patient.patient_id, excluded.patient_id)",
+        &[&numbers, &niks, &facility, &ids],
     )?;
     tx.execute(
         "INSERT INTO nik_conflict (nik, patient_number, other_patient_number, flagged_at)
@@ -341,6 +449,311 @@ fn register_patients(
               AND other.patient_number != mine.patient_number AND other.facility != $4
          ON CONFLICT DO NOTHING",
         &[&numbers, &niks, &now, &facility],
+    )?;
+    Ok(())
+}
+
+/// What is stored that bears on a batch, read in a few queries, and kept up to date as the
+/// batch's own records are accepted.
+struct BatchFacts {
+    resent: HashSet<Vec<u8>>,
+    patients: HashMap<String, StoredPatient>,
+    id_holders: HashMap<String, String>,
+    visit_owners: HashMap<String, String>,
+    cards: HashMap<String, StoredCard>,
+    present: HashSet<String>,
+}
+
+impl BatchFacts {
+    fn load(
+        tx: &mut postgres::Transaction<'_>,
+        node: &Node,
+        valid: &[&ValidRecord],
+    ) -> Result<Self> {
+        let ids: Vec<&[u8]> = valid.iter().map(|r| &r.change_id[..]).collect();
+        let resent = tx
+            .query(
+                "SELECT change_id FROM change WHERE change_id = ANY($1)",
+                &[&ids],
+            )?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let numbers: Vec<&str> = valid.iter().map(|r| r.patient_number.as_str()).collect();
+        let patients = tx
+            .query(
+                "SELECT patient_number, facility, patient_id FROM patient
+                 WHERE patient_number = ANY($1)",
+                &[&numbers],
+            )?
+            .iter()
+            .map(|row| {
+                (
+                    row.get(0),
+                    StoredPatient {
+                        facility: row.get(1),
+                        patient_id: row.get(2),
+                    },
+                )
+            })
+            .collect();
+        let patient_ids: Vec<&str> = valid
+            .iter()
+            .filter_map(|r| r.patient_id.as_deref())
+            .collect();
+        let id_holders = tx
+            .query(
+                "SELECT patient_id, patient_number FROM patient WHERE patient_id = ANY($1)",
+                &[&patient_ids],
+            )?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        let visit_ids: Vec<&str> = valid
+            .iter()
+            .filter(|r| r.kind == Kind::Visit)
+            .map(|r| r.record_id.as_str())
+            .collect();
+        let visit_owners = tx
+            .query(
+                "SELECT DISTINCT ON (record_id) record_id, facility FROM change
+                 WHERE kind = 'visit' AND record_id = ANY($1) ORDER BY record_id, seq",
+                &[&visit_ids],
+            )?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        let card_numbers: Vec<&str> = valid
+            .iter()
+            .filter(|r| matches!(r.kind, Kind::Card | Kind::Revocation | Kind::Presence))
+            .map(|r| r.record_id.as_str())
+            .collect();
+        let cards = tx
+            .query(
+                "SELECT card_number, facility, patient_number, public_key FROM card
+                 WHERE card_number = ANY($1)",
+                &[&card_numbers],
+            )?
+            .iter()
+            .map(|row| {
+                (
+                    row.get(0),
+                    StoredCard {
+                        facility: row.get(1),
+                        patient_number: row.get(2),
+                        public_key: row.get(3),
+                    },
+                )
+            })
+            .collect();
+        let present = tx
+            .query(
+                "SELECT patient_number FROM patient_seen WHERE node = $1 AND patient_number = ANY($2)",
+                &[&node.id, &numbers],
+            )?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        Ok(Self {
+            resent,
+            patients,
+            id_holders,
+            visit_owners,
+            cards,
+            present,
+        })
+    }
+
+    fn of(&self, node: &Node, record: &ValidRecord) -> Stored {
+        let _ = node;
+        Stored {
+            patient: self.patients.get(&record.patient_number).cloned(),
+            id_holder: record
+                .patient_id
+                .as_ref()
+                .and_then(|id| self.id_holders.get(id))
+                .filter(|holder| **holder != record.patient_number)
+                .cloned(),
+            visit_owner: (record.kind == Kind::Visit)
+                .then(|| self.visit_owners.get(&record.record_id).cloned())
+                .flatten(),
+            card: matches!(record.kind, Kind::Card | Kind::Revocation | Kind::Presence)
+                .then(|| self.cards.get(&record.record_id).cloned())
+                .flatten(),
+            present: self.present.contains(&record.patient_number),
+        }
+    }
+
+    fn accept(&mut self, node: &Node, record: &ValidRecord) {
+        match record.kind {
+            Kind::Patient => {
+                let entry = self
+                    .patients
+                    .entry(record.patient_number.clone())
+                    .or_insert_with(|| StoredPatient {
+                        facility: node.id.clone(),
+                        patient_id: None,
+                    });
+                if entry.patient_id.is_none() {
+                    entry.patient_id.clone_from(&record.patient_id);
+                }
+                if let Some(id) = &record.patient_id {
+                    self.id_holders
+                        .entry(id.clone())
+                        .or_insert_with(|| record.patient_number.clone());
+                }
+            }
+            Kind::Visit => {
+                self.visit_owners
+                    .entry(record.record_id.clone())
+                    .or_insert_with(|| node.id.clone());
+            }
+            Kind::Card => {
+                let entry = self
+                    .cards
+                    .entry(record.record_id.clone())
+                    .or_insert_with(|| StoredCard {
+                        facility: node.id.clone(),
+                        patient_number: record.patient_number.clone(),
+                        public_key: None,
+                    });
+                if record.public_key.is_some() {
+                    entry.public_key.clone_from(&record.public_key);
+                }
+            }
+            Kind::Revocation | Kind::Presence => {}
+        }
+        if !record.patient_number.is_empty() {
+            self.present.insert(record.patient_number.clone());
+        }
+    }
+}
+
+/// Records the cards of a batch with their issuer and key.
+fn keep_cards(
+    tx: &mut postgres::Transaction<'_>,
+    cards: &[&&ValidRecord],
+    facility: &str,
+) -> Result<()> {
+    if cards.is_empty() {
+        return Ok(());
+    }
+    let numbers: Vec<&str> = cards.iter().map(|r| r.record_id.as_str()).collect();
+    let patients: Vec<&str> = cards.iter().map(|r| r.patient_number.as_str()).collect();
+    let keys: Vec<Option<&[u8]>> = cards.iter().map(|r| r.public_key.as_deref()).collect();
+    tx.execute(
+        "INSERT INTO card (card_number, facility, patient_number, public_key)
+         SELECT DISTINCT ON (c) c, $2, p, k
+         FROM unnest($1::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS t (c, p, k, o)
+         ORDER BY c, o DESC
+         ON CONFLICT (card_number) DO UPDATE
+         SET public_key = coalesce(excluded.public_key, card.public_key)",
+        &[&numbers, &facility, &patients, &keys],
+    )?;
+    Ok(())
+}
+
+/// Why `node` may not see the patient's records, if it may not; a proof that holds is
+/// used up.
+fn may_look(
+    tx: &mut postgres::Transaction<'_>,
+    node: &Node,
+    patient_number: &str,
+    lookup: Lookup<'_>,
+    now: i64,
+) -> Result<Option<String>> {
+    let owner: Option<String> = tx
+        .query_opt(
+            "SELECT facility FROM patient WHERE patient_number = $1",
+            &[&patient_number],
+        )?
+        .map(|row| row.get(0));
+    if owner.is_none() || owner.as_deref() == Some(node.id.as_str()) {
+        return Ok(None);
+    }
+    Ok(match lookup {
+        Lookup::OwnOnly => Some(rules::no_presence(patient_number)),
+        Lookup::OwnOrSubscribed => {
+            let subscribed = tx
+                .query_opt(
+                    "SELECT 1 FROM patient_seen WHERE node = $1 AND patient_number = $2",
+                    &[&node.id, &patient_number],
+                )?
+                .is_some();
+            (!subscribed).then(|| rules::no_presence(patient_number))
+        }
+        Lookup::Presence(proof) if proof.patient_number != patient_number => Some(format!(
+            "the proof of presence is for patient {}, not {patient_number}",
+            proof.patient_number
+        )),
+        Lookup::Presence(proof) => {
+            let card = tx
+                .query_opt(
+                    "SELECT facility, patient_number, public_key FROM card WHERE card_number = $1",
+                    &[&proof.card_number],
+                )?
+                .map(|row| StoredCard {
+                    facility: row.get(0),
+                    patient_number: row.get(1),
+                    public_key: row.get(2),
+                });
+            match rules::presence_refusal(
+                &node.id,
+                proof,
+                card.as_ref(),
+                now,
+                Some(rules::LOOKUP_WINDOW_MS),
+            ) {
+                Some(reason) => Some(reason),
+                None => {
+                    let fresh = tx.execute(
+                        "INSERT INTO presence_used (signature_hash, node, received_at)
+                         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                        &[&&rules::proof_key(&node.id, proof)[..], &node.id, &now],
+                    )?;
+                    (fresh == 0).then(rules::replayed_proof)
+                }
+            }
+        }
+    })
+}
+
+fn log_access(
+    tx: &mut postgres::Transaction<'_>,
+    node: &str,
+    endpoint: &str,
+    outcome: &str,
+    patients: &[&str],
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "WITH entry AS (
+             INSERT INTO access_log (at, node, endpoint, outcome) VALUES ($1, $2, $3, $4)
+             RETURNING id)
+         INSERT INTO access_patient (access_id, patient_number)
+         SELECT DISTINCT entry.id, p FROM entry, unnest($5::text[]) AS p",
+        &[&now, &node, &endpoint, &outcome, &patients],
+    )?;
+    Ok(())
+}
+
+fn insert_operator_change(
+    tx: &mut postgres::Transaction<'_>,
+    record_id: &str,
+    payload: &str,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO change (change_id, facility, kind, record_id, patient_number, payload,
+            received_at)
+         VALUES ($1, $2, 'revocation', $3, '', $4, $5)",
+        &[
+            &&uuid::Uuid::now_v7().as_bytes()[..],
+            &OPERATOR,
+            &record_id,
+            &payload,
+            &now,
+        ],
     )?;
     Ok(())
 }

@@ -5,11 +5,15 @@ use std::path::Path;
 use kartika_protocol::{Change, ChangePage, Kind, PushOutcome};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::backend::{Backend, Node};
+use crate::backend::{AccessEntry, Backend, Lookup, Node, OPERATOR};
+use crate::rules::{self, Stored, StoredCard, StoredPatient};
 use crate::validate::ValidRecord;
 use crate::{now_millis, RegistryError, Result};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite_0001.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite_0001.sql"),
+    include_str!("migrations/sqlite_0002.sql"),
+];
 
 /// The registry in one SQLite file.
 pub struct SqliteBackend {
@@ -106,11 +110,12 @@ impl Backend for SqliteBackend {
     fn node_for_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<Node>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT id, roles FROM node WHERE token_hash = ?1")?
+            .prepare_cached("SELECT id, roles, revoked_at FROM node WHERE token_hash = ?1")?
             .query_row([&token_hash[..]], |r| {
                 Ok(Node {
                     id: r.get(0)?,
                     roles: r.get(1)?,
+                    revoked_at: r.get(2)?,
                 })
             })
             .optional()?)
@@ -136,15 +141,23 @@ impl Backend for SqliteBackend {
                     continue;
                 }
             };
-            if let Some(reason) = conflict(&tx, record)? {
+            let resent: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM change WHERE change_id = ?1)")?
+                .query_row([&record.change_id[..]], |r| r.get(0))?;
+            if resent {
+                outcomes.push(PushOutcome::Duplicate);
+                continue;
+            }
+            let stored = stored_facts(&tx, node, record)?;
+            if let Some(reason) = rules::refusal(node, record, &stored, now) {
                 outcomes.push(PushOutcome::Rejected { reason });
                 continue;
             }
-            let stored = tx
-                .prepare_cached(
+            if record.kind != Kind::Presence {
+                tx.prepare_cached(
                     "INSERT INTO change (change_id, facility, kind, record_id, patient_number,
                         payload, received_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (change_id) DO NOTHING",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?
                 .execute(params![
                     &record.change_id[..],
@@ -155,12 +168,24 @@ impl Backend for SqliteBackend {
                     record.payload,
                     now
                 ])?;
-            if stored == 0 {
-                outcomes.push(PushOutcome::Duplicate);
-                continue;
             }
-            if record.kind == Kind::Patient {
-                register_patient(&tx, record, now)?;
+            match record.kind {
+                Kind::Patient => register_patient(&tx, record, now)?,
+                Kind::Card => {
+                    tx.prepare_cached(
+                        "INSERT INTO card (card_number, facility, patient_number, public_key)
+                         VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (card_number) DO UPDATE
+                         SET public_key = coalesce(excluded.public_key, card.public_key)",
+                    )?
+                    .execute(params![
+                        record.record_id,
+                        record.facility,
+                        record.patient_number,
+                        record.public_key
+                    ])?;
+                }
+                Kind::Visit | Kind::Revocation | Kind::Presence => {}
             }
             if !record.patient_number.is_empty() {
                 tx.prepare_cached(
@@ -190,9 +215,19 @@ impl Backend for SqliteBackend {
             .into_iter()
             .filter_map(to_change)
             .collect();
+        drop(stmt);
         let more = changes.len() > limit;
         changes.truncate(limit);
         let next_after = changes.last().map_or(after, |c| c.seq);
+        let patients = patients_named(&changes);
+        if !patients.is_empty() {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let said = format!("answered {} changes", changes.len());
+            log_access(&tx, &node.id, "/v1/changes", &said, &patients, now_millis())?;
+            tx.commit()?;
+        }
         Ok(ChangePage {
             changes,
             next_after,
@@ -200,30 +235,149 @@ impl Backend for SqliteBackend {
         })
     }
 
-    fn patient_history(&mut self, node: &Node, patient_number: &str) -> Result<Vec<Change>> {
+    fn patient_history(
+        &mut self,
+        node: &Node,
+        patient_number: &str,
+        lookup: Lookup<'_>,
+    ) -> Result<Vec<Change>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changes: Vec<Change> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT seq, facility, kind, record_id, payload FROM change
-                 WHERE patient_number = ?1 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map([patient_number], change_row)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()?
-                .into_iter()
-                .filter_map(to_change)
-                .collect()
+        let now = now_millis();
+        let refusal = may_look(&tx, node, patient_number, lookup, now)?;
+        let outcome = match refusal {
+            Some(reason) => Err(reason),
+            None => {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT seq, facility, kind, record_id, payload FROM change
+                     WHERE patient_number = ?1 ORDER BY seq",
+                )?;
+                let rows = stmt.query_map([patient_number], change_row)?;
+                let changes: Vec<Change> = rows
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+                    .into_iter()
+                    .filter_map(to_change)
+                    .collect();
+                Ok(changes)
+            }
         };
-        if !changes.is_empty() {
-            tx.execute(
-                "INSERT INTO patient_seen (node, patient_number) VALUES (?1, ?2)
-                 ON CONFLICT DO NOTHING",
-                params![node.id, patient_number],
-            )?;
+        let said = match &outcome {
+            Ok(changes) => format!("answered {} records", changes.len()),
+            Err(reason) => format!("refused: {reason}"),
+        };
+        log_access(
+            &tx,
+            &node.id,
+            lookup.endpoint(),
+            &said,
+            &[patient_number],
+            now,
+        )?;
+        if let Ok(changes) = &outcome {
+            if !changes.is_empty() {
+                tx.execute(
+                    "INSERT INTO patient_seen (node, patient_number) VALUES (?1, ?2)
+                     ON CONFLICT DO NOTHING",
+                    params![node.id, patient_number],
+                )?;
+            }
         }
         tx.commit()?;
-        Ok(changes)
+        outcome.map_err(RegistryError::Forbidden)
+    }
+
+    fn access_log(&mut self, patient_number: &str) -> Result<Vec<AccessEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT l.at, l.node, l.endpoint, l.outcome FROM access_patient a
+             JOIN access_log l ON l.id = a.access_id
+             WHERE a.patient_number = ?1 ORDER BY l.id",
+        )?;
+        let rows = stmt.query_map([patient_number], |r| {
+            Ok(AccessEntry {
+                at: r.get(0)?,
+                node: r.get(1)?,
+                endpoint: r.get(2)?,
+                outcome: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn operator_revocation(&mut self, card_number: &str, reason: &str, lifted: bool) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let known: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM card WHERE card_number = ?1)",
+            [card_number],
+            |r| r.get(0),
+        )?;
+        if !known {
+            return Err(RegistryError::NotFound(format!(
+                "card {card_number} is unknown to the registry; no issuer has pushed it"
+            )));
+        }
+        let now = now_millis();
+        let payload = crate::operator_revocation_payload(card_number, reason, lifted, now);
+        insert_operator_change(&tx, card_number, &payload, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn revoke_node(&mut self, node_id: &str, reason: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = now_millis();
+        let changed = tx.execute(
+            "UPDATE node SET revoked_at = ?2, revoked_reason = ?3
+             WHERE id = ?1 AND revoked_at IS NULL",
+            params![node_id, now, reason],
+        )?;
+        if changed == 0 {
+            return Err(RegistryError::NotFound(format!(
+                "node {node_id} is not enrolled, or is revoked already"
+            )));
+        }
+        let payload = crate::node_revocation_payload(node_id, reason, now);
+        insert_operator_change(&tx, &format!("node:{node_id}"), &payload, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn rotate_token(&mut self, node_id: &str, token_hash: &[u8; 32]) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE node SET token_hash = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![node_id, &token_hash[..]],
+        )?;
+        if changed == 0 {
+            return Err(RegistryError::NotFound(format!(
+                "node {node_id} is not enrolled, or is revoked"
+            )));
+        }
+        Ok(())
+    }
+
+    fn keep_audit_head(&mut self, node: &Node, seq: i64, hash: &[u8; 32]) -> Result<i64> {
+        let now = now_millis();
+        self.conn.execute(
+            "INSERT INTO audit_head (node, seq, hash, received_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (node, seq) DO NOTHING",
+            params![node.id, seq, &hash[..], now],
+        )?;
+        let (kept, at): (Vec<u8>, i64) = self.conn.query_row(
+            "SELECT hash, received_at FROM audit_head WHERE node = ?1 AND seq = ?2",
+            params![node.id, seq],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if kept != hash[..] {
+            return Err(RegistryError::Forbidden(format!(
+                "audit entry {seq} of {} was handed over before with another hash: the clinic's audit log has been rewritten",
+                node.id
+            )));
+        }
+        Ok(at)
     }
 
     fn patients_with_nik(&mut self, nik: &str) -> Result<Vec<String>> {
@@ -259,49 +413,20 @@ impl Backend for SqliteBackend {
     }
 }
 
-/// Why a record cannot be stored given what is stored already, if it cannot.
-fn conflict(tx: &rusqlite::Transaction<'_>, record: &ValidRecord) -> Result<Option<String>> {
-    match record.kind {
-        Kind::Visit => {
-            let owner: Option<String> = tx
-                .prepare_cached(
-                    "SELECT facility FROM change WHERE kind = 'visit' AND record_id = ?1 LIMIT 1",
-                )?
-                .query_row([&record.record_id], |r| r.get(0))
-                .optional()?;
-            if let Some(owner) = owner.filter(|o| *o != record.facility) {
-                return Ok(Some(format!(
-                    "visit {} belongs to facility {owner}; only it may change the visit",
-                    record.record_id
-                )));
-            }
-            unknown_patient(tx, record)
-        }
-        Kind::Card => unknown_patient(tx, record),
-        Kind::Patient | Kind::Revocation => Ok(None),
-    }
-}
-
-fn unknown_patient(tx: &rusqlite::Transaction<'_>, record: &ValidRecord) -> Result<Option<String>> {
-    let known: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM patient WHERE patient_number = ?1)")?
-        .query_row([&record.patient_number], |r| r.get(0))?;
-    Ok((!known).then(|| {
-        format!(
-            "patient {} is unknown to the registry; push the patient first",
-            record.patient_number
-        )
-    }))
-}
-
 /// Keeps the patient index and flags a NIK that another facility registered for another
 /// patient.
 fn register_patient(tx: &rusqlite::Transaction<'_>, record: &ValidRecord, now: i64) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO patient (patient_number, nik, facility) VALUES (?1, ?2, ?3)
-         ON CONFLICT (patient_number) DO UPDATE SET nik = excluded.nik",
+        "INSERT INTO patient (patient_number, nik, facility, patient_id) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (patient_number) DO UPDATE
+         SET nik = excluded.nik, patient_id = coalesce(patient.patient_id, excluded.patient_id)",
     )?
-    .execute(params![record.patient_number, record.nik, record.facility])?;
+    .execute(params![
+        record.patient_number,
+        record.nik,
+        record.facility,
+        record.patient_id
+    ])?;
     if let Some(nik) = &record.nik {
         let twins: Vec<String> = tx
             .prepare_cached(
@@ -320,5 +445,188 @@ fn register_patient(tx: &rusqlite::Transaction<'_>, record: &ValidRecord, now: i
             .execute(params![nik, record.patient_number, other, now])?;
         }
     }
+    Ok(())
+}
+
+/// What is stored that bears on `record`.
+fn stored_facts(
+    tx: &rusqlite::Transaction<'_>,
+    node: &Node,
+    record: &ValidRecord,
+) -> Result<Stored> {
+    let patient = tx
+        .prepare_cached("SELECT facility, patient_id FROM patient WHERE patient_number = ?1")?
+        .query_row([&record.patient_number], |r| {
+            Ok(StoredPatient {
+                facility: r.get(0)?,
+                patient_id: r.get(1)?,
+            })
+        })
+        .optional()?;
+    let id_holder = match &record.patient_id {
+        Some(id) => tx
+            .prepare_cached(
+                "SELECT patient_number FROM patient WHERE patient_id = ?1 AND patient_number != ?2
+                 LIMIT 1",
+            )?
+            .query_row(params![id, record.patient_number], |r| r.get(0))
+            .optional()?,
+        None => None,
+    };
+    let visit_owner = match record.kind {
+        Kind::Visit => tx
+            .prepare_cached(
+                "SELECT facility FROM change WHERE kind = 'visit' AND record_id = ?1 LIMIT 1",
+            )?
+            .query_row([&record.record_id], |r| r.get(0))
+            .optional()?,
+        _ => None,
+    };
+    let card = match record.kind {
+        Kind::Card | Kind::Revocation | Kind::Presence => stored_card(tx, &record.record_id)?,
+        Kind::Patient | Kind::Visit => None,
+    };
+    let present: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM patient_seen WHERE node = ?1 AND patient_number = ?2)",
+        )?
+        .query_row(params![node.id, record.patient_number], |r| r.get(0))?;
+    Ok(Stored {
+        patient,
+        id_holder,
+        visit_owner,
+        card,
+        present,
+    })
+}
+
+fn stored_card(tx: &rusqlite::Transaction<'_>, card_number: &str) -> Result<Option<StoredCard>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT facility, patient_number, public_key FROM card WHERE card_number = ?1",
+        )?
+        .query_row([card_number], |r| {
+            Ok(StoredCard {
+                facility: r.get(0)?,
+                patient_number: r.get(1)?,
+                public_key: r.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Why `node` may not see the patient's records, if it may not. A proof of presence is
+/// checked and, when it holds, used up.
+fn may_look(
+    tx: &rusqlite::Transaction<'_>,
+    node: &Node,
+    patient_number: &str,
+    lookup: Lookup<'_>,
+    now: i64,
+) -> Result<Option<String>> {
+    let owner: Option<String> = tx
+        .prepare_cached("SELECT facility FROM patient WHERE patient_number = ?1")?
+        .query_row([patient_number], |r| r.get(0))
+        .optional()?;
+    if owner.is_none() || owner.as_deref() == Some(node.id.as_str()) {
+        // Unknown (an empty answer) or its own.
+        return Ok(None);
+    }
+    let refusal = match lookup {
+        Lookup::OwnOnly => Some(rules::no_presence(patient_number)),
+        Lookup::OwnOrSubscribed => {
+            let subscribed: bool = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM patient_seen
+                     WHERE node = ?1 AND patient_number = ?2)",
+                )?
+                .query_row(params![node.id, patient_number], |r| r.get(0))?;
+            (!subscribed).then(|| rules::no_presence(patient_number))
+        }
+        Lookup::Presence(proof) if proof.patient_number != patient_number => Some(format!(
+            "the proof of presence is for patient {}, not {patient_number}",
+            proof.patient_number
+        )),
+        Lookup::Presence(proof) => {
+            let card = stored_card(tx, &proof.card_number)?;
+            match rules::presence_refusal(
+                &node.id,
+                proof,
+                card.as_ref(),
+                now,
+                Some(rules::LOOKUP_WINDOW_MS),
+            ) {
+                Some(reason) => Some(reason),
+                None => {
+                    let fresh = tx
+                        .prepare_cached(
+                            "INSERT INTO presence_used (signature_hash, node, received_at)
+                             VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                        )?
+                        .execute(params![
+                            &rules::proof_key(&node.id, proof)[..],
+                            node.id,
+                            now
+                        ])?;
+                    (fresh == 0).then(rules::replayed_proof)
+                }
+            }
+        }
+    };
+    Ok(refusal)
+}
+
+/// The patient numbers a page of changes names, once each.
+pub(crate) fn patients_named(changes: &[Change]) -> Vec<&str> {
+    let mut numbers: Vec<&str> = changes
+        .iter()
+        .filter_map(|c| c.payload.get("patient_number").and_then(|v| v.as_str()))
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+}
+
+fn log_access(
+    tx: &rusqlite::Transaction<'_>,
+    node: &str,
+    endpoint: &str,
+    outcome: &str,
+    patients: &[&str],
+    now: i64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO access_log (at, node, endpoint, outcome) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![now, node, endpoint, outcome])?;
+    let id = tx.last_insert_rowid();
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO access_patient (access_id, patient_number) VALUES (?1, ?2)
+         ON CONFLICT DO NOTHING",
+    )?;
+    for patient in patients {
+        insert.execute(params![id, patient])?;
+    }
+    Ok(())
+}
+
+fn insert_operator_change(
+    tx: &rusqlite::Transaction<'_>,
+    record_id: &str,
+    payload: &str,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO change (change_id, facility, kind, record_id, patient_number, payload,
+            received_at)
+         VALUES (?1, ?2, 'revocation', ?3, '', ?4, ?5)",
+        params![
+            &uuid::Uuid::now_v7().as_bytes()[..],
+            OPERATOR,
+            record_id,
+            payload,
+            now
+        ],
+    )?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Checks every pushed record before storage sees it: its id, its kind's required fields,
 //! and that the node pushes only what its facility may.
 
-use kartika_protocol::{Kind, PushRecord};
+use kartika_protocol::{Kind, PresenceProof, PushRecord};
 
 use crate::backend::Node;
 
@@ -20,6 +20,14 @@ pub struct ValidRecord {
     pub patient_number: String,
     /// For patients: the NIK, if any.
     pub nik: Option<String>,
+    /// For patients: the patient's id, if sent.
+    pub patient_id: Option<String>,
+    /// For cards: the card key (DF10, 65 bytes), if sent.
+    pub public_key: Option<Vec<u8>>,
+    /// For revocations: whether it lifts an earlier one.
+    pub lifted: bool,
+    /// For proofs of presence: the proof.
+    pub presence: Option<PresenceProof>,
     /// The payload as JSON text.
     pub payload: String,
 }
@@ -32,6 +40,9 @@ struct Facts {
     visit_id: Option<String>,
     card_number: Option<String>,
     nik: Option<String>,
+    id: Option<String>,
+    public_key: Option<String>,
+    lifted: Option<bool>,
 }
 
 fn field<'a>(value: &'a Option<String>, kind: Kind, name: &str) -> Result<&'a str, String> {
@@ -84,6 +95,12 @@ pub fn validate(node: &Node, record: &PushRecord) -> Result<ValidRecord, String>
             field(&facts.patient_number, kind, "patient_number")?
         }
         Kind::Card => {
+            if !node.roles.split(',').any(|r| r == "issuer") {
+                return Err(format!(
+                    "node {} is not enrolled as a card issuer; only an issuing node pushes card records",
+                    node.id
+                ));
+            }
             same_id(&facts.card_number, "card_number")?;
             field(&facts.patient_number, kind, "patient_number")?
         }
@@ -92,6 +109,27 @@ pub fn validate(node: &Node, record: &PushRecord) -> Result<ValidRecord, String>
             same_id(&facts.card_number, "card_number")?;
             ""
         }
+        Kind::Presence => field(&facts.patient_number, kind, "patient_number")?,
+    };
+    let public_key = match (kind, &facts.public_key) {
+        (Kind::Card, Some(text)) => Some(
+            hex::decode(text)
+                .ok()
+                .filter(|k| kartika_card::crypto::PublicKey::from_bytes(k).is_ok())
+                .ok_or("the card's public_key is not a P-256 point (65 bytes, hex)")?,
+        ),
+        _ => None,
+    };
+    let presence = match kind {
+        Kind::Presence => {
+            let proof: PresenceProof = serde_json::from_str(raw)
+                .map_err(|e| format!("the proof of presence is malformed: {e}"))?;
+            if proof.card_number != record.record_id {
+                return Err("the proof's card_number differs from record_id".into());
+            }
+            Some(proof)
+        }
+        _ => None,
     };
     Ok(ValidRecord {
         change_id,
@@ -104,6 +142,10 @@ pub fn validate(node: &Node, record: &PushRecord) -> Result<ValidRecord, String>
         } else {
             None
         },
+        patient_id: (kind == Kind::Patient).then(|| facts.id.clone()).flatten(),
+        public_key,
+        lifted: kind == Kind::Revocation && facts.lifted == Some(true),
+        presence,
         payload: raw.to_owned(),
     })
 }

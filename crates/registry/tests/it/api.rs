@@ -4,7 +4,9 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::support::{patient, postgres_setup, revocation, sqlite_setup, uuid, visit, Setup};
+use crate::support::{
+    now_ms, number, patient, postgres_setup, revocation, sqlite_setup, uuid, visit, Setup, TestCard,
+};
 
 fn statuses(answer: &crate::support::Answer) -> Vec<String> {
     answer.body["results"]
@@ -17,8 +19,8 @@ fn statuses(answer: &crate::support::Answer) -> Vec<String> {
 
 fn pushes_are_idempotent_record_by_record(s: &Setup) {
     let batch = json!([
-        patient(1, "P36740600000017", Some("3674065001900003")),
-        visit(2, "P3674060", "P36740600000017"),
+        patient(1, &number("P3674060", 1), Some("3674065001900003")),
+        visit(2, "P3674060", &number("P3674060", 1)),
         { "id": uuid(3), "kind": "visit", "record_id": "x", "payload": "not an object" },
         { "id": "not-a-uuid", "kind": "visit", "record_id": "x", "payload": {} },
         { "id": uuid(4), "kind": "spaceship", "record_id": "x", "payload": {} },
@@ -48,11 +50,14 @@ fn pushes_are_idempotent_record_by_record(s: &Setup) {
 }
 
 fn nodes_push_only_their_own_facilitys_records(s: &Setup) {
-    s.push(&s.pamulang, json!([patient(10, "P36740600000025", None)]));
+    s.push(
+        &s.pamulang,
+        json!([patient(10, &number("P3674060", 2), None)]),
+    );
     let answer = s.push(
         &s.serpong,
         json!([
-            visit(11, "P3674060", "P36740600000025"),
+            visit(11, "P3674060", &number("P3674060", 2)),
             revocation(12, "P3674060", "6037990000000014"),
         ]),
     );
@@ -64,9 +69,9 @@ fn nodes_push_only_their_own_facilitys_records(s: &Setup) {
     // A visit id already owned by Pamulang cannot be taken over by Serpong.
     s.push(
         &s.pamulang,
-        json!([visit(13, "P3674060", "P36740600000025")]),
+        json!([visit(13, "P3674060", &number("P3674060", 2))]),
     );
-    let mut hijack = visit(14, "P3674010", "P36740600000025");
+    let mut hijack = visit(14, "P3674010", &number("P3674060", 2));
     hijack["record_id"] = json!(uuid(500_013));
     hijack["payload"]["visit_id"] = json!(uuid(500_013));
     let answer = s.push(&s.serpong, json!([hijack]));
@@ -77,7 +82,7 @@ fn nodes_push_only_their_own_facilitys_records(s: &Setup) {
 }
 
 fn no_token_or_a_wrong_one_is_refused_and_stores_nothing(s: &Setup) {
-    let body = json!({ "records": [patient(20, "P36740600000033", None)] }).to_string();
+    let body = json!({ "records": [patient(20, &number("P3674060", 3), None)] }).to_string();
     let none = s.post(None, "/v1/push", body.as_bytes());
     assert_eq!(none.status, 401);
     assert!(none.body["error"]
@@ -87,7 +92,10 @@ fn no_token_or_a_wrong_one_is_refused_and_stores_nothing(s: &Setup) {
     let wrong = s.post(Some("kt_0000"), "/v1/push", body.as_bytes());
     assert_eq!(wrong.status, 401);
     assert_eq!(s.get(None, "/v1/changes").status, 401);
-    let history = s.get(Some(&s.pamulang), "/v1/patients/P36740600000033/history");
+    let history = s.get(
+        Some(&s.pamulang),
+        &format!("/v1/patients/{}/history", number("P3674060", 3)),
+    );
     assert_eq!(history.body, json!([]), "nothing was stored");
 }
 
@@ -101,7 +109,7 @@ fn bad_bodies_get_a_clear_4xx(s: &Setup) {
     let wrong_type = s.post(Some(&s.pamulang), "/v1/push", b"{\"records\": 7}");
     assert_eq!(wrong_type.status, 400);
     let too_many: Vec<_> = (0..2_001)
-        .map(|n| patient(100_000 + n, "P36740600000041", None))
+        .map(|n| patient(100_000 + n, &number("P3674060", 4), None))
         .collect();
     assert_eq!(s.push(&s.pamulang, json!(too_many)).status, 413);
     // Refused from its declared length, before the 9 MB are sent (a client still sending
@@ -121,12 +129,18 @@ fn bad_bodies_get_a_clear_4xx(s: &Setup) {
 fn pulls_carry_revocations_and_the_patients_a_node_has_seen(s: &Setup) {
     s.push(
         &s.pamulang,
-        json!([patient(30, "P36740600000058", Some("3674061506850001"))]),
+        json!([patient(
+            30,
+            &number("P3674060", 5),
+            Some("3674061506850001")
+        )]),
     );
     s.push(
         &s.pamulang,
-        json!([visit(31, "P3674060", "P36740600000058")]),
+        json!([visit(31, "P3674060", &number("P3674060", 5))]),
     );
+    let card = TestCard::new("6037990000000022", &number("P3674060", 5));
+    s.push(&s.pamulang, json!([card.record(33)]));
     s.push(
         &s.pamulang,
         json!([revocation(32, "P3674060", "6037990000000022")]),
@@ -139,9 +153,19 @@ fn pulls_carry_revocations_and_the_patients_a_node_has_seen(s: &Setup) {
         .map(|c| c["kind"].as_str().unwrap())
         .collect();
     assert!(kinds.iter().all(|k| *k == "revocation"), "{kinds:?}");
-    // The desk at Serpong looks the patient up: from then on it pulls their records.
-    let history = s.get(Some(&s.serpong), "/v1/patients/P36740600000058/history");
-    assert_eq!(history.body.as_array().unwrap().len(), 2);
+    // The patient's card at the desk in Serpong: the lookup, and from then on the pulls,
+    // bring their records.
+    let history = s.post(
+        Some(&s.serpong),
+        &format!("/v1/patients/{}/history", number("P3674060", 5)),
+        card.proof("P3674010", now_ms()).to_string().as_bytes(),
+    );
+    assert_eq!(
+        history.body.as_array().unwrap().len(),
+        3,
+        "{}",
+        history.body
+    );
     // Everything Serpong may pull, in one page, then the same in pages of two: the pages
     // join up exactly, in order, and the last one holds the rest.
     let seq_and_kind = |page: &serde_json::Value| -> Vec<(i64, String)> {
@@ -160,7 +184,7 @@ fn pulls_carry_revocations_and_the_patients_a_node_has_seen(s: &Setup) {
     let whole = s.get(Some(&s.serpong), "/v1/changes?after=0");
     let all = seq_and_kind(&whole.body);
     let kinds: Vec<&str> = all.iter().map(|(_, k)| k.as_str()).collect();
-    assert_eq!(kinds, ["patient", "visit", "revocation"], "{all:?}");
+    assert_eq!(kinds, ["patient", "visit", "card", "revocation"], "{all:?}");
     assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "in registry order");
     let mut paged = Vec::new();
     let mut after = 0;
@@ -195,15 +219,24 @@ fn pulls_carry_revocations_and_the_patients_a_node_has_seen(s: &Setup) {
 fn one_nik_from_two_facilities_keeps_both_and_flags_them(s: &Setup) {
     s.push(
         &s.pamulang,
-        json!([patient(40, "P36740600000066", Some("3674064101950002"))]),
+        json!([patient(
+            40,
+            &number("P3674060", 6),
+            Some("3674064101950002")
+        )]),
     );
     let answer = s.push(
         &s.serpong,
-        json!([patient(41, "P36740100000016", Some("3674064101950002"))]),
+        json!([patient(
+            41,
+            &number("P3674010", 1),
+            Some("3674064101950002")
+        )]),
     );
     assert_eq!(statuses(&answer), ["stored"]);
     let flags = (s.reopen)().nik_conflicts().unwrap();
-    let expected = ("3674064101950002", "P36740100000016", "P36740600000066");
+    let (serpongs, pamulangs) = (number("P3674010", 1), number("P3674060", 6));
+    let expected = ("3674064101950002", serpongs.as_str(), pamulangs.as_str());
     let flags: Vec<(&str, &str, &str)> = flags
         .iter()
         .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))

@@ -5,3 +5,4 @@ mod api;
 mod fhir;
 mod storage;
 mod support;
+mod trust;

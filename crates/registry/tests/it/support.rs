@@ -120,6 +120,67 @@ pub fn uuid(n: u32) -> String {
     format!("0190f0a0-0000-7000-8000-{n:012}")
 }
 
+/// Patient number `seq` of facility `facility`: the code, seven digits, the check character.
+pub fn number(facility: &str, seq: u32) -> String {
+    let payload = format!("{facility}{seq:07}");
+    let check = kartika_card::checks::mod30_check_char(&payload).unwrap();
+    format!("{payload}{check}")
+}
+
+/// A patient card with its own key, as a test stands in for the chip.
+pub struct TestCard {
+    pub number: String,
+    pub patient_number: String,
+    key: p256::ecdsa::SigningKey,
+}
+
+impl TestCard {
+    pub fn new(number: &str, patient_number: &str) -> Self {
+        Self {
+            number: number.into(),
+            patient_number: patient_number.into(),
+            key: p256::ecdsa::SigningKey::random(&mut rand_core::OsRng),
+        }
+    }
+
+    /// The card record its issuer pushes, with the card key.
+    pub fn record(&self, n: u32) -> Value {
+        let key = kartika_card::crypto::PublicKey::of(&self.key).to_bytes();
+        json!({
+            "id": uuid(n), "kind": "card", "record_id": self.number,
+            "payload": { "card_number": self.number, "patient_number": self.patient_number,
+                         "status": "active", "public_key": hex::encode(key) }
+        })
+    }
+
+    /// The card's answer to `node`'s presence challenge at `at_ms`.
+    pub fn proof(&self, node: &str, at_ms: i64) -> Value {
+        let nonce: [u8; 16] = rand_core::RngCore::next_u64(&mut rand_core::OsRng)
+            .to_be_bytes()
+            .repeat(2)
+            .try_into()
+            .unwrap();
+        let challenge = kartika_card::presence::presence_challenge(node, at_ms, &nonce);
+        let message =
+            kartika_card::crypto::internal_auth_message(&challenge, self.number.as_bytes());
+        json!({
+            "card_number": self.number, "patient_number": self.patient_number, "at_ms": at_ms,
+            "nonce": hex::encode(nonce),
+            "signature": hex::encode(kartika_card::crypto::sign(&self.key, &message)),
+        })
+    }
+}
+
+pub fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
 pub fn patient(n: u32, number: &str, nik: Option<&str>) -> Value {
     json!({
         "id": uuid(n), "kind": "patient", "record_id": format!("patient-{number}"),
