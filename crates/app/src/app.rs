@@ -284,7 +284,10 @@ impl KartikaApp {
             ClinicAnswer::Admitted { outcome, desk } => {
                 let desk_state = &mut self.state.desk;
                 match outcome {
-                    TapOutcome::Known { .. } => desk_state.verdict = Some(TapVerdict::Genuine),
+                    TapOutcome::Known { warnings, .. } => {
+                        desk_state.verdict = Some(TapVerdict::Genuine);
+                        desk_state.warnings = warnings;
+                    }
                     TapOutcome::RegisteredFromCard { warnings, .. } => {
                         desk_state.verdict = Some(TapVerdict::GenuineNewHere);
                         desk_state.warnings = warnings;
@@ -454,11 +457,19 @@ impl KartikaApp {
             ReaderUpdate::Tapped { reader, result, .. } if self.state.screen == Screen::Admin => {
                 self.on_admin_tap(reader, result);
             }
-            ReaderUpdate::Tapped { reader, result, .. } if self.state.screen == Screen::Poli => {
-                self.on_poli_tap(reader, result);
+            ReaderUpdate::Tapped {
+                reader,
+                result,
+                proof,
+                ..
+            } if self.state.screen == Screen::Poli => {
+                self.on_poli_tap(reader, result, proof);
             }
             ReaderUpdate::Tapped {
-                result, seen_at, ..
+                result,
+                proof,
+                seen_at,
+                ..
             } => {
                 if self.state.screen != Screen::Desk {
                     return;
@@ -478,6 +489,7 @@ impl KartikaApp {
                         self.session_request(Pending::Admit, |session| ClinicRequest::AdmitCard {
                             session,
                             identity,
+                            proof,
                         });
                     }
                     Err(problem) => desk.verdict = Some(TapVerdict::Refused(problem)),

@@ -5,6 +5,7 @@
 
 use kartika_card::model::{FacilityCode, Icd10Code, Identity, MedicalSummary, Pin, VisitRecord};
 use kartika_card::PinStatus;
+use kartika_protocol::PresenceProof;
 use kartika_store::icd10::Icd10Entry;
 use kartika_store::{
     CaseKind, DiagnosisRank, Examination, PatientHistory, QueueEntry, VisitDetail, VisitStatus,
@@ -459,6 +460,8 @@ pub struct PoliCard {
     pub identity: Box<Identity>,
     /// Its patient, once the store has accepted the card.
     pub patient_number: Option<String>,
+    /// Its answer to the tap's presence challenge, until the registry has been asked.
+    pub proof: Option<PresenceProof>,
     /// The card's own visit log, newest first, once read.
     pub visits: Option<Vec<VisitRecord>>,
     /// The PIN's state, once read.
@@ -482,6 +485,7 @@ impl PoliCard {
             reader,
             identity,
             patient_number: None,
+            proof: None,
             visits: None,
             pin: None,
             busy: false,

@@ -24,16 +24,18 @@ pub(crate) fn blank(path: &Path) -> Result<VirtualCard, DemoError> {
     VirtualCard::create(path, CardOptions::default()).map_err(card_error)
 }
 
-/// A card personalized for `identity` by `issuer`, as the admin's issuance does it.
+/// A card personalized for `identity` by `issuer`, as the admin's issuance does it;
+/// returns the card key it generated (DF10), which the issuer records.
 pub(crate) fn issue(
     path: &Path,
     identity: &Identity,
     issuer: &NodeCredentials,
     root: &PublicKey,
-) -> Result<(), DemoError> {
+) -> Result<[u8; 65], DemoError> {
     let mut card = blank(path)?;
     let pin = Pin::new(DEMO_PIN).map_err(card_error)?;
-    CardSession::new(&mut card)
+    let mut session = CardSession::new(&mut card);
+    session
         .personalize(&IssueRequest {
             identity,
             pin: &pin,
@@ -41,7 +43,12 @@ pub(crate) fn issue(
             root,
         })
         .map_err(card_error)?;
-    Ok(())
+    let trust = kartika_card::crypto::TrustAnchors::new(vec![root.clone()]);
+    session
+        .verify_card(&trust, identity.issue_date, &[0; 32])
+        .map_err(card_error)?
+        .card_public_key
+        .ok_or_else(|| DemoError::Card("the issued card has no key".into()))
 }
 
 /// A blank card at `path` given every data object of the card at `original`, with a key

@@ -280,8 +280,9 @@ fn create(dir: &Path, size: SeedSize, clock: Arc<dyn Clock>) -> Result<(), DemoE
             expires,
         )?;
         let file = format!("{serial:02}.json");
-        cards::issue(&cards_dir.join(&file), &identity, &node, &root)?;
+        let key = cards::issue(&cards_dir.join(&file), &identity, &node, &root)?;
         store.issue_card(&admin, &patient.patient_number, &card_number)?;
+        store.set_card_key(&admin, &card_number, &key)?;
         let card = TrayCard {
             kind: TrayCardKind::Genuine,
             holder: Some(person.name.into()),

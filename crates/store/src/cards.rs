@@ -5,6 +5,7 @@ use kartika_card::model::{
     format_iso_date, parse_iso_date, BloodGroup, BpjsNumber, CardNumber, FacilityCode, Identity,
     IdentityFields, Nik, PatientNumber, RegionCode,
 };
+use kartika_protocol::PresenceProof;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,10 @@ pub struct Card {
     pub status_changed_at: time::OffsetDateTime,
     /// The card that replaced it.
     pub replaced_by: Option<String>,
+    /// The card key (DF10) as hex, when recorded at issue: the registry checks the card's
+    /// proofs of presence against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 /// What a tap found.
@@ -55,6 +60,9 @@ pub enum TapOutcome {
     Known {
         /// The patient.
         patient: Patient,
+        /// Where the card and the record here disagree (name, NIK, birth date).
+        #[serde(default)]
+        warnings: Vec<Warning>,
     },
     /// A genuine card issued elsewhere, of a patient new to this Puskesmas: the patient was
     /// registered here from the card.
@@ -94,7 +102,7 @@ impl Store {
                     patient.name
                 )));
             }
-            insert_card(ctx, &number, patient_id)?;
+            insert_card(ctx, &number, patient_id, true)?;
             ctx.audit("card.issue", Some(&patient.patient_number), &number)?;
             finish_card_change(ctx, &number)
         })
@@ -160,7 +168,7 @@ impl Store {
                 Some(&new_number),
             )?;
             let (patient_id, _) = find_by_number(ctx.tx, &old.patient_number)?;
-            insert_card(ctx, &new_number, patient_id)?;
+            insert_card(ctx, &new_number, patient_id, true)?;
             ctx.audit(
                 "card.replace",
                 Some(&old.patient_number),
@@ -224,7 +232,9 @@ impl Store {
                 "revoked_at": ctx.now_ms,
                 "facility_code": ctx.facility.code,
             });
-            ctx.outbox(OutboxKind::Revocation, &card_number, &lifted)?;
+            if issued_here(ctx, &card_number)? {
+                ctx.outbox(OutboxKind::Revocation, &card_number, &lifted)?;
+            }
             ctx.audit(
                 "card.unblock",
                 Some(&card.patient_number),
@@ -307,6 +317,46 @@ impl Store {
         })
     }
 
+    /// Records the key of a card issued here (DF10, read back from the card once it reads
+    /// genuine) and tells the registry, which checks the card's proofs of presence with it.
+    pub fn set_card_key(
+        &mut self,
+        session: &Session,
+        card_number: &str,
+        public_key: &[u8; 65],
+    ) -> Result<Card> {
+        let card_number = card_number.trim().to_owned();
+        self.write(session, Action::ManageCards, |ctx| {
+            let card = load_card(ctx, &card_number)?;
+            if !issued_here(ctx, &card_number)? {
+                return Err(StoreError::Conflict(format!(
+                    "card {card_number} was issued by another Puskesmas; its key is theirs to record"
+                )));
+            }
+            ctx.tx.execute(
+                "UPDATE card SET public_key = ?2 WHERE card_number = ?1",
+                params![card_number, &public_key[..]],
+            )?;
+            ctx.audit("card.key", Some(&card.patient_number), &card_number)?;
+            finish_card_change(ctx, &card_number)
+        })
+    }
+
+    /// Keeps a tap's proof of presence for the registry when the patient is another
+    /// Puskesmas's: it travels before the visit the tap opens, so the registry accepts the
+    /// visit even when the tap happened offline. Nothing is queued for this Puskesmas's own
+    /// patients.
+    pub fn note_presence(&mut self, session: &Session, proof: &PresenceProof) -> Result<bool> {
+        self.write(session, Action::RegisterPatient, |ctx| {
+            let (_, patient) = find_by_number(ctx.tx, &proof.patient_number)?;
+            if patient.origin_facility == ctx.facility.code {
+                return Ok(false);
+            }
+            ctx.outbox(OutboxKind::Presence, &proof.card_number, proof)?;
+            Ok(true)
+        })
+    }
+
     /// Notes in the audit log that a card's PIN was reset at this terminal.
     pub fn note_pin_reset(&mut self, session: &Session, card_number: &str) -> Result<()> {
         let card_number = card_number.trim().to_owned();
@@ -349,11 +399,19 @@ impl Store {
                 ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
                 return Ok(refusal);
             }
+            if let Some(refusal) = revoked_issuer(ctx, identity)? {
+                ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
+                return Ok(refusal);
+            }
             let known = find_by_number(ctx.tx, &patient_number);
             let outcome = match known {
                 Ok((patient_id, patient)) => {
-                    ensure_card_recorded(ctx, &card_number, patient_id)?;
-                    TapOutcome::Known { patient }
+                    ensure_card_recorded(ctx, identity, patient_id)?;
+                    let warnings = differences(identity, &patient);
+                    if !warnings.is_empty() {
+                        ctx.audit("card.differs", Some(&patient_number), &card_number)?;
+                    }
+                    TapOutcome::Known { patient, warnings }
                 }
                 Err(StoreError::NotFound { .. }) => {
                     let origin = identity.facility_code.to_string();
@@ -365,7 +423,7 @@ impl Store {
                         &origin,
                         Origin::Card,
                     )?;
-                    ensure_card_recorded(ctx, &card_number, patient_id)?;
+                    ensure_card_recorded(ctx, identity, patient_id)?;
                     TapOutcome::RegisteredFromCard {
                         patient: created.patient,
                         warnings: created.warnings,
@@ -389,9 +447,14 @@ impl Store {
                 ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
                 return Ok(refusal);
             }
+            if let Some(refusal) = revoked_issuer(ctx, identity)? {
+                ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
+                return Ok(refusal);
+            }
             let (_, patient) = find_by_number(ctx.tx, &patient_number)?;
             ctx.audit("card.poli_tap", Some(&patient_number), &card_number)?;
-            Ok(TapOutcome::Known { patient })
+            let warnings = differences(identity, &patient);
+            Ok(TapOutcome::Known { patient, warnings })
         })
     }
 
@@ -447,6 +510,67 @@ fn refusal(ctx: &Ctx<'_>, card_number: &str, patient_number: &str) -> Result<Opt
     }))
 }
 
+/// A card signed by a node the registry revoked, on or after the day it was revoked.
+fn revoked_issuer(ctx: &Ctx<'_>, identity: &Identity) -> Result<Option<TapOutcome>> {
+    let issuer = identity.facility_code.to_string();
+    let revoked: Option<(i64, String)> = ctx
+        .tx
+        .prepare_cached("SELECT revoked_at, reason FROM node_revocation WHERE node_id = ?1")?
+        .query_row([&issuer], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((at, reason)) = revoked else {
+        return Ok(None);
+    };
+    let revoked_on = from_millis(at).date();
+    if identity.issue_date < revoked_on {
+        return Ok(None);
+    }
+    let patient_number = identity.patient_number.to_string();
+    let known: bool = ctx.tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM patient WHERE patient_number = ?1)",
+        [&patient_number],
+        |r| r.get(0),
+    )?;
+    Ok(Some(TapOutcome::Refused {
+        card_number: identity.card_number.to_string(),
+        reason: format!(
+            "issued by {issuer} on {}, after the registry revoked that node on {} ({reason})",
+            format_iso_date(identity.issue_date),
+            format_iso_date(revoked_on)
+        ),
+        patient_number: known.then_some(patient_number),
+    }))
+}
+
+/// Where a tapped card and the record here disagree: the desk asks rather than binding
+/// the card silently.
+fn differences(identity: &Identity, patient: &Patient) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let mut compare = |field: &str, on_card: String, here: String| {
+        if on_card.trim().to_lowercase() != here.trim().to_lowercase() {
+            warnings.push(Warning::CardDiffers {
+                field: field.to_owned(),
+                on_card,
+                here,
+            });
+        }
+    };
+    compare("name", identity.name.clone(), patient.name.clone());
+    if let Some(nik) = &identity.nik {
+        compare(
+            "NIK",
+            nik.to_string(),
+            patient.nik.clone().unwrap_or_default(),
+        );
+    }
+    compare(
+        "birth date",
+        format_iso_date(identity.birth_date),
+        patient.birth_date.clone(),
+    );
+    warnings
+}
+
 fn active_card(ctx: &Ctx<'_>, patient_id: i64) -> Result<Option<String>> {
     Ok(ctx
         .tx
@@ -458,11 +582,12 @@ fn active_card(ctx: &Ctx<'_>, patient_id: i64) -> Result<Option<String>> {
         .optional()?)
 }
 
-fn insert_card(ctx: &Ctx<'_>, card_number: &str, patient_id: i64) -> Result<()> {
+fn insert_card(ctx: &Ctx<'_>, card_number: &str, patient_id: i64, issued_here: bool) -> Result<()> {
     let inserted = ctx.tx.execute(
-        "INSERT INTO card (card_number, patient_id, status, status_changed_at, status_changed_by, issued_at)
-         VALUES (?1, ?2, 'active', ?3, ?4, ?3) ON CONFLICT (card_number) DO NOTHING",
-        params![card_number, patient_id, ctx.now_ms, ctx.actor],
+        "INSERT INTO card (card_number, patient_id, status, status_changed_at, status_changed_by,
+            issued_at, issued_here)
+         VALUES (?1, ?2, 'active', ?3, ?4, ?3, ?5) ON CONFLICT (card_number) DO NOTHING",
+        params![card_number, patient_id, ctx.now_ms, ctx.actor, issued_here],
     )?;
     if inserted == 0 {
         return Err(StoreError::AlreadyRecorded {
@@ -473,8 +598,10 @@ fn insert_card(ctx: &Ctx<'_>, card_number: &str, patient_id: i64) -> Result<()> 
     Ok(())
 }
 
-/// A card seen at a tap but issued elsewhere: recorded as the patient's active card.
-fn ensure_card_recorded(ctx: &Ctx<'_>, card_number: &str, patient_id: i64) -> Result<()> {
+/// A card seen at a tap but not recorded here: recorded as the patient's active card, as
+/// issued here when the card names this Puskesmas as its issuer (already verified).
+fn ensure_card_recorded(ctx: &Ctx<'_>, identity: &Identity, patient_id: i64) -> Result<()> {
+    let card_number = identity.card_number.as_str();
     let owner: Option<i64> = ctx
         .tx
         .query_row(
@@ -489,9 +616,13 @@ fn ensure_card_recorded(ctx: &Ctx<'_>, card_number: &str, patient_id: i64) -> Re
             "card {card_number} is recorded here for another patient; ask the admin to check it"
         ))),
         None => {
-            insert_card(ctx, card_number, patient_id)?;
-            let card = load_card(ctx, card_number)?;
-            ctx.outbox(OutboxKind::Card, card_number, &card)
+            let ours = identity.facility_code.as_str() == ctx.facility.code;
+            insert_card(ctx, card_number, patient_id, ours)?;
+            if ours {
+                finish_card_change(ctx, card_number)?;
+            }
+            // Otherwise its issuer tells the registry; this Puskesmas only remembers it.
+            Ok(())
         }
     }
 }
@@ -540,7 +671,7 @@ fn change_status(
             ctx.now_ms
         ],
     )?;
-    if revoked > 0 {
+    if revoked > 0 && issued_here(ctx, card_number)? {
         let revocation = serde_json::json!({
             "card_number": card_number,
             "reason": format!("{}: {reason}", status.as_str()),
@@ -552,15 +683,28 @@ fn change_status(
     finish_card_change(ctx, card_number)
 }
 
-/// Reads the card back and queues it for the registry.
+/// Reads the card back and, when this Puskesmas issued it, queues it for the registry.
 fn finish_card_change(ctx: &Ctx<'_>, card_number: &str) -> Result<Card> {
     let card = load_card(ctx, card_number)?;
-    ctx.outbox(OutboxKind::Card, card_number, &card)?;
+    if issued_here(ctx, card_number)? {
+        ctx.outbox(OutboxKind::Card, card_number, &card)?;
+    }
     Ok(card)
 }
 
+/// Whether this Puskesmas issued the card: only the issuer tells the registry of a card's
+/// changes and revokes it for everyone; another blocks it here only.
+fn issued_here(ctx: &Ctx<'_>, card_number: &str) -> Result<bool> {
+    Ok(ctx
+        .tx
+        .prepare_cached("SELECT issued_here FROM card WHERE card_number = ?1")?
+        .query_row([card_number], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
 const CARD_COLUMNS: &str = "c.card_number, p.patient_number, c.status, c.status_reason, \
-    c.status_changed_at, c.replaced_by";
+    c.status_changed_at, c.replaced_by, c.public_key";
 
 fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Card> {
     Ok(Card {
@@ -570,6 +714,7 @@ fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Card> {
         status_reason: r.get(3)?,
         status_changed_at: from_millis(r.get(4)?),
         replaced_by: r.get(5)?,
+        public_key: r.get::<_, Option<Vec<u8>>>(6)?.map(hex::encode),
     })
 }
 

@@ -67,6 +67,9 @@ pub struct SyncHealth {
     pub pending: i64,
     /// Outbox rows the registry refused.
     pub set_aside: i64,
+    /// Pulled changes this store could not apply, kept to be tried again after an upgrade.
+    #[serde(default)]
+    pub pulled_set_aside: i64,
     /// The pull cursor.
     pub pull_after: i64,
     /// The last time a sync round finished.
@@ -174,18 +177,19 @@ impl Store {
         changes: &[IncomingChange],
         next_after: i64,
     ) -> Result<ApplyReport> {
-        let today = self.today();
+        // Another zone's today may be this zone's tomorrow (a baby born after midnight WIT
+        // is not "in the future" for a clinic in WIB).
+        let today = self.today().next_day().unwrap_or(self.today());
         self.write_as_system(SYNC_ACTOR, |ctx| {
             let mut report = ApplyReport::default();
+            retry_set_aside_after_upgrade(ctx, today, &mut report)?;
             for change in changes {
-                match apply_one(ctx, change, today) {
-                    Ok(()) => report.applied += 1,
-                    Err(StoreError::Invalid { field, reason }) => {
-                        report
-                            .skipped
-                            .push((change.seq, format!("{field}: {reason}")));
+                match apply_alone(ctx, change, today)? {
+                    None => report.applied += 1,
+                    Some(reason) => {
+                        keep_set_aside(ctx, change, &reason)?;
+                        report.skipped.push((change.seq, reason));
                     }
-                    Err(other) => return Err(other),
                 }
             }
             ctx.tx.execute(
@@ -227,14 +231,121 @@ impl Store {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
+        let pulled_set_aside: i64 =
+            self.conn
+                .query_row("SELECT count(*) FROM pulled_set_aside", [], |r| r.get(0))?;
         Ok(SyncHealth {
             pending,
             set_aside,
+            pulled_set_aside,
             pull_after,
             last_success: last_success.map(from_millis),
             last_error,
         })
     }
+}
+
+/// Applies one pulled change inside a savepoint. A change that cannot be applied (a record
+/// this version cannot read, one that breaks a rule of the store) is undone alone and
+/// returned with why; a failure of the store itself (busy, disk) fails the whole page,
+/// which is pulled again.
+fn apply_alone(
+    ctx: &Ctx<'_>,
+    change: &IncomingChange,
+    today: time::Date,
+) -> Result<Option<String>> {
+    ctx.tx.execute_batch("SAVEPOINT pulled_change")?;
+    match apply_one(ctx, change, today) {
+        Ok(()) => {
+            ctx.tx.execute_batch("RELEASE pulled_change")?;
+            Ok(None)
+        }
+        Err(error) => {
+            ctx.tx
+                .execute_batch("ROLLBACK TO pulled_change; RELEASE pulled_change")?;
+            if of_the_store_itself(&error) {
+                Err(error)
+            } else {
+                Ok(Some(error.to_string()))
+            }
+        }
+    }
+}
+
+fn of_the_store_itself(error: &StoreError) -> bool {
+    match error {
+        StoreError::Busy | StoreError::Damaged(_) | StoreError::File { .. } => true,
+        StoreError::Database(rusqlite::Error::SqliteFailure(failure, _)) => {
+            failure.code != rusqlite::ErrorCode::ConstraintViolation
+        }
+        StoreError::Database(_) => true,
+        _ => false,
+    }
+}
+
+/// The version of Kartika applying pulled changes: a change set aside by another version
+/// is tried again.
+const KARTIKA_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn keep_set_aside(ctx: &Ctx<'_>, change: &IncomingChange, reason: &str) -> Result<()> {
+    ctx.tx
+        .prepare_cached(
+            "INSERT INTO pulled_set_aside (seq, facility, kind, record_id, payload, reason,
+                kartika_version, set_aside_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (seq) DO UPDATE SET reason = excluded.reason,
+                kartika_version = excluded.kartika_version, set_aside_at = excluded.set_aside_at",
+        )?
+        .execute(params![
+            change.seq,
+            change.facility,
+            change.kind,
+            change.record_id,
+            change.payload.to_string(),
+            reason,
+            KARTIKA_VERSION,
+            ctx.now_ms
+        ])?;
+    ctx.audit("sync.set_aside", None, &format!("{}: {reason}", change.seq))
+}
+
+/// Tries again the pulled changes an older Kartika could not apply.
+fn retry_set_aside_after_upgrade(
+    ctx: &Ctx<'_>,
+    today: time::Date,
+    report: &mut ApplyReport,
+) -> Result<()> {
+    let waiting: Vec<(i64, String, OutboxKind, String, String)> = ctx
+        .tx
+        .prepare_cached(
+            "SELECT seq, facility, kind, record_id, payload FROM pulled_set_aside
+             WHERE kartika_version != ?1 ORDER BY seq",
+        )?
+        .query_map([KARTIKA_VERSION], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (seq, facility, kind, record_id, payload) in waiting {
+        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&payload) else {
+            continue;
+        };
+        let change = IncomingChange {
+            seq,
+            facility,
+            kind,
+            record_id,
+            payload,
+        };
+        match apply_alone(ctx, &change, today)? {
+            None => {
+                ctx.tx
+                    .execute("DELETE FROM pulled_set_aside WHERE seq = ?1", [seq])?;
+                report.applied += 1;
+            }
+            Some(reason) => keep_set_aside(ctx, &change, &reason)?,
+        }
+    }
+    Ok(())
 }
 
 fn unreadable(what: &'static str, error: impl std::fmt::Display) -> StoreError {
@@ -249,16 +360,24 @@ fn apply_one(ctx: &Ctx<'_>, change: &IncomingChange, today: time::Date) -> Resul
                 .get("lifted")
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(false);
+            if let Some(node) = change
+                .payload
+                .get("node")
+                .and_then(serde_json::Value::as_str)
+            {
+                return revoke_node(ctx, change, node);
+            }
             if lifted {
-                // Only the Puskesmas that revoked a card lifts its own revocation.
+                // A Puskesmas lifts the revocations it made; the registry's operator
+                // any that came through the registry. A block this Puskesmas made itself
+                // stays until it lifts it.
                 ctx.tx
                     .prepare_cached(
-                        "DELETE FROM card_revocation WHERE card_number = ?1 AND source = ?2",
+                        "DELETE FROM card_revocation WHERE card_number = ?1
+                         AND (source = 'registry:' || ?2
+                              OR (?2 = 'registry' AND source LIKE 'registry:%'))",
                     )?
-                    .execute(params![
-                        change.record_id,
-                        format!("registry:{}", change.facility)
-                    ])?;
+                    .execute(params![change.record_id, change.facility])?;
                 return Ok(());
             }
             let reason = change
@@ -282,7 +401,7 @@ fn apply_one(ctx: &Ctx<'_>, change: &IncomingChange, today: time::Date) -> Resul
         OutboxKind::Patient => {
             let patient: Patient = serde_json::from_value(change.payload.clone())
                 .map_err(|e| unreadable("patient", e))?;
-            apply_patient(ctx, patient, today)
+            apply_patient(ctx, &change.facility, patient, today)
         }
         OutboxKind::Visit => {
             let visit: VisitDetail = serde_json::from_value(change.payload.clone())
@@ -308,33 +427,95 @@ fn apply_one(ctx: &Ctx<'_>, change: &IncomingChange, today: time::Date) -> Resul
                 ])?;
             Ok(())
         }
-        // Cards of other Puskesmas matter only through their revocations.
-        OutboxKind::Card => Ok(()),
+        // Cards of other Puskesmas matter only through their revocations; proofs of
+        // presence are for the registry and never handed on.
+        OutboxKind::Card | OutboxKind::Presence => Ok(()),
     }
+}
+
+/// A node the registry's operator revoked: cards it signs from that day are refused here.
+fn revoke_node(ctx: &Ctx<'_>, change: &IncomingChange, node: &str) -> Result<()> {
+    if change.facility != "registry" {
+        return Err(StoreError::invalid(
+            "node revocation",
+            format!(
+                "comes from {}, not the registry's operator",
+                change.facility
+            ),
+        ));
+    }
+    let at = change
+        .payload
+        .get("revoked_at")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| StoreError::invalid("node revocation", "has no revoked_at"))?;
+    let reason = change
+        .payload
+        .get("reason")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("revoked");
+    ctx.tx
+        .prepare_cached(
+            "INSERT INTO node_revocation (node_id, revoked_at, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (node_id) DO NOTHING",
+        )?
+        .execute(params![node, at, reason])?;
+    Ok(())
 }
 
 /// A pulled patient: new here, or newer details of one known here. The registry orders
 /// changes, so the last applied wins.
-fn apply_patient(ctx: &Ctx<'_>, patient: Patient, today: time::Date) -> Result<()> {
+fn apply_patient(ctx: &Ctx<'_>, from: &str, patient: Patient, today: time::Date) -> Result<()> {
+    // A patient's details belong to the facility that registered them.
+    if from != patient.origin_facility || patient.origin_facility == ctx.facility.code {
+        return Err(StoreError::invalid(
+            "patient",
+            format!(
+                "{} is registered by {}; details sent by {from} are not theirs to give",
+                patient.patient_number, patient.origin_facility
+            ),
+        ));
+    }
+    let held: Option<(i64, i64, Patient)> = ctx
+        .tx
+        .prepare_cached("SELECT id, version FROM patient WHERE patient_number = ?1")?
+        .query_row([&patient.patient_number], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .map(|(row, version)| -> Result<_> {
+            let (_, known) = crate::patients::find_by_number(ctx.tx, &patient.patient_number)?;
+            Ok((row, version, known))
+        })
+        .transpose()?;
+    if let Some((_, version, _)) = &held {
+        if patient.version <= *version {
+            // Older than, or the same as, what is held: nothing to do.
+            return Ok(());
+        }
+    }
+    let keep = |new: &Option<String>, old: Option<&Option<String>>| {
+        new.clone()
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| old.cloned().flatten())
+    };
+    let old = held.as_ref().map(|(_, _, p)| p);
     let details = NewPatient {
-        nik: patient.nik.clone(),
-        bpjs_number: patient.bpjs_number.clone(),
-        family_card_number: patient.family_card_number.clone(),
+        // A field this Puskesmas knows is never blanked by a record that lacks it.
+        nik: keep(&patient.nik, old.map(|p| &p.nik)),
+        bpjs_number: keep(&patient.bpjs_number, old.map(|p| &p.bpjs_number)),
+        family_card_number: keep(
+            &patient.family_card_number,
+            old.map(|p| &p.family_card_number),
+        ),
         name: patient.name.clone(),
         birth_date: patient.birth_date.clone(),
         sex: Some(patient.sex),
-        blood_group: patient.blood_group.clone(),
-        address: patient.address.clone(),
-        region_code: patient.region_code.clone(),
-        phone: patient.phone.clone(),
+        blood_group: keep(&patient.blood_group, old.map(|p| &p.blood_group)),
+        address: keep(&patient.address, old.map(|p| &p.address)),
+        region_code: keep(&patient.region_code, old.map(|p| &p.region_code)),
+        phone: keep(&patient.phone, old.map(|p| &p.phone)),
     };
     let valid = validate(&details, today)?;
-    let known: Option<i64> = ctx
-        .tx
-        .prepare_cached("SELECT id FROM patient WHERE patient_number = ?1")?
-        .query_row([&patient.patient_number], |r| r.get(0))
-        .optional()?;
-    match known {
+    match held.map(|(row, _, _)| row) {
         Some(row) => {
             write_details(ctx, row, &valid, Some(patient.version))?;
             ctx.audit("patient.pulled", Some(&patient.patient_number), "update")

@@ -20,6 +20,8 @@ stored_enum!(
         Visit = "visit",
         /// A card that must no longer be accepted.
         Revocation = "revocation",
+        /// Proof that a patient's card was at this Puskesmas's reader.
+        Presence = "presence",
     }
 );
 

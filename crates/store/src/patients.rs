@@ -99,6 +99,15 @@ pub enum Warning {
         /// The other patient's name.
         name: String,
     },
+    /// The tapped card says something else than the patient's record here.
+    CardDiffers {
+        /// Which field: "name", "NIK" or "birth date".
+        field: String,
+        /// What the card says.
+        on_card: String,
+        /// What the record here says.
+        here: String,
+    },
 }
 
 impl std::fmt::Display for Warning {
@@ -117,6 +126,14 @@ impl std::fmt::Display for Warning {
             } => write!(
                 f,
                 "{name} ({patient_number}) may be the same person; the admin will check"
+            ),
+            Self::CardDiffers {
+                field,
+                on_card,
+                here,
+            } => write!(
+                f,
+                "the card's {field} is \"{on_card}\" but the record here says \"{here}\"; ask the patient which is right"
             ),
         }
     }
@@ -557,7 +574,11 @@ pub(crate) fn insert_patient(
         ctx.audit("patient.pulled", Some(&patient.patient_number), origin)?;
     } else {
         ctx.audit("patient.create", Some(&patient.patient_number), "")?;
-        ctx.outbox(OutboxKind::Patient, &patient.id, &patient)?;
+        // A patient registered here from another Puskesmas's card stays theirs: the
+        // registry takes a patient's details only from the facility that registered them.
+        if patient.origin_facility == ctx.facility.code {
+            ctx.outbox(OutboxKind::Patient, &patient.id, &patient)?;
+        }
     }
     Ok((row_id, PatientCreated { patient, warnings }))
 }
@@ -610,7 +631,9 @@ impl Store {
             write_details(ctx, row_id, &valid, None)?;
             let (_, patient) = find_by_number(ctx.tx, &old.patient_number)?;
             ctx.audit("patient.update", Some(&patient.patient_number), "")?;
-            ctx.outbox(OutboxKind::Patient, &patient.id, &patient)?;
+            if patient.origin_facility == ctx.facility.code {
+                ctx.outbox(OutboxKind::Patient, &patient.id, &patient)?;
+            }
             Ok(patient)
         })
     }

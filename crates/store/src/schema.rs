@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_login_lockout.sql"),
     include_str!("migrations/0005_referral.sql"),
     include_str!("migrations/0006_card_numbers.sql"),
+    include_str!("migrations/0007_every_node_a_stranger.sql"),
 ];
 
 /// The schema version this build writes.

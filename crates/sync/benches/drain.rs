@@ -119,6 +119,7 @@ fn records(store: &Store) -> Vec<PushRecord> {
                 OutboxKind::Patient => Kind::Patient,
                 OutboxKind::Card => Kind::Card,
                 OutboxKind::Visit => Kind::Visit,
+                OutboxKind::Presence => Kind::Presence,
                 OutboxKind::Revocation => Kind::Revocation,
             },
             record_id: row.record_id,

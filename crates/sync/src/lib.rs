@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kartika_protocol::{
-    ChangePage, ErrorBody, Kind, PushOutcome, PushRecord, PushRequest, PushResponse,
+    ChangePage, ErrorBody, Kind, PresenceProof, PushOutcome, PushRecord, PushRequest, PushResponse,
 };
 use kartika_store::{IncomingChange, OutboxKind, Settlement, Store, StoreError};
 
@@ -137,6 +137,7 @@ fn kind_of(kind: OutboxKind) -> Kind {
         OutboxKind::Card => Kind::Card,
         OutboxKind::Visit => Kind::Visit,
         OutboxKind::Revocation => Kind::Revocation,
+        OutboxKind::Presence => Kind::Presence,
     }
 }
 
@@ -156,6 +157,7 @@ fn outbox_kind(kind: Kind) -> OutboxKind {
         Kind::Card => OutboxKind::Card,
         Kind::Visit => OutboxKind::Visit,
         Kind::Revocation => OutboxKind::Revocation,
+        Kind::Presence => OutboxKind::Presence,
     }
 }
 
@@ -297,18 +299,24 @@ impl Syncer {
 
     /// At a tap, when online: asks the registry for everything about a patient, applies
     /// it (the pull cursor stays), and from then on the pulls carry the patient's changes.
+    /// Another Puskesmas's patient is answered only with the card's proof of presence
+    /// (`proof`); without one, only this Puskesmas's own.
     pub fn fetch_patient(
         &self,
         store: &mut Store,
         patient_number: &str,
+        proof: Option<&PresenceProof>,
     ) -> Result<usize, SyncError> {
         if patient_number.is_empty() || !patient_number.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(SyncError::Invalid(format!(
                 "\"{patient_number}\" is not a patient number"
             )));
         }
-        let changes: Vec<kartika_protocol::Change> =
-            self.get(&format!("/v1/patients/{patient_number}/history"))?;
+        let path = format!("/v1/patients/{patient_number}/history");
+        let changes: Vec<kartika_protocol::Change> = match proof {
+            Some(proof) => self.post_json(&path, proof)?,
+            None => self.get(&path)?,
+        };
         let changes: Vec<IncomingChange> = changes.into_iter().map(incoming).collect();
         Ok(store.apply_changes(&changes, 0)?.applied)
     }
@@ -335,6 +343,22 @@ impl Syncer {
             .send(&gz[..])
             .map_err(|e| SyncError::Unreachable(e.to_string()))?;
         Ok((read_answer(response)?, bytes))
+    }
+
+    fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, SyncError> {
+        let json = serde_json::to_vec(body).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+        let response = self
+            .agent
+            .post(&format!("{}{path}", self.config.registry))
+            .header("Authorization", &format!("Bearer {}", self.config.token))
+            .header("Content-Type", "application/json")
+            .send(&json[..])
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        read_answer(response)
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {

@@ -4,6 +4,7 @@
 
 use kartika_card::model::Identity;
 use kartika_card::PinStatus;
+use kartika_protocol::PresenceProof;
 use kartika_store::{TapOutcome, VisitStatus};
 
 use super::KartikaApp;
@@ -259,12 +260,19 @@ impl KartikaApp {
     }
 
     /// A card tapped on a reader while the poli is on screen.
-    pub(super) fn on_poli_tap(&mut self, reader: String, result: Result<Box<Identity>, Problem>) {
+    pub(super) fn on_poli_tap(
+        &mut self,
+        reader: String,
+        result: Result<Box<Identity>, Problem>,
+        proof: Option<PresenceProof>,
+    ) {
         let poli = &mut self.state.poli;
         poli.problem = None;
         match result {
             Ok(identity) => {
-                poli.card = Some(PoliCard::new(reader, identity.clone()));
+                let mut card = PoliCard::new(reader, identity.clone());
+                card.proof = proof;
+                poli.card = Some(card);
                 self.session_request(Pending::PoliCard, |session| ClinicRequest::CardAtPoli {
                     session,
                     identity,
@@ -281,7 +289,7 @@ impl KartikaApp {
         let lang = self.state.lang();
         let poli = &mut self.state.poli;
         let patient = match outcome {
-            TapOutcome::Known { patient } | TapOutcome::RegisteredFromCard { patient, .. } => {
+            TapOutcome::Known { patient, .. } | TapOutcome::RegisteredFromCard { patient, .. } => {
                 patient
             }
             TapOutcome::Refused { reason, .. } => {
@@ -337,8 +345,11 @@ impl KartikaApp {
     /// While the card is present and a registry is linked: what other Puskesmas know of
     /// the patient, then the history read again.
     fn fetch_from_registry(&mut self, patient_number: &str) {
+        // The registry takes each proof of presence once: the tap's proof serves the
+        // first fetch, and later ones ask for this Puskesmas's own patients only.
+        let proof = self.state.poli.card.as_mut().and_then(|c| c.proof.take());
         if let Some(sync) = &self.sync {
-            sync.fetch_patient(patient_number.to_owned());
+            sync.fetch_patient(patient_number.to_owned(), proof);
         }
     }
 

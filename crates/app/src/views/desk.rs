@@ -212,6 +212,23 @@ fn warning_text(warning: &Warning, lang: Lang) -> String {
         ) => format!(
             "Mungkin orang yang sama dengan {name} ({patient_number}); admin akan memeriksa."
         ),
+        (
+            Lang::Id,
+            Warning::CardDiffers {
+                field,
+                on_card,
+                here,
+            },
+        ) => {
+            let field = match field.as_str() {
+                "name" => "nama",
+                "birth date" => "tanggal lahir",
+                other => other,
+            };
+            format!(
+                "Kartu menyebut {field} \"{on_card}\", data di sini \"{here}\"; tanyakan pasien mana yang benar."
+            )
+        }
         (Lang::En, other) => other.to_string(),
     }
 }

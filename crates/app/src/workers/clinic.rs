@@ -3,6 +3,7 @@
 //! SQLite or argon2, and the LAN mode (several workstations sharing one Puskesmas's store)
 //! can replace this worker without touching the views.
 
+use kartika_protocol::PresenceProof;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
@@ -71,6 +72,9 @@ pub enum ClinicRequest {
         session: Session,
         /// What the card says.
         identity: Box<Identity>,
+        /// The card's proof of presence, kept for the registry when the patient is
+        /// another Puskesmas's.
+        proof: Option<PresenceProof>,
     },
     /// A patient at the desk, as after a tap.
     DeskPatient {
@@ -679,14 +683,23 @@ impl Worker {
             ClinicRequest::LogIn { username, password } => Ok(ClinicAnswer::LoggedIn(
                 self.store()?.login(&username, &password)?,
             )),
-            ClinicRequest::AdmitCard { session, identity } => {
+            ClinicRequest::AdmitCard {
+                session,
+                identity,
+                proof,
+            } => {
                 let store = self.store()?;
                 let outcome = store.admit_card(&session, &identity)?;
                 let desk = match &outcome {
-                    TapOutcome::Known { patient }
-                    | TapOutcome::RegisteredFromCard { patient, .. } => Some(Box::new(
-                        store.desk_patient(&session, &patient.patient_number)?,
-                    )),
+                    TapOutcome::Known { patient, .. }
+                    | TapOutcome::RegisteredFromCard { patient, .. } => {
+                        if let Some(proof) = &proof {
+                            store.note_presence(&session, proof)?;
+                        }
+                        Some(Box::new(
+                            store.desk_patient(&session, &patient.patient_number)?,
+                        ))
+                    }
                     TapOutcome::Refused { .. } => None,
                 };
                 Ok(ClinicAnswer::Admitted { outcome, desk })

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use kartika_card::crypto::{NodeCredentials, TrustAnchors};
 use kartika_card::model::{Identity, MedicalSummary, Pin, VisitRecord};
-use kartika_card::verify::Verdict;
+use kartika_card::verify::{CardReading, Verdict};
 use kartika_card::{CardError, CardSession, PinStatus, Transport};
+use kartika_protocol::PresenceProof;
 use kartika_reader::{Monitor, ReaderCard, ReaderContext, ReaderEvent};
 use kartika_store::Clock;
 use kartika_vcard::vpcd::{CardPuller, VpcdLink};
@@ -73,6 +74,8 @@ pub enum ReaderUpdate {
         reader: String,
         /// The verdict.
         result: Result<Box<Identity>, Problem>,
+        /// The card's answer to this terminal's presence challenge, for the registry.
+        proof: Option<PresenceProof>,
         /// When the card was seen, for the tap-to-screen measurement.
         seen_at: Instant,
     },
@@ -454,15 +457,35 @@ impl Worker {
         }
     }
 
-    fn read_pcsc(&mut self, reader: &str) -> Result<Box<Identity>, Problem> {
+    fn read_pcsc(&mut self, reader: &str) -> TapRead {
         let mut card = self.connect_pcsc(reader)?;
         let (trust, today) = (self.setup.trust.clone(), self.today());
+        let challenge = self.presence_challenge();
         let read = card.with_transaction(|transport| {
-            CardSession::new(transport).verify_card(&trust, today, &challenge())
+            CardSession::new(transport).verify_card(&trust, today, &challenge.bytes)
         });
         self.forget_context_if_gone(&read);
-        let reading = read.map_err(Problem::from)?;
-        verdict(reading.identity, reading.verdict)
+        tap_verdict(read.map_err(Problem::from)?, &challenge)
+    }
+
+    /// The challenge of a tap: with this terminal's node id, the time and a nonce, so the
+    /// card's answer also proves to the registry that the card was here.
+    fn presence_challenge(&self) -> TapChallenge {
+        let Some(node) = &self.setup.terminal else {
+            return TapChallenge {
+                bytes: challenge(),
+                presence: None,
+            };
+        };
+        let mut nonce = [0u8; 16];
+        OsRng.fill_bytes(&mut nonce);
+        let at_ms =
+            i64::try_from(self.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or_default();
+        let node_id = node.certificate().node_id();
+        TapChallenge {
+            bytes: kartika_card::presence::presence_challenge(node_id, at_ms, &nonce),
+            presence: Some((at_ms, nonce)),
+        }
     }
 
     /// Runs `task` on the card in `reader` once it has passed the tap's checks again and
@@ -501,11 +524,12 @@ impl Worker {
         outcome.map_err(Problem::from)?
     }
 
-    fn verify(&self, card: &mut dyn Transport) -> Result<Box<Identity>, Problem> {
+    fn verify(&self, card: &mut dyn Transport) -> TapRead {
+        let challenge = self.presence_challenge();
         let reading = CardSession::new(card)
-            .verify_card(&self.setup.trust, self.today(), &challenge())
+            .verify_card(&self.setup.trust, self.today(), &challenge.bytes)
             .map_err(Problem::from)?;
-        verdict(reading.identity, reading.verdict)
+        tap_verdict(reading, &challenge)
     }
 
     fn today(&self) -> time::Date {
@@ -530,10 +554,15 @@ impl Worker {
         });
     }
 
-    fn report_tap(&self, reader: &str, result: Result<Box<Identity>, Problem>, seen_at: Instant) {
+    fn report_tap(&self, reader: &str, read: TapRead, seen_at: Instant) {
+        let (result, proof) = match read {
+            Ok((identity, proof)) => (Ok(identity), proof),
+            Err(problem) => (Err(problem), None),
+        };
         self.publish(ReaderUpdate::Tapped {
             reader: reader.to_owned(),
             result,
+            proof,
             seen_at,
         });
     }
@@ -688,6 +717,26 @@ fn challenge() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     bytes
+}
+
+/// A tap's reading: a genuine card's identity and its proof of presence, or why not.
+type TapRead = Result<(Box<Identity>, Option<PresenceProof>), Problem>;
+
+/// A tap's challenge, and what it binds when it is a presence challenge.
+struct TapChallenge {
+    bytes: [u8; 32],
+    presence: Option<(i64, [u8; 16])>,
+}
+
+fn tap_verdict(reading: CardReading, challenge: &TapChallenge) -> TapRead {
+    let proof = challenge.presence.map(|(at_ms, nonce)| PresenceProof {
+        card_number: reading.identity.card_number.to_string(),
+        patient_number: reading.identity.patient_number.to_string(),
+        at_ms,
+        nonce: hex::encode(nonce),
+        signature: hex::encode(&reading.challenge_signature),
+    });
+    verdict(reading.identity, reading.verdict).map(|identity| (identity, proof))
 }
 
 fn verdict(identity: Identity, verdict: Verdict) -> Result<Box<Identity>, Problem> {

@@ -3,6 +3,7 @@
 //! changes. The store's sync health (pending, set aside, last success) is asked of the
 //! clinic worker whenever a round ends.
 
+use kartika_protocol::PresenceProof;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
@@ -81,7 +82,7 @@ impl SyncWorker {
     /// While a patient's card is present: asks the registry for everything about them, on
     /// a thread of its own, and reports through [`Self::fetched`]. Offline, it fails
     /// quietly: the history shows what the store already has.
-    pub fn fetch_patient(&self, patient_number: String) {
+    pub fn fetch_patient(&self, patient_number: String, proof: Option<PresenceProof>) {
         let link = self.link.clone();
         let done = self.fetched.0.clone();
         let _ = std::thread::Builder::new()
@@ -93,7 +94,7 @@ impl SyncWorker {
                         let mut store = Store::open_with_clock(&link.path, link.clock)
                             .map_err(|e| e.to_string())?;
                         syncer
-                            .fetch_patient(&mut store, &patient_number)
+                            .fetch_patient(&mut store, &patient_number, proof.as_ref())
                             .map_err(|e| e.to_string())
                     });
                 let _ = done.send((patient_number, outcome));

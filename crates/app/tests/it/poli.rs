@@ -2,6 +2,7 @@
 //! screen, and the card of the patient in the room.
 
 use eframe::egui;
+use kartika_card::crypto::TrustAnchors;
 use kartika_card::CardSession;
 use kartika_store::{Role, VisitStatus};
 use kartika_testkit::pcsc::exclusive;
@@ -385,11 +386,40 @@ fn siti_seen_at_the_other_puskesmas(app: &App) {
         .enroll_other_puskesmas()
         .expect("the other node enrolled");
     let url = app.registry.as_ref().expect("a registry").url();
+    // Pamulang has told the registry of Siti's card and its key.
+    let syncer = kartika_sync::Syncer::new(kartika_sync::SyncConfig::new(&url, &app.world.token))
+        .expect("syncer");
+    let mut pamulang = kartika_store::Store::open(&app.world.store_path).expect("demo store");
+    syncer.round(&mut pamulang).expect("Pamulang's round");
+    // Siti's card in the other Puskesmas's reader: its answer proves she was there.
     let card_path = siti_card(app);
     let mut card = kartika_vcard::VirtualCard::open(&card_path).expect("card file");
     let mut session = CardSession::new(&mut card);
-    session.select().expect("select");
-    let (identity, _) = session.read_identity().expect("Siti's identity");
+    let nonce = [9u8; 16];
+    let at_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis(),
+    )
+    .expect("ms");
+    let challenge = kartika_card::presence::presence_challenge(
+        kartika_demo::OTHER_FACILITY_CODE,
+        at_ms,
+        &nonce,
+    );
+    let trust = TrustAnchors::new(vec![app.world.root.clone()]);
+    let reading = session
+        .verify_card(&trust, time::macros::date!(2026 - 11 - 28), &challenge)
+        .expect("Siti's card read");
+    let identity = reading.identity;
+    let proof = kartika_protocol::PresenceProof {
+        card_number: identity.card_number.to_string(),
+        patient_number: identity.patient_number.to_string(),
+        at_ms,
+        nonce: hex::encode(nonce),
+        signature: hex::encode(&reading.challenge_signature),
+    };
     let other = tempfile::tempdir().expect("folder");
     let mut store = kartika_store::Store::create(
         &other.path().join("clinic.sqlite"),
@@ -413,6 +443,7 @@ fn siti_seen_at_the_other_puskesmas(app: &App) {
     store
         .admit_card(&admin, &identity)
         .expect("Siti admitted there");
+    assert!(store.note_presence(&admin, &proof).expect("proof kept"));
     let ticket = store
         .register_visit(
             &admin,

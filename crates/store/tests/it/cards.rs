@@ -5,7 +5,7 @@ use kartika_store::{CardStatus, IncomingChange, OutboxKind, StoreError, TapOutco
 
 use crate::support::{siti, Clinic};
 
-fn card_identity() -> Identity {
+pub fn card_identity() -> Identity {
     let json = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../assets/demo/identity.json"
@@ -17,7 +17,8 @@ fn card_identity() -> Identity {
 
 #[test]
 fn a_lost_card_is_blocked_revoked_and_refused_at_the_next_tap() {
-    let mut clinic = Clinic::new();
+    // The card's own Puskesmas, which alone revokes it for everyone.
+    let mut clinic = Clinic::with_facility("P3674010");
     let identity = card_identity();
     let first = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
     let TapOutcome::RegisteredFromCard { patient, .. } = first else {
@@ -151,7 +152,7 @@ fn a_card_whose_nik_is_registered_here_under_another_number_is_flagged_not_refus
 
 #[test]
 fn a_found_card_is_unblocked_here_and_at_the_clinics_that_applied_its_block() {
-    let mut clinic = Clinic::new();
+    let mut clinic = Clinic::with_facility("P3674010");
     let identity = card_identity();
     clinic.store.admit_card(&clinic.desk, &identity).unwrap();
     let number = identity.card_number.to_string();
@@ -175,7 +176,7 @@ fn a_found_card_is_unblocked_here_and_at_the_clinics_that_applied_its_block() {
         let record = pending.iter().rev().find(|r| r.kind == kind).unwrap();
         IncomingChange {
             seq,
-            facility: "P3674060".into(),
+            facility: "P3674010".into(),
             kind,
             record_id: record.record_id.clone(),
             payload: serde_json::from_str(record.payload.get()).unwrap(),
@@ -214,7 +215,7 @@ fn a_found_card_is_unblocked_here_and_at_the_clinics_that_applied_its_block() {
         "a lift from a Puskesmas that did not revoke the card changes nothing"
     );
     change.seq = 3;
-    change.facility = "P3674060".into();
+    change.facility = "P3674010".into();
     other.store.apply_changes(&[change], 3).unwrap();
     assert_eq!(other.store.revocation_reason(&number).unwrap(), None);
 }

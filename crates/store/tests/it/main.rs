@@ -9,6 +9,7 @@ mod desk;
 mod generate;
 mod patients;
 mod processes;
+mod pulled;
 mod reports;
 mod roles;
 mod rollback;

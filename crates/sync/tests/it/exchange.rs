@@ -5,7 +5,7 @@ use kartika_card::model::{CardNumber, FacilityCode, Identity, IdentityFields, Pa
 use kartika_store::{PatientQuery, TapOutcome};
 use time::macros::date;
 
-use crate::support::{registry, syncer, syncer_with_batch, Clinic};
+use crate::support::{registry, syncer, syncer_with_batch, CardKey, Clinic};
 
 /// The card Pamulang issued to a patient, as Serpong's reader reads it.
 fn card_of(patient_number: &str) -> Identity {
@@ -52,9 +52,14 @@ fn two_clinics_a_month_offline(
 
     // Online once: Pamulang registers Dewi and issues her card; Serpong learns of nothing.
     let dewi = pamulang.patient("Dewi Lestari");
+    let dewis_card = CardKey::new();
     pamulang
         .store
         .issue_card(&pamulang.admin, &dewi, "6037990000000030")
+        .unwrap();
+    pamulang
+        .store
+        .set_card_key(&pamulang.admin, "6037990000000030", &dewis_card.public())
         .unwrap();
     syncer(&registry.url(), &tokens[0])
         .round(&mut pamulang.store)
@@ -79,6 +84,15 @@ fn two_clinics_a_month_offline(
         matches!(tap, TapOutcome::RegisteredFromCard { .. }),
         "{tap:?}"
     );
+    // The tap's proof that Dewi's card was at Serpong goes before Serpong's visits.
+    let kept = serpong
+        .store
+        .note_presence(
+            &serpong.admin,
+            &dewis_card.proof("6037990000000030", &dewi, "P3674010"),
+        )
+        .unwrap();
+    assert!(kept, "Dewi is Pamulang's patient");
     let mut visits_at = (Vec::new(), Vec::new());
     for day in 0..30 {
         pamulang.clock.advance(time::Duration::days(1));
@@ -167,7 +181,11 @@ fn two_clinics_a_month_offline(
         .admit_card(&ciputat.admin, &card_of(&dewi))
         .unwrap();
     let fetched = syncer(&registry.url(), &tokens[2])
-        .fetch_patient(&mut ciputat.store, &dewi)
+        .fetch_patient(
+            &mut ciputat.store,
+            &dewi,
+            Some(&dewis_card.proof("6037990000000030", &dewi, "P3674040")),
+        )
         .unwrap();
     assert!(fetched >= 6, "{fetched}");
     let history = ciputat

@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::support::{registry, syncer_with_batch, Clinic, CuttingProxy};
+use kartika_store::OutboxKind;
 
 #[test]
 fn ten_thousand_visits_through_a_hundred_cuts_arrive_exactly_once() {
@@ -113,17 +114,18 @@ fn refused_records_are_set_aside_with_their_reason_and_never_block_the_queue() {
         .unwrap();
     assert_eq!(
         (report.sent, report.set_aside),
-        (1, 2),
-        "the patient goes, both visits are refused"
+        (0, 3),
+        "the patient (not a number of that node's) and both visits are refused"
     );
     let health = clinic.store.sync_health().unwrap();
-    assert_eq!((health.pending, health.set_aside), (0, 2));
+    assert_eq!((health.pending, health.set_aside), (0, 3));
     assert!(health.last_success.is_some() && health.last_error.is_none());
     let aside = clinic.store.set_aside(10).unwrap();
     assert!(
-        aside
-            .iter()
-            .all(|a| a.reason.contains("may push only its own")),
+        aside.iter().all(|a| match a.kind {
+            OutboxKind::Patient => a.reason.contains("not one of facility P3674010's numbers"),
+            _ => a.reason.contains("may push only its own"),
+        }),
         "{aside:?}"
     );
 }

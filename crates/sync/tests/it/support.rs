@@ -281,3 +281,44 @@ fn response_complete(bytes: &[u8]) -> bool {
         .unwrap_or(0);
     bytes.len() >= end + 4 + length
 }
+
+/// A patient card's key, as a test stands in for the chip.
+pub struct CardKey(p256::ecdsa::SigningKey);
+
+impl CardKey {
+    pub fn new() -> Self {
+        Self(p256::ecdsa::SigningKey::random(&mut rand_core::OsRng))
+    }
+
+    /// DF10, as the issuer records it.
+    pub fn public(&self) -> [u8; 65] {
+        kartika_card::crypto::PublicKey::of(&self.0).to_bytes()
+    }
+
+    /// The card's answer to node `node`'s presence challenge now.
+    pub fn proof(
+        &self,
+        card_number: &str,
+        patient_number: &str,
+        node: &str,
+    ) -> kartika_protocol::PresenceProof {
+        let nonce = [7u8; 16];
+        let at_ms = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap();
+        let challenge = kartika_card::presence::presence_challenge(node, at_ms, &nonce);
+        let message =
+            kartika_card::crypto::internal_auth_message(&challenge, card_number.as_bytes());
+        kartika_protocol::PresenceProof {
+            card_number: card_number.into(),
+            patient_number: patient_number.into(),
+            at_ms,
+            nonce: hex::encode(nonce),
+            signature: hex::encode(kartika_card::crypto::sign(&self.0, &message)),
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Pulled changes from a registry whose nodes are strangers: each applied on its own, none
+//! wedging the pulls, none lost, none blanking what this Puskesmas knows.
+
+use kartika_store::{IncomingChange, OutboxKind, TapOutcome, Warning};
+use serde_json::Value;
+
+use crate::support::{siti, Clinic};
+
+/// The patient record a clinic would push for its newest patient.
+fn pushed_patient(clinic: &Clinic) -> Value {
+    let row = clinic
+        .store
+        .outbox_pending(100)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|r| r.kind == OutboxKind::Patient)
+        .expect("a patient in the outbox");
+    serde_json::from_str(row.payload.get()).unwrap()
+}
+
+fn change(
+    seq: i64,
+    facility: &str,
+    kind: OutboxKind,
+    record_id: &str,
+    payload: Value,
+) -> IncomingChange {
+    IncomingChange {
+        seq,
+        facility: facility.into(),
+        kind,
+        record_id: record_id.into(),
+        payload,
+    }
+}
+
+fn revocation(seq: i64, facility: &str, card: &str) -> IncomingChange {
+    change(
+        seq,
+        facility,
+        OutboxKind::Revocation,
+        card,
+        serde_json::json!({ "card_number": card, "reason": "blocked: hilang", "facility_code": facility }),
+    )
+}
+
+#[test]
+fn a_change_that_cannot_be_applied_is_kept_and_never_wedges_the_pulls() {
+    let pamulang = {
+        let mut clinic = Clinic::with_facility("P3674060");
+        clinic.patient(&siti());
+        clinic
+    };
+    let siti_record = pushed_patient(&pamulang);
+    let mut here = Clinic::with_facility("P3674010");
+    let first = change(
+        1,
+        "P3674060",
+        OutboxKind::Patient,
+        "p1",
+        siti_record.clone(),
+    );
+    here.store.apply_changes(&[first], 1).unwrap();
+
+    // A stranger's record reusing Siti's id for another number, then a revocation.
+    let mut reused = siti_record.clone();
+    reused["patient_number"] = Value::String("P36740600099991".into());
+    reused["name"] = Value::String("Penyusup".into());
+    let page = [
+        change(2, "P3674060", OutboxKind::Patient, "p2", reused),
+        revocation(3, "P3674060", "6037990000000014"),
+    ];
+    let report = here.store.apply_changes(&page, 3).unwrap();
+    assert_eq!(report.applied, 1, "the revocation after it is applied");
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].0, 2);
+    assert!(here
+        .store
+        .revocation_reason("6037990000000014")
+        .unwrap()
+        .is_some());
+    let health = here.store.sync_health().unwrap();
+    assert_eq!(health.pull_after, 3, "the cursor moves on");
+    assert_eq!(
+        health.pulled_set_aside, 1,
+        "and the change is kept, not lost"
+    );
+    // Later pages keep flowing.
+    let report = here
+        .store
+        .apply_changes(&[revocation(4, "P3674060", "6037990000000022")], 4)
+        .unwrap();
+    assert_eq!(report.applied, 1);
+}
+
+#[test]
+fn a_pulled_patient_is_applied_only_newer_from_its_owner_and_never_blanks_a_field() {
+    let mut pamulang = Clinic::with_facility("P3674060");
+    let number = pamulang.patient(&siti());
+    let mut record = pushed_patient(&pamulang);
+    let mut here = Clinic::with_facility("P3674010");
+    here.store
+        .apply_changes(
+            &[change(
+                1,
+                "P3674060",
+                OutboxKind::Patient,
+                "p",
+                record.clone(),
+            )],
+            1,
+        )
+        .unwrap();
+
+    // Version 2 from Pamulang without phone and No. KK (as a record built from a card).
+    record["version"] = Value::from(2);
+    record["phone"] = Value::Null;
+    record["family_card_number"] = Value::Null;
+    record["address"] = Value::String("Jl. Baru No. 3".into());
+    here.store
+        .apply_changes(
+            &[change(
+                2,
+                "P3674060",
+                OutboxKind::Patient,
+                "p",
+                record.clone(),
+            )],
+            2,
+        )
+        .unwrap();
+    // An older version arriving late, and a rename by another facility.
+    let mut older = record.clone();
+    older["version"] = Value::from(1);
+    older["address"] = Value::String("Jl. Lama".into());
+    let mut renamed = record.clone();
+    renamed["version"] = Value::from(99);
+    renamed["name"] = Value::String("Someone Else".into());
+    let report = here
+        .store
+        .apply_changes(
+            &[
+                change(3, "P3674060", OutboxKind::Patient, "p", older),
+                change(4, "P3674020", OutboxKind::Patient, "p", renamed),
+            ],
+            4,
+        )
+        .unwrap();
+    assert_eq!(
+        report.skipped.len(),
+        1,
+        "the rename is not applied: {report:?}"
+    );
+    let patient = here
+        .store
+        .desk_patient(&here.admin, &number)
+        .unwrap()
+        .patient;
+    assert_eq!(patient.name, "Siti Rahayu");
+    assert_eq!(patient.address.as_deref(), Some("Jl. Baru No. 3"));
+    assert_eq!(patient.phone.as_deref(), Some("0812 3456 7890"), "kept");
+    assert_eq!(
+        patient.family_card_number.as_deref(),
+        Some("3674061201150007")
+    );
+    assert_eq!(patient.version, 2);
+}
+
+#[test]
+fn a_baby_born_after_midnight_in_another_zone_is_not_in_the_future_here() {
+    let mut wit = Clinic::in_zone(kartika_store::TimeZone::Wit);
+    let mut baby = siti();
+    baby.nik = None;
+    baby.name = "Bayi Ny. Rahayu".into();
+    // 01:00 WIT on the 29th is still the 28th in WIB.
+    baby.birth_date = "2026-11-29".into();
+    wit.clock.set(time::macros::datetime!(2026-11-28 16:00 UTC));
+    wit.patient(&baby);
+    let record = pushed_patient(&wit);
+    let mut here = Clinic::with_facility("P3674010");
+    here.clock
+        .set(time::macros::datetime!(2026-11-28 16:00 UTC));
+    let report = here
+        .store
+        .apply_changes(
+            &[change(1, "P3674060", OutboxKind::Patient, "p", record)],
+            1,
+        )
+        .unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+}
+
+#[test]
+fn a_card_that_differs_from_the_record_here_is_flagged_not_bound_silently() {
+    let mut clinic = Clinic::with_facility("P3674010");
+    let identity = crate::cards::card_identity();
+    clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    let mut json: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../assets/demo/identity.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    json["name"] = Value::String("Siti Rahayu Binti Ahmad".into());
+    let parsed: kartika_card::model::IdentityJson = serde_json::from_value(json).unwrap();
+    let changed = kartika_card::model::Identity::try_from(parsed).unwrap();
+    let tap = clinic.store.admit_card(&clinic.desk, &changed).unwrap();
+    let TapOutcome::Known { warnings, .. } = tap else {
+        panic!("{tap:?}");
+    };
+    assert!(
+        matches!(&warnings[..], [Warning::CardDiffers { field, .. }] if field == "name"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn cards_signed_by_a_revoked_node_are_refused_from_its_revocation_day() {
+    let mut clinic = Clinic::with_facility("P3674060");
+    let identity = crate::cards::card_identity();
+    let node_revocation = change(
+        1,
+        "registry",
+        OutboxKind::Revocation,
+        "node:P3674010",
+        serde_json::json!({ "node": "P3674010", "reason": "PC dicuri",
+                            "revoked_at": 1_700_000_000_000_i64, "facility_code": "registry" }),
+    );
+    // The same change from a node, not the operator, is not believed.
+    let mut forged = node_revocation.clone();
+    forged.facility = "P3674020".into();
+    let report = clinic.store.apply_changes(&[forged], 1).unwrap();
+    assert_eq!(report.skipped.len(), 1);
+    let tap = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    assert!(!matches!(tap, TapOutcome::Refused { .. }), "{tap:?}");
+
+    clinic.store.apply_changes(&[node_revocation], 2).unwrap();
+    let tap = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    let TapOutcome::Refused { reason, .. } = tap else {
+        panic!("issued after the node's revocation: {tap:?}");
+    };
+    assert!(reason.contains("revoked that node"), "{reason}");
+}
