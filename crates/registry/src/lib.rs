@@ -11,6 +11,7 @@ pub mod api;
 pub mod backend;
 mod error;
 mod fhir_api;
+pub mod net;
 pub mod postgres_backend;
 pub mod rules;
 pub mod sqlite;
@@ -119,7 +120,7 @@ pub async fn serve_tls(
 ) -> std::io::Result<()> {
     let shared: api::SharedBackend = Arc::new(pool);
     let served = axum::serve(
-        tls::TlsListener::new(listener, acceptor),
+        net::Listener::new(listener, Some(acceptor))?,
         api::router(Arc::clone(&shared)),
     )
     .with_graceful_shutdown(shutdown)
@@ -135,9 +136,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let shared: api::SharedBackend = Arc::new(pool);
-    let served = axum::serve(listener, api::router(Arc::clone(&shared)))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(
+        net::Listener::new(listener, None)?,
+        api::router(Arc::clone(&shared)),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     close(shared).await;
     served
 }

@@ -5,4 +5,5 @@ mod api;
 mod fhir;
 mod storage;
 mod support;
+mod transport;
 mod trust;

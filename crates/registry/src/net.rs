@@ -1,0 +1,185 @@
+//! The registry's listener. TLS handshakes run side by side, each with a deadline; a
+//! connection that sends nothing for a while is closed (a request's head included); and
+//! the number of connections is capped. A slow or idle client delays no one else.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, Sleep};
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+
+/// The most connections served at once; the next waits in the kernel's backlog.
+pub const MAX_CONNECTIONS: usize = 1_024;
+/// How long a client may take over its TLS handshake.
+pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
+/// How long a connection may send nothing while the server waits to read (a request's
+/// head, its body, or the next request).
+pub const IDLE_LIMIT: Duration = Duration::from_secs(30);
+
+/// Accepts connections on its own task and hands over those that are ready to serve.
+pub struct Listener {
+    ready: mpsc::Receiver<(Guarded, SocketAddr)>,
+    local: SocketAddr,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Listener {
+    /// Serves `tcp`, over TLS when given an acceptor. Must be called inside a Tokio
+    /// runtime.
+    pub fn new(tcp: TcpListener, tls: Option<TlsAcceptor>) -> io::Result<Self> {
+        let local = tcp.local_addr()?;
+        let (handover, ready) = mpsc::channel(64);
+        let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let accepting = tokio::spawn(accept(tcp, tls, permits, handover));
+        Ok(Self {
+            ready,
+            local,
+            accepting,
+        })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
+}
+
+async fn accept(
+    tcp: TcpListener,
+    tls: Option<TlsAcceptor>,
+    permits: Arc<Semaphore>,
+    handover: mpsc::Sender<(Guarded, SocketAddr)>,
+) {
+    loop {
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+            return;
+        };
+        let Ok((stream, addr)) = tcp.accept().await else {
+            // Out of file descriptors and the like: give the system a moment.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (tls, handover) = (tls.clone(), handover.clone());
+        // Each handshake on a task of its own: a client that stalls in it holds up no
+        // one, and is dropped at the deadline.
+        tokio::spawn(async move {
+            let stream = match tls {
+                None => Stream::Plain(stream),
+                Some(acceptor) => {
+                    match tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => Stream::Tls(Box::new(tls)),
+                        _ => return,
+                    }
+                }
+            };
+            let _ = handover.send((Guarded::new(stream, permit), addr)).await;
+        });
+    }
+}
+
+impl axum::serve::Listener for Listener {
+    type Io = Guarded;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(ready) => ready,
+            // The accepting task ended (the runtime is shutting down): nothing more comes.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
+/// A connection, plain or TLS.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+/// A served connection: closed when idle too long; its slot freed when it ends.
+pub struct Guarded {
+    stream: Stream,
+    idle: Pin<Box<Sleep>>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Guarded {
+    fn new(stream: Stream, slot: OwnedSemaphorePermit) -> Self {
+        Self {
+            stream,
+            idle: Box::pin(tokio::time::sleep(IDLE_LIMIT)),
+            _slot: slot,
+        }
+    }
+}
+
+impl AsyncRead for Guarded {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = match &mut self.stream {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        };
+        match polled {
+            Poll::Ready(result) => {
+                if buf.filled().len() > before {
+                    self.idle.as_mut().reset(Instant::now() + IDLE_LIMIT);
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => match self.idle.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client sent nothing for too long",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl AsyncWrite for Guarded {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.stream {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.stream {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.stream {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
