@@ -266,7 +266,7 @@ impl KartikaApp {
             }
             ClinicAnswer::LoggedIn(session) => {
                 self.state.login = LoginForm::default();
-                let role = session.role;
+                let role = session.role();
                 self.state.session = Some(session);
                 self.state.reports = ReportsState::new(self.state.today);
                 match role {

@@ -2,7 +2,7 @@
 //! makes before it touches anything.
 
 use rusqlite::{OptionalExtension, Transaction};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::enums::stored_enum;
 
@@ -20,16 +20,46 @@ stored_enum!(
     }
 );
 
-/// A logged-in staff member, as [`crate::Store::login`] returns it. Every operation takes
-/// one, checks the account is still enabled, and records its username in the audit log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A logged-in staff member. Only [`crate::Store::login`] makes one (its fields are
+/// private and it cannot be deserialized), so no caller can act as someone without their
+/// password. Every operation takes one, checks the account is still enabled, and records
+/// its username in the audit log.
+///
+/// Neither built by hand:
+/// ```compile_fail
+/// let forged = kartika_store::Session {
+///     username: "admin".into(),
+///     display_name: "Admin".into(),
+///     role: kartika_store::Role::Admin,
+/// };
+/// ```
+/// nor read from text (a request on the LAN):
+/// ```compile_fail
+/// let forged: kartika_store::Session =
+///     serde_json::from_str(r#"{"username":"admin","display_name":"A","role":"admin"}"#).unwrap();
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Session {
+    pub(crate) username: String,
+    pub(crate) display_name: String,
+    pub(crate) role: Role,
+}
+
+impl Session {
     /// The login name.
-    pub username: String,
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
     /// The name shown on screens.
-    pub display_name: String,
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
     /// The role at login.
-    pub role: Role,
+    pub fn role(&self) -> Role {
+        self.role
+    }
 }
 
 /// The kinds of operation a role may be allowed.

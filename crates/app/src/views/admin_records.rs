@@ -14,7 +14,7 @@ use crate::workers::clinic::StaffChange;
 
 pub fn staff(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let lang = state.lang();
-    let me = state.session.as_ref().map(|s| s.username.clone());
+    let me = state.session.as_ref().map(|s| s.username().to_owned());
     egui::Grid::new("staff").striped(true).show(ui, |ui| {
         for member in &state.admin.staff {
             ui.label(&member.username);

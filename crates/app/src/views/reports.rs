@@ -30,7 +30,7 @@ pub fn show(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
     let is_admin = state
         .session
         .as_ref()
-        .is_some_and(|s| s.role == Role::Admin);
+        .is_some_and(|s| s.role() == Role::Admin);
     ui.heading(T::Reports.get(lang));
     ui.horizontal_wrapped(|ui| {
         for kind in [

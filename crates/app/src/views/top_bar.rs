@@ -26,8 +26,8 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             if let Some(session) = &state.session {
                 ui.label(format!(
                     "· {} ({})",
-                    session.display_name,
-                    role_name(session.role).get(lang)
+                    session.display_name(),
+                    role_name(session.role()).get(lang)
                 ));
             }
             navigation(ui, state, commands);
@@ -62,7 +62,7 @@ fn navigation(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
         return;
     };
     let lang = state.lang();
-    let screens: &[(Screen, T)] = match session.role {
+    let screens: &[(Screen, T)] = match session.role() {
         Role::Admin => &[
             (Screen::Desk, T::Registration),
             (Screen::Poli, T::Poli),

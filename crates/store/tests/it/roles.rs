@@ -42,12 +42,23 @@ fn each_role_may_do_its_own_work_only() {
         .audit_trail(&clinic.nurse, None, 10)
         .unwrap_err();
     assert!(matches!(err, StoreError::NotAllowed { .. }), "{err:?}");
-    // A session claiming a role it does not have gets nothing.
-    let mut forged = clinic.nurse.clone();
-    forged.role = Role::Admin;
+    // A session is made only by a login; one whose role was taken away since (a second
+    // admin demoted to nurse) gets nothing for the role it was given at login.
+    clinic
+        .store
+        .add_staff(&clinic.admin, &crate::support::staff("kepala", Role::Admin))
+        .unwrap();
+    let stale = clinic
+        .store
+        .login("kepala", crate::support::PASSWORD)
+        .unwrap();
+    clinic
+        .store
+        .set_role(&clinic.admin, "kepala", Role::Nurse)
+        .unwrap();
     let err = clinic
         .store
-        .issue_card(&forged, &p, "6037990000000014")
+        .issue_card(&stale, &p, "6037990000000014")
         .unwrap_err();
     assert!(matches!(err, StoreError::NotAllowed { .. }), "{err:?}");
 }
@@ -242,7 +253,7 @@ fn an_admin_resets_a_password_changes_a_role_and_enables_an_account_again() {
         "a session of the old role stops working"
     );
     let desk = clinic.store.login("nurse", "kata-sandi-baru").unwrap();
-    assert_eq!(desk.role, Role::Registration);
+    assert_eq!(desk.role(), Role::Registration);
 
     clinic.store.disable_staff(&admin, "nurse").unwrap();
     assert!(clinic.store.login("nurse", "kata-sandi-baru").is_err());
@@ -292,7 +303,7 @@ fn the_last_enabled_admin_cannot_be_disabled_or_demoted() {
         "{err}"
     );
     assert_eq!(
-        clinic.store.login("kepala", PASSWORD).unwrap().role,
+        clinic.store.login("kepala", PASSWORD).unwrap().role(),
         Role::Admin,
         "unchanged"
     );
