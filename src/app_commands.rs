@@ -59,7 +59,7 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
     let dir = data.unwrap_or_else(default_demo_dir);
     eprintln!("demo data: {} (--fresh starts over)", dir.display());
     let world = DemoWorld::open_or_create(&dir, fresh, size)?;
-    let registry = InProcessRegistry::start(&world.registry_path)?;
+    let registry = InProcessRegistry::start(&world.registry_path, Some(world.receipts.clone()))?;
     let config = AppConfig {
         store_path: world.store_path.clone(),
         output_dir: dir.clone(),

@@ -247,6 +247,10 @@ enum RegistryCommand {
         /// PEM private key of the certificate.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// The registry folder holding receipt.key and receipt.cert (made by `registry
+        /// init`): sign the clinics' audit heads.
+        #[arg(long)]
+        receipts: Option<PathBuf>,
     },
     /// Revoke a card as the registry's operator (or, with --lift, lift a revocation): every
     /// clinic applies it at its next sync.
@@ -441,6 +445,9 @@ enum AuditCommand {
     Verify {
         #[arg(long)]
         db: PathBuf,
+        /// The registry's root.pub: also check that the registry signed the receipts.
+        #[arg(long)]
+        trust: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -708,8 +715,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => store_commands::visit_list(&db, &as_user, date.as_deref(), unit.as_deref(), json),
         Command::Audit {
-            command: AuditCommand::Verify { db, json },
-        } => store_commands::audit_verify(&db, json),
+            command: AuditCommand::Verify { db, trust, json },
+        } => store_commands::audit_verify(&db, trust.as_deref(), json),
         Command::Report {
             kind,
             db,
@@ -773,10 +780,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 postgres,
                 tls_cert,
                 tls_key,
+                receipts,
             } => registry_commands::serve(
                 listen,
                 &registry_commands::Storage::from_args(db, postgres)?,
                 tls_cert.as_deref().zip(tls_key.as_deref()),
+                receipts.as_deref(),
             ),
             RegistryCommand::RevokeCard {
                 db,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use kartika_card::crypto::{NodeCertificate, Roles};
+use kartika_card::crypto::{NodeCertificate, NodeCredentials, Roles};
 use kartika_card::model::parse_iso_date;
 use kartika_registry::sqlite::SqliteBackend;
 use kartika_registry::Backend;
@@ -66,8 +66,20 @@ pub fn init(dir: &Path) -> Result<ExitCode> {
         &dir.join("root.pub"),
         &kartika_card::crypto::PublicKey::of(&key),
     )?;
+    // The key that signs audit receipts while the registry serves: the root key stays
+    // offline, its certificate says the receipts are the registry's.
+    let receipt_key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+    let receipt_certificate = NodeCertificate::issue(
+        &key,
+        kartika_store::RECEIPT_SIGNER,
+        kartika_card::crypto::PublicKey::of(&receipt_key),
+        parse_iso_date("2036-12-31", "receipt certificate date")?,
+        Roles(0),
+    )?;
+    keys::write_private_key(&dir.join("receipt.key"), &receipt_key)?;
+    keys::write_certificate(&dir.join("receipt.cert"), &receipt_certificate)?;
     println!(
-        "registry root key written to {} (root.key, mode 0600: keep it secret; root.pub goes on every card)",
+        "registry root key written to {} (root.key, mode 0600: keep it secret; root.pub goes on every card); receipt.key and receipt.cert sign audit receipts (registry serve --receipts)",
         dir.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -171,6 +183,7 @@ pub fn serve(
     listen: SocketAddr,
     storage: &Storage,
     tls: Option<(&Path, &Path)>,
+    receipts: Option<&Path>,
 ) -> Result<ExitCode> {
     let acceptor = tls
         .map(|(cert, key)| kartika_registry::tls::acceptor(cert, key))
@@ -180,7 +193,15 @@ pub fn serve(
             "{listen} is not a loopback address: plain HTTP is allowed only on loopback; give --tls-cert and --tls-key to serve beyond this machine"
         );
     }
-    let pool = storage.open_pool()?;
+    let mut pool = storage.open_pool()?;
+    if let Some(dir) = receipts {
+        let key = keys::read_private_key(&dir.join("receipt.key"))?;
+        let certificate = keys::read_certificate(&dir.join("receipt.cert"))?;
+        pool = pool.with_receipts(
+            NodeCredentials::new(key, certificate)
+                .with_context(|| format!("the receipt key in {}", dir.display()))?,
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -193,15 +193,26 @@ pub fn visit_list(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn audit_verify(db: &Path, json: bool) -> Result<ExitCode> {
+pub fn audit_verify(db: &Path, trust: Option<&Path>, json: bool) -> Result<ExitCode> {
     let store = Store::open(db)?;
-    let report = store.verify_audit()?;
+    let trust = trust
+        .map(crate::keys::read_public_key)
+        .transpose()?
+        .map(|root| kartika_card::crypto::TrustAnchors::new(vec![root]));
+    let report = store.verify_audit_with(trust.as_ref())?;
     if json {
         print_json(&report)?;
     } else {
-        match &report.problem {
-            None => println!("audit log intact: {} entries", report.entries),
-            Some(problem) => println!("audit log BROKEN: {problem}"),
+        match (&report.problem, report.covered_to) {
+            (None, Some(covered)) => println!(
+                "audit log intact: {} entries; {} receipts of the registry, the newest for entry {covered}",
+                report.entries, report.receipts
+            ),
+            (None, None) => println!(
+                "audit log intact: {} entries; no receipt of the registry yet",
+                report.entries
+            ),
+            (Some(problem), _) => println!("audit log BROKEN: {problem}"),
         }
     }
     if report.problem.is_some() {

@@ -440,3 +440,106 @@ fn sync_watch_keeps_going_while_the_registry_is_down() {
     watcher.kill().unwrap();
     watcher.wait().unwrap();
 }
+
+#[test]
+fn the_operator_receipts_rotates_revokes_and_answers_who_looked() {
+    let (mut registry, token_file) = Registry::enrolled("P3674060");
+    let root = registry.dir.path().join("root");
+    registry.start_with(&["--receipts", path(&root)]);
+    let db = registry.dir.path().join("registry.sqlite");
+    let clinic_dir = tempfile::tempdir().unwrap();
+    let clinic = clinic_with_visits(clinic_dir.path(), 2);
+    let sync = |token: &Path| {
+        kartika(&[
+            "sync",
+            "--db",
+            path(&clinic),
+            "--registry",
+            &registry.url(),
+            "--token-file",
+            path(token),
+            "--once",
+        ])
+    };
+    let first = sync(&token_file);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+
+    // The receipt the sync brought back, checked against the registry's root.
+    let verified = ok(&[
+        "audit",
+        "verify",
+        "--db",
+        path(&clinic),
+        "--trust",
+        path(&root.join("root.pub")),
+    ]);
+    assert!(
+        verified.contains("1 receipts of the registry"),
+        "{verified}"
+    );
+
+    // Who has seen a patient: nobody else has asked.
+    let log = ok(&[
+        "registry",
+        "access-log",
+        "--db",
+        path(&db),
+        "--patient",
+        "P36740600000017",
+        "--json",
+    ]);
+    assert_eq!(log.trim(), "[]");
+
+    // A card no issuer pushed cannot be revoked, even by the operator.
+    let unknown = kartika(&[
+        "registry",
+        "revoke-card",
+        "--db",
+        path(&db),
+        "--card",
+        "6037990000000014",
+        "--reason",
+        "hilang",
+    ]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown to the registry"));
+
+    // A new token ends the old one at once.
+    let rotated = ok(&[
+        "registry",
+        "rotate-token",
+        "--db",
+        path(&db),
+        "--node-id",
+        "P3674060",
+    ]);
+    let new_token = rotated.lines().last().unwrap().trim().to_owned();
+    let new_token_file = registry.dir.path().join("token.new");
+    std::fs::write(&new_token_file, &new_token).unwrap();
+    let old = sync(&token_file);
+    assert!(String::from_utf8_lossy(&old.stderr).contains("access token is not valid"));
+    assert!(sync(&new_token_file).status.success());
+
+    // A revoked node is refused, whatever its token.
+    ok(&[
+        "registry",
+        "revoke-node",
+        "--db",
+        path(&db),
+        "--node-id",
+        "P3674060",
+        "--reason",
+        "PC dicuri",
+    ]);
+    let revoked = sync(&new_token_file);
+    assert!(!revoked.status.success());
+    assert!(
+        String::from_utf8_lossy(&revoked.stderr).contains("revoked"),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+}

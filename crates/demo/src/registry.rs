@@ -27,7 +27,10 @@ impl std::fmt::Debug for InProcessRegistry {
 
 impl InProcessRegistry {
     /// Serves the registry database at `path` on a free loopback port.
-    pub fn start(path: &Path) -> Result<Self, DemoError> {
+    pub fn start(
+        path: &Path,
+        receipts: Option<kartika_card::crypto::NodeCredentials>,
+    ) -> Result<Self, DemoError> {
         let backend = SqliteBackend::open(path).map_err(|e| DemoError::Registry(e.to_string()))?;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
@@ -48,7 +51,10 @@ impl InProcessRegistry {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    let pool = kartika_registry::api::Pool::new(Box::new(backend), Vec::new());
+                    let mut pool = kartika_registry::api::Pool::new(Box::new(backend), Vec::new());
+                    if let Some(receipts) = receipts {
+                        pool = pool.with_receipts(receipts);
+                    }
                     // The demo goes on without sync if serving fails; the sync state says so.
                     let _ = kartika_registry::serve(listener, pool, async {
                         let _ = stopped.await;

@@ -121,6 +121,9 @@ pub struct DemoWorld {
     pub root: PublicKey,
     /// This Puskesmas's node key and certificate.
     pub node: NodeCredentials,
+    /// The key the demo registry signs audit receipts with, certified by the root (made
+    /// afresh each time the folder is opened).
+    pub receipts: NodeCredentials,
     /// The other Puskesmas's node certificate, as the registry enrols it.
     other_node_certificate: Option<Vec<u8>>,
     /// The node's registry token.
@@ -176,7 +179,18 @@ impl DemoWorld {
             })?;
         let node = NodeCredentials::new(node_key, certificate)
             .map_err(|e| DemoError::Manifest(e.to_string()))?;
+        let receipt_key = SigningKey::random(&mut OsRng);
+        let receipt_certificate = NodeCertificate::issue(
+            &root_key,
+            kartika_store::RECEIPT_SIGNER,
+            PublicKey::of(&receipt_key),
+            node.certificate().valid_until(),
+            Roles(0),
+        )
+        .and_then(|c| NodeCredentials::new(receipt_key, c))
+        .map_err(|e| DemoError::Card(e.to_string()))?;
         Ok(Self {
+            receipts: receipt_certificate,
             dir: dir.to_owned(),
             store_path: dir.join("clinic.sqlite"),
             registry_path: dir.join("registry.sqlite"),

@@ -182,6 +182,9 @@ pub struct AuditReceipt {
     pub received_at: i64,
     /// The registry's signature, as hex.
     pub signature: String,
+    /// The certificate of the registry's receipt key (a 7F21 template signed by the root
+    /// every clinic trusts, node id `registry`), as hex.
+    pub certificate: String,
 }
 
 impl AuditReceipt {

@@ -22,6 +22,8 @@ use serde::Deserialize;
 use crate::backend::{Backend, Lookup, Node};
 use crate::validate::validate;
 use crate::{token_hash, RegistryError};
+use kartika_card::crypto::NodeCredentials;
+use kartika_protocol::{AuditHead, AuditReceipt};
 
 const OPENAPI: &str = include_str!("openapi.json");
 
@@ -31,6 +33,7 @@ const OPENAPI: &str = include_str!("openapi.json");
 pub struct Pool {
     backends: Vec<Mutex<Box<dyn Backend>>>,
     next: AtomicUsize,
+    receipts: Option<NodeCredentials>,
 }
 
 impl Pool {
@@ -40,7 +43,15 @@ impl Pool {
         Self {
             backends,
             next: AtomicUsize::new(0),
+            receipts: None,
         }
+    }
+
+    /// Signs the clinics' audit heads with this key (certified by the root, node id
+    /// `registry`): the receipts let a clinic prove its log was not rewritten since.
+    pub fn with_receipts(mut self, key: NodeCredentials) -> Self {
+        self.receipts = Some(key);
+        self
     }
 
     fn with<T>(&self, work: impl FnOnce(&mut dyn Backend) -> crate::Result<T>) -> crate::Result<T> {
@@ -108,6 +119,7 @@ pub fn router(backend: SharedBackend) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/push", post(push))
         .route("/v1/changes", get(changes))
+        .route("/v1/audit-head", get(last_audit_head).post(keep_audit_head))
         .route(
             "/v1/patients/{patient_number}/history",
             get(history).post(history_with_presence),
@@ -343,4 +355,56 @@ async fn history_with_presence(
         })
         .await?,
     ))
+}
+
+/// The newest audit head this node handed over, so its clinic can check that its log still
+/// holds it (`null` before the first).
+async fn last_audit_head(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+) -> Result<Json<Option<AuditHead>>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    let head = with_backend(&backend, move |b| b.last_audit_head(&node)).await?;
+    Ok(Json(head.map(|(seq, hash)| AuditHead {
+        seq,
+        hash: hex::encode(hash),
+    })))
+}
+
+/// Keeps a clinic's audit head and answers with a signed receipt; a head that contradicts
+/// one kept before (the same entry with another hash) is refused.
+async fn keep_audit_head(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+    Json(head): Json<AuditHead>,
+) -> Result<Json<AuditReceipt>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    let Some(signer) = backend.receipts.clone() else {
+        return Err(client_error(
+            StatusCode::NOT_IMPLEMENTED,
+            "this registry gives no audit receipts (it was started without a receipt key)",
+        ));
+    };
+    let hash: [u8; 32] = hex::decode(&head.hash)
+        .ok()
+        .and_then(|h| h.try_into().ok())
+        .filter(|_| head.seq > 0)
+        .ok_or_else(|| {
+            client_error(
+                StatusCode::BAD_REQUEST,
+                "an audit head is a positive seq and a 32-byte hash in hex",
+            )
+        })?;
+    let who = node.clone();
+    let received_at =
+        with_backend(&backend, move |b| b.keep_audit_head(&who, head.seq, &hash)).await?;
+    let message = AuditReceipt::signed_message(&node.id, head.seq, &hash, received_at);
+    Ok(Json(AuditReceipt {
+        node: node.id,
+        seq: head.seq,
+        hash: hex::encode(hash),
+        received_at,
+        signature: hex::encode(signer.sign(&message)),
+        certificate: hex::encode(signer.certificate().to_tlv()),
+    }))
 }

@@ -92,7 +92,10 @@ pub trait Backend: Send {
     fn revoke_node(&mut self, node_id: &str, reason: &str) -> Result<()>;
     /// Gives a node a new token; the old one stops working at once.
     fn rotate_token(&mut self, node_id: &str, token_hash: &[u8; 32]) -> Result<()>;
-    /// Keeps a clinic's audit head as received now; returns the time of receipt.
+    /// The newest audit head the node handed over.
+    fn last_audit_head(&mut self, node: &Node) -> Result<Option<(i64, Vec<u8>)>>;
+    /// Keeps a clinic's audit head as received now; returns the time of receipt. The same
+    /// entry handed over again with another hash is refused: the log was rewritten.
     fn keep_audit_head(&mut self, node: &Node, seq: i64, hash: &[u8; 32]) -> Result<i64>;
     /// The numbers of the patients registered with this NIK (two facilities may have one
     /// each).

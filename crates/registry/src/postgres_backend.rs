@@ -356,6 +356,16 @@ impl Backend for PostgresBackend {
         Ok(())
     }
 
+    fn last_audit_head(&mut self, node: &Node) -> Result<Option<(i64, Vec<u8>)>> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT seq, hash FROM audit_head WHERE node = $1 ORDER BY seq DESC LIMIT 1",
+                &[&node.id],
+            )?
+            .map(|row| (row.get(0), row.get(1))))
+    }
+
     fn keep_audit_head(&mut self, node: &Node, seq: i64, hash: &[u8; 32]) -> Result<i64> {
         let now = now_millis();
         self.client.execute(

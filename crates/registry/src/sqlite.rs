@@ -359,6 +359,16 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
+    fn last_audit_head(&mut self, node: &Node) -> Result<Option<(i64, Vec<u8>)>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT seq, hash FROM audit_head WHERE node = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([&node.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
     fn keep_audit_head(&mut self, node: &Node, seq: i64, hash: &[u8; 32]) -> Result<i64> {
         let now = now_millis();
         self.conn.execute(

@@ -3,13 +3,15 @@
 //! breaks the chain at that point, and `audit_head` remembers the newest entry so cutting
 //! off the end is noticed too.
 
+use kartika_card::crypto::{NodeCertificate, TrustAnchors};
+use kartika_protocol::AuditReceipt;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::access::{Action, Session};
 use crate::clock::{from_millis, to_millis};
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 
 /// The hash before the first entry.
 const GENESIS: [u8; 32] = [0; 32];
@@ -66,6 +68,17 @@ pub enum AuditProblem {
         /// The entry.
         seq: i64,
     },
+    /// The entry differs from what the registry signed a receipt for: the log was
+    /// rewritten after it was handed over (even if consistently, chain and head included).
+    Rewritten {
+        /// The entry the receipt names.
+        seq: i64,
+    },
+    /// A receipt that the registry did not sign: receipts were forged with the log.
+    ForgedReceipt {
+        /// The entry it names.
+        seq: i64,
+    },
     /// The newest entries were cut off: the log ends before the recorded head.
     Truncated {
         /// The last entry still present.
@@ -84,6 +97,14 @@ impl std::fmt::Display for AuditProblem {
                 f,
                 "entry {seq} does not follow the entry before it: entries were deleted, inserted or reordered"
             ),
+            Self::Rewritten { seq } => write!(
+                f,
+                "entry {seq} is not the entry the registry signed a receipt for: the log was rewritten after it was handed over"
+            ),
+            Self::ForgedReceipt { seq } => write!(
+                f,
+                "the receipt for entry {seq} was not signed by the registry: the receipts were forged"
+            ),
             Self::Truncated { last_present, head } => write!(
                 f,
                 "the log ends at entry {last_present} but entry {head} was written: the newest entries were deleted"
@@ -99,6 +120,12 @@ pub struct AuditReport {
     pub entries: i64,
     /// The first break, if any.
     pub problem: Option<AuditProblem>,
+    /// Receipts of the registry checked against the chain.
+    #[serde(default)]
+    pub receipts: i64,
+    /// The newest entry a receipt covers: up to it, even a consistent rewrite is caught.
+    #[serde(default)]
+    pub covered_to: Option<i64>,
 }
 
 fn entry_hash(
@@ -170,6 +197,72 @@ impl Store {
     /// Walks the whole chain and reports the first entry that was changed, deleted or
     /// reordered. Needs no login: it reveals nothing but where the chain breaks.
     pub fn verify_audit(&self) -> Result<AuditReport> {
+        self.verify_audit_with(None)
+    }
+
+    /// As [`Self::verify_audit`], and checks the chain against the registry's receipts:
+    /// each receipted entry must hash as the registry saw it. With the trusted roots the
+    /// receipts' signatures are checked too, so receipts forged with the log are caught.
+    pub fn verify_audit_with(&self, trust: Option<&TrustAnchors>) -> Result<AuditReport> {
+        let receipts: std::collections::BTreeMap<i64, (Vec<u8>, String)> = self
+            .conn
+            .prepare("SELECT seq, hash, receipt FROM audit_receipt ORDER BY seq")?
+            .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut report = self.walk_chain(&receipts)?;
+        report.receipts = receipts.len() as i64;
+        report.covered_to = receipts.keys().next_back().copied();
+        if report.problem.is_none() {
+            if let Some(trust) = trust {
+                report.problem = receipts
+                    .iter()
+                    .find(|(seq, (hash, receipt))| !receipt_verifies(trust, **seq, hash, receipt))
+                    .map(|(seq, _)| AuditProblem::ForgedReceipt { seq: *seq });
+            }
+        }
+        Ok(report)
+    }
+
+    /// The newest entry and its hash: what a sync hands to the registry.
+    pub fn audit_head(&self) -> Result<Option<(i64, [u8; 32])>> {
+        let head: Option<(i64, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        Ok(head.and_then(|(seq, hash)| Some((seq, hash.try_into().ok()?))))
+    }
+
+    /// The hash of entry `seq` as the log holds it now.
+    pub fn audit_hash_at(&self, seq: i64) -> Result<Option<[u8; 32]>> {
+        let hash: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT hash FROM audit_log WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(hash.and_then(|h| h.try_into().ok()))
+    }
+
+    /// Keeps the registry's receipt for an audit head.
+    pub fn keep_audit_receipt(&mut self, receipt: &AuditReceipt) -> Result<()> {
+        let hash = hex::decode(&receipt.hash)
+            .map_err(|_| StoreError::invalid("audit receipt", "its hash is not hex"))?;
+        let text = serde_json::to_string(receipt)
+            .map_err(|e| StoreError::invalid("audit receipt", e.to_string()))?;
+        self.conn.execute(
+            "INSERT INTO audit_receipt (seq, hash, received_at, receipt) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (seq) DO NOTHING",
+            params![receipt.seq, hash, receipt.received_at, text],
+        )?;
+        Ok(())
+    }
+
+    fn walk_chain(
+        &self,
+        receipts: &std::collections::BTreeMap<i64, (Vec<u8>, String)>,
+    ) -> Result<AuditReport> {
         let mut stmt = self.conn.prepare(
             "SELECT seq, at, actor, action, patient_number, detail, prev_hash, hash
              FROM audit_log ORDER BY seq",
@@ -206,6 +299,11 @@ impl Store {
                 Some(AuditProblem::Changed { seq })
             } else if stored_prev != prev_hash {
                 Some(AuditProblem::Unlinked { seq })
+            } else if receipts
+                .get(&seq)
+                .is_some_and(|(receipted, _)| *receipted != stored_hash)
+            {
+                Some(AuditProblem::Rewritten { seq })
             } else {
                 None
             };
@@ -229,8 +327,20 @@ impl Store {
                 }
                 _ => None,
             };
+            if problem.is_none() {
+                // A receipt for an entry the log no longer has.
+                problem = receipts
+                    .range(last_present + 1..)
+                    .next()
+                    .map(|(seq, _)| AuditProblem::Rewritten { seq: *seq });
+            }
         }
-        Ok(AuditReport { entries, problem })
+        Ok(AuditReport {
+            entries,
+            problem,
+            receipts: 0,
+            covered_to: None,
+        })
     }
 
     /// The newest entries that match `filter` (admins only), at most `limit`. Reading the
@@ -327,3 +437,31 @@ fn audit_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
         detail: r.get(5)?,
     })
 }
+
+/// Whether a kept receipt is the registry's: its certificate chains to a trusted root and
+/// names the registry, and its signature covers this entry's hash.
+fn receipt_verifies(trust: &TrustAnchors, seq: i64, hash: &[u8], text: &str) -> bool {
+    let Ok(receipt) = serde_json::from_str::<AuditReceipt>(text) else {
+        return false;
+    };
+    let certificate = hex::decode(&receipt.certificate)
+        .ok()
+        .and_then(|tlv| NodeCertificate::from_tlv(&tlv).ok());
+    let (Some(certificate), Ok(signature), Ok(hash)) = (
+        certificate,
+        hex::decode(&receipt.signature),
+        <[u8; 32]>::try_from(hash),
+    ) else {
+        return false;
+    };
+    receipt.seq == seq
+        && certificate.node_id() == RECEIPT_SIGNER
+        && trust.certifies(&certificate)
+        && certificate.public_key().verifies(
+            &AuditReceipt::signed_message(&receipt.node, seq, &hash, receipt.received_at),
+            &signature,
+        )
+}
+
+/// The node id of the registry's receipt certificate.
+pub const RECEIPT_SIGNER: &str = "registry";

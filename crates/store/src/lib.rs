@@ -44,7 +44,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::Date;
 
 pub use access::{Role, Session};
-pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditReport};
+pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditReport, RECEIPT_SIGNER};
 pub use backup::{backups_in, BackupReport, RestoreReport};
 pub use cards::{Card, CardStatus, TapOutcome};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kartika_protocol::{
-    ChangePage, ErrorBody, Kind, PresenceProof, PushOutcome, PushRecord, PushRequest, PushResponse,
+    AuditHead, AuditReceipt, ChangePage, ErrorBody, Kind, PresenceProof, PushOutcome, PushRecord,
+    PushRequest, PushResponse,
 };
 use kartika_store::{IncomingChange, OutboxKind, Settlement, Store, StoreError};
 
@@ -103,6 +104,8 @@ pub struct RoundReport {
     pub skipped: Vec<(i64, String)>,
     /// Bytes sent over the wire (compressed bodies).
     pub bytes_sent: u64,
+    /// The audit entry the registry signed a receipt for in this round, if it gives them.
+    pub receipted: Option<i64>,
 }
 
 /// What the UI shows about sync.
@@ -214,6 +217,7 @@ impl Syncer {
         });
         let result = self.push_all(store).and_then(|mut report| {
             (report.applied, report.skipped) = self.pull_all(store)?;
+            report.receipted = self.hand_over_audit_head(store)?;
             Ok(report)
         });
         let error = result.as_ref().err().map(ToString::to_string);
@@ -295,6 +299,50 @@ impl Syncer {
                 return Ok((applied, skipped));
             }
         }
+    }
+
+    /// Hands the audit log's head to the registry and keeps its signed receipt. First the
+    /// entry of the last receipt is handed over again as the log holds it now: a log
+    /// rewritten since (however consistently) no longer matches, and the registry refuses
+    /// it and says so. A registry that gives no receipts is no error.
+    fn hand_over_audit_head(&self, store: &mut Store) -> Result<Option<i64>, SyncError> {
+        let no_receipts = |e: &SyncError| matches!(e, SyncError::Refused { status, .. } if *status == 404 || *status == 501);
+        let last: Option<AuditHead> = match self.get("/v1/audit-head") {
+            Ok(last) => last,
+            Err(e) if no_receipts(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if let Some(last) = last {
+            let now = store.audit_hash_at(last.seq)?.unwrap_or([0; 32]);
+            let again = AuditHead {
+                seq: last.seq,
+                hash: hex::encode(now),
+            };
+            match self.post_json::<AuditReceipt>("/v1/audit-head", &again) {
+                Ok(_) => {}
+                Err(e) if no_receipts(&e) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        let Some((seq, hash)) = store.audit_head()? else {
+            return Ok(None);
+        };
+        let head = AuditHead {
+            seq,
+            hash: hex::encode(hash),
+        };
+        let receipt: AuditReceipt = match self.post_json("/v1/audit-head", &head) {
+            Ok(receipt) => receipt,
+            Err(e) if no_receipts(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if receipt.seq != seq || receipt.hash != head.hash {
+            return Err(SyncError::BadAnswer(
+                "the registry's receipt names another audit entry".into(),
+            ));
+        }
+        store.keep_audit_receipt(&receipt)?;
+        Ok(Some(seq))
     }
 
     /// At a tap, when online: asks the registry for everything about a patient, applies

@@ -22,6 +22,11 @@ impl RunningRegistry {
 
     /// Serves several connections to one storage, as a registry on PostgreSQL does.
     pub fn start_pool(backend: Box<dyn Backend>, more: Vec<Box<dyn Backend>>) -> Self {
+        Self::serve(kartika_registry::api::Pool::new(backend, more))
+    }
+
+    /// Serves a pool made by the test (one that signs audit receipts, say).
+    pub fn serve(pool: kartika_registry::api::Pool) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("address");
@@ -34,7 +39,6 @@ impl RunningRegistry {
                 .expect("tokio runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let pool = kartika_registry::api::Pool::new(backend, more);
                 kartika_registry::serve(listener, pool, async {
                     let _ = stopped.await;
                 })

@@ -54,8 +54,11 @@ impl App {
         let dir = tempfile::tempdir().expect("temporary folder");
         let clock = morning();
         let world = demo_world(&dir.path().join("demo"), &clock);
-        let registry =
-            kartika_demo::InProcessRegistry::start(&world.registry_path).expect("registry");
+        let registry = kartika_demo::InProcessRegistry::start(
+            &world.registry_path,
+            Some(world.receipts.clone()),
+        )
+        .expect("registry");
         let sync = kartika_sync::SyncConfig::new(&registry.url(), &world.token);
         let mut app = Self::demo_with_config(world, dir, false, Some(sync), clock);
         app.registry = Some(registry);

@@ -90,7 +90,8 @@ fn the_in_process_registry_answers_on_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let world =
         DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL).unwrap();
-    let registry = InProcessRegistry::start(&world.registry_path).unwrap();
+    let registry =
+        InProcessRegistry::start(&world.registry_path, Some(world.receipts.clone())).unwrap();
     assert!(registry.url().starts_with("http://127.0.0.1:"));
     let mut store = Store::open(&world.store_path).unwrap();
     let syncer =

@@ -2,6 +2,7 @@
 //! and a link that breaks at every moment of a request.
 
 mod backoff;
+mod evidence;
 mod exchange;
 mod faults;
 mod support;

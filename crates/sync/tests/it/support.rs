@@ -20,6 +20,8 @@ pub struct Clinic {
     pub clock: ManualClock,
     pub admin: Session,
     pub code: String,
+    /// The store's file.
+    pub path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -53,6 +55,7 @@ impl Clinic {
             clock,
             admin,
             code: code.into(),
+            path: dir.path().join("clinic.sqlite"),
             _dir: dir,
         }
     }
