@@ -501,14 +501,29 @@ impl<T: Transport> CardSession<T> {
             .map(drop)
     }
 
-    /// APPEND RECORD: adds a visit to the card's log (it keeps the newest ten).
-    pub fn append_visit(&mut self, visit: &VisitRecord) -> Result<(), CardError> {
+    /// APPEND RECORD: adds a visit to the card's log (it keeps the newest ten). A visit
+    /// dated after tomorrow (`today` is the host's) is refused before anything is sent: a
+    /// wrong clock must not put a date on the card that every later host has to live with.
+    pub fn append_visit(&mut self, visit: &VisitRecord, today: Date) -> Result<(), CardError> {
+        if today
+            .next_day()
+            .is_some_and(|tomorrow| visit.date() > tomorrow)
+        {
+            return Err(CardError::Data(DataError::invalid(
+                "visit date",
+                format!(
+                    "{} is after tomorrow; check this computer's date before writing to the card",
+                    crate::model::format_iso_date(visit.date())
+                ),
+            )));
+        }
         let command = Command::new(0x00, 0xE2, 0x00, 0x08).with_data(visit.to_tlv());
         self.exchange("writing the visit to the card", command)
             .map(drop)
     }
 
-    /// GET DATA FF30: the card's visit log, newest first.
+    /// GET DATA FF30: the card's visit log, newest first (since contract v1.1 it needs
+    /// the PIN or a staff terminal, as the medical summary does).
     pub fn read_visits(&mut self) -> Result<Vec<VisitRecord>, CardError> {
         const OP: &str = "reading the card's visit log";
         let tlv = self.get_data(OP, tags::VISIT_LOG)?;

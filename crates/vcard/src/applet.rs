@@ -355,12 +355,14 @@ impl VirtualCard {
     fn get_data(&self, command: &Command) -> CardResult {
         let tag = u16::from_be_bytes([command.p1, command.p2]);
         match tag {
-            tags::VISIT_LOG => Ok(encode(tags::VISIT_LOG, &self.state.visit_log.concat())),
-            tags::MEDICAL_SUMMARY
+            // Contract v1.1: the visit log (with its diagnoses) is as private as the
+            // medical summary.
+            tags::VISIT_LOG | tags::MEDICAL_SUMMARY
                 if !(self.session.pin_verified || self.session.terminal_authenticated) =>
             {
                 Err(StatusWord::SECURITY_NOT_SATISFIED)
             }
+            tags::VISIT_LOG => Ok(encode(tags::VISIT_LOG, &self.state.visit_log.concat())),
             tags::IDENTITY
             | tags::SECURITY_OBJECT
             | tags::MEDICAL_SUMMARY
@@ -418,10 +420,11 @@ impl VirtualCard {
         }
     }
 
-    /// The newest date the card holds: the terminal certificate may not end before it.
+    /// The card's issue date (DF0C): a terminal certificate may not end before it. Since
+    /// contract v1.1 the visits' dates do not count: one visit written with a date years
+    /// ahead (a wrong clock) would otherwise lock every terminal out of the card.
     fn newest_known_date(&self) -> Option<time::Date> {
-        let issue_date = self
-            .state
+        self.state
             .objects
             .get(&tags::IDENTITY)
             .and_then(|identity| {
@@ -431,13 +434,7 @@ impl VirtualCard {
                     "issue date",
                 )
                 .ok()
-            });
-        let visit_dates = self.state.visit_log.iter().filter_map(|record| {
-            let t = Template::parse(record, tags::VISIT_RECORD, "visit").ok()?;
-            let stamp = t.required(tags::VISIT_TIME, "visit time").ok()?;
-            parse_compact_date(stamp.get(..8)?, "visit date").ok()
-        });
-        issue_date.into_iter().chain(visit_dates).max()
+            })
     }
 
     fn external_authenticate(&mut self, command: &Command) -> CardResult {

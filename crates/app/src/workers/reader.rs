@@ -623,18 +623,26 @@ impl CardJob<'_> {
                     }
                 }))
             }
-            CardTask::ReadLog => Ok(Ok(CardFound::Log {
-                visits: session.read_visits()?,
-                pin: session.pin_status()?,
-                appended: false,
-            })),
+            CardTask::ReadLog => {
+                // Contract v1.1 cards show their visit log to a staff terminal only.
+                let terminal = match terminal() {
+                    Ok(t) => t,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                session.terminal_authenticate(terminal)?;
+                Ok(Ok(CardFound::Log {
+                    visits: session.read_visits()?,
+                    pin: session.pin_status()?,
+                    appended: false,
+                }))
+            }
             CardTask::AppendVisit(record) => {
                 let terminal = match terminal() {
                     Ok(t) => t,
                     Err(problem) => return Ok(Err(problem)),
                 };
                 session.terminal_authenticate(terminal)?;
-                session.append_visit(record)?;
+                session.append_visit(record, self.today)?;
                 let visits = session.read_visits()?;
                 // Believed only when read back from the card.
                 if !visits.iter().any(|v| v.visit_id() == record.visit_id()) {

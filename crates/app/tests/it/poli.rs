@@ -278,6 +278,9 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
     let mut software_card = kartika_vcard::VirtualCard::open(&path).expect("card file");
     let mut session = CardSession::new(&mut software_card);
     session.select().expect("select");
+    session
+        .verify_pin(&kartika_card::model::Pin::new("123456").unwrap())
+        .expect("the patient's PIN opens the log");
     let log = session.read_visits().expect("visit log");
     assert_eq!(log.len(), 1);
     assert_eq!(
@@ -352,6 +355,9 @@ fn a_card_pulled_while_the_visit_is_written_to_it_is_told_plainly_and_the_visit_
     let mut software_card = kartika_vcard::VirtualCard::open(&path).expect("card file");
     let mut session = CardSession::new(&mut software_card);
     session.select().expect("select");
+    session
+        .verify_pin(&kartika_card::model::Pin::new("123456").unwrap())
+        .expect("the patient's PIN opens the log");
     assert!(
         session.read_visits().expect("visit log").is_empty(),
         "the card was pulled before APPEND RECORD"

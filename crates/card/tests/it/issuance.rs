@@ -203,7 +203,9 @@ fn a_short_apdu_only_card_works_through_chaining_and_get_response() {
     session.terminal_authenticate(&pki.node).unwrap();
     let visits = crate::security::ten_visits();
     for visit in &visits {
-        session.append_visit(visit).unwrap();
+        session
+            .append_visit(visit, kartika_testkit::fixtures::today())
+            .unwrap();
     }
     let before = session.counters().apdus;
     let log = session.read_visits().unwrap();

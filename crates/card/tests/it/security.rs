@@ -131,7 +131,7 @@ fn visit_log_and_medical_summary_need_the_pin_or_a_staff_terminal() {
     session.select().unwrap();
     let visits = ten_visits();
     assert!(matches!(
-        session.append_visit(&visits[0]),
+        session.append_visit(&visits[0], today()),
         Err(CardError::Status {
             status: StatusError::SecurityNotSatisfied,
             ..
@@ -159,9 +159,9 @@ fn visit_log_and_medical_summary_need_the_pin_or_a_staff_terminal() {
 
     session.terminal_authenticate(&pki.node).unwrap();
     for visit in &visits {
-        session.append_visit(visit).unwrap();
+        session.append_visit(visit, today()).unwrap();
     }
-    session.append_visit(&visits[0]).unwrap();
+    session.append_visit(&visits[0], today()).unwrap();
     let log = session.read_visits().unwrap();
     assert_eq!(log.len(), 10, "the card keeps the newest ten");
     assert_eq!(log[0], visits[0]);
@@ -169,8 +169,51 @@ fn visit_log_and_medical_summary_need_the_pin_or_a_staff_terminal() {
     session.write_medical_summary(&summary).unwrap();
 
     session.select().unwrap();
+    // Contract v1.1: the visit log, with its diagnoses, is as private as the summary.
+    assert!(matches!(
+        session.read_visits(),
+        Err(CardError::Status {
+            status: StatusError::SecurityNotSatisfied,
+            ..
+        })
+    ));
     session.verify_pin(&pin()).unwrap();
     assert_eq!(session.read_medical_summary().unwrap(), Some(summary));
+    assert_eq!(session.read_visits().unwrap().len(), 10, "with the PIN");
+}
+
+#[test]
+fn a_visit_dated_years_ahead_is_refused_by_the_host_and_locks_no_terminal_out() {
+    let IssuedCard {
+        dir: _dir,
+        pki,
+        mut card,
+    } = IssuedCard::new(CardOptions::default());
+    let mut session = CardSession::new(&mut card);
+    session.select().unwrap();
+    session.terminal_authenticate(&pki.node).unwrap();
+    let ahead = VisitRecord::new(
+        [7; 16],
+        PrimitiveDateTime::new(date(2034, 1, 1), Time::from_hms(2, 0, 0).unwrap()),
+        FacilityCode::new("P3674010").unwrap(),
+        "UMUM",
+        vec![Icd10Code::new("J06.9").unwrap()],
+    )
+    .unwrap();
+    let refused = session.append_visit(&ahead, today());
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("after tomorrow")),
+        "{refused:?}"
+    );
+    // A host whose clock said 2034 wrote it anyway.
+    session.append_visit(&ahead, date(2034, 1, 1)).unwrap();
+    // A terminal whose certificate ends in 2030 still authenticates: the visit's date
+    // does not decide which certificates the card accepts (contract v1.1).
+    session.select().unwrap();
+    session.terminal_authenticate(&pki.node).unwrap();
+    assert_eq!(session.read_visits().unwrap().len(), 1);
 }
 
 #[test]
