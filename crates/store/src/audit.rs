@@ -378,7 +378,9 @@ impl Store {
         self.write(session, Action::ReadAudit, |ctx| {
             let mut stmt = ctx.tx.prepare_cached(
                 "SELECT seq, at, actor, action, patient_number, detail FROM audit_log
-                 WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR patient_number = ?2)
+                 WHERE (?1 IS NULL OR actor = ?1)
+                   AND (?2 IS NULL OR patient_number = ?2
+                        OR (action = 'patient.search' AND instr(detail, ?2) > 0))
                    AND (?3 IS NULL OR action LIKE ?3 || '%')
                    AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
                  ORDER BY seq DESC LIMIT ?6",

@@ -664,10 +664,17 @@ impl Store {
         };
         self.write(session, Action::ReadPatients, |ctx| {
             let hits = search(ctx.tx, query, birth_date.as_deref())?;
+            // Who looked at whom (UU PDP): the entry names every patient the search showed.
+            let shown: Vec<&str> = hits.iter().map(|h| h.patient_number.as_str()).collect();
             ctx.audit(
                 "patient.search",
                 None,
-                &format!("by {}: {} found", query.label(), hits.len()),
+                &format!(
+                    "by {}: {} found: {}",
+                    query.label(),
+                    hits.len(),
+                    shown.join(", ")
+                ),
             )?;
             Ok(hits)
         })

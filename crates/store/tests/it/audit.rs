@@ -64,6 +64,33 @@ fn reads_and_changes_are_logged_with_who_and_which_patient() {
 }
 
 #[test]
+fn a_search_names_the_patients_it_showed_and_is_found_by_patient() {
+    let mut clinic = busy_clinic();
+    let siti = clinic
+        .store
+        .search_patients(&clinic.desk, &PatientQuery::Nik("3674065001900003".into()))
+        .unwrap()
+        .remove(0)
+        .patient_number;
+    let seen_by = clinic
+        .store
+        .audit_search(
+            &clinic.admin,
+            &kartika_store::AuditFilter {
+                patient_number: Some(siti.clone()),
+                action: Some("patient.search".into()),
+                ..Default::default()
+            },
+            100,
+        )
+        .unwrap();
+    assert_eq!(seen_by.len(), 2, "both searches that showed her");
+    assert!(seen_by
+        .iter()
+        .all(|e| e.actor == "desk" && e.detail.contains(&siti)));
+}
+
+#[test]
 fn the_app_itself_cannot_change_or_delete_entries() {
     let clinic = busy_clinic();
     let err = raw(&clinic.path)
