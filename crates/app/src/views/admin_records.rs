@@ -193,6 +193,16 @@ pub fn sync(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             T::SyncSetAside.get(lang),
             health.set_aside
         ));
+        if health.pulled_set_aside > 0 {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "{}: {}",
+                    T::SyncPulledSetAside.get(lang),
+                    health.pulled_set_aside
+                ),
+            );
+        }
         let last = health
             .last_success
             .map(|at| format::clock_time(at, zone, lang))
