@@ -254,15 +254,23 @@ fn apply_alone(
     change: &IncomingChange,
     today: time::Date,
 ) -> Result<Option<String>> {
-    ctx.tx.execute_batch("SAVEPOINT pulled_change")?;
+    ctx.tx
+        .prepare_cached("SAVEPOINT pulled_change")?
+        .execute([])?;
     match apply_one(ctx, change, today) {
         Ok(()) => {
-            ctx.tx.execute_batch("RELEASE pulled_change")?;
+            ctx.tx
+                .prepare_cached("RELEASE pulled_change")?
+                .execute([])?;
             Ok(None)
         }
         Err(error) => {
             ctx.tx
-                .execute_batch("ROLLBACK TO pulled_change; RELEASE pulled_change")?;
+                .prepare_cached("ROLLBACK TO pulled_change")?
+                .execute([])?;
+            ctx.tx
+                .prepare_cached("RELEASE pulled_change")?
+                .execute([])?;
             if of_the_store_itself(&error) {
                 Err(error)
             } else {
@@ -399,15 +407,24 @@ fn apply_one(ctx: &Ctx<'_>, change: &IncomingChange, today: time::Date) -> Resul
             Ok(())
         }
         OutboxKind::Patient => {
-            let patient: Patient = serde_json::from_value(change.payload.clone())
-                .map_err(|e| unreadable("patient", e))?;
+            let patient =
+                Patient::deserialize(&change.payload).map_err(|e| unreadable("patient", e))?;
             apply_patient(ctx, &change.facility, patient, today)
         }
         OutboxKind::Visit => {
-            let visit: VisitDetail = serde_json::from_value(change.payload.clone())
-                .map_err(|e| unreadable("visit", e))?;
+            let visit =
+                VisitDetail::deserialize(&change.payload).map_err(|e| unreadable("visit", e))?;
             if visit.facility_code == ctx.facility.code {
                 return Ok(());
+            }
+            if visit.facility_code != change.facility {
+                return Err(StoreError::invalid(
+                    "visit",
+                    format!(
+                        "{} took place at {}; {} may not send it",
+                        visit.visit_id, visit.facility_code, change.facility
+                    ),
+                ));
             }
             ctx.tx
                 .prepare_cached(
@@ -529,7 +546,7 @@ fn apply_patient(ctx: &Ctx<'_>, from: &str, patient: Patient, today: time::Date)
                 patient.patient_number,
                 uuid,
                 &patient.origin_facility,
-                Origin::Registry,
+                Origin::Registry(patient.version),
             )
             .map(|_| ())
         }

@@ -456,10 +456,22 @@ fn next_patient_number(ctx: &Ctx<'_>) -> Result<String> {
 pub(crate) enum Origin {
     /// Typed at the desk: a known NIK is refused with a pointer to the existing patient.
     Desk,
-    /// From a genuine card issued elsewhere: both kept, flagged for the admin.
+    /// From a genuine card issued elsewhere: both kept, flagged for the admin. Kept as
+    /// version 0, so the registering facility's own record, version 1 or later, replaces
+    /// what the card could tell.
     Card,
-    /// Handed on by the registry: both kept and flagged; not sent back.
-    Registry,
+    /// Handed on by the registry at this version: both kept and flagged; not sent back.
+    Registry(i64),
+}
+
+impl Origin {
+    fn version(self) -> i64 {
+        match self {
+            Self::Desk => 1,
+            Self::Card => 0,
+            Self::Registry(version) => version,
+        }
+    }
 }
 
 /// Inserts a checked patient with a given number and id; flags possible duplicates.
@@ -486,7 +498,7 @@ pub(crate) fn insert_patient(
                     existing_name,
                 });
             }
-            (Some(twin), Origin::Card | Origin::Registry) => nik_twin = Some(twin),
+            (Some(twin), Origin::Card | Origin::Registry(_)) => nik_twin = Some(twin),
             (None, _) => {}
         }
     }
@@ -505,8 +517,8 @@ pub(crate) fn insert_patient(
         .prepare_cached(
             "INSERT INTO patient (uuid, patient_number, nik, bpjs_number, family_card_number, name,
                 name_key, birth_date, sex, blood_group, address, region_code, phone,
-                origin_facility, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+                origin_facility, created_at, updated_at, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
         )?
         .execute(params![
             uuid,
@@ -524,6 +536,7 @@ pub(crate) fn insert_patient(
             valid.phone,
             origin,
             ctx.now_ms,
+            source.version(),
         ])?;
     let row_id = ctx.tx.last_insert_rowid();
     let mut warnings = valid.warnings;
@@ -567,10 +580,10 @@ pub(crate) fn insert_patient(
         region_code: valid.region_code,
         phone: valid.phone,
         origin_facility: origin.to_owned(),
-        version: 1,
+        version: source.version(),
         ihs_number: None,
     };
-    if source == Origin::Registry {
+    if matches!(source, Origin::Registry(_)) {
         ctx.audit("patient.pulled", Some(&patient.patient_number), origin)?;
     } else {
         ctx.audit("patient.create", Some(&patient.patient_number), "")?;

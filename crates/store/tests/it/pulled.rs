@@ -244,3 +244,31 @@ fn cards_signed_by_a_revoked_node_are_refused_from_its_revocation_day() {
     };
     assert!(reason.contains("revoked that node"), "{reason}");
 }
+
+#[test]
+fn the_owners_record_replaces_what_a_card_could_tell() {
+    let mut here = Clinic::with_facility("P3674060");
+    let identity = crate::cards::card_identity();
+    let tap = here.store.admit_card(&here.desk, &identity).unwrap();
+    let TapOutcome::RegisteredFromCard { patient, .. } = tap else {
+        panic!("{tap:?}");
+    };
+    assert_eq!(patient.phone, None, "a card holds no phone number");
+    let mut owners = serde_json::to_value(&patient).unwrap();
+    owners["version"] = Value::from(1);
+    owners["phone"] = Value::String("0812 1111 2222".into());
+    let report = here
+        .store
+        .apply_changes(
+            &[change(1, "P3674010", OutboxKind::Patient, "p", owners)],
+            1,
+        )
+        .unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    let now = here
+        .store
+        .desk_patient(&here.admin, &patient.patient_number)
+        .unwrap()
+        .patient;
+    assert_eq!(now.phone.as_deref(), Some("0812 1111 2222"));
+}
