@@ -254,23 +254,28 @@ fn apply_alone(
     change: &IncomingChange,
     today: time::Date,
 ) -> Result<Option<String>> {
-    ctx.tx
-        .prepare_cached("SAVEPOINT pulled_change")?
-        .execute([])?;
+    // A patient takes several statements; the other kinds take one, which SQLite applies
+    // whole or not at all, so they need no savepoint of their own.
+    let savepoint = change.kind == OutboxKind::Patient;
+    let run = |sql: &str| -> Result<()> {
+        ctx.tx.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    };
+    if savepoint {
+        run("SAVEPOINT pulled_change")?;
+    }
     match apply_one(ctx, change, today) {
         Ok(()) => {
-            ctx.tx
-                .prepare_cached("RELEASE pulled_change")?
-                .execute([])?;
+            if savepoint {
+                run("RELEASE pulled_change")?;
+            }
             Ok(None)
         }
         Err(error) => {
-            ctx.tx
-                .prepare_cached("ROLLBACK TO pulled_change")?
-                .execute([])?;
-            ctx.tx
-                .prepare_cached("RELEASE pulled_change")?
-                .execute([])?;
+            if savepoint {
+                run("ROLLBACK TO pulled_change")?;
+                run("RELEASE pulled_change")?;
+            }
             if of_the_store_itself(&error) {
                 Err(error)
             } else {

@@ -30,7 +30,7 @@ const UNITS: [&str; 5] = [
 ];
 const BATCH: usize = 1_000;
 
-fn clinic(dir: &std::path::Path, code: &str) -> (Store, kartika_store::Session) {
+fn clinic(dir: &std::path::Path, code: &str) -> (Store, kartika_store::Session, ManualClock) {
     let profile = FacilityProfile {
         code: code.into(),
         name: format!("Puskesmas {code}"),
@@ -41,7 +41,7 @@ fn clinic(dir: &std::path::Path, code: &str) -> (Store, kartika_store::Session) 
     let mut store = Store::create_with_clock(
         &dir.join(format!("{code}.sqlite")),
         &profile,
-        Arc::new(clock),
+        Arc::new(clock.clone()),
     )
     .expect("clinic");
     store
@@ -53,15 +53,19 @@ fn clinic(dir: &std::path::Path, code: &str) -> (Store, kartika_store::Session) 
         })
         .expect("admin");
     let admin = store.login("admin", "bench-password").expect("login");
-    (store, admin)
+    (store, admin, clock)
 }
 
 /// Patients and their visits through the store's own operations, so the outbox holds what
-/// a busy clinic's would.
-fn fill(store: &mut Store, admin: &kartika_store::Session, visits: usize) {
+/// a busy clinic's would: a thousand visits a day, over a hundred days.
+fn fill(store: &mut Store, admin: &kartika_store::Session, clock: &ManualClock, visits: usize) {
     let patients = visits.div_ceil(UNITS.len());
     let mut made = 0;
+    clock.advance(time::Duration::days(-((visits / 1_000) as i64)));
     for n in 0..patients {
+        if n % 200 == 0 && n > 0 {
+            clock.advance(time::Duration::days(1));
+        }
         let number = store
             .create_patient(
                 admin,
@@ -270,8 +274,8 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
 
     let started = Instant::now();
-    let (mut pamulang, admin) = clinic(dir.path(), "P3674060");
-    fill(&mut pamulang, &admin, visits);
+    let (mut pamulang, admin, clock) = clinic(dir.path(), "P3674060");
+    fill(&mut pamulang, &admin, &clock, visits);
     let fill_time = started.elapsed();
     let all = records(&pamulang);
     let patients = all.iter().filter(|r| r.kind == Kind::Patient).count();
@@ -289,7 +293,7 @@ fn main() {
     assert_eq!(report.sent, all.len());
 
     // 2. Pull: a second Puskesmas whose desk has seen every one of these patients.
-    let (mut serpong, _) = clinic(dir.path(), "P3674010");
+    let (mut serpong, _, _) = clinic(dir.path(), "P3674010");
     {
         let conn = rusqlite::Connection::open(&registry_path).expect("registry file");
         conn.execute(
@@ -302,6 +306,31 @@ fn main() {
     let started = Instant::now();
     let pulled = puller.round(&mut serpong).expect("pull").applied;
     let pull = started.elapsed();
+    // The same pages over HTTP, read and parsed by the clinic, not applied.
+    let agent = ureq::Agent::new_with_defaults();
+    let started = Instant::now();
+    let mut after = 0;
+    loop {
+        let body = agent
+            .get(&format!(
+                "{}/v1/changes?after={after}&limit=2000",
+                registry.url()
+            ))
+            .header("Authorization", &format!("Bearer {token_b}"))
+            .call()
+            .expect("page")
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .expect("page body");
+        let page: kartika_protocol::ChangePage = serde_json::from_slice(&body).expect("page json");
+        after = page.next_after;
+        if !page.more {
+            break;
+        }
+    }
+    let http_paging = started.elapsed();
     drop(registry);
     let mut paging = SqliteBackend::open(&registry_path).expect("reopen");
     let serpong_node = node("P3674010", "terminal").expect("node");
@@ -355,9 +384,10 @@ fn main() {
         "| registry ingest, PostgreSQL, two connections side by side | {pg_pair:.0} records/s | {pg_pair_bare:.0} rows/s (two COPY streams) | 50,000/s |"
     );
     println!(
-        "| pull {pulled} changes into a second clinic (HTTP + apply) | {} | {} (the registry's paging alone) | — |",
+        "| pull {pulled} changes into a second clinic (HTTP + apply) | {} | {} (the registry's paging alone, no HTTP); {} (the same pages over HTTP, parsed, not applied) | at most twice the paging |",
         secs(pull),
-        secs(paging_time)
+        secs(paging_time),
+        secs(http_paging)
     );
     println!(
         "\nsetup: {patients} patients and {visits} visits registered through the store in {}",
