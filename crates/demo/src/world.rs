@@ -13,8 +13,8 @@ use kartika_card::model::{
 use kartika_registry::Backend;
 use kartika_store::generate::GenerateOptions;
 use kartika_store::{
-    Care, Clock, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient, PatientQuery, Payer,
-    Role, Session, Store, SystemClock, TimeZone,
+    Care, Clock, FacilityProfile, NewPatient, NewStaff, NewVisit, OutboxKind, Patient,
+    PatientQuery, Payer, Role, Session, Store, SystemClock, TimeZone,
 };
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
@@ -239,7 +239,7 @@ fn create(dir: &Path, size: SeedSize, clock: Arc<dyn Clock>) -> Result<(), DemoE
             region_code: Some("36.74.06".into()),
             zone: TimeZone::Wib,
         },
-        clock,
+        Arc::clone(&clock),
     )?;
     let today = store.today();
     let root_key = SigningKey::random(&mut OsRng);
@@ -323,7 +323,14 @@ fn create(dir: &Path, size: SeedSize, clock: Arc<dyn Clock>) -> Result<(), DemoE
         issued,
         in_five_years,
     )?;
-    cards::issue(&cards_dir.join("05.json"), &dewi, &other, &root)?;
+    let dewi_key = cards::issue(&cards_dir.join("05.json"), &dewi, &other, &root)?;
+    told_the_registry_of_dewi(
+        dir,
+        &dir.join("registry.sqlite"),
+        &dewi,
+        &dewi_key,
+        Arc::clone(&clock),
+    )?;
     tray.push(TrayCard {
         kind: TrayCardKind::OtherPuskesmas,
         holder: Some(DEWI.name.into()),
@@ -407,6 +414,80 @@ fn add_accounts(store: &mut Store, accounts: &[DemoAccount]) -> Result<Session, 
     Ok(admin)
 }
 
+/// What Puskesmas Pondok Aren told the registry when it registered Dewi and issued her
+/// card (her record, the card and its key), made the way it would: through a store of
+/// its own and the registry's own checks. A desk here that taps her card can then prove
+/// she is present, see her record, and have her visit accepted.
+fn told_the_registry_of_dewi(
+    dir: &Path,
+    registry: &Path,
+    identity: &Identity,
+    card_key: &[u8; 65],
+    clock: Arc<dyn Clock>,
+) -> Result<(), DemoError> {
+    let path = dir.join("pondok-aren.sqlite");
+    let mut store = Store::create_with_clock(
+        &path,
+        &FacilityProfile {
+            code: OTHER_FACILITY_CODE.into(),
+            name: "Puskesmas Pondok Aren".into(),
+            region_code: Some("36.74.02".into()),
+            zone: TimeZone::Wib,
+        },
+        clock,
+    )?;
+    let admin = account("admin-pondok-aren", Role::Admin);
+    let session = add_accounts(&mut store, std::slice::from_ref(&admin))?;
+    let patient = store.create_patient(&session, &DEWI.new_patient())?.patient;
+    if patient.patient_number != identity.patient_number.as_str() {
+        return Err(DemoError::Manifest(format!(
+            "Dewi was numbered {} at Pondok Aren, her card says {}",
+            patient.patient_number, identity.patient_number
+        )));
+    }
+    let card_number = identity.card_number.to_string();
+    store.issue_card(&session, &patient.patient_number, &card_number)?;
+    store.set_card_key(&session, &card_number, card_key)?;
+    let node = kartika_registry::node(OTHER_FACILITY_CODE, "terminal,issuer")
+        .map_err(|e| DemoError::Registry(e.to_string()))?;
+    let records: Vec<_> = store
+        .outbox_pending(usize::MAX)?
+        .into_iter()
+        .map(|row| {
+            let record = kartika_protocol::PushRecord {
+                id: row.id,
+                kind: match row.kind {
+                    OutboxKind::Patient => kartika_protocol::Kind::Patient,
+                    OutboxKind::Card => kartika_protocol::Kind::Card,
+                    OutboxKind::Visit => kartika_protocol::Kind::Visit,
+                    OutboxKind::Revocation => kartika_protocol::Kind::Revocation,
+                    OutboxKind::Presence => kartika_protocol::Kind::Presence,
+                },
+                record_id: row.record_id,
+                payload: row.payload,
+            };
+            kartika_registry::validate::validate(&node, &record)
+        })
+        .collect();
+    let mut backend = kartika_registry::sqlite::SqliteBackend::open(registry)
+        .map_err(|e| DemoError::Registry(e.to_string()))?;
+    let outcomes = backend
+        .push(&node, &records)
+        .map_err(|e| DemoError::Registry(e.to_string()))?;
+    if let Some(refused) = outcomes
+        .iter()
+        .find(|o| matches!(o, kartika_protocol::PushOutcome::Rejected { .. }))
+    {
+        return Err(DemoError::Registry(format!("Dewi's records: {refused:?}")));
+    }
+    drop(store);
+    fs::remove_file(&path).map_err(DemoError::folder(&path))?;
+    for suffix in ["-wal", "-shm"] {
+        let _ = fs::remove_file(dir.join(format!("pondok-aren.sqlite{suffix}")));
+    }
+    Ok(())
+}
+
 /// Enrols the node with the registry and returns its token.
 fn enroll(path: &Path, node: &NodeCredentials) -> Result<String, DemoError> {
     enroll_node(path, FACILITY_CODE, &node.certificate().to_tlv())
@@ -447,6 +528,10 @@ fn open_todays_queue(store: &mut Store, accounts: &[DemoAccount]) -> Result<(), 
         let Some(hit) = store.search_patients(&session, &query)?.into_iter().next() else {
             continue;
         };
+        // The generated history never went through the outbox; a patient in today's queue
+        // is saved again so the registry learns of them before their visit arrives.
+        let patient = store.patient(&session, &hit.patient_number)?;
+        store.update_patient(&session, &hit.patient_number, &NewPatient::from(&patient))?;
         let visit = NewVisit {
             patient_number: hit.patient_number,
             unit_code: units[queued % units.len()].into(),

@@ -110,6 +110,24 @@ pub enum Warning {
     },
 }
 
+impl From<&Patient> for NewPatient {
+    /// A registered patient's details, as a form to change them from.
+    fn from(patient: &Patient) -> Self {
+        Self {
+            nik: patient.nik.clone(),
+            bpjs_number: patient.bpjs_number.clone(),
+            family_card_number: patient.family_card_number.clone(),
+            name: patient.name.clone(),
+            birth_date: patient.birth_date.clone(),
+            sex: Some(patient.sex),
+            blood_group: patient.blood_group.clone(),
+            address: patient.address.clone(),
+            region_code: patient.region_code.clone(),
+            phone: patient.phone.clone(),
+        }
+    }
+}
+
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -105,3 +105,81 @@ fn the_in_process_registry_answers_on_loopback() {
         "the demo's own patients and cards reach the registry"
     );
 }
+
+#[test]
+fn dewi_tapped_at_the_demo_desk_is_proven_present_and_her_visit_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let world =
+        DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL).unwrap();
+    let registry =
+        InProcessRegistry::start(&world.registry_path, Some(world.receipts.clone())).unwrap();
+    // The desk's tap, as the app makes it: a presence challenge with this node's id.
+    let card = world
+        .tray
+        .iter()
+        .find(|c| c.kind == TrayCardKind::OtherPuskesmas)
+        .unwrap();
+    let mut card = VirtualCard::open(&card.path).unwrap();
+    let at_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let nonce = [3u8; 16];
+    let node_id = world.node.certificate().node_id();
+    let challenge = kartika_card::presence::presence_challenge(node_id, at_ms, &nonce);
+    let mut store = Store::open(&world.store_path).unwrap();
+    let trust = TrustAnchors::new(vec![world.root.clone()]);
+    let reading = CardSession::new(&mut card)
+        .verify_card(&trust, store.today(), &challenge)
+        .unwrap();
+    assert_eq!(reading.verdict, Verdict::Genuine);
+    let proof = kartika_protocol::PresenceProof {
+        card_number: reading.identity.card_number.to_string(),
+        patient_number: reading.identity.patient_number.to_string(),
+        at_ms,
+        nonce: hex::encode(nonce),
+        signature: hex::encode(&reading.challenge_signature),
+    };
+    let desk = world.account(Role::Registration).unwrap();
+    let session = store.login(&desk.username, &desk.password).unwrap();
+    store.admit_card(&session, &reading.identity).unwrap();
+    assert!(store.note_presence(&session, &proof).unwrap());
+    let dewi = reading.identity.patient_number.to_string();
+    store
+        .register_visit(
+            &session,
+            &kartika_store::NewVisit {
+                patient_number: dewi.clone(),
+                unit_code: "general".into(),
+                payer: kartika_store::Payer::General,
+                care: kartika_store::Care::Sick,
+                complaint: None,
+            },
+        )
+        .unwrap();
+    let syncer =
+        kartika_sync::Syncer::new(kartika_sync::SyncConfig::new(&registry.url(), &world.token))
+            .expect("syncer");
+    let report = syncer.round(&mut store).expect("a round");
+    assert_eq!(
+        report.set_aside,
+        0,
+        "the morning's queue and Dewi's visit: {:?}",
+        store.set_aside(10).unwrap()
+    );
+    // With the same tap's proof, the registry answers what Pondok Aren knows of her, once.
+    let fetched = syncer
+        .fetch_patient(&mut store, &dewi, Some(&proof))
+        .expect("the lookup with the card present");
+    assert!(fetched >= 2, "her record and her card: {fetched}");
+    let again = syncer.fetch_patient(&mut store, &dewi, Some(&proof));
+    assert!(
+        again
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("used already")),
+        "{again:?}"
+    );
+}
