@@ -102,6 +102,7 @@ impl KartikaApp {
         let clinic = ClinicWorker::start(
             config.store_path.clone(),
             Arc::clone(&config.clock),
+            config.trust.clone(),
             waker.clone(),
         );
         let workstation = crate::state::WorkstationInfo {

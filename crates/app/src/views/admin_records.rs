@@ -110,10 +110,18 @@ pub fn audit(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             None => (
                 egui::Color32::from_rgb(0x1b, 0x7f, 0x3b),
                 format!(
-                    "{} ({} {})",
+                    "{} ({} {}; {})",
                     T::AuditIntact.get(lang),
                     report.entries,
-                    T::Entries.get(lang)
+                    T::Entries.get(lang),
+                    match report.covered_to {
+                        Some(seq) => format!(
+                            "{} {} {seq}",
+                            report.receipts,
+                            T::AuditReceipts.get(lang)
+                        ),
+                        None => T::AuditNoReceipt.get(lang).to_owned(),
+                    }
                 ),
             ),
             Some(problem) => (

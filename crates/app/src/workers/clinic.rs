@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 
+use kartika_card::crypto::TrustAnchors;
 use kartika_card::model::Identity;
 use kartika_store::{
     Clock, DeskPatient, FacilityProfile, NewPatient, NewStaff, NewVisit, PatientCreated,
@@ -485,7 +486,12 @@ pub struct ClinicWorker {
 impl ClinicWorker {
     /// Starts the worker on the store at `path`. Its first reply (id 0) says whether the
     /// store is open or must be set up.
-    pub fn start(path: PathBuf, clock: Arc<dyn Clock>, waker: Waker) -> Self {
+    pub fn start(
+        path: PathBuf,
+        clock: Arc<dyn Clock>,
+        trust: TrustAnchors,
+        waker: Waker,
+    ) -> Self {
         let (requests, inbox) = mpsc::channel::<(u64, ClinicRequest)>();
         let (outbox, replies) = mpsc::channel();
         let spawned = std::thread::Builder::new()
@@ -494,6 +500,7 @@ impl ClinicWorker {
                 let mut worker = Worker {
                     path,
                     clock,
+                    trust,
                     store: None,
                     backup_plan: None,
                     backup_retry_at: None,
@@ -572,6 +579,8 @@ impl ClinicWorker {
 struct Worker {
     path: PathBuf,
     clock: Arc<dyn Clock>,
+    /// The registry roots: the audit check verifies the registry's receipts with them.
+    trust: TrustAnchors,
     store: Option<Store>,
     /// The daily backup's folder and how many copies it keeps.
     backup_plan: Option<(PathBuf, usize)>,
@@ -907,7 +916,10 @@ impl Worker {
                 self.store()?.audit_search(&session, &filter, AUDIT_ROWS)?,
             )),
             ClinicRequest::VerifyAudit => {
-                Ok(ClinicAnswer::AuditVerdict(self.store()?.verify_audit()?))
+                let trust = self.trust.clone();
+                Ok(ClinicAnswer::AuditVerdict(
+                    self.store()?.verify_audit_with(Some(&trust))?,
+                ))
             }
             ClinicRequest::SyncDetails { session, resend } => {
                 let store = self.store()?;
