@@ -409,7 +409,7 @@ impl Backend for PostgresBackend {
         let kept: Vec<u8> = row.get(0);
         if kept != hash[..] {
             return Err(RegistryError::Forbidden(format!(
-                "audit entry {seq} of {} was handed over before with another hash: the clinic's audit log has been rewritten",
+                "audit entry {seq} of {} was handed over before with another hash: the clinic's audit log has been rewritten, or restored from an older backup (its records still sync; tell the registry's operator)",
                 node.id
             )));
         }

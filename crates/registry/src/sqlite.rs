@@ -383,7 +383,7 @@ impl Backend for SqliteBackend {
         )?;
         if kept != hash[..] {
             return Err(RegistryError::Forbidden(format!(
-                "audit entry {seq} of {} was handed over before with another hash: the clinic's audit log has been rewritten",
+                "audit entry {seq} of {} was handed over before with another hash: the clinic's audit log has been rewritten, or restored from an older backup (its records still sync; tell the registry's operator)",
                 node.id
             )));
         }

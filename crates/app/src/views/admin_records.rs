@@ -115,11 +115,8 @@ pub fn audit(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
                     report.entries,
                     T::Entries.get(lang),
                     match report.covered_to {
-                        Some(seq) => format!(
-                            "{} {} {seq}",
-                            report.receipts,
-                            T::AuditReceipts.get(lang)
-                        ),
+                        Some(seq) =>
+                            format!("{} {} {seq}", report.receipts, T::AuditReceipts.get(lang)),
                         None => T::AuditNoReceipt.get(lang).to_owned(),
                     }
                 ),

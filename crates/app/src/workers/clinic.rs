@@ -486,12 +486,7 @@ pub struct ClinicWorker {
 impl ClinicWorker {
     /// Starts the worker on the store at `path`. Its first reply (id 0) says whether the
     /// store is open or must be set up.
-    pub fn start(
-        path: PathBuf,
-        clock: Arc<dyn Clock>,
-        trust: TrustAnchors,
-        waker: Waker,
-    ) -> Self {
+    pub fn start(path: PathBuf, clock: Arc<dyn Clock>, trust: TrustAnchors, waker: Waker) -> Self {
         let (requests, inbox) = mpsc::channel::<(u64, ClinicRequest)>();
         let (outbox, replies) = mpsc::channel();
         let spawned = std::thread::Builder::new()

@@ -130,10 +130,15 @@ fn a_consistently_rewritten_audit_log_is_caught_after_a_sync() {
         .execute("DELETE FROM audit_receipt", [])
         .unwrap();
     assert_eq!(clinic.store.verify_audit().unwrap().problem, None);
+    clinic.visit(&siti, "dental");
     let refused = syncer(&registry.url(), &token)
         .round(&mut clinic.store)
         .unwrap_err();
     assert!(refused.to_string().contains("rewritten"), "{refused}");
+    // Patients' records still travel: the round said so after pushing them.
+    let health = clinic.store.sync_health().unwrap();
+    assert_eq!(health.pending, 0);
+    assert!(health.last_error.is_some_and(|e| e.contains("rewritten")));
 }
 
 #[test]
