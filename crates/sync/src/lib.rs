@@ -281,24 +281,50 @@ impl Syncer {
         }
     }
 
+    /// Pulls every page after the cursor and applies each with its cursor. The next page
+    /// is fetched on a thread of its own while this one is applied, so a long backlog
+    /// takes about as long as the slower of the two, not their sum.
     fn pull_all(&self, store: &mut Store) -> Result<(usize, Vec<(i64, String)>), SyncError> {
-        let mut applied = 0;
-        let mut skipped = Vec::new();
-        loop {
-            let after = store.pull_cursor()?;
-            let page: ChangePage = self.get(&format!(
-                "/v1/changes?after={after}&limit={}",
-                self.config.page
-            ))?;
-            let changes: Vec<IncomingChange> = page.changes.into_iter().map(incoming).collect();
-            let report = store.apply_changes(&changes, page.next_after)?;
-            applied += report.applied;
-            skipped.extend(report.skipped);
-            self.update(|p| p.applied = applied);
-            if !page.more || page.next_after <= after {
-                return Ok((applied, skipped));
+        let start = store.pull_cursor()?;
+        let (pages_in, pages) = std::sync::mpsc::sync_channel::<Result<ChangePage, SyncError>>(1);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut after = start;
+                loop {
+                    let page: Result<ChangePage, SyncError> = self.get(&format!(
+                        "/v1/changes?after={after}&limit={}",
+                        self.config.page
+                    ));
+                    let next = page
+                        .as_ref()
+                        .ok()
+                        .filter(|p| p.more && p.next_after > after)
+                        .map(|p| p.next_after);
+                    // The applier stopped (an error): nothing more is wanted.
+                    if pages_in.send(page).is_err() {
+                        return;
+                    }
+                    match next {
+                        Some(next_after) => after = next_after,
+                        None => return,
+                    }
+                }
+            });
+            // Owned here, so an error below drops it and the fetcher's next send fails
+            // instead of waiting for a reader that is gone.
+            let pages = pages;
+            let mut applied = 0;
+            let mut skipped = Vec::new();
+            for page in &pages {
+                let page = page?;
+                let changes: Vec<IncomingChange> = page.changes.into_iter().map(incoming).collect();
+                let report = store.apply_changes(&changes, page.next_after)?;
+                applied += report.applied;
+                skipped.extend(report.skipped);
+                self.update(|p| p.applied = applied);
             }
-        }
+            Ok((applied, skipped))
+        })
     }
 
     /// Hands the audit log's head to the registry and keeps its signed receipt. First the
