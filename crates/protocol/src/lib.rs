@@ -109,7 +109,7 @@ pub struct PushResponse {
 }
 
 /// A change as a clinic pulls it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Change {
     /// The registry's sequence number: the cursor.
     pub seq: i64,
@@ -119,12 +119,13 @@ pub struct Change {
     pub kind: Kind,
     /// The record it describes.
     pub record_id: String,
-    /// The record.
-    pub payload: serde_json::Value,
+    /// The record, a JSON object, carried as text: the registry hands on what it stored
+    /// without parsing and writing it again.
+    pub payload: Box<serde_json::value::RawValue>,
 }
 
 /// `GET /v1/changes?after=SEQ&limit=N`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChangePage {
     /// Changes after the cursor, in sequence order.
     pub changes: Vec<Change>,

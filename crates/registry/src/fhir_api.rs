@@ -109,12 +109,12 @@ async fn record(
     for change in changes {
         match change.kind {
             Kind::Patient => {
-                if let Ok(p) = serde_json::from_value::<Patient>(change.payload) {
+                if let Ok(p) = serde_json::from_str::<Patient>(change.payload.get()) {
                     patient = Some(p);
                 }
             }
             Kind::Visit => {
-                if let Ok(v) = serde_json::from_value::<VisitDetail>(change.payload) {
+                if let Ok(v) = serde_json::from_str::<VisitDetail>(change.payload.get()) {
                     visits.insert(v.visit_id.clone(), v);
                 }
             }

@@ -240,18 +240,26 @@ impl Backend for PostgresBackend {
     fn changes(&mut self, node: &Node, after: i64, limit: usize) -> Result<ChangePage> {
         let limit = limit.clamp(1, kartika_protocol::MAX_PAGE);
         let rows = self.client.query(
-            "SELECT seq, facility, kind, record_id, payload FROM change
+            "SELECT seq, facility, kind, record_id, payload, patient_number FROM change
              WHERE seq > $1 AND facility != $2
                AND (kind = 'revocation' OR patient_number IN
                     (SELECT patient_number FROM patient_seen WHERE node = $2))
              ORDER BY seq LIMIT $3",
             &[&after, &node.id, &(limit as i64 + 1)],
         )?;
-        let mut changes: Vec<Change> = rows.iter().filter_map(to_change).collect();
+        let mut changes = Vec::new();
+        let mut named: Vec<String> = Vec::new();
+        for row in &rows {
+            if let Some(change) = to_change(row) {
+                changes.push(change);
+                named.push(row.get(5));
+            }
+        }
         let more = changes.len() > limit;
         changes.truncate(limit);
+        named.truncate(limit);
         let next_after = changes.last().map_or(after, |c| c.seq);
-        let patients = crate::sqlite::patients_named(&changes);
+        let patients = crate::sqlite::distinct_patients(&named);
         if !patients.is_empty() {
             let mut tx = self.client.transaction()?;
             let said = format!("answered {} changes", changes.len());

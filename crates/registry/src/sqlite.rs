@@ -84,7 +84,7 @@ pub(crate) fn to_change(
         facility,
         kind: Kind::parse(&kind)?,
         record_id,
-        payload: serde_json::from_str(&payload).ok()?,
+        payload: serde_json::value::RawValue::from_string(payload).ok()?,
     })
 }
 
@@ -203,23 +203,30 @@ impl Backend for SqliteBackend {
     fn changes(&mut self, node: &Node, after: i64, limit: usize) -> Result<ChangePage> {
         let limit = limit.clamp(1, kartika_protocol::MAX_PAGE);
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, facility, kind, record_id, payload FROM change
+            "SELECT seq, facility, kind, record_id, payload, patient_number FROM change
              WHERE seq > ?1 AND facility != ?2
                AND (kind = 'revocation' OR patient_number IN
                     (SELECT patient_number FROM patient_seen WHERE node = ?2))
              ORDER BY seq LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![after, node.id, limit as i64 + 1], change_row)?;
-        let mut changes: Vec<Change> = rows
-            .collect::<rusqlite::Result<Vec<_>>>()?
-            .into_iter()
-            .filter_map(to_change)
-            .collect();
+        let rows = stmt.query_map(params![after, node.id, limit as i64 + 1], |r| {
+            Ok((change_row(r)?, r.get::<_, String>(5)?))
+        })?;
+        let mut changes = Vec::new();
+        let mut named = Vec::new();
+        for row in rows {
+            let (columns, patient) = row?;
+            if let Some(change) = to_change(columns) {
+                changes.push(change);
+                named.push(patient);
+            }
+        }
         drop(stmt);
         let more = changes.len() > limit;
         changes.truncate(limit);
+        named.truncate(limit);
         let next_after = changes.last().map_or(after, |c| c.seq);
-        let patients = patients_named(&changes);
+        let patients = distinct_patients(&named);
         if !patients.is_empty() {
             let tx = self
                 .conn
@@ -586,11 +593,12 @@ fn may_look(
     Ok(refusal)
 }
 
-/// The patient numbers a page of changes names, once each.
-pub(crate) fn patients_named(changes: &[Change]) -> Vec<&str> {
-    let mut numbers: Vec<&str> = changes
+/// The patient numbers a page of changes names, once each (revocations name none).
+pub(crate) fn distinct_patients(named: &[String]) -> Vec<&str> {
+    let mut numbers: Vec<&str> = named
         .iter()
-        .filter_map(|c| c.payload.get("patient_number").and_then(|v| v.as_str()))
+        .map(String::as_str)
+        .filter(|n| !n.is_empty())
         .collect();
     numbers.sort_unstable();
     numbers.dedup();

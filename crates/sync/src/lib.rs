@@ -150,7 +150,9 @@ fn incoming(c: kartika_protocol::Change) -> IncomingChange {
         facility: c.facility,
         kind: outbox_kind(c.kind),
         record_id: c.record_id,
-        payload: c.payload,
+        // Valid JSON by construction (the page parsed); anything else is set aside as
+        // unreadable when applied.
+        payload: serde_json::from_str(c.payload.get()).unwrap_or(serde_json::Value::Null),
     }
 }
 

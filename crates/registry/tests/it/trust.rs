@@ -87,7 +87,7 @@ fn another_facility_cannot_rename_or_blank_a_patient(s: &Setup) {
         )
         .unwrap()
         .into_iter()
-        .map(|c| c.payload)
+        .map(|c| serde_json::from_str(c.payload.get()).unwrap())
         .collect();
     assert_eq!(stored.len(), 2, "Siti's record and her card, nothing else");
     assert_eq!(stored[0]["name"], "Siti Rahayu");
