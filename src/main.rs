@@ -287,6 +287,16 @@ enum RegistryCommand {
         #[arg(long)]
         node_id: String,
     },
+    /// After checking that a clinic's store was restored from a backup (not rewritten):
+    /// forget the audit heads it handed over, so its syncs start a new history of receipts.
+    ForgetAuditHeads {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long)]
+        node_id: String,
+    },
     /// Who has seen a patient: every answer of the registry that named them.
     AccessLog {
         #[arg(long)]
@@ -814,6 +824,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 postgres,
                 node_id,
             } => registry_commands::rotate_token(
+                &registry_commands::Storage::from_args(db, postgres)?,
+                &node_id,
+            ),
+            RegistryCommand::ForgetAuditHeads {
+                db,
+                postgres,
+                node_id,
+            } => registry_commands::forget_audit_heads(
                 &registry_commands::Storage::from_args(db, postgres)?,
                 &node_id,
             ),

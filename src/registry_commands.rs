@@ -159,6 +159,15 @@ pub fn rotate_token(storage: &Storage, node_id: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn forget_audit_heads(storage: &Storage, node_id: &str) -> Result<ExitCode> {
+    let forgotten = storage.open()?.forget_audit_heads(node_id.trim())?;
+    println!(
+        "{forgotten} audit heads of {} forgotten; its next sync starts a new history of receipts",
+        node_id.trim()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn access_log(storage: &Storage, patient: &str, json: bool) -> Result<ExitCode> {
     let entries = storage.open()?.access_log(patient.trim())?;
     if json {

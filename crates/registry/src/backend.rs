@@ -92,6 +92,10 @@ pub trait Backend: Send {
     fn revoke_node(&mut self, node_id: &str, reason: &str) -> Result<()>;
     /// Gives a node a new token; the old one stops working at once.
     fn rotate_token(&mut self, node_id: &str, token_hash: &[u8; 32]) -> Result<()>;
+    /// Forgets the audit heads a node handed over, after its operator has checked that
+    /// the node's store was restored from a backup (not rewritten): its next sync starts
+    /// a new history of receipts. Returns how many heads were forgotten.
+    fn forget_audit_heads(&mut self, node_id: &str) -> Result<usize>;
     /// The newest audit head the node handed over.
     fn last_audit_head(&mut self, node: &Node) -> Result<Option<(i64, Vec<u8>)>>;
     /// Keeps a clinic's audit head as received now; returns the time of receipt. The same

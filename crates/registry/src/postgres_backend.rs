@@ -380,6 +380,13 @@ impl Backend for PostgresBackend {
         Ok(())
     }
 
+    fn forget_audit_heads(&mut self, node_id: &str) -> Result<usize> {
+        let forgotten = self
+            .client
+            .execute("DELETE FROM audit_head WHERE node = $1", &[&node_id])?;
+        Ok(usize::try_from(forgotten).unwrap_or(usize::MAX))
+    }
+
     fn rotate_token(&mut self, node_id: &str, token_hash: &[u8; 32]) -> Result<()> {
         let changed = self.client.execute(
             "UPDATE node SET token_hash = $2 WHERE id = $1 AND revoked_at IS NULL",

@@ -353,6 +353,12 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
+    fn forget_audit_heads(&mut self, node_id: &str) -> Result<usize> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM audit_head WHERE node = ?1", [node_id])?)
+    }
+
     fn rotate_token(&mut self, node_id: &str, token_hash: &[u8; 32]) -> Result<()> {
         let changed = self.conn.execute(
             "UPDATE node SET token_hash = ?2 WHERE id = ?1 AND revoked_at IS NULL",

@@ -311,6 +311,17 @@ fn a_revoked_node_is_refused_and_its_revocation_travels(s: &Setup) {
     operator.rotate_token("P3674050", &new_hash).unwrap();
     assert_eq!(s.get(Some(&old_token), "/v1/changes").status, 401);
     assert_eq!(s.get(Some(&new_token), "/v1/changes").status, 200);
+
+    // The operator forgets a restored node's audit heads: the same entry then gives a new
+    // receipt history instead of a refusal.
+    let node = kartika_registry::node("P3674050", "terminal").unwrap();
+    operator.keep_audit_head(&node, 7, &[1; 32]).unwrap();
+    assert!(
+        operator.keep_audit_head(&node, 7, &[2; 32]).is_err(),
+        "rewritten"
+    );
+    assert_eq!(operator.forget_audit_heads("P3674050").unwrap(), 1);
+    operator.keep_audit_head(&node, 7, &[2; 32]).unwrap();
 }
 
 fn suite(s: &Setup) {

@@ -9,6 +9,10 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{syncer, Clinic};
 
+fn registry_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    dir.path().join("registry.sqlite")
+}
+
 /// A registry that signs receipts with a key its root certified, and the node's token.
 fn receipting_registry(pki: &Pki) -> (RunningRegistry, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -96,7 +100,7 @@ fn rewrite_consistently(path: &std::path::Path, seq: i64) {
 #[test]
 fn a_consistently_rewritten_audit_log_is_caught_after_a_sync() {
     let pki = Pki::new();
-    let (registry, token, _dir) = receipting_registry(&pki);
+    let (registry, token, registry_dir) = receipting_registry(&pki);
     let mut clinic = Clinic::new("P3674060", "Puskesmas Pamulang");
     let siti = clinic.patient("Siti Rahayu");
     clinic.visit(&siti, "general");
@@ -139,6 +143,15 @@ fn a_consistently_rewritten_audit_log_is_caught_after_a_sync() {
     let health = clinic.store.sync_health().unwrap();
     assert_eq!(health.pending, 0);
     assert!(health.last_error.is_some_and(|e| e.contains("rewritten")));
+
+    // Had it been a restore from a backup, the operator would say so: the node's heads are
+    // forgotten and its next sync starts a new history of receipts.
+    let mut operator = SqliteBackend::open(&registry_path(&registry_dir)).unwrap();
+    assert!(kartika_registry::Backend::forget_audit_heads(&mut operator, "P3674060").unwrap() >= 1);
+    let report = syncer(&registry.url(), &token)
+        .round(&mut clinic.store)
+        .unwrap();
+    assert!(report.receipted.is_some());
 }
 
 #[test]
