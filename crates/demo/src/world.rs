@@ -13,8 +13,8 @@ use kartika_card::model::{
 use kartika_registry::Backend;
 use kartika_store::generate::GenerateOptions;
 use kartika_store::{
-    Care, Clock, FacilityProfile, NewPatient, NewStaff, NewVisit, OutboxKind, Patient,
-    PatientQuery, Payer, Role, Session, Store, SystemClock, TimeZone,
+    Care, Clock, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient, PatientQuery, Payer,
+    Role, Session, Store, SystemClock, TimeZone,
 };
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
@@ -453,21 +453,7 @@ fn told_the_registry_of_dewi(
     let records: Vec<_> = store
         .outbox_pending(usize::MAX)?
         .into_iter()
-        .map(|row| {
-            let record = kartika_protocol::PushRecord {
-                id: row.id,
-                kind: match row.kind {
-                    OutboxKind::Patient => kartika_protocol::Kind::Patient,
-                    OutboxKind::Card => kartika_protocol::Kind::Card,
-                    OutboxKind::Visit => kartika_protocol::Kind::Visit,
-                    OutboxKind::Revocation => kartika_protocol::Kind::Revocation,
-                    OutboxKind::Presence => kartika_protocol::Kind::Presence,
-                },
-                record_id: row.record_id,
-                payload: row.payload,
-            };
-            kartika_registry::validate::validate(&node, &record)
-        })
+        .map(|row| kartika_registry::validate::validate(&node, &row.into()))
         .collect();
     let mut backend = kartika_registry::sqlite::SqliteBackend::open(registry)
         .map_err(|e| DemoError::Registry(e.to_string()))?;

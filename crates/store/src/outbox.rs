@@ -96,3 +96,40 @@ impl Store {
         )?)
     }
 }
+
+impl From<OutboxKind> for kartika_protocol::Kind {
+    fn from(kind: OutboxKind) -> Self {
+        match kind {
+            OutboxKind::Patient => Self::Patient,
+            OutboxKind::Card => Self::Card,
+            OutboxKind::Visit => Self::Visit,
+            OutboxKind::Revocation => Self::Revocation,
+            OutboxKind::Presence => Self::Presence,
+        }
+    }
+}
+
+impl From<kartika_protocol::Kind> for OutboxKind {
+    fn from(kind: kartika_protocol::Kind) -> Self {
+        use kartika_protocol::Kind;
+        match kind {
+            Kind::Patient => Self::Patient,
+            Kind::Card => Self::Card,
+            Kind::Visit => Self::Visit,
+            Kind::Revocation => Self::Revocation,
+            Kind::Presence => Self::Presence,
+        }
+    }
+}
+
+impl From<OutboxRecord> for kartika_protocol::PushRecord {
+    /// The row as the registry takes it; the payload travels as the stored text.
+    fn from(row: OutboxRecord) -> Self {
+        Self {
+            id: row.id,
+            kind: row.kind.into(),
+            record_id: row.record_id,
+            payload: row.payload,
+        }
+    }
+}

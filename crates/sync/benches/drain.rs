@@ -14,8 +14,8 @@ use kartika_registry::sqlite::SqliteBackend;
 use kartika_registry::validate::{validate, ValidRecord};
 use kartika_registry::{node, Backend, Node};
 use kartika_store::{
-    Care, FacilityProfile, ManualClock, NewPatient, NewStaff, NewVisit, OutboxKind, Payer, Role,
-    Store, TimeZone,
+    Care, FacilityProfile, ManualClock, NewPatient, NewStaff, NewVisit, Payer, Role, Store,
+    TimeZone,
 };
 use kartika_sync::{SyncConfig, Syncer};
 use kartika_testkit::postgres::TestPostgres;
@@ -117,18 +117,7 @@ fn records(store: &Store) -> Vec<PushRecord> {
         .outbox_pending(usize::MAX)
         .expect("outbox")
         .into_iter()
-        .map(|row| PushRecord {
-            id: row.id,
-            kind: match row.kind {
-                OutboxKind::Patient => Kind::Patient,
-                OutboxKind::Card => Kind::Card,
-                OutboxKind::Visit => Kind::Visit,
-                OutboxKind::Presence => Kind::Presence,
-                OutboxKind::Revocation => Kind::Revocation,
-            },
-            record_id: row.record_id,
-            payload: row.payload,
-        })
+        .map(PushRecord::from)
         .collect()
 }
 

@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kartika_protocol::{
-    AuditHead, AuditReceipt, ChangePage, ErrorBody, Kind, PresenceProof, PushOutcome, PushRecord,
+    AuditHead, AuditReceipt, ChangePage, ErrorBody, PresenceProof, PushOutcome, PushRecord,
     PushRequest, PushResponse,
 };
-use kartika_store::{IncomingChange, OutboxKind, Settlement, Store, StoreError};
+use kartika_store::{IncomingChange, Settlement, Store, StoreError};
 
 /// Why a sync round stopped.
 #[derive(Debug, thiserror::Error)]
@@ -134,35 +134,15 @@ pub struct Syncer {
     observer: Option<ProgressObserver>,
 }
 
-fn kind_of(kind: OutboxKind) -> Kind {
-    match kind {
-        OutboxKind::Patient => Kind::Patient,
-        OutboxKind::Card => Kind::Card,
-        OutboxKind::Visit => Kind::Visit,
-        OutboxKind::Revocation => Kind::Revocation,
-        OutboxKind::Presence => Kind::Presence,
-    }
-}
-
 fn incoming(c: kartika_protocol::Change) -> IncomingChange {
     IncomingChange {
         seq: c.seq,
         facility: c.facility,
-        kind: outbox_kind(c.kind),
+        kind: c.kind.into(),
         record_id: c.record_id,
         // Valid JSON by construction (the page parsed); anything else is set aside as
         // unreadable when applied.
         payload: serde_json::from_str(c.payload.get()).unwrap_or(serde_json::Value::Null),
-    }
-}
-
-fn outbox_kind(kind: Kind) -> OutboxKind {
-    match kind {
-        Kind::Patient => OutboxKind::Patient,
-        Kind::Card => OutboxKind::Card,
-        Kind::Visit => OutboxKind::Visit,
-        Kind::Revocation => OutboxKind::Revocation,
-        Kind::Presence => OutboxKind::Presence,
     }
 }
 
@@ -239,15 +219,7 @@ impl Syncer {
                 return Ok(report);
             }
             let request = PushRequest {
-                records: batch
-                    .into_iter()
-                    .map(|row| PushRecord {
-                        id: row.id,
-                        kind: kind_of(row.kind),
-                        record_id: row.record_id,
-                        payload: row.payload,
-                    })
-                    .collect(),
+                records: batch.into_iter().map(PushRecord::from).collect(),
             };
             let (response, bytes): (PushResponse, u64) = self.post_gzip("/v1/push", &request)?;
             report.bytes_sent += bytes;
