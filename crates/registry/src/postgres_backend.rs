@@ -350,9 +350,7 @@ impl Backend for PostgresBackend {
             .query_opt("SELECT 1 FROM card WHERE card_number = $1", &[&card_number])?
             .is_some();
         if !known {
-            return Err(RegistryError::NotFound(format!(
-                "card {card_number} is unknown to the registry; no issuer has pushed it"
-            )));
+            return Err(RegistryError::NotFound(rules::unknown_card(card_number)));
         }
         let now = now_millis();
         let payload = crate::operator_revocation_payload(card_number, reason, lifted, now);
@@ -370,9 +368,7 @@ impl Backend for PostgresBackend {
             &[&node_id, &now, &reason],
         )?;
         if changed == 0 {
-            return Err(RegistryError::NotFound(format!(
-                "node {node_id} is not enrolled, or is revoked already"
-            )));
+            return Err(RegistryError::NotFound(rules::no_such_node(node_id)));
         }
         let payload = crate::node_revocation_payload(node_id, reason, now);
         insert_operator_change(&mut tx, &format!("node:{node_id}"), &payload, now)?;
@@ -393,9 +389,7 @@ impl Backend for PostgresBackend {
             &[&node_id, &&token_hash[..]],
         )?;
         if changed == 0 {
-            return Err(RegistryError::NotFound(format!(
-                "node {node_id} is not enrolled, or is revoked"
-            )));
+            return Err(RegistryError::NotFound(rules::no_such_node(node_id)));
         }
         Ok(())
     }
@@ -423,9 +417,8 @@ impl Backend for PostgresBackend {
         )?;
         let kept: Vec<u8> = row.get(0);
         if kept != hash[..] {
-            return Err(RegistryError::Forbidden(format!(
-                "audit entry {seq} of {} was handed over before with another hash: the clinic's audit log has been rewritten, or restored from an older backup (its records still sync; tell the registry's operator)",
-                node.id
+            return Err(RegistryError::Forbidden(rules::audit_rewritten(
+                seq, &node.id,
             )));
         }
         Ok(row.get(1))

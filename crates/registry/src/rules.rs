@@ -236,3 +236,20 @@ pub fn proof_key(node_id: &str, proof: &PresenceProof) -> [u8; 32] {
     hash.update(proof.card_number.as_bytes());
     hash.finalize().into()
 }
+
+/// What the operator is told of a card no issuer pushed.
+pub fn unknown_card(card_number: &str) -> String {
+    format!("card {card_number} is unknown to the registry; no issuer has pushed it")
+}
+
+/// What the operator is told of a node that cannot be revoked or given a token.
+pub fn no_such_node(node_id: &str) -> String {
+    format!("node {node_id} is not enrolled, or is revoked")
+}
+
+/// What a clinic is told when an audit entry comes back with another hash.
+pub fn audit_rewritten(seq: i64, node_id: &str) -> String {
+    format!(
+        "audit entry {seq} of {node_id} was handed over before with another hash: the clinic's audit log has been rewritten, or restored from an older backup (its records still sync; tell the registry's operator)"
+    )
+}
