@@ -380,7 +380,8 @@ impl Store {
                 "SELECT seq, at, actor, action, patient_number, detail FROM audit_log
                  WHERE (?1 IS NULL OR actor = ?1)
                    AND (?2 IS NULL OR patient_number = ?2
-                        OR (action = 'patient.search' AND instr(detail, ?2) > 0))
+                        OR (action IN ('patient.search', 'patient.pulled')
+                            AND instr(detail, ?2) > 0))
                    AND (?3 IS NULL OR action LIKE ?3 || '%')
                    AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
                  ORDER BY seq DESC LIMIT ?6",
@@ -418,7 +419,9 @@ impl Store {
         self.write(session, Action::ReadAudit, |ctx| {
             let mut stmt = ctx.tx.prepare(
                 "SELECT seq, at, actor, action, patient_number, detail FROM audit_log
-                 WHERE ?1 IS NULL OR patient_number = ?1 ORDER BY seq DESC LIMIT ?2",
+                 WHERE ?1 IS NULL OR patient_number = ?1
+                    OR (action IN ('patient.search', 'patient.pulled') AND instr(detail, ?1) > 0)
+                 ORDER BY seq DESC LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![patient_number, limit], audit_entry)?;
             let entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;

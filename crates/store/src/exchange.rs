@@ -37,7 +37,7 @@ pub struct SetAside {
 }
 
 /// A change pulled from the registry.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IncomingChange {
     /// The registry's sequence number.
     pub seq: i64,
@@ -47,8 +47,9 @@ pub struct IncomingChange {
     pub kind: OutboxKind,
     /// The record.
     pub record_id: String,
-    /// The record itself.
-    pub payload: serde_json::Value,
+    /// The record itself, as the registry sent it: parsed here straight into the record it
+    /// carries, and kept as sent where the store keeps it whole.
+    pub payload: Box<serde_json::value::RawValue>,
 }
 
 /// What applying a page did.
@@ -180,6 +181,31 @@ impl Store {
         // Another zone's today may be this zone's tomorrow (a baby born after midnight WIT
         // is not "in the future" for a clinic in WIB).
         let today = self.today().next_day().unwrap_or(self.today());
+        // Nearly every page applies whole, so it is first tried so, without a savepoint per
+        // change (each costs more than the change: the name index is flushed at each).
+        // Only when one change cannot be applied is the page applied again, each change
+        // on its own, and that one set aside.
+        let whole = self.write_as_system(SYNC_ACTOR, |ctx| {
+            let mut report = ApplyReport::default();
+            retry_set_aside_after_upgrade(ctx, today, &mut report)?;
+            let names = DeferredNames::begin(ctx)?;
+            let mut pulled = Vec::new();
+            for change in changes {
+                pulled.extend(apply_one(ctx, change, today)?);
+            }
+            names.index(ctx)?;
+            // One entry names the page's patients (the audit search finds each in it).
+            if !pulled.is_empty() {
+                ctx.audit("patient.pulled", None, &pulled.join(" "))?;
+            }
+            report.applied += changes.len();
+            move_pull_cursor(ctx, next_after)?;
+            Ok(report)
+        });
+        match whole {
+            Err(error) if !of_the_store_itself(&error) => {}
+            whole => return whole,
+        }
         self.write_as_system(SYNC_ACTOR, |ctx| {
             let mut report = ApplyReport::default();
             retry_set_aside_after_upgrade(ctx, today, &mut report)?;
@@ -192,10 +218,7 @@ impl Store {
                     }
                 }
             }
-            ctx.tx.execute(
-                "UPDATE sync_state SET pull_after = max(pull_after, ?1) WHERE id = 1",
-                [next_after],
-            )?;
+            move_pull_cursor(ctx, next_after)?;
             Ok(report)
         })
     }
@@ -245,6 +268,46 @@ impl Store {
     }
 }
 
+/// Patients inserted while a page is applied are indexed for name search at its end, in one
+/// statement (see migration 8).
+struct DeferredNames {
+    after: i64,
+}
+
+impl DeferredNames {
+    fn begin(ctx: &Ctx<'_>) -> Result<Self> {
+        let after: i64 = ctx
+            .tx
+            .query_row("SELECT coalesce(max(id), 0) FROM patient", [], |r| r.get(0))?;
+        ctx.tx.execute(
+            "UPDATE sync_state SET names_deferred_after = ?1 WHERE id = 1",
+            [after],
+        )?;
+        Ok(Self { after })
+    }
+
+    fn index(self, ctx: &Ctx<'_>) -> Result<()> {
+        ctx.tx.execute(
+            "INSERT INTO patient_name (rowid, name_key) SELECT id, name_key FROM patient
+             WHERE id > ?1 ORDER BY id",
+            [self.after],
+        )?;
+        ctx.tx.execute(
+            "UPDATE sync_state SET names_deferred_after = NULL WHERE id = 1",
+            [],
+        )?;
+        Ok(())
+    }
+}
+
+fn move_pull_cursor(ctx: &Ctx<'_>, next_after: i64) -> Result<()> {
+    ctx.tx.execute(
+        "UPDATE sync_state SET pull_after = max(pull_after, ?1) WHERE id = 1",
+        [next_after],
+    )?;
+    Ok(())
+}
+
 /// Applies one pulled change inside a savepoint. A change that cannot be applied (a record
 /// this version cannot read, one that breaks a rule of the store) is undone alone and
 /// returned with why; a failure of the store itself (busy, disk) fails the whole page,
@@ -264,7 +327,11 @@ fn apply_alone(
     if savepoint {
         run("SAVEPOINT pulled_change")?;
     }
-    match apply_one(ctx, change, today) {
+    let applied = apply_one(ctx, change, today).and_then(|pulled| match pulled {
+        Some(patient_number) => ctx.audit("patient.pulled", Some(&patient_number), ""),
+        None => Ok(()),
+    });
+    match applied {
         Ok(()) => {
             if savepoint {
                 run("RELEASE pulled_change")?;
@@ -314,7 +381,7 @@ fn keep_set_aside(ctx: &Ctx<'_>, change: &IncomingChange, reason: &str) -> Resul
             change.facility,
             change.kind,
             change.record_id,
-            change.payload.to_string(),
+            change.payload.get(),
             reason,
             KARTIKA_VERSION,
             ctx.now_ms
@@ -339,7 +406,7 @@ fn retry_set_aside_after_upgrade(
         })?
         .collect::<rusqlite::Result<_>>()?;
     for (seq, facility, kind, record_id, payload) in waiting {
-        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&payload) else {
+        let Ok(payload) = serde_json::value::RawValue::from_string(payload) else {
             continue;
         };
         let change = IncomingChange {
@@ -365,98 +432,107 @@ fn unreadable(what: &'static str, error: impl std::fmt::Display) -> StoreError {
     StoreError::invalid(what, format!("cannot be read: {error}"))
 }
 
-fn apply_one(ctx: &Ctx<'_>, change: &IncomingChange, today: time::Date) -> Result<()> {
+/// Applies a pulled change; returns the number of the patient it brought, for the audit log.
+fn apply_one(ctx: &Ctx<'_>, change: &IncomingChange, today: time::Date) -> Result<Option<String>> {
     match change.kind {
-        OutboxKind::Revocation => {
-            let lifted = change
-                .payload
-                .get("lifted")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false);
-            if let Some(node) = change
-                .payload
-                .get("node")
-                .and_then(serde_json::Value::as_str)
-            {
-                return revoke_node(ctx, change, node);
-            }
-            if lifted {
-                // A Puskesmas lifts the revocations it made; the registry's operator
-                // any that came through the registry. A block this Puskesmas made itself
-                // stays until it lifts it.
-                ctx.tx
-                    .prepare_cached(
-                        "DELETE FROM card_revocation WHERE card_number = ?1
-                         AND (source = 'registry:' || ?2
-                              OR (?2 = 'registry' AND source LIKE 'registry:%'))",
-                    )?
-                    .execute(params![change.record_id, change.facility])?;
-                return Ok(());
-            }
-            let reason = change
-                .payload
-                .get("reason")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("revoked");
-            ctx.tx
-                .prepare_cached(
-                    "INSERT INTO card_revocation (card_number, reason, revoked_at, source)
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (card_number) DO NOTHING",
-                )?
-                .execute(params![
-                    change.record_id,
-                    format!("{reason} ({})", change.facility),
-                    ctx.now_ms,
-                    format!("registry:{}", change.facility)
-                ])?;
-            Ok(())
-        }
+        OutboxKind::Revocation => apply_revocation(ctx, change).map(|()| None),
         OutboxKind::Patient => {
-            let patient =
-                Patient::deserialize(&change.payload).map_err(|e| unreadable("patient", e))?;
+            let patient: Patient =
+                serde_json::from_str(change.payload.get()).map_err(|e| unreadable("patient", e))?;
             apply_patient(ctx, &change.facility, patient, today)
         }
-        OutboxKind::Visit => {
-            let visit =
-                VisitDetail::deserialize(&change.payload).map_err(|e| unreadable("visit", e))?;
-            if visit.facility_code == ctx.facility.code {
-                return Ok(());
-            }
-            if visit.facility_code != change.facility {
-                return Err(StoreError::invalid(
-                    "visit",
-                    format!(
-                        "{} took place at {}; {} may not send it",
-                        visit.visit_id, visit.facility_code, change.facility
-                    ),
-                ));
-            }
-            ctx.tx
-                .prepare_cached(
-                    "INSERT INTO remote_visit (visit_id, patient_number, facility_code, version,
-                        arrived_at, payload)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (visit_id) DO UPDATE SET version = excluded.version,
-                        payload = excluded.payload WHERE excluded.version > remote_visit.version",
-                )?
-                .execute(params![
-                    visit.visit_id,
-                    visit.patient_number,
-                    visit.facility_code,
-                    visit.version,
-                    visit.arrived.at.unix_timestamp().to_string(),
-                    change.payload.to_string()
-                ])?;
-            Ok(())
-        }
+        OutboxKind::Visit => apply_visit(ctx, change).map(|()| None),
         // Cards of other Puskesmas matter only through their revocations; proofs of
         // presence are for the registry and never handed on.
-        OutboxKind::Card | OutboxKind::Presence => Ok(()),
+        OutboxKind::Card | OutboxKind::Presence => Ok(None),
     }
 }
 
+fn apply_revocation(ctx: &Ctx<'_>, change: &IncomingChange) -> Result<()> {
+    let revocation: RevocationPayload =
+        serde_json::from_str(change.payload.get()).map_err(|e| unreadable("revocation", e))?;
+    if let Some(node) = &revocation.node {
+        return revoke_node(ctx, change, node, &revocation);
+    }
+    if revocation.lifted {
+        // A Puskesmas lifts the revocations it made; the registry's operator
+        // any that came through the registry. A block this Puskesmas made itself
+        // stays until it lifts it.
+        ctx.tx
+            .prepare_cached(
+                "DELETE FROM card_revocation WHERE card_number = ?1
+                 AND (source = 'registry:' || ?2
+                      OR (?2 = 'registry' AND source LIKE 'registry:%'))",
+            )?
+            .execute(params![change.record_id, change.facility])?;
+        return Ok(());
+    }
+    let reason = revocation.reason.as_deref().unwrap_or("revoked");
+    ctx.tx
+        .prepare_cached(
+            "INSERT INTO card_revocation (card_number, reason, revoked_at, source)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (card_number) DO NOTHING",
+        )?
+        .execute(params![
+            change.record_id,
+            format!("{reason} ({})", change.facility),
+            ctx.now_ms,
+            format!("registry:{}", change.facility)
+        ])?;
+    Ok(())
+}
+
+fn apply_visit(ctx: &Ctx<'_>, change: &IncomingChange) -> Result<()> {
+    let visit: VisitDetail =
+        serde_json::from_str(change.payload.get()).map_err(|e| unreadable("visit", e))?;
+    if visit.facility_code == ctx.facility.code {
+        return Ok(());
+    }
+    if visit.facility_code != change.facility {
+        return Err(StoreError::invalid(
+            "visit",
+            format!(
+                "{} took place at {}; {} may not send it",
+                visit.visit_id, visit.facility_code, change.facility
+            ),
+        ));
+    }
+    ctx.tx
+        .prepare_cached(
+            "INSERT INTO remote_visit (visit_id, patient_number, facility_code, version,
+                arrived_at, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (visit_id) DO UPDATE SET version = excluded.version,
+                payload = excluded.payload WHERE excluded.version > remote_visit.version",
+        )?
+        .execute(params![
+            visit.visit_id,
+            visit.patient_number,
+            visit.facility_code,
+            visit.version,
+            visit.arrived.at.unix_timestamp().to_string(),
+            change.payload.get()
+        ])?;
+    Ok(())
+}
+
+/// What a revocation carries: a card's (or its lifting), or a node's from the operator.
+#[derive(Deserialize)]
+struct RevocationPayload {
+    #[serde(default)]
+    lifted: bool,
+    node: Option<String>,
+    reason: Option<String>,
+    revoked_at: Option<i64>,
+}
+
 /// A node the registry's operator revoked: cards it signs from that day are refused here.
-fn revoke_node(ctx: &Ctx<'_>, change: &IncomingChange, node: &str) -> Result<()> {
+fn revoke_node(
+    ctx: &Ctx<'_>,
+    change: &IncomingChange,
+    node: &str,
+    revocation: &RevocationPayload,
+) -> Result<()> {
     if change.facility != "registry" {
         return Err(StoreError::invalid(
             "node revocation",
@@ -466,16 +542,10 @@ fn revoke_node(ctx: &Ctx<'_>, change: &IncomingChange, node: &str) -> Result<()>
             ),
         ));
     }
-    let at = change
-        .payload
-        .get("revoked_at")
-        .and_then(serde_json::Value::as_i64)
+    let at = revocation
+        .revoked_at
         .ok_or_else(|| StoreError::invalid("node revocation", "has no revoked_at"))?;
-    let reason = change
-        .payload
-        .get("reason")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("revoked");
+    let reason = revocation.reason.as_deref().unwrap_or("revoked");
     ctx.tx
         .prepare_cached(
             "INSERT INTO node_revocation (node_id, revoked_at, reason) VALUES (?1, ?2, ?3)
@@ -487,7 +557,12 @@ fn revoke_node(ctx: &Ctx<'_>, change: &IncomingChange, node: &str) -> Result<()>
 
 /// A pulled patient: new here, or newer details of one known here. The registry orders
 /// changes, so the last applied wins.
-fn apply_patient(ctx: &Ctx<'_>, from: &str, patient: Patient, today: time::Date) -> Result<()> {
+fn apply_patient(
+    ctx: &Ctx<'_>,
+    from: &str,
+    patient: Patient,
+    today: time::Date,
+) -> Result<Option<String>> {
     // A patient's details belong to the facility that registered them.
     if from != patient.origin_facility || patient.origin_facility == ctx.facility.code {
         return Err(StoreError::invalid(
@@ -511,7 +586,7 @@ fn apply_patient(ctx: &Ctx<'_>, from: &str, patient: Patient, today: time::Date)
     if let Some((_, version, _)) = &held {
         if patient.version <= *version {
             // Older than, or the same as, what is held: nothing to do.
-            return Ok(());
+            return Ok(None);
         }
     }
     let keep = |new: &Option<String>, old: Option<&Option<String>>| {
@@ -540,7 +615,7 @@ fn apply_patient(ctx: &Ctx<'_>, from: &str, patient: Patient, today: time::Date)
     match held.map(|(row, _, _)| row) {
         Some(row) => {
             write_details(ctx, row, &valid, Some(patient.version))?;
-            ctx.audit("patient.pulled", Some(&patient.patient_number), "update")
+            Ok(Some(patient.patient_number))
         }
         None => {
             let uuid = crate::parse_uuid(&patient.id)
@@ -553,7 +628,7 @@ fn apply_patient(ctx: &Ctx<'_>, from: &str, patient: Patient, today: time::Date)
                 &patient.origin_facility,
                 Origin::Registry(patient.version),
             )
-            .map(|_| ())
+            .map(|(_, created)| Some(created.patient.patient_number))
         }
     }
 }

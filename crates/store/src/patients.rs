@@ -601,9 +601,8 @@ pub(crate) fn insert_patient(
         version: source.version(),
         ihs_number: None,
     };
-    if matches!(source, Origin::Registry(_)) {
-        ctx.audit("patient.pulled", Some(&patient.patient_number), origin)?;
-    } else {
+    // A pulled patient is named in the audit log by whoever pulls it (one entry a page).
+    if !matches!(source, Origin::Registry(_)) {
         ctx.audit("patient.create", Some(&patient.patient_number), "")?;
         // A patient registered here from another Puskesmas's card stays theirs: the
         // registry takes a patient's details only from the facility that registered them.

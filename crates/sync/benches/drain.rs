@@ -259,6 +259,8 @@ fn secs(d: Duration) -> String {
 
 fn main() {
     let small = std::env::args().any(|a| a == "--small");
+    // Only the drain and the pull, for working on the pull.
+    let pull_only = std::env::args().any(|a| a == "--pull-only");
     let visits = if small { 10_000 } else { 100_000 };
     let dir = tempfile::tempdir().expect("temp dir");
 
@@ -292,6 +294,7 @@ fn main() {
         .expect("seen");
     }
     let puller = Syncer::new(SyncConfig::new(&registry.url(), &token_b)).expect("syncer");
+    eprintln!("pulling");
     let started = Instant::now();
     let pulled = puller.round(&mut serpong).expect("pull").applied;
     let pull = started.elapsed();
@@ -334,6 +337,16 @@ fn main() {
     }
     let paging_time = started.elapsed();
 
+    if pull_only {
+        println!(
+            "pull {pulled} changes: {} (HTTP + apply); registry paging {}; pages over HTTP {}",
+            secs(pull),
+            secs(paging_time),
+            secs(http_paging)
+        );
+        return;
+    }
+
     // 3. Ingest without HTTP, per backend, beside the bare insert of the same rows.
     let pamulang_node = node("P3674060", "terminal,issuer").expect("node");
     let checked = validated(&pamulang_node, &all);
@@ -351,6 +364,12 @@ fn main() {
         .collect();
     let pg_pair = ingest_parallel(pair, &pamulang_node, &checked);
     let pg_pair_bare = bare_copy(&server.new_database("bare2"), &checked, 2);
+    // As many as the registry's pool opens: what it takes in while several nodes push.
+    let url4 = server.new_database("ingest4");
+    let pool: Vec<Box<dyn Backend>> = (0..4)
+        .map(|_| Box::new(PostgresBackend::connect(&url4).expect("postgres")) as Box<dyn Backend>)
+        .collect();
+    let pg_pool = ingest_parallel(pool, &pamulang_node, &checked);
 
     println!("| measure | Kartika | bare limit, same run | target |");
     println!("|---|---|---|---|");
@@ -371,6 +390,9 @@ fn main() {
     );
     println!(
         "| registry ingest, PostgreSQL, two connections side by side | {pg_pair:.0} records/s | {pg_pair_bare:.0} rows/s (two COPY streams) | 50,000/s |"
+    );
+    println!(
+        "| registry ingest, PostgreSQL, four connections (the registry's pool) | {pg_pool:.0} records/s | — | 50,000/s |"
     );
     println!(
         "| pull {pulled} changes into a second clinic (HTTP + apply) | {} | {} (the registry's paging alone, no HTTP); {} (the same pages over HTTP, parsed, not applied) | at most twice the paging |",

@@ -140,9 +140,7 @@ fn incoming(c: kartika_protocol::Change) -> IncomingChange {
         facility: c.facility,
         kind: c.kind.into(),
         record_id: c.record_id,
-        // Valid JSON by construction (the page parsed); anything else is set aside as
-        // unreadable when applied.
-        payload: serde_json::from_str(c.payload.get()).unwrap_or(serde_json::Value::Null),
+        payload: c.payload,
     }
 }
 

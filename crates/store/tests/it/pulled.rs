@@ -31,7 +31,7 @@ fn change(
         facility: facility.into(),
         kind,
         record_id: record_id.into(),
-        payload,
+        payload: serde_json::value::to_raw_value(&payload).unwrap(),
     }
 }
 
@@ -271,4 +271,67 @@ fn the_owners_record_replaces_what_a_card_could_tell() {
         .unwrap()
         .patient;
     assert_eq!(now.phone.as_deref(), Some("0812 1111 2222"));
+}
+
+#[test]
+fn pulled_patients_are_found_by_name_and_named_in_the_audit_log() {
+    let mut pamulang = Clinic::with_facility("P3674060");
+    let siti_number = pamulang.patient(&siti());
+    let siti_record = pushed_patient(&pamulang);
+    let budi_number = pamulang.patient(&crate::support::numbered(1));
+    let budi_record = pushed_patient(&pamulang);
+    let mut renamed = siti_record.clone();
+    renamed["version"] = Value::from(2);
+    renamed["name"] = Value::String("Siti Rahayu Lestari".into());
+
+    // Siti arrives and is renamed within one page: the names are indexed at its end.
+    let mut here = Clinic::with_facility("P3674010");
+    let page = [
+        change(1, "P3674060", OutboxKind::Patient, "s", siti_record),
+        change(2, "P3674060", OutboxKind::Patient, "b", budi_record),
+        change(3, "P3674060", OutboxKind::Patient, "s", renamed.clone()),
+    ];
+    let report = here.store.apply_changes(&page, 3).unwrap();
+    assert_eq!(report.applied, 3, "{report:?}");
+    let found = |clinic: &mut Clinic, name: &str| -> Vec<String> {
+        let query = kartika_store::PatientQuery::Name {
+            name: name.into(),
+            birth_date: None,
+        };
+        let hits = clinic.store.search_patients(&clinic.desk, &query).unwrap();
+        hits.into_iter().map(|h| h.patient_number).collect()
+    };
+    assert_eq!(found(&mut here, "lestari"), vec![siti_number.clone()]);
+    assert_eq!(found(&mut here, "budi"), vec![budi_number.clone()]);
+
+    // Renamed again on a later page: the old name is gone from the index.
+    renamed["version"] = Value::from(3);
+    renamed["name"] = Value::String("Siti Aminah".into());
+    here.store
+        .apply_changes(
+            &[change(4, "P3674060", OutboxKind::Patient, "s", renamed)],
+            4,
+        )
+        .unwrap();
+    assert_eq!(found(&mut here, "aminah"), vec![siti_number.clone()]);
+    assert!(found(&mut here, "lestari").is_empty());
+    let check = crate::support::raw(&here.path).execute(
+        "INSERT INTO patient_name (patient_name) VALUES ('integrity-check')",
+        [],
+    );
+    assert!(
+        check.is_ok(),
+        "the name index matches the patients: {check:?}"
+    );
+
+    // The admin asking who dealt with Budi finds the page that brought him.
+    let filter = kartika_store::AuditFilter {
+        patient_number: Some(budi_number.clone()),
+        action: Some("patient.pulled".into()),
+        ..Default::default()
+    };
+    let entries = here.store.audit_search(&here.admin, &filter, 10).unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].detail.contains(&siti_number));
+    assert!(here.store.verify_audit().unwrap().problem.is_none());
 }
