@@ -336,11 +336,14 @@ enum DbCommand {
         patients: u32,
         #[arg(long, default_value_t = 1_000_000)]
         visits: u32,
-        /// Days of history, ending yesterday.
+        /// Days of history, ending on --until.
         #[arg(long, default_value_t = 730)]
         days: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The history's last day, YYYY-MM-DD, before today (default: yesterday).
+        #[arg(long)]
+        until: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -655,10 +658,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 visits,
                 days,
                 seed,
+                until,
                 json,
             } => store_commands::db_generate(
                 &db,
-                &store_commands::generate_options(patients, visits, days, seed)?,
+                &store_commands::generate_options(patients, visits, days, seed, until.as_deref())?,
                 json,
             ),
             DbCommand::Backup {

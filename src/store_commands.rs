@@ -227,15 +227,20 @@ pub fn generate_options(
     visits: u32,
     days: u32,
     seed: u64,
+    until: Option<&str>,
 ) -> Result<GenerateOptions> {
     if patients > 20_000_000 || visits > 100_000_000 {
         bail!("at most 20 million patients and 100 million visits");
     }
+    let until = until
+        .map(|date| kartika_card::model::parse_iso_date(date.trim(), "--until date"))
+        .transpose()?;
     Ok(GenerateOptions {
         patients,
         visits,
         days,
         seed,
+        until,
     })
 }
 

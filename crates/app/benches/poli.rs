@@ -97,6 +97,7 @@ fn clinic(dir: &Path, visits: u32) -> (std::path::PathBuf, String, Duration) {
             visits,
             days: 3650,
             seed: 7,
+            until: None,
         })
         .expect("history");
     let yesterday = store.today() - time::Duration::days(1);

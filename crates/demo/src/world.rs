@@ -275,6 +275,7 @@ fn create(dir: &Path, size: SeedSize, clock: Arc<dyn Clock>) -> Result<(), DemoE
         visits: size.visits,
         days: size.days,
         seed: 1,
+        until: None,
     })?;
 
     let mut tray = Vec::new();

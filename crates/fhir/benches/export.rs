@@ -46,6 +46,7 @@ fn main() {
             visits: 10_300,
             days: 60,
             seed: 3,
+            until: None,
         })
         .expect("generate");
     let since = ExportSelection::Since("2000-01-01".into());

@@ -25,10 +25,12 @@ pub struct GenerateOptions {
     pub patients: u32,
     /// Visits to create, spread over the patients.
     pub visits: u32,
-    /// Days of history, ending yesterday.
+    /// Days of history, ending on `until`.
     pub days: u32,
     /// Seed of the random choices: the same seed gives the same data.
     pub seed: u64,
+    /// The history's last day, before today; yesterday when not given.
+    pub until: Option<Date>,
 }
 
 /// What was generated, and how fast.
@@ -190,6 +192,12 @@ impl Store {
         }
         if options.days == 0 {
             return Err(StoreError::invalid("days", "must be at least 1"));
+        }
+        if options.until.is_some_and(|until| until >= self.today()) {
+            return Err(StoreError::invalid(
+                "until",
+                "must be before today: the history ends before the day's own queue",
+            ));
         }
         let mut rng = fastrand::Rng::with_seed(options.seed);
         let villages = regions::villages_under("36.74");
@@ -380,7 +388,10 @@ impl Store {
     ) -> Result<(u64, u64)> {
         let offset = self.facility.offset();
         let facility = self.facility.clone();
-        let first_day = self.today() - time::Duration::days(i64::from(options.days));
+        let last_day = options
+            .until
+            .unwrap_or(self.today() - time::Duration::days(1));
+        let first_day = last_day - time::Duration::days(i64::from(options.days) - 1);
         let mut seen_in_year: HashSet<(usize, i32)> = HashSet::new();
         let mut seen_diagnosis: HashSet<(usize, &str)> = HashSet::new();
         let mut queue: HashMap<&str, i64> = HashMap::new();

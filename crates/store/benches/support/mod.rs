@@ -58,6 +58,7 @@ pub fn million_visits() -> Bench {
             visits,
             days: 730,
             seed: 7,
+            until: None,
         })
         .expect("generate");
     Bench {

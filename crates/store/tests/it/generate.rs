@@ -16,6 +16,7 @@ fn generated(seed: u64) -> Clinic {
             visits: 3_000,
             days: 20,
             seed,
+            until: None,
         })
         .unwrap();
     clinic
@@ -143,4 +144,33 @@ fn the_same_seed_gives_the_same_history() {
     assert_eq!(column(&a, sql), column(&b, sql));
     let sql = "SELECT unit_code || queue_number || payer || status FROM visit ORDER BY id";
     assert_eq!(column(&a, sql), column(&b, sql));
+}
+
+#[test]
+fn the_history_ends_on_the_day_asked_and_never_today() {
+    let mut clinic = Clinic::new();
+    let today = clinic.store.today();
+    let options = |until| GenerateOptions {
+        patients: 50,
+        visits: 200,
+        days: 5,
+        seed: 1,
+        until: Some(until),
+    };
+    let refused = clinic.store.generate(&options(today));
+    assert!(
+        matches!(
+            refused,
+            Err(kartika_store::StoreError::Invalid { field: "until", .. })
+        ),
+        "{refused:?}"
+    );
+    let until = today - time::Duration::days(3);
+    clinic.store.generate(&options(until)).unwrap();
+    let days = column(
+        &clinic,
+        "SELECT DISTINCT queue_date FROM visit ORDER BY queue_date",
+    );
+    let day = |back: i64| kartika_card::model::format_iso_date(until - time::Duration::days(back));
+    assert_eq!(days, [day(4), day(3), day(2), day(1), day(0)]);
 }
