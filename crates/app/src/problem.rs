@@ -13,6 +13,8 @@ use crate::text::Lang;
 pub enum Problem {
     /// The card left the reader during the read.
     PulledTooEarly,
+    /// The card stopped answering in the middle of the read.
+    CardSilent,
     /// The card has no Kartika application.
     NotKartika,
     /// The card was never issued (or its issuance did not finish).
@@ -151,6 +153,7 @@ impl From<CardError> for Problem {
                 | TransportError::CardReset
                 | TransportError::NoCard,
             ) => Self::PulledTooEarly,
+            CardError::Transport(TransportError::Unresponsive) => Self::CardSilent,
             CardError::Transport(TransportError::ServiceUnavailable) => Self::CardServiceDown,
             CardError::Transport(TransportError::ReaderNotFound(_)) => Self::ReaderGone,
             CardError::Status {
@@ -229,6 +232,8 @@ impl Problem {
         match (lang, self) {
             (Id, Self::PulledTooEarly) => "Kartu dicabut terlalu cepat, tempelkan lagi dan tahan sampai selesai.".into(),
             (En, Self::PulledTooEarly) => "The card was removed too early; tap it again and hold it still.".into(),
+            (Id, Self::CardSilent) => "Kartu tidak menjawab. Cabut kartu, lalu tempelkan lagi; bila tetap begitu, kartu perlu diganti.".into(),
+            (En, Self::CardSilent) => "The card does not answer. Remove it and tap again; if it stays silent, the card needs replacing.".into(),
             (Id, Self::NotKartika) => "Ini bukan kartu Kartika. Cari pasien dengan NIK atau nama.".into(),
             (En, Self::NotKartika) => "This is not a Kartika card. Search for the patient by NIK or name.".into(),
             (Id, Self::BlankCard) => "Kartu ini kosong (belum diterbitkan). Minta admin menerbitkannya; layani pasien lewat pencarian.".into(),

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use kartika_reader::ReaderContext;
-use kartika_vcard::vpcd::{CardPuller, PullWhen, VpcdLink};
+use kartika_vcard::vpcd::{CardPuller, Fault, VpcdLink};
 use kartika_vcard::{LinkModel, VirtualCard};
 
 pub const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
@@ -115,6 +115,8 @@ pub struct InsertOptions {
     pub pull_after_apdus: Option<usize>,
     /// Pulls the card as the first APDU with this instruction byte arrives.
     pub pull_at_instruction: Option<u8>,
+    /// Stops answering at the first APDU with this instruction byte, until pulled.
+    pub stall_at_instruction: Option<u8>,
 }
 
 impl InsertedCard {
@@ -124,11 +126,12 @@ impl InsertedCard {
         let mut link = VpcdLink::connect(slot).expect("connect to vpcd");
         let puller = link.puller().expect("clone vpcd socket");
         let thread = std::thread::spawn(move || {
-            let pull = options
+            let fault = options
                 .pull_at_instruction
-                .map(PullWhen::Instruction)
-                .or(options.pull_after_apdus.map(PullWhen::Apdus));
-            link.serve(&mut card, options.link, pull)
+                .map(Fault::PullAtInstruction)
+                .or(options.pull_after_apdus.map(Fault::PullAtApdu))
+                .or(options.stall_at_instruction.map(Fault::StallAtInstruction));
+            link.serve(&mut card, options.link, fault)
                 .expect("serve vpcd");
             card
         });

@@ -26,13 +26,16 @@ pub fn slot_address(slot: u8) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, BASE_PORT + u16::from(slot)))
 }
 
-/// When a test pulls the card: as an APDU arrives, before it is answered.
+/// How a test's card fails: as an APDU arrives, before it is answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PullWhen {
-    /// At this many APDUs since insertion (the last one unanswered).
-    Apdus(usize),
-    /// At the first APDU with this instruction byte (INS), whatever came before.
-    Instruction(u8),
+pub enum Fault {
+    /// Pulled at this many APDUs since insertion (the last one unanswered).
+    PullAtApdu(usize),
+    /// Pulled at the first APDU with this instruction byte (INS), whatever came before.
+    PullAtInstruction(u8),
+    /// Stops answering at the first APDU with this instruction byte, and stays in the
+    /// reader until pulled: a broken chip, or a hostile one holding the reader.
+    StallAtInstruction(u8),
 }
 
 /// A connection to one vpcd slot: while it is open, the card is in the reader.
@@ -74,13 +77,13 @@ impl VpcdLink {
     }
 
     /// Answers vpcd until the connection closes (card pulled, or pcscd stopped), then
-    /// returns `Ok`. `link` slows answers to a contact card's speed. `pull`, for tests,
-    /// pulls the card when an APDU arrives, before answering it.
+    /// returns `Ok`. `link` slows answers to a contact card's speed. `fault`, for tests,
+    /// makes the card fail as an APDU arrives, before answering it.
     pub fn serve(
         &mut self,
         card: &mut VirtualCard,
         link: Option<LinkModel>,
-        pull: Option<PullWhen>,
+        fault: Option<Fault>,
     ) -> Result<(), VcardError> {
         let mut apdus = 0usize;
         loop {
@@ -96,14 +99,22 @@ impl VpcdLink {
                 [_] => {}
                 apdu => {
                     apdus += 1;
-                    let pulled = match pull {
-                        Some(PullWhen::Apdus(limit)) => apdus >= limit,
-                        Some(PullWhen::Instruction(ins)) => apdu.get(1) == Some(&ins),
-                        None => false,
-                    };
-                    if pulled {
-                        let _ = self.stream.shutdown(Shutdown::Both);
-                        return Ok(());
+                    let ins = apdu.get(1).copied();
+                    match fault {
+                        Some(Fault::PullAtApdu(limit)) if apdus >= limit => {
+                            let _ = self.stream.shutdown(Shutdown::Both);
+                            return Ok(());
+                        }
+                        Some(Fault::PullAtInstruction(at)) if ins == Some(at) => {
+                            let _ = self.stream.shutdown(Shutdown::Both);
+                            return Ok(());
+                        }
+                        Some(Fault::StallAtInstruction(at)) if ins == Some(at) => {
+                            // vpcd waits for the answer without a deadline; so does pcscd.
+                            while self.receive()?.is_some() {}
+                            return Ok(());
+                        }
+                        _ => {}
                     }
                     let started = Instant::now();
                     let response = card.process(apdu);

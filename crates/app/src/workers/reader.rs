@@ -457,15 +457,37 @@ impl Worker {
         }
     }
 
+    /// Reads the tapped card on a thread of its own, with a PC/SC context of its own: pcscd
+    /// and vpcd wait for a card's answer without a deadline, so a card that stops answering
+    /// mid-APDU would hold whoever waits until it is pulled. The worker waits
+    /// [`TAP_DEADLINE`], says the card does not answer, and goes on; the read's thread
+    /// ends when the card is pulled.
     fn read_pcsc(&mut self, reader: &str) -> TapRead {
-        let mut card = self.connect_pcsc(reader)?;
         let (trust, today) = (self.setup.trust.clone(), self.today());
         let challenge = self.presence_challenge();
-        let read = card.with_transaction(|transport| {
-            CardSession::new(transport).verify_card(&trust, today, &challenge.bytes)
-        });
-        self.forget_context_if_gone(&read);
-        tap_verdict(read.map_err(Problem::from)?, &challenge)
+        let (reader, bytes) = (reader.to_owned(), challenge.bytes);
+        let (done, outcome) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("card-read".into())
+            .spawn(move || {
+                let transport = |e: kartika_reader::ReaderError| CardError::Transport(e.into());
+                let read = ReaderContext::establish()
+                    .and_then(|context| context.connect(&reader))
+                    .map_err(transport)
+                    .and_then(|mut card| {
+                        card.with_transaction(|transport| {
+                            CardSession::new(transport).verify_card(&trust, today, &bytes)
+                        })
+                    });
+                let _ = done.send(read);
+            })
+            .map_err(|e| Problem::CardUnreadable(e.to_string()))?;
+        match outcome.recv_timeout(TAP_DEADLINE) {
+            Ok(read) => tap_verdict(read.map_err(Problem::from)?, &challenge),
+            Err(RecvTimeoutError::Timeout) => Err(Problem::CardSilent),
+            // The read's thread panicked: nothing was read.
+            Err(RecvTimeoutError::Disconnected) => Err(Problem::PulledTooEarly),
+        }
     }
 
     /// The challenge of a tap: with this terminal's node id, the time and a nonce, so the
@@ -728,6 +750,10 @@ fn challenge() -> [u8; 32] {
 }
 
 /// A tap's reading: a genuine card's identity and its proof of presence, or why not.
+/// How long a tap's read may take. A genuine card answers in a fraction of a second, even
+/// at a contact card's speed.
+const TAP_DEADLINE: Duration = Duration::from_secs(5);
+
 type TapRead = Result<(Box<Identity>, Option<PresenceProof>), Problem>;
 
 /// A tap's challenge, and what it binds when it is a presence challenge.

@@ -36,3 +36,36 @@ fn a_tray_card_is_tapped_through_vpcd_when_pcscd_runs() {
     // The next test's card must find the slot empty.
     app.until_text(&format!("{}: menunggu kartu", reader_name(0)));
 }
+
+#[test]
+fn a_card_that_stops_answering_is_said_so_and_the_reader_serves_the_next() {
+    let _pcsc = exclusive();
+    let mut app = App::demo_with(true);
+    app.at_the_desk();
+    app.until_text(&reader_name(0));
+    let siti = app
+        .world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
+        .expect("a genuine card")
+        .path
+        .clone();
+    // It answers SELECT and GET DATA, then hangs at INTERNAL AUTHENTICATE (0x88); pcscd
+    // and vpcd would wait for it for ever.
+    let silent = InsertedCard::insert(
+        &siti,
+        0,
+        InsertOptions {
+            stall_at_instruction: Some(0x88),
+            ..InsertOptions::default()
+        },
+    );
+    app.until_text("Kartu tidak menjawab");
+    drop(silent);
+    app.until_text(&format!("{}: menunggu kartu", reader_name(0)));
+    let card = InsertedCard::insert(&siti, 0, InsertOptions::default());
+    app.until_text("Kartu asli");
+    assert!(app.shows("Siti Rahayu"));
+    drop(card);
+}
