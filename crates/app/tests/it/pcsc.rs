@@ -69,3 +69,24 @@ fn a_card_that_stops_answering_is_said_so_and_the_reader_serves_the_next() {
     assert!(app.shows("Siti Rahayu"));
     drop(card);
 }
+
+#[test]
+fn a_copied_card_through_pcscd_is_refused_as_a_copy() {
+    let _pcsc = exclusive();
+    let mut app = App::demo_with(true);
+    app.at_the_desk();
+    app.until_text(&reader_name(0));
+    // Every data object of Siti's card written onto another chip, with that chip's own key.
+    let copy = app
+        .world
+        .tray
+        .iter()
+        .find(|c| c.kind == kartika_demo::TrayCardKind::Copy)
+        .expect("the copied card")
+        .path
+        .clone();
+    let card = InsertedCard::insert(&copy, 0, InsertOptions::default());
+    app.until_text("ini salinan, bukan kartu asli");
+    assert!(!app.shows("Kartu asli"));
+    drop(card);
+}
