@@ -195,6 +195,8 @@ impl Store {
             }
             names.index(ctx)?;
             // One entry names the page's patients (the audit search finds each in it).
+            pulled.sort_unstable();
+            pulled.dedup();
             if !pulled.is_empty() {
                 ctx.audit("patient.pulled", None, &pulled.join(" "))?;
             }
