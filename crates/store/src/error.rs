@@ -17,6 +17,14 @@ pub enum StoreError {
         /// The path.
         path: String,
     },
+    /// The file is on a network drive, where SQLite's locks do not hold.
+    #[error("{path} is on a network drive ({filesystem}); SQLite cannot lock a file there and two PCs would damage it. Keep the Puskesmas's database on the server PC's own disk")]
+    NetworkPath {
+        /// The path.
+        path: String,
+        /// The kind of network filesystem.
+        filesystem: &'static str,
+    },
     /// The file is not a Kartika clinic database.
     #[error("{path} is not a Kartika clinic database ({detail})")]
     NotAStore {

@@ -27,6 +27,7 @@ mod export;
 mod facility;
 pub mod generate;
 pub mod icd10;
+pub mod location;
 mod outbox;
 mod patients;
 pub mod regions;

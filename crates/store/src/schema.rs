@@ -43,6 +43,7 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
     if !create && !path.exists() {
         return Err(StoreError::Missing { path: shown });
     }
+    crate::location::refuse_network_path(path)?;
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;

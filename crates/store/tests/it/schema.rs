@@ -162,3 +162,19 @@ fn facility_codes_outside_the_patient_number_alphabet_are_refused() {
         "a refused init leaves no file"
     );
 }
+
+#[test]
+fn network_filesystems_are_told_from_local_disks() {
+    use kartika_store::location::network_filesystem;
+    // statfs's filesystem types (linux/magic.h): NFS, SMB, CIFS, SMB2, 9P.
+    for network in [0x6969, 0x517B, 0xFF53_4D42, 0xFE53_4D42, 0x0102_1997] {
+        assert!(network_filesystem(network).is_some(), "{network:#x}");
+    }
+    // ext4, tmpfs (one away from 9P), btrfs, xfs, overlayfs (a container's disk).
+    for local in [0xEF53, 0x0102_1994, 0x9123_683E, 0x5846_5342, 0x794C_7630] {
+        assert_eq!(network_filesystem(local), None, "{local:#x}");
+    }
+    // This test's own folder is a local disk: the store opens there.
+    let clinic = Clinic::new();
+    assert!(clinic.path.exists());
+}
