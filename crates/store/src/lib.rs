@@ -32,6 +32,7 @@ mod outbox;
 mod patients;
 pub mod regions;
 mod reports;
+mod requests;
 mod satusehat;
 mod schema;
 mod staff;
@@ -91,6 +92,8 @@ pub struct Store {
     conn: Connection,
     clock: Arc<dyn Clock>,
     facility: Facility,
+    /// Set while `answer_once` runs its operation.
+    answer_keeper: Option<requests::AnswerKeeper>,
 }
 
 impl std::fmt::Debug for Store {
@@ -115,6 +118,7 @@ impl Store {
             conn,
             clock,
             facility,
+            answer_keeper: None,
         })
     }
 
@@ -147,6 +151,7 @@ impl Store {
             conn,
             clock,
             facility,
+            answer_keeper: None,
         })
     }
 
@@ -176,7 +181,7 @@ impl Store {
 
     /// Runs `work` as one immediate transaction on behalf of `session`, after checking the
     /// account is still enabled and its role allows `action`.
-    fn write<T>(
+    fn write<T: 'static>(
         &mut self,
         session: &Session,
         action: Action,
@@ -187,7 +192,7 @@ impl Store {
 
     /// Runs `work` as a read-only transaction on behalf of `session`, for reads that name
     /// no patient and so write no audit entry: no writer's lock, nothing to make durable.
-    fn read<T>(
+    fn read<T: 'static>(
         &mut self,
         session: &Session,
         action: Action,
@@ -203,7 +208,7 @@ impl Store {
 
     /// Runs `work` as one immediate transaction for a part of Kartika itself (the sync
     /// worker), named in the audit log as `actor`.
-    fn write_as_system<T>(
+    fn write_as_system<T: 'static>(
         &mut self,
         actor: &str,
         work: impl FnOnce(&Ctx<'_>) -> Result<T>,
@@ -211,7 +216,7 @@ impl Store {
         self.transact(actor, None, work)
     }
 
-    fn transact<T>(
+    fn transact<T: 'static>(
         &mut self,
         actor: &str,
         check: Option<(&Session, Action)>,
@@ -220,7 +225,7 @@ impl Store {
         self.transact_with(TransactionBehavior::Immediate, actor, check, work)
     }
 
-    fn transact_with<T>(
+    fn transact_with<T: 'static>(
         &mut self,
         behavior: TransactionBehavior,
         actor: &str,
@@ -240,6 +245,11 @@ impl Store {
             facility: &self.facility,
         };
         let value = work(&ctx)?;
+        if let Some(keeper) = &self.answer_keeper {
+            if keeper.keep_if_answer(&ctx, &value)? {
+                self.answer_keeper = None;
+            }
+        }
         #[cfg(feature = "test-hooks")]
         if let Some(hook) = test_hooks::BEFORE_COMMIT.get() {
             hook();

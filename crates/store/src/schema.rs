@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_card_numbers.sql"),
     include_str!("migrations/0007_every_node_a_stranger.sql"),
     include_str!("migrations/0008_pulled_names_indexed_per_page.sql"),
+    include_str!("migrations/0009_request_answers.sql"),
 ];
 
 /// The schema version this build writes.

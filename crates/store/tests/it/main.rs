@@ -11,6 +11,7 @@ mod patients;
 mod processes;
 mod pulled;
 mod reports;
+mod requests;
 mod roles;
 mod rollback;
 mod satusehat;

@@ -8,7 +8,7 @@ use kartika_store::StoreError;
 use crate::support::{raw, sick_visit, siti, Clinic};
 
 /// Rows per table, every table of the file.
-fn row_counts(clinic: &Clinic) -> BTreeMap<String, i64> {
+pub fn row_counts(clinic: &Clinic) -> BTreeMap<String, i64> {
     let conn = raw(&clinic.path);
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
