@@ -316,7 +316,7 @@ impl Syncer {
                 seq: last.seq,
                 hash: hex::encode(now),
             };
-            match self.post_json::<AuditReceipt>("/v1/audit-head", &again) {
+            match self.post_json::<AuditReceipt>("/v1/audit-head", &again, true) {
                 Ok(_) => {}
                 Err(e) if no_receipts(&e) => return Ok(None),
                 Err(e) => return Err(e),
@@ -329,7 +329,7 @@ impl Syncer {
             seq,
             hash: hex::encode(hash),
         };
-        let receipt: AuditReceipt = match self.post_json("/v1/audit-head", &head) {
+        let receipt: AuditReceipt = match self.post_json("/v1/audit-head", &head, true) {
             Ok(receipt) => receipt,
             Err(e) if no_receipts(&e) => return Ok(None),
             Err(e) => return Err(e),
@@ -360,7 +360,7 @@ impl Syncer {
         }
         let path = format!("/v1/patients/{patient_number}/history");
         let changes: Vec<kartika_protocol::Change> = match proof {
-            Some(proof) => self.post_json(&path, proof)?,
+            Some(proof) => self.post_json(&path, proof, false)?,
             None => self.get(&path)?,
         };
         let changes: Vec<IncomingChange> = changes.into_iter().map(incoming).collect();
@@ -380,40 +380,48 @@ impl Syncer {
             .map_err(|e| SyncError::BadAnswer(e.to_string()))?;
         let gz = encoder.get_ref().clone();
         let bytes = gz.len() as u64;
-        let response = self
-            .agent
-            .post(&format!("{}{path}", self.config.registry))
-            .header("Authorization", &format!("Bearer {}", self.config.token))
-            .header("Content-Type", "application/json")
-            .header("Content-Encoding", "gzip")
-            .send(&gz[..])
-            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        // A push is stored once by its change ids: safe to send again.
+        let response = again_if_dropped(|| {
+            self.agent
+                .post(&format!("{}{path}", self.config.registry))
+                .header("Authorization", &format!("Bearer {}", self.config.token))
+                .header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip")
+                .send(&gz[..])
+        })?;
         Ok((read_answer(response)?, bytes))
     }
 
+    /// Posts `body`; when `repeatable`, once more on a dropped connection (see
+    /// [`again_if_dropped`]). A proof of presence is not: the registry takes each once.
     fn post_json<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         body: &impl serde::Serialize,
+        repeatable: bool,
     ) -> Result<T, SyncError> {
         let json = serde_json::to_vec(body).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
-        let response = self
-            .agent
-            .post(&format!("{}{path}", self.config.registry))
-            .header("Authorization", &format!("Bearer {}", self.config.token))
-            .header("Content-Type", "application/json")
-            .send(&json[..])
-            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        let send = || {
+            self.agent
+                .post(&format!("{}{path}", self.config.registry))
+                .header("Authorization", &format!("Bearer {}", self.config.token))
+                .header("Content-Type", "application/json")
+                .send(&json[..])
+        };
+        let response = match repeatable {
+            true => again_if_dropped(send)?,
+            false => send().map_err(|e| SyncError::Unreachable(e.to_string()))?,
+        };
         read_answer(response)
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
-        let response = self
-            .agent
-            .get(&format!("{}{path}", self.config.registry))
-            .header("Authorization", &format!("Bearer {}", self.config.token))
-            .call()
-            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        let response = again_if_dropped(|| {
+            self.agent
+                .get(&format!("{}{path}", self.config.registry))
+                .header("Authorization", &format!("Bearer {}", self.config.token))
+                .call()
+        })?;
         read_answer(response)
     }
 
@@ -496,6 +504,28 @@ pub fn backoff(failures: u32) -> Duration {
         .saturating_mul(1u64 << failures.min(20))
         .min(300_000);
     Duration::from_millis(fastrand::u64(ceiling_ms / 2..=ceiling_ms))
+}
+
+/// Sends a request, and once more when the connection was dropped under it: a kept-alive
+/// connection that the registry (or a proxy between) closed just as the request went out
+/// looks open until the close arrives. Only for requests the registry may see twice.
+fn again_if_dropped(
+    send: impl Fn() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<ureq::http::Response<ureq::Body>, SyncError> {
+    let dropped = |e: &ureq::Error| {
+        matches!(e, ureq::Error::Io(io) if matches!(
+            io.kind(),
+            std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+        ))
+    };
+    match send() {
+        Err(e) if dropped(&e) => send(),
+        sent => sent,
+    }
+    .map_err(|e| SyncError::Unreachable(e.to_string()))
 }
 
 fn read_answer<T: serde::de::DeserializeOwned>(

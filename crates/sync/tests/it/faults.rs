@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::support::{registry, syncer_with_batch, Clinic, CuttingProxy};
+use crate::support::{registry, syncer_with_batch, Clinic, ClosesWhenReused, CuttingProxy};
 use kartika_store::OutboxKind;
 
 #[test]
@@ -128,4 +128,24 @@ fn refused_records_are_set_aside_with_their_reason_and_never_block_the_queue() {
         }),
         "{aside:?}"
     );
+}
+
+#[test]
+fn a_kept_alive_connection_closed_as_it_is_reused_costs_no_round() {
+    let (registry, tokens, _dir) = registry(&["P3674060"]);
+    let proxy = ClosesWhenReused::start(registry.addr());
+    let mut clinic = Clinic::new("P3674060", "Puskesmas Pamulang");
+    let patient = clinic.patient("Siti Rahayu");
+    clinic.visit(&patient, "general");
+    // Small batches: several requests, each after the first on a kept-alive connection.
+    let syncer = syncer_with_batch(&proxy.url, &tokens[0], 1);
+    let report = syncer
+        .round(&mut clinic.store)
+        .expect("the round gets through");
+    assert_eq!(report.sent, 2);
+    assert!(
+        proxy.dropped.load(Ordering::SeqCst) > 0,
+        "requests were sent on connections closed under them"
+    );
+    assert_eq!(clinic.store.sync_health().unwrap().pending, 0);
 }

@@ -204,6 +204,72 @@ impl DeadThenAlive {
     }
 }
 
+/// A proxy that answers one request per connection and closes the connection when the
+/// next request arrives on it: the way a server closes a kept-alive connection just as the
+/// client sends on it again. Counts the requests it dropped so.
+pub struct ClosesWhenReused {
+    pub url: String,
+    pub dropped: Arc<AtomicUsize>,
+}
+
+impl ClosesWhenReused {
+    pub fn start(upstream: std::net::SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let counter = dropped.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let counter = counter.clone();
+                std::thread::spawn(move || answer_once_then_close(client, upstream, &counter));
+            }
+        });
+        Self { url, dropped }
+    }
+}
+
+fn answer_once_then_close(
+    mut client: TcpStream,
+    upstream: std::net::SocketAddr,
+    dropped: &AtomicUsize,
+) {
+    let Some(request) = read_message(&mut client) else {
+        return;
+    };
+    let Ok(mut server) = TcpStream::connect(upstream) else {
+        return;
+    };
+    if server.write_all(&request).is_err() {
+        return;
+    }
+    let Some(response) = read_message(&mut server) else {
+        return;
+    };
+    if client.write_all(&response).is_err() {
+        return;
+    }
+    // The connection looks open until the client sends on it again.
+    let mut next = [0u8; 1];
+    if matches!(client.read(&mut next), Ok(n) if n > 0) {
+        dropped.fetch_add(1, Ordering::SeqCst);
+    }
+    let _ = client.shutdown(Shutdown::Both);
+}
+
+/// One whole HTTP message (head and Content-Length body) read from `stream`.
+fn read_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut message = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    while !response_complete(&message) {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => message.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(message)
+}
+
 impl Drop for CuttingProxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
