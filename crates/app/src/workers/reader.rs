@@ -749,11 +749,11 @@ fn challenge() -> [u8; 32] {
     bytes
 }
 
-/// A tap's reading: a genuine card's identity and its proof of presence, or why not.
 /// How long a tap's read may take. A genuine card answers in a fraction of a second, even
 /// at a contact card's speed.
 const TAP_DEADLINE: Duration = Duration::from_secs(5);
 
+/// A tap's reading: a genuine card's identity and its proof of presence, or why not.
 type TapRead = Result<(Box<Identity>, Option<PresenceProof>), Problem>;
 
 /// A tap's challenge, and what it binds when it is a presence challenge.
