@@ -24,7 +24,47 @@ const MIGRATION_LOCK: i64 = 0x4B41_5254;
 
 /// The registry in a PostgreSQL database.
 pub struct PostgresBackend {
-    client: Client,
+    client: Closing,
+}
+
+/// A connection closed where closing may block. `postgres::Client` closes by blocking on a
+/// runtime of its own, which cannot start on a thread of another runtime, and the last
+/// handle to the registry's pool may be dropped on one of the server's threads as it
+/// stops: there the connection is handed to a thread of its own to close.
+struct Closing(Option<Client>);
+
+impl std::ops::Deref for Closing {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        self.0
+            .as_ref()
+            .expect("a connection is present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Closing {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0
+            .as_mut()
+            .expect("a connection is present until dropped")
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        let Some(client) = self.0.take() else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Were no thread to be had, the closure is dropped unrun: the connection is then
+            // left open for the operating system to close, rather than closed here.
+            let client = std::mem::ManuallyDrop::new(client);
+            let _ = std::thread::Builder::new()
+                .name("postgres-close".into())
+                .spawn(move || drop(std::mem::ManuallyDrop::into_inner(client)));
+        }
+    }
 }
 
 impl PostgresBackend {
@@ -63,7 +103,9 @@ impl PostgresBackend {
             "CREATE TEMPORARY TABLE push_staging (n BIGINT, change_id BYTEA, kind TEXT,
                  record_id TEXT, patient_number TEXT, payload TEXT) ON COMMIT DELETE ROWS",
         )?;
-        Ok(Self { client })
+        Ok(Self {
+            client: Closing(Some(client)),
+        })
     }
 }
 

@@ -41,3 +41,16 @@ fn every_connection_writes_durably_a_new_file_and_a_reopened_one() {
         );
     }
 }
+
+#[test]
+fn a_postgresql_connection_dropped_on_a_server_thread_closes_without_a_panic() {
+    let server = kartika_testkit::postgres::TestPostgres::start();
+    let backend =
+        kartika_registry::postgres_backend::PostgresBackend::connect(&server.new_database("drop"))
+            .unwrap();
+    // As the server stops, the last handle to its pool can be let go on one of its threads.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async move { drop(backend) });
+}
