@@ -25,6 +25,14 @@ pub fn date(year: i32, month: u8, day: u8) -> Date {
         .unwrap_or_else(|| panic!("test date {year}-{month}-{day} is not a calendar date"))
 }
 
+/// Now, in milliseconds since 1970 (UTC): the time a proof of presence carries.
+pub fn now_ms() -> i64 {
+    let since_1970 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    i64::try_from(since_1970.as_millis()).expect("milliseconds fit in i64")
+}
+
 /// A fresh random challenge, as a host makes one per tap.
 pub fn challenge() -> [u8; 32] {
     let mut bytes = [0u8; 32];

@@ -39,13 +39,7 @@ fn open_patient(app: &mut App, text: &str, name: &str) {
 
 /// The demo's first blank card file ("Kartu kosong 1").
 fn first_blank_card(app: &App) -> std::path::PathBuf {
-    app.world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Blank)
-        .expect("a blank card")
-        .path
-        .clone()
+    app.tray_card(kartika_demo::TrayCardKind::Blank)
 }
 
 fn cards_of_open_patient(app: &App) -> Vec<kartika_store::Card> {
@@ -316,14 +310,7 @@ fn a_backup_made_in_the_admin_room_restores_while_the_app_runs() {
 fn a_blocked_pin_is_reset_and_a_returned_card_terminated_with_the_card_in_the_reader() {
     let mut app = App::demo();
     // Siti typed a wrong PIN three times somewhere.
-    let siti = app
-        .world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
-        .unwrap()
-        .path
-        .clone();
+    let siti = app.tray_card(kartika_demo::TrayCardKind::Genuine);
     {
         let mut card = kartika_vcard::VirtualCard::open(&siti).unwrap();
         let mut session = CardSession::new(&mut card);

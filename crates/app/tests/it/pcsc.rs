@@ -10,14 +10,7 @@ fn a_software_card_in_vpcd_reaches_the_desks_verdict() {
     let mut app = App::demo_with(true);
     app.at_the_desk();
     app.until_text(&reader_name(0));
-    let siti = app
-        .world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
-        .expect("a genuine card")
-        .path
-        .clone();
+    let siti = app.tray_card(kartika_demo::TrayCardKind::Genuine);
     let card = InsertedCard::insert(&siti, 0, InsertOptions::default());
     app.until_text("Kartu asli");
     assert!(app.shows("Siti Rahayu"));
@@ -43,14 +36,7 @@ fn a_card_that_stops_answering_is_said_so_and_the_reader_serves_the_next() {
     let mut app = App::demo_with(true);
     app.at_the_desk();
     app.until_text(&reader_name(0));
-    let siti = app
-        .world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
-        .expect("a genuine card")
-        .path
-        .clone();
+    let siti = app.tray_card(kartika_demo::TrayCardKind::Genuine);
     // It answers SELECT and GET DATA, then hangs at INTERNAL AUTHENTICATE (0x88); pcscd
     // and vpcd would wait for it for ever.
     let silent = InsertedCard::insert(
@@ -77,14 +63,7 @@ fn a_copied_card_through_pcscd_is_refused_as_a_copy() {
     app.at_the_desk();
     app.until_text(&reader_name(0));
     // Every data object of Siti's card written onto another chip, with that chip's own key.
-    let copy = app
-        .world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Copy)
-        .expect("the copied card")
-        .path
-        .clone();
+    let copy = app.tray_card(kartika_demo::TrayCardKind::Copy);
     let card = InsertedCard::insert(&copy, 0, InsertOptions::default());
     app.until_text("ini salinan, bukan kartu asli");
     assert!(!app.shows("Kartu asli"));

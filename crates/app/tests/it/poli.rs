@@ -46,13 +46,7 @@ fn open_visit(app: &App) -> kartika_app::poli::OpenVisit {
 
 /// Siti's genuine demo card file.
 fn siti_card(app: &App) -> std::path::PathBuf {
-    app.world
-        .tray
-        .iter()
-        .find(|c| c.kind == kartika_demo::TrayCardKind::Genuine)
-        .expect("Siti's card")
-        .path
-        .clone()
+    app.tray_card(kartika_demo::TrayCardKind::Genuine)
 }
 
 /// The desk registers Siti (her tray card tapped; through vpcd when `through_pcscd`),

@@ -29,6 +29,17 @@ pub struct App {
 }
 
 impl App {
+    /// The file of the demo tray's first card of `kind`.
+    pub fn tray_card(&self, kind: kartika_demo::TrayCardKind) -> std::path::PathBuf {
+        self.world
+            .tray
+            .iter()
+            .find(|c| c.kind == kind)
+            .expect("the demo tray holds a card of each kind")
+            .path
+            .clone()
+    }
+
     /// The demo app with its in-process reader (no pcscd), standalone.
     pub fn demo() -> Self {
         Self::demo_with(false)

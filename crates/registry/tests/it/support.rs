@@ -171,15 +171,7 @@ impl TestCard {
     }
 }
 
-pub fn now_ms() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
+pub use kartika_testkit::fixtures::now_ms;
 
 pub fn patient(n: u32, number: &str, nik: Option<&str>) -> Value {
     json!({

@@ -372,13 +372,7 @@ impl CardKey {
         node: &str,
     ) -> kartika_protocol::PresenceProof {
         let nonce = [7u8; 16];
-        let at_ms = i64::try_from(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_millis(),
-        )
-        .unwrap();
+        let at_ms = kartika_testkit::fixtures::now_ms();
         let challenge = kartika_card::presence::presence_challenge(node, at_ms, &nonce);
         let message =
             kartika_card::crypto::internal_auth_message(&challenge, card_number.as_bytes());
