@@ -29,7 +29,9 @@ use crate::state::{
 use crate::text::{Lang, T};
 use crate::ticket::{self, TicketText};
 use crate::views;
-use crate::workers::clinic::{ClinicAnswer, ClinicReply, ClinicRequest, ClinicWorker, ReportKind};
+use crate::workers::clinic::{
+    ClinicAnswer, ClinicReply, ClinicRequest, ClinicWorker, Operation, ReportKind,
+};
 use crate::workers::reader::{ReaderCommand, ReaderSetup, ReaderUpdate, ReaderWorker};
 use crate::workers::sync::SyncWorker;
 use crate::workers::Waker;
@@ -189,13 +191,10 @@ impl KartikaApp {
         self.state.pending.insert(id, kind);
     }
 
-    fn session_request(
-        &mut self,
-        kind: Pending,
-        request: impl FnOnce(kartika_store::Session) -> ClinicRequest,
-    ) {
+    /// Asks the store as the logged-in account; nothing without one.
+    fn session_request(&mut self, kind: Pending, operation: Operation) {
         if let Some(session) = self.state.session.clone() {
-            self.ask(kind, request(session));
+            self.ask(kind, ClinicRequest::Store { session, operation });
         }
     }
 
@@ -428,9 +427,7 @@ impl KartikaApp {
     }
 
     fn refresh_counts(&mut self) {
-        self.session_request(Pending::QueueCounts, |session| ClinicRequest::QueueCounts {
-            session,
-        });
+        self.session_request(Pending::QueueCounts, Operation::QueueCounts {});
     }
 
     fn on_reader_update(&mut self, update: ReaderUpdate) {
@@ -487,11 +484,10 @@ impl KartikaApp {
                 match result {
                     Ok(identity) => {
                         desk.verdict = Some(TapVerdict::Admitting);
-                        self.session_request(Pending::Admit, |session| ClinicRequest::AdmitCard {
-                            session,
-                            identity,
-                            proof,
-                        });
+                        self.session_request(
+                            Pending::Admit,
+                            Operation::AdmitCard { identity, proof },
+                        );
                     }
                     Err(problem) => desk.verdict = Some(TapVerdict::Refused(problem)),
                 }
@@ -552,10 +548,10 @@ impl KartikaApp {
             Command::OpenPatient(patient_number) => {
                 self.state.desk.verdict = None;
                 self.state.desk.warnings.clear();
-                self.session_request(Pending::OpenPatient, |session| ClinicRequest::DeskPatient {
-                    session,
-                    patient_number,
-                });
+                self.session_request(
+                    Pending::OpenPatient,
+                    Operation::DeskPatient { patient_number },
+                );
             }
             Command::Search => self.search(),
             Command::StartNewPatient => {
@@ -590,9 +586,7 @@ impl KartikaApp {
                     complaint: None,
                 };
                 self.state.desk.problem = None;
-                self.session_request(Pending::RegisterVisit, |session| {
-                    ClinicRequest::RegisterVisit { session, visit }
-                });
+                self.session_request(Pending::RegisterVisit, Operation::RegisterVisit { visit });
             }
             Command::Reprint(ticket) => self.state.desk.ticket = Some(ticket),
             Command::PrintTicket => self.print_ticket(false),
@@ -653,10 +647,7 @@ impl KartikaApp {
         self.state.reports.problem = None;
         self.state.reports.notice = None;
         let query = self.state.reports.query();
-        self.session_request(Pending::Report, |session| ClinicRequest::Report {
-            session,
-            query,
-        });
+        self.session_request(Pending::Report, Operation::Report { query });
     }
 
     /// Writes the report on screen into the reports folder, on a thread of its own.
@@ -747,10 +738,7 @@ impl KartikaApp {
             }
         }
         self.state.desk.problem = None;
-        self.session_request(Pending::Search, |session| ClinicRequest::Search {
-            session,
-            queries,
-        });
+        self.session_request(Pending::Search, Operation::Search { queries });
     }
 
     fn save_new_patient(&mut self) {
@@ -777,12 +765,12 @@ impl KartikaApp {
             phone: optional(&form.phone),
         };
         self.state.desk.problem = None;
-        self.session_request(Pending::CreatePatient, |session| {
-            ClinicRequest::CreatePatient {
-                session,
+        self.session_request(
+            Pending::CreatePatient,
+            Operation::CreatePatient {
                 patient: Box::new(patient),
-            }
-        });
+            },
+        );
     }
 
     /// Prints the shown ticket (or saves its PDF) on a thread of its own.

@@ -4,6 +4,7 @@
 
 use kartika_card::verify::Rejection;
 use kartika_card::{CardError, StatusError, TransportError};
+use kartika_lan::{LanError, Refusal};
 use kartika_store::StoreError;
 
 use crate::text::Lang;
@@ -110,20 +111,30 @@ pub enum Problem {
     VisitNotOnCard,
     /// The card's patient is not registered at this Puskesmas.
     NotRegisteredHere,
+    /// The Puskesmas's server does not answer.
+    ServerUnreachable(String),
+    /// The session on the server ended (it restarted, or sat idle too long).
+    SessionEnded,
+    /// The server runs another version of Kartika.
+    ServerNeedsUpdate,
 }
 
 impl From<StoreError> for Problem {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::LoginFailed => Self::WrongLogin,
-            StoreError::LoginLocked { minutes } => Self::LoginWait(minutes),
-            StoreError::NotAllowed { .. } => Self::NotAllowed,
-            StoreError::Busy => Self::Busy,
-            StoreError::Invalid { field, reason } => Self::InvalidField {
-                field: field.to_owned(),
-                reason,
-            },
-            StoreError::DuplicateNik {
+        Refusal::from(error).into()
+    }
+}
+
+/// The store's refusal, from this PC's store or the server's, in the desk's words.
+impl From<Refusal> for Problem {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::LoginFailed => Self::WrongLogin,
+            Refusal::LoginLocked { minutes } => Self::LoginWait(minutes),
+            Refusal::NotAllowed { .. } => Self::NotAllowed,
+            Refusal::Busy => Self::Busy,
+            Refusal::Invalid { field, reason } => Self::InvalidField { field, reason },
+            Refusal::DuplicateNik {
                 nik,
                 existing_patient_number,
                 existing_name,
@@ -132,13 +143,25 @@ impl From<StoreError> for Problem {
                 name: existing_name,
                 patient_number: existing_patient_number,
             },
-            StoreError::AlreadyQueued { ticket, unit } => Self::AlreadyQueued { ticket, unit },
-            StoreError::NotFound { .. } => Self::NotFound,
-            StoreError::Conflict(text) => Self::Conflict(text),
-            StoreError::AlreadyRecorded { what, key } => Self::Conflict(format!("{what} {key}")),
-            StoreError::NewerSchema { .. } => Self::NeedsNewerKartika,
-            StoreError::BadBackup { reason, .. } => Self::BadBackup(reason),
-            StoreError::File { path, reason } => Self::FileNotSaved(format!("{path}: {reason}")),
+            Refusal::AlreadyQueued { ticket, unit } => Self::AlreadyQueued { ticket, unit },
+            Refusal::NotFound { .. } => Self::NotFound,
+            Refusal::Conflict { message } => Self::Conflict(message),
+            Refusal::NewerSchema => Self::NeedsNewerKartika,
+            Refusal::BadBackup { reason } => Self::BadBackup(reason),
+            Refusal::File { path, reason } => Self::FileNotSaved(format!("{path}: {reason}")),
+            Refusal::Failed { message } => Self::StoreFailed(message),
+        }
+    }
+}
+
+/// A call to the Puskesmas's server that failed.
+impl From<LanError> for Problem {
+    fn from(error: LanError) -> Self {
+        match error {
+            LanError::Refused(refusal) => refusal.into(),
+            LanError::Unreachable { server, .. } => Self::ServerUnreachable(server),
+            LanError::SessionEnded => Self::SessionEnded,
+            LanError::NeedsUpdate(_) => Self::ServerNeedsUpdate,
             other => Self::StoreFailed(other.to_string()),
         }
     }
@@ -312,6 +335,12 @@ impl Problem {
             (En, Self::NotRegisteredHere) => "This card's patient is not registered at this Puskesmas. Send them to the registration desk first.".into(),
             (Id, Self::TerminalRefused) => "Kartu menolak sertifikat terminal komputer ini. Hubungi admin untuk sertifikat baru.".into(),
             (En, Self::TerminalRefused) => "The card refused this workstation's terminal certificate. Call the admin for a new certificate.".into(),
+            (Id, Self::ServerUnreachable(server)) => format!("Server Puskesmas ({server}) tidak menjawab. Data di layar adalah yang terakhir diterima; periksa kabel jaringan dan PC server."),
+            (En, Self::ServerUnreachable(server)) => format!("The Puskesmas server ({server}) does not answer. The data on screen is the last received; check the network cable and the server PC."),
+            (Id, Self::SessionEnded) => "Sesi di server berakhir. Masuk lagi dengan nama pengguna dan kata sandi.".into(),
+            (En, Self::SessionEnded) => "The session on the server has ended. Log in again with your username and password.".into(),
+            (Id, Self::ServerNeedsUpdate) => "Versi Kartika di komputer ini berbeda dengan server. Minta admin memasang versi server di komputer ini.".into(),
+            (En, Self::ServerNeedsUpdate) => "This workstation's Kartika differs from the server's version. Ask the admin to install the server's version here.".into(),
         }
     }
 }

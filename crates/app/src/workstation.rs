@@ -10,16 +10,8 @@ use std::path::{Path, PathBuf};
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
 
-/// The registry this Puskesmas syncs with.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RegistryLink {
-    /// For example `https://registry.dinkes.example:8700`.
-    pub url: String,
-    /// The node's access token from its enrolment.
-    pub token: String,
-}
+pub use kartika_lan::RegistryLink;
 
 const NODE_KEY: &str = "node.key";
 const NODE_PUB: &str = "node.pub";

@@ -10,7 +10,7 @@ mod sheet;
 mod write;
 
 use kartika_store::{DailyReport, Lb1Report, TopDiagnoses, VisitRecap};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use sheet::{Column, Sheet, Value};
 
@@ -62,7 +62,7 @@ impl Format {
 }
 
 /// Any of the reports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "report", rename_all = "snake_case")]
 pub enum Report {
     /// LB1, morbidity (boxed: its rows of 24 cells make it the largest).

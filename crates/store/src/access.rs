@@ -43,6 +43,10 @@ pub struct Session {
     pub(crate) username: String,
     pub(crate) display_name: String,
     pub(crate) role: Role,
+    /// Made from a login on the clinic server: it names the account for a workstation's
+    /// screens, and every store refuses it.
+    #[serde(skip)]
+    pub(crate) on_server: bool,
 }
 
 impl Session {
@@ -59,6 +63,18 @@ impl Session {
     /// The role at login.
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// What a workstation knows of a login the clinic server accepted: the account, for
+    /// its screens. It carries no authority: the server acts on its own session, found by
+    /// the token, and every [`crate::Store`] refuses this one as if nobody had logged in.
+    pub fn on_server(username: String, display_name: String, role: Role) -> Self {
+        Self {
+            username,
+            display_name,
+            role,
+            on_server: true,
+        }
     }
 }
 
@@ -122,7 +138,7 @@ pub(crate) fn check(tx: &Transaction<'_>, session: &Session, action: Action) -> 
         .query_row([&session.username], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let role = match row {
-        Some((role, None)) => role,
+        Some((role, None)) if !session.on_server => role,
         _ => return Err(StoreError::LoginFailed),
     };
     if role != session.role || !action.allowed(role) {

@@ -73,6 +73,12 @@ impl Store {
             }),
         });
         let outcome = run(self);
+        // An operation whose transaction returns another type than its answer would be
+        // done again on a retry: a mistake of the caller, caught by the tests.
+        debug_assert!(
+            outcome.is_err() || self.answer_keeper.is_none(),
+            "{operation}: no transaction returned the answer's type, so nothing was kept"
+        );
         // An operation that failed before its transaction committed kept nothing.
         self.answer_keeper = None;
         outcome

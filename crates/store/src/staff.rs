@@ -218,6 +218,7 @@ impl Store {
                         username: username.to_owned(),
                         display_name: account.display_name,
                         role: account.role,
+                        on_server: false,
                     })
                 } else {
                     Attempt::Refused {

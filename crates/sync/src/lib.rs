@@ -454,8 +454,19 @@ impl Syncer {
 /// The node's token travels in every request: over plain HTTP it may go only to this
 /// machine.
 fn refuse_plain_http_beyond_loopback(registry: &str) -> Result<(), SyncError> {
-    let Some(rest) = registry.strip_prefix("http://") else {
-        return Ok(());
+    if plain_http_beyond_loopback(registry) {
+        return Err(SyncError::Invalid(format!(
+            "{registry} is plain http to another machine, which would send the node's token in the clear; use https"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `url` is plain `http://` to another machine than this one: anything sent there
+/// (a token, a password) crosses the network in the clear.
+pub fn plain_http_beyond_loopback(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = match authority.strip_prefix('[') {
@@ -468,17 +479,11 @@ fn refuse_plain_http_beyond_loopback(registry: &str) -> Result<(), SyncError> {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    if loopback {
-        Ok(())
-    } else {
-        Err(SyncError::Invalid(format!(
-            "{registry} is plain http to another machine, which would send the node's token in the clear; use https"
-        )))
-    }
+    !loopback
 }
 
 /// Every certificate in a PEM bundle.
-fn pem_certificates(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, SyncError> {
+pub fn pem_certificates(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, SyncError> {
     let text = String::from_utf8_lossy(pem);
     let mut certs = Vec::new();
     for block in text.split_inclusive("-----END CERTIFICATE-----") {

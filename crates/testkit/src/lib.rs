@@ -8,4 +8,5 @@ pub mod fhir;
 pub mod fixtures;
 pub mod pcsc;
 pub mod postgres;
+pub mod proxy;
 pub mod registry;

@@ -14,7 +14,7 @@ use crate::problem::Problem;
 use crate::state::{Pending, Screen};
 use crate::text::T;
 use crate::workers::clinic::{
-    CardChange, ClinicAnswer, ClinicRequest, FacilityChange, StaffChange,
+    CardChange, ClinicAnswer, ClinicRequest, FacilityChange, Operation, StaffChange,
 };
 use crate::workers::reader::{CardFound, CardTask, ReaderCommand, ReaderState};
 
@@ -28,15 +28,9 @@ impl KartikaApp {
     fn load_admin_tab(&mut self) {
         match self.state.admin.tab {
             AdminTab::Cards => {}
-            AdminTab::Staff => self.admin_request(|session| ClinicRequest::Staff {
-                session,
-                change: None,
-            }),
+            AdminTab::Staff => self.admin_request(Operation::Staff { change: None }),
             AdminTab::Audit => self.audit_search(),
-            AdminTab::Sync => self.admin_request(|session| ClinicRequest::SyncDetails {
-                session,
-                resend: Vec::new(),
-            }),
+            AdminTab::Sync => self.admin_request(Operation::SyncDetails { resend: Vec::new() }),
             AdminTab::Facility => {
                 let form = &mut self.state.admin.facility;
                 if let Some(facility) = &self.state.facility {
@@ -49,9 +43,9 @@ impl KartikaApp {
         }
     }
 
-    fn admin_request(&mut self, request: impl FnOnce(kartika_store::Session) -> ClinicRequest) {
+    fn admin_request(&mut self, operation: Operation) {
         self.state.admin.problem = None;
-        self.session_request(Pending::Admin, request);
+        self.session_request(Pending::Admin, operation);
     }
 
     /// Tells the clinic worker this workstation's daily backup plan.
@@ -65,7 +59,7 @@ impl KartikaApp {
 
     fn audit_search(&mut self) {
         let filter = self.state.admin.audit_filter.clone();
-        self.admin_request(|session| ClinicRequest::AuditSearch { session, filter });
+        self.admin_request(Operation::AuditSearch { filter });
     }
 
     fn admin_patient(&self) -> Option<String> {
@@ -78,8 +72,7 @@ impl KartikaApp {
 
     fn change_card(&mut self, change: CardChange) {
         if let Some(patient_number) = self.admin_patient() {
-            self.admin_request(|session| ClinicRequest::ChangeCard {
-                session,
+            self.admin_request(Operation::ChangeCard {
                 patient_number,
                 change,
             });
@@ -103,17 +96,11 @@ impl KartikaApp {
                 }
                 let queries = PatientQuery::guess(&text);
                 admin.problem = None;
-                self.session_request(Pending::AdminSearch, |session| ClinicRequest::Search {
-                    session,
-                    queries,
-                });
+                self.session_request(Pending::AdminSearch, Operation::Search { queries });
             }
             Command::AdminOpenPatient(patient_number) => {
                 admin.issue = None;
-                self.admin_request(|session| ClinicRequest::PatientCards {
-                    session,
-                    patient_number,
-                });
+                self.admin_request(Operation::PatientCards { patient_number });
             }
             Command::StartIssue(replacing) => {
                 admin.issue = Some(IssueForm {
@@ -142,7 +129,7 @@ impl KartikaApp {
             Command::ResetCardPin => self.reset_card_pin(),
             Command::Staff(change) => {
                 admin.password_reset = None;
-                self.admin_request(|session| ClinicRequest::Staff { session, change });
+                self.admin_request(Operation::Staff { change });
             }
             Command::AddStaff => {
                 // The form stays on screen (without the password) until the store accepts it.
@@ -153,15 +140,14 @@ impl KartikaApp {
                     role: form.role,
                     password: std::mem::take(&mut form.password),
                 };
-                self.admin_request(|session| ClinicRequest::Staff {
-                    session,
+                self.admin_request(Operation::Staff {
                     change: Some(StaffChange::Add(new)),
                 });
             }
             Command::AuditSearch => self.audit_search(),
             Command::VerifyAudit => self.ask(Pending::Admin, ClinicRequest::VerifyAudit),
             Command::SyncDetails(resend) => {
-                self.admin_request(|session| ClinicRequest::SyncDetails { session, resend });
+                self.admin_request(Operation::SyncDetails { resend });
             }
             Command::SaveFacility => {
                 let (Some(facility), Some(zone)) = (&self.state.facility, admin.facility.zone)
@@ -175,8 +161,7 @@ impl KartikaApp {
                     region_code: (!catchment.is_empty()).then(|| catchment.to_owned()),
                     zone,
                 };
-                self.admin_request(|session| ClinicRequest::ChangeFacility {
-                    session,
+                self.admin_request(Operation::ChangeFacility {
                     change: FacilityChange::Profile(profile),
                 });
             }
@@ -188,8 +173,7 @@ impl KartikaApp {
                     queue_prefix: letter.trim().to_ascii_uppercase(),
                     built_in: false,
                 };
-                self.admin_request(|session| ClinicRequest::ChangeFacility {
-                    session,
+                self.admin_request(Operation::ChangeFacility {
                     change: FacilityChange::AddUnit(unit),
                 });
             }
@@ -255,8 +239,7 @@ impl KartikaApp {
             None => {
                 let replacing = form.replacing.clone();
                 if let Some(patient_number) = self.admin_patient() {
-                    self.admin_request(|session| ClinicRequest::NewCardIdentity {
-                        session,
+                    self.admin_request(Operation::NewCardIdentity {
                         patient_number,
                         replacing,
                     });

@@ -13,7 +13,7 @@ use crate::poli::{card_record, next_rank, ExamForm, Here, OpenVisit, PoliCard, P
 use crate::problem::Problem;
 use crate::state::{Pending, Screen};
 use crate::text::T;
-use crate::workers::clinic::{ClinicAnswer, ClinicRequest, PoliVisit, VisitEnd};
+use crate::workers::clinic::{ClinicAnswer, Operation, PoliVisit, VisitEnd};
 use crate::workers::reader::{CardFound, CardTask, ReaderCommand, ReaderState};
 
 impl KartikaApp {
@@ -56,10 +56,7 @@ impl KartikaApp {
 
     fn load_poli_queue(&mut self) {
         if let Some(unit_code) = self.poli_unit() {
-            self.session_request(Pending::PoliQueue, |session| ClinicRequest::UnitQueue {
-                session,
-                unit_code,
-            });
+            self.session_request(Pending::PoliQueue, Operation::UnitQueue { unit_code });
         }
     }
 
@@ -76,10 +73,7 @@ impl KartikaApp {
                 poli.problem = None;
                 poli.notice = None;
                 if let Some(unit_code) = self.poli_unit() {
-                    self.session_request(Pending::OpenVisit, |session| ClinicRequest::CallNext {
-                        session,
-                        unit_code,
-                    });
+                    self.session_request(Pending::OpenVisit, Operation::CallNext { unit_code });
                 }
             }
             Command::OpenQueueVisit {
@@ -88,12 +82,14 @@ impl KartikaApp {
             } => self.open_visit(visit_id, patient_number),
             Command::CancelQueueVisit(visit_id) => {
                 poli.problem = None;
-                self.session_request(Pending::EndVisit, |session| ClinicRequest::EndVisit {
-                    session,
-                    visit_id,
-                    exam: None,
-                    end: VisitEnd::Cancel,
-                });
+                self.session_request(
+                    Pending::EndVisit,
+                    Operation::EndVisit {
+                        visit_id,
+                        exam: None,
+                        end: VisitEnd::Cancel,
+                    },
+                );
             }
             Command::CloseVisit => {
                 poli.open = None;
@@ -109,37 +105,34 @@ impl KartikaApp {
                 let (visit_id, rank) = (open.visit.visit_id.clone(), next_rank(&open.visit));
                 poli.problem = None;
                 poli.diagnosis = Default::default();
-                self.session_request(Pending::VisitChange, |session| {
-                    ClinicRequest::AddDiagnosis {
-                        session,
+                self.session_request(
+                    Pending::VisitChange,
+                    Operation::AddDiagnosis {
                         visit_id,
                         code,
                         rank,
-                    }
-                });
+                    },
+                );
             }
             Command::RemoveDiagnosis(code) => {
                 if let Some(visit_id) = poli.open_visit_id().map(str::to_owned) {
-                    self.session_request(Pending::VisitChange, |session| {
-                        ClinicRequest::RemoveDiagnosis {
-                            session,
-                            visit_id,
-                            code,
-                        }
-                    });
+                    self.session_request(
+                        Pending::VisitChange,
+                        Operation::RemoveDiagnosis { visit_id, code },
+                    );
                 }
             }
             Command::SaveExamination => {
                 let Some((visit_id, exam)) = self.typed_examination() else {
                     return;
                 };
-                self.session_request(Pending::VisitChange, |session| {
-                    ClinicRequest::SaveExamination {
-                        session,
+                self.session_request(
+                    Pending::VisitChange,
+                    Operation::SaveExamination {
                         visit_id,
                         exam: Box::new(exam),
-                    }
-                });
+                    },
+                );
             }
             Command::FinishVisit => self.end_visit(VisitEnd::Finish),
             Command::ReferVisit => {
@@ -155,11 +148,13 @@ impl KartikaApp {
     fn open_visit(&mut self, visit_id: String, patient_number: String) {
         self.state.poli.problem = None;
         self.state.poli.notice = None;
-        self.session_request(Pending::OpenVisit, |session| ClinicRequest::OpenVisit {
-            session,
-            visit_id,
-            patient_number,
-        });
+        self.session_request(
+            Pending::OpenVisit,
+            Operation::OpenVisit {
+                visit_id,
+                patient_number,
+            },
+        );
     }
 
     /// The form as the store will get it, or the field that is not a number.
@@ -180,12 +175,14 @@ impl KartikaApp {
         let Some((visit_id, exam)) = self.typed_examination() else {
             return;
         };
-        self.session_request(Pending::EndVisit, |session| ClinicRequest::EndVisit {
-            session,
-            visit_id,
-            exam: Some(Box::new(exam)),
-            end,
-        });
+        self.session_request(
+            Pending::EndVisit,
+            Operation::EndVisit {
+                visit_id,
+                exam: Some(Box::new(exam)),
+                end,
+            },
+        );
     }
 
     /// An answer of the clinic worker for the poli.
@@ -273,10 +270,7 @@ impl KartikaApp {
                 let mut card = PoliCard::new(reader, identity.clone());
                 card.proof = proof;
                 poli.card = Some(card);
-                self.session_request(Pending::PoliCard, |session| ClinicRequest::CardAtPoli {
-                    session,
-                    identity,
-                });
+                self.session_request(Pending::PoliCard, Operation::CardAtPoli { identity });
             }
             Err(problem) => {
                 poli.card = None;
@@ -358,10 +352,7 @@ impl KartikaApp {
         let open = self.state.poli.open.as_ref();
         let still_open = open.is_some_and(|o| o.history.patient.patient_number == patient_number);
         if still_open && matches!(outcome, Ok(n) if n > 0) {
-            self.session_request(Pending::History, |session| ClinicRequest::History {
-                session,
-                patient_number,
-            });
+            self.session_request(Pending::History, Operation::History { patient_number });
         }
     }
 

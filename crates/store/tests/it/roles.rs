@@ -359,3 +359,14 @@ fn set_aside_records_go_back_in_the_queue_when_an_admin_resends_them() {
     let health = clinic.store.sync_health().unwrap();
     assert_eq!((health.pending, health.set_aside), (1, 0));
 }
+
+#[test]
+fn a_session_made_from_a_servers_login_acts_on_no_store() {
+    let mut clinic = Clinic::new();
+    // What a workstation holds after logging in on the clinic server, naming this store's
+    // own admin: it is refused as if nobody had logged in.
+    let named = kartika_store::Session::on_server("admin".into(), "Admin".into(), Role::Admin);
+    let err = clinic.store.list_staff(&named).unwrap_err();
+    assert!(matches!(err, StoreError::LoginFailed), "{err:?}");
+    assert!(clinic.store.list_staff(&clinic.admin).is_ok());
+}

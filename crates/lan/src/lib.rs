@@ -1,0 +1,77 @@
+//! One Puskesmas, many workstations. The clinic store's operations are data
+//! ([`Operation`], [`Answer`]); a workstation answers them on its own store with
+//! [`apply`], or sends them to the Puskesmas's server ([`server`]) through a [`Client`],
+//! which answers them with the same [`apply`]. The plan and what stands: `docs/lan.md`.
+//!
+//! The wire: JSON over HTTP(S). Every request names the protocol version it speaks
+//! ([`PROTOCOL_HEADER`]); a server refuses another with 426 and words telling the
+//! workstation to update. A login answers a session token, which the server keeps only as
+//! its SHA-256. Every operation carries a request id: a write sent again with the same id
+//! (its answer lost on the way) is answered from what the store kept, never done twice.
+
+pub mod client;
+mod identity_wire;
+pub mod operation;
+mod refusal;
+pub mod server;
+
+pub use client::{Client, LanError, LoggedIn};
+pub use operation::{
+    apply, opened, Answer, CardChange, FacilityChange, Operation, PoliVisit, RegistryLink,
+    ReportKind, ReportQuery, StaffChange, VisitEnd,
+};
+pub use refusal::Refusal;
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The header naming the protocol version of a request.
+pub const PROTOCOL_HEADER: &str = "kartika-lan-protocol";
+
+/// A login.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A login the server accepted.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginAnswer {
+    /// The session token, for the `Authorization: Bearer` header.
+    pub token: String,
+    /// Login name.
+    pub username: String,
+    /// The name shown on screens.
+    pub display_name: String,
+    /// The role.
+    pub role: kartika_store::Role,
+}
+
+/// An operation with the id that makes a retry harmless.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OperationRequest {
+    /// 16 random bytes, hex: the same for every retry of one operation.
+    pub request_id: String,
+    /// What is asked.
+    pub operation: Operation,
+}
+
+/// The store changed: what every screen following the server is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changed {
+    /// Grows with each change; a screen re-reads when it differs from the one it has.
+    pub version: u64,
+}
+
+/// Why a request failed, in the body of every answer that is not 200.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What the store said, when it was the store.
+    pub refusal: Option<Refusal>,
+    /// In words.
+    pub error: String,
+}

@@ -1,0 +1,784 @@
+//! The clinic store's operations as data. A workstation's clinic worker answers an
+//! [`Operation`] with [`apply`] on its own store, or sends it to the Puskesmas's server,
+//! which answers it with the same [`apply`]: views cannot tell the two apart.
+
+use serde::{Deserialize, Serialize};
+
+use kartika_card::model::Identity;
+use kartika_protocol::PresenceProof;
+use kartika_report::Report;
+use kartika_store::{
+    AuditEntry, AuditFilter, AuditReport, BackupReport, Card, DeskPatient, DiagnosisRank,
+    Examination, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient, PatientCreated,
+    PatientHistory, PatientQuery, PatientSummary, QueueEntry, ReportFilter, ReportPeriod,
+    RestoreReport, ServiceUnit, Session, SetAside, StaffMember, Store, StoreError, SyncHealth,
+    TapOutcome, UnitQueue, VisitDetail, VisitStatus, VisitTicket,
+};
+
+/// How many years a new card is valid.
+const CARD_YEARS: u8 = 5;
+/// The most audit entries a search shows.
+const AUDIT_ROWS: usize = 500;
+/// The most set-aside records listed.
+const SET_ASIDE_ROWS: usize = 200;
+
+/// What a logged-in staff member asks of the clinic store.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    /// A verified card at the desk: refuses revoked cards, finds or registers the patient.
+    AdmitCard {
+        /// What the card says.
+        #[serde(with = "crate::identity_wire")]
+        identity: Box<Identity>,
+        /// The card's proof of presence, kept for the registry when the patient is
+        /// another Puskesmas's.
+        proof: Option<PresenceProof>,
+    },
+    /// A patient at the desk, as after a tap.
+    DeskPatient {
+        /// The patient.
+        patient_number: String,
+    },
+    /// The desk's search without a card.
+    Search {
+        /// What was typed.
+        queries: Vec<PatientQuery>,
+    },
+    /// A new patient typed at the desk.
+    CreatePatient {
+        /// The details.
+        patient: Box<NewPatient>,
+    },
+    /// Opens a visit and hands out a queue number.
+    RegisterVisit {
+        /// The visit.
+        visit: NewVisit,
+    },
+    /// Today's queue counted per unit.
+    QueueCounts,
+    /// A unit's queue of today.
+    UnitQueue {
+        /// The unit.
+        unit_code: String,
+    },
+    /// Calls the unit's next waiting patient and opens the visit.
+    CallNext {
+        /// The unit.
+        unit_code: String,
+    },
+    /// Opens a visit from the queue, calling the patient in when still waiting.
+    OpenVisit {
+        /// The visit.
+        visit_id: String,
+        /// Its patient.
+        patient_number: String,
+    },
+    /// A verified card in the poli's reader: refused, or whose it is.
+    CardAtPoli {
+        /// What the card says.
+        #[serde(with = "crate::identity_wire")]
+        identity: Box<Identity>,
+    },
+    /// Adds a diagnosis to the open visit.
+    AddDiagnosis {
+        /// The visit.
+        visit_id: String,
+        /// ICD-10 code.
+        code: String,
+        /// Primary or secondary.
+        rank: DiagnosisRank,
+    },
+    /// Removes a diagnosis recorded in error.
+    RemoveDiagnosis {
+        /// The visit.
+        visit_id: String,
+        /// ICD-10 code.
+        code: String,
+    },
+    /// Saves vitals, complaint and notes.
+    SaveExamination {
+        /// The visit.
+        visit_id: String,
+        /// What was recorded.
+        exam: Box<Examination>,
+    },
+    /// Saves the examination, then finishes, refers or cancels the visit. When the
+    /// examination is refused the visit does not end.
+    EndVisit {
+        /// The visit.
+        visit_id: String,
+        /// What was recorded, when the form is open.
+        exam: Option<Box<Examination>>,
+        /// How it ends.
+        end: VisitEnd,
+    },
+    /// A patient's whole history again (after the registry sent more).
+    History {
+        /// The patient.
+        patient_number: String,
+    },
+    /// A patient and their cards, for the admin.
+    PatientCards {
+        /// The patient.
+        patient_number: String,
+    },
+    /// What a new card for the patient will carry.
+    NewCardIdentity {
+        /// The patient.
+        patient_number: String,
+        /// The card it will replace.
+        replacing: Option<String>,
+    },
+    /// A card change: recording an issued card, blocking, unblocking, terminating.
+    ChangeCard {
+        /// The patient, whose cards come back.
+        patient_number: String,
+        /// What to do.
+        change: CardChange,
+    },
+    /// The accounts, after a change when one is given.
+    Staff {
+        /// The change, if any.
+        change: Option<StaffChange>,
+    },
+    /// Audit entries matching a filter.
+    AuditSearch {
+        /// Which entries.
+        filter: AuditFilter,
+    },
+    /// Sync health and the set-aside records, after sending some again when given.
+    SyncDetails {
+        /// Set-aside records to send again.
+        resend: Vec<String>,
+    },
+    /// Changes the facility's profile, or adds a unit.
+    ChangeFacility {
+        /// What to change.
+        change: FacilityChange,
+    },
+    /// One of the monthly reports.
+    Report {
+        /// Which report, over which days, narrowed how.
+        query: ReportQuery,
+    },
+}
+
+impl Operation {
+    /// Whether the operation writes (beyond its audit entry): a write sent again with the
+    /// same request id must be answered from what was kept, never done twice.
+    pub fn writes(&self) -> bool {
+        match self {
+            Self::AdmitCard { .. }
+            | Self::CreatePatient { .. }
+            | Self::RegisterVisit { .. }
+            | Self::CallNext { .. }
+            | Self::OpenVisit { .. }
+            | Self::AddDiagnosis { .. }
+            | Self::RemoveDiagnosis { .. }
+            | Self::SaveExamination { .. }
+            | Self::EndVisit { .. }
+            | Self::NewCardIdentity { .. }
+            | Self::ChangeCard { .. }
+            | Self::ChangeFacility { .. } => true,
+            Self::Staff { change } => change.is_some(),
+            Self::SyncDetails { resend } => !resend.is_empty(),
+            Self::DeskPatient { .. }
+            | Self::Search { .. }
+            | Self::QueueCounts
+            | Self::UnitQueue { .. }
+            | Self::CardAtPoli { .. }
+            | Self::History { .. }
+            | Self::PatientCards { .. }
+            | Self::AuditSearch { .. }
+            | Self::Report { .. } => false,
+        }
+    }
+
+    /// Whether the operation changes what the queue screens show.
+    pub fn moves_queue(&self) -> bool {
+        matches!(
+            self,
+            Self::AdmitCard { .. }
+                | Self::CreatePatient { .. }
+                | Self::RegisterVisit { .. }
+                | Self::CallNext { .. }
+                | Self::OpenVisit { .. }
+                | Self::EndVisit { .. }
+        )
+    }
+}
+
+/// What the admin does to a patient's cards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum CardChange {
+    /// The card was issued and reads genuine: record it (replacing one, when given).
+    Issued {
+        /// The new card.
+        card_number: String,
+        /// The card it replaces.
+        replacing: Option<String>,
+    },
+    /// Lost or stolen.
+    Block {
+        /// The card.
+        card_number: String,
+        /// Why.
+        reason: String,
+    },
+    /// Found again.
+    Unblock {
+        /// The card.
+        card_number: String,
+        /// Why.
+        reason: String,
+    },
+    /// Returned and terminated.
+    Terminate {
+        /// The card.
+        card_number: String,
+        /// Why.
+        reason: String,
+    },
+    /// Its PIN was reset at this terminal.
+    PinReset {
+        /// The card.
+        card_number: String,
+    },
+}
+
+/// What the admin does to an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffChange {
+    /// A new account.
+    Add(NewStaff),
+    /// Disable it.
+    Disable(String),
+    /// Enable it again.
+    Enable(String),
+    /// A new password.
+    Password(String, String),
+    /// Another role.
+    Role(String, kartika_store::Role),
+}
+
+/// What the admin changes about the facility.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacilityChange {
+    /// Name, catchment and zone.
+    Profile(FacilityProfile),
+    /// A new service unit.
+    AddUnit(ServiceUnit),
+}
+
+/// How a visit ends at the poli.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitEnd {
+    /// Selesai.
+    Finish,
+    /// Dirujuk, to this place.
+    Refer(String),
+    /// Batal: left before being called.
+    Cancel,
+}
+
+/// A visit open at the poli, with its patient's whole history.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PoliVisit {
+    /// The visit.
+    pub visit: VisitDetail,
+    /// The patient, cards and every visit, here and elsewhere.
+    pub history: PatientHistory,
+    /// Open duplicate flags that involve the patient.
+    pub duplicates: Vec<kartika_store::PossibleDuplicate>,
+}
+
+/// Which report is asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportQuery {
+    /// The report.
+    pub kind: ReportKind,
+    /// Its days (the daily report takes the first).
+    pub period: ReportPeriod,
+    /// Unit and new cases.
+    pub filter: ReportFilter,
+}
+
+/// The reports the Laporan view shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// LB1.
+    Lb1,
+    /// The visit recap.
+    Visits,
+    /// The ten most common diagnoses.
+    Top10,
+    /// The day's report.
+    Daily,
+}
+
+/// The registry a workstation set up on its own syncs with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryLink {
+    /// For example `https://registry.dinkes.example:8700`.
+    pub url: String,
+    /// The node's access token from its enrolment.
+    pub token: String,
+}
+
+/// What the clinic store answered. The variants marked `skip` are the workstation's own
+/// (its set-up, login, backups) and never travel on the LAN.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "answer", content = "of", rename_all = "snake_case")]
+pub enum Answer {
+    /// The store is open: its facility and units.
+    Opened {
+        /// The facility.
+        profile: FacilityProfile,
+        /// Its service units.
+        units: Vec<ServiceUnit>,
+    },
+    /// There is no store yet: the first-run set-up must make one.
+    #[serde(skip)]
+    NeedsSetUp,
+    /// The first-run set-up made the store, the node key and the registry link.
+    #[serde(skip)]
+    SetUpDone {
+        /// The facility.
+        profile: FacilityProfile,
+        /// Its service units.
+        units: Vec<ServiceUnit>,
+        /// The node's public key file, for the registry's operator.
+        node_public_key: std::path::PathBuf,
+        /// The registry link, unless standalone.
+        registry: Option<RegistryLink>,
+    },
+    /// A login succeeded.
+    #[serde(skip)]
+    LoggedIn(Session),
+    /// A tap's outcome, and the patient at a glance when the card was accepted.
+    Admitted {
+        /// The store's decision.
+        outcome: TapOutcome,
+        /// The patient, unless the card was refused.
+        desk: Option<Box<DeskPatient>>,
+    },
+    /// A patient at the desk.
+    Desk(Box<DeskPatient>),
+    /// Search results.
+    Found(Vec<PatientSummary>),
+    /// A patient was registered.
+    Created {
+        /// The patient and the warnings.
+        created: Box<PatientCreated>,
+        /// The patient at a glance.
+        desk: Box<DeskPatient>,
+    },
+    /// A visit was opened.
+    Registered(VisitTicket),
+    /// Today's counts.
+    QueueCounts(Vec<UnitQueue>),
+    /// Sync health.
+    SyncHealth(SyncHealth),
+    /// A report.
+    Report(Box<Report>),
+    /// A unit's queue of today.
+    UnitQueue(Vec<QueueEntry>),
+    /// A visit is open at the poli.
+    VisitOpened(Box<PoliVisit>),
+    /// "Panggil berikutnya" found nobody waiting.
+    NobodyWaiting,
+    /// What the store says of the card in the poli's reader.
+    CardAtPoli(Box<TapOutcome>),
+    /// The open visit after a change.
+    VisitChanged(Box<VisitDetail>),
+    /// The visit ended (finished, referred or cancelled).
+    VisitEnded(Box<VisitDetail>),
+    /// A patient's history, read again.
+    History(Box<PatientHistory>),
+    /// Another window, workstation or the sync worker wrote to the store: what is on screen
+    /// may be old.
+    ChangedElsewhere,
+    /// A patient and their cards.
+    PatientCards(Box<Patient>, Vec<Card>),
+    /// A new card's identity.
+    #[serde(with = "crate::identity_wire")]
+    CardIdentity(Box<Identity>),
+    /// The accounts.
+    Staff(Vec<StaffMember>),
+    /// Audit entries.
+    Audit(Vec<AuditEntry>),
+    /// The audit chain's verdict.
+    AuditVerdict(AuditReport),
+    /// Sync health and set-aside records.
+    SyncDetails(SyncHealth, Vec<SetAside>),
+    /// The facility after a change.
+    FacilityChanged(FacilityProfile, Vec<ServiceUnit>),
+    /// A backup was made.
+    #[serde(skip)]
+    BackedUp(BackupReport),
+    /// A backup was restored.
+    #[serde(skip)]
+    Restored(RestoreReport),
+    /// The daily backup plan is taken.
+    #[serde(skip)]
+    BackupPlanSet,
+}
+
+/// The store's facility and units, as a workstation opens.
+pub fn opened(store: &Store) -> Result<Answer, StoreError> {
+    Ok(Answer::Opened {
+        profile: store.facility(),
+        units: store.service_units()?,
+    })
+}
+
+/// Runs a write once for `request_id` when one is given (a retry gets the kept answer);
+/// with none, simply runs it.
+fn once<T>(
+    store: &mut Store,
+    request_id: Option<&[u8; 16]>,
+    name: &str,
+    write: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+) -> Result<T, StoreError>
+where
+    T: Serialize + serde::de::DeserializeOwned + 'static,
+{
+    match request_id {
+        Some(id) => store.answer_once(id, name, write),
+        None => write(store),
+    }
+}
+
+/// The id of the `step`th write of one request that makes several (a visit's examination,
+/// then its end), so each is kept on its own.
+fn step_id(request_id: Option<&[u8; 16]>, step: u8) -> Option<[u8; 16]> {
+    request_id.map(|id| {
+        let mut stepped = *id;
+        stepped[15] ^= step;
+        stepped
+    })
+}
+
+/// Answers `operation` for `session` on `store`. With a `request_id`, each write is done
+/// once: the same id again gets the answer kept with the write.
+pub fn apply(
+    store: &mut Store,
+    session: &Session,
+    operation: Operation,
+    request_id: Option<&[u8; 16]>,
+) -> Result<Answer, StoreError> {
+    match operation {
+        Operation::AdmitCard { identity, proof } => {
+            let outcome = once(store, request_id, "admit_card", |s| {
+                s.admit_card(session, &identity)
+            })?;
+            let desk = match &outcome {
+                TapOutcome::Known { patient, .. }
+                | TapOutcome::RegisteredFromCard { patient, .. } => {
+                    if let Some(proof) = &proof {
+                        let id = step_id(request_id, 1);
+                        once(store, id.as_ref(), "note_presence", |s| {
+                            s.note_presence(session, proof)
+                        })?;
+                    }
+                    Some(Box::new(
+                        store.desk_patient(session, &patient.patient_number)?,
+                    ))
+                }
+                TapOutcome::Refused { .. } => None,
+            };
+            Ok(Answer::Admitted { outcome, desk })
+        }
+        Operation::DeskPatient { patient_number } => Ok(Answer::Desk(Box::new(
+            store.desk_patient(session, &patient_number)?,
+        ))),
+        Operation::Search { queries } => {
+            let mut found: Vec<PatientSummary> = Vec::new();
+            for query in &queries {
+                for hit in store.search_patients(session, query)? {
+                    if !found.iter().any(|f| f.patient_number == hit.patient_number) {
+                        found.push(hit);
+                    }
+                }
+            }
+            Ok(Answer::Found(found))
+        }
+        Operation::CreatePatient { patient } => {
+            let created = once(store, request_id, "create_patient", |s| {
+                s.create_patient(session, &patient)
+            })?;
+            let desk = store.desk_patient(session, &created.patient.patient_number)?;
+            Ok(Answer::Created {
+                created: Box::new(created),
+                desk: Box::new(desk),
+            })
+        }
+        Operation::RegisterVisit { visit } => Ok(Answer::Registered(once(
+            store,
+            request_id,
+            "register_visit",
+            |s| s.register_visit(session, &visit),
+        )?)),
+        Operation::QueueCounts => Ok(Answer::QueueCounts(store.queue_counts(session)?)),
+        Operation::UnitQueue { unit_code } => Ok(Answer::UnitQueue(
+            store.queue_for_unit(session, &unit_code, None)?,
+        )),
+        Operation::CallNext { unit_code } => {
+            match once(store, request_id, "call_next", |s| {
+                s.call_next(session, &unit_code)
+            })? {
+                Some(visit) => {
+                    let history = store.patient_history(session, &visit.patient_number)?;
+                    with_duplicates(store, session, visit, history)
+                }
+                None => Ok(Answer::NobodyWaiting),
+            }
+        }
+        Operation::OpenVisit {
+            visit_id,
+            patient_number,
+        } => {
+            let mut history = store.patient_history(session, &patient_number)?;
+            let at = history
+                .visits
+                .iter()
+                .position(|v| v.visit_id == visit_id)
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "visit",
+                    key: visit_id.clone(),
+                })?;
+            // Opening a waiting visit calls the patient in; the history already read
+            // takes the called visit's place.
+            if history.visits[at].status == VisitStatus::Waiting {
+                history.visits[at] = once(store, request_id, "open_visit", |s| {
+                    s.set_visit_status(session, &visit_id, VisitStatus::InProgress)
+                })?;
+            }
+            let visit = history.visits[at].clone();
+            with_duplicates(store, session, visit, history)
+        }
+        Operation::CardAtPoli { identity } => Ok(Answer::CardAtPoli(Box::new(
+            store.card_at_poli(session, &identity)?,
+        ))),
+        Operation::AddDiagnosis {
+            visit_id,
+            code,
+            rank,
+        } => Ok(Answer::VisitChanged(Box::new(once(
+            store,
+            request_id,
+            "add_diagnosis",
+            |s| s.add_diagnosis(session, &visit_id, &code, rank),
+        )?))),
+        Operation::RemoveDiagnosis { visit_id, code } => Ok(Answer::VisitChanged(Box::new(once(
+            store,
+            request_id,
+            "remove_diagnosis",
+            |s| s.remove_diagnosis(session, &visit_id, &code),
+        )?))),
+        Operation::SaveExamination { visit_id, exam } => Ok(Answer::VisitChanged(Box::new(once(
+            store,
+            request_id,
+            "record_examination",
+            |s| s.record_examination(session, &visit_id, &exam),
+        )?))),
+        Operation::EndVisit {
+            visit_id,
+            exam,
+            end,
+        } => {
+            if let Some(exam) = exam {
+                let id = step_id(request_id, 1);
+                once(store, id.as_ref(), "record_examination", |s| {
+                    s.record_examination(session, &visit_id, &exam)
+                })?;
+            }
+            let ended = once(store, request_id, "end_visit", |s| match &end {
+                VisitEnd::Finish => s.set_visit_status(session, &visit_id, VisitStatus::Finished),
+                VisitEnd::Refer(to) => s.refer_visit(session, &visit_id, to),
+                VisitEnd::Cancel => s.set_visit_status(session, &visit_id, VisitStatus::Cancelled),
+            })?;
+            Ok(Answer::VisitEnded(Box::new(ended)))
+        }
+        Operation::History { patient_number } => Ok(Answer::History(Box::new(
+            store.patient_history(session, &patient_number)?,
+        ))),
+        Operation::PatientCards { patient_number } => {
+            patient_cards(store, session, &patient_number)
+        }
+        // Not kept for a retry (an identity is not kept as text): a retry takes the next
+        // card number, and the one before is never written to a card.
+        Operation::NewCardIdentity {
+            patient_number,
+            replacing,
+        } => Ok(Answer::CardIdentity(Box::new(store.new_card_identity(
+            session,
+            &patient_number,
+            replacing.as_deref(),
+            CARD_YEARS,
+        )?))),
+        Operation::ChangeCard {
+            patient_number,
+            change,
+        } => {
+            change_card(store, session, &patient_number, &change, request_id)?;
+            patient_cards(store, session, &patient_number)
+        }
+        Operation::Staff { change } => {
+            if let Some(change) = change {
+                change_staff(store, session, &change, request_id)?;
+            }
+            Ok(Answer::Staff(store.list_staff(session)?))
+        }
+        Operation::AuditSearch { filter } => Ok(Answer::Audit(
+            store.audit_search(session, &filter, AUDIT_ROWS)?,
+        )),
+        Operation::SyncDetails { resend } => {
+            if !resend.is_empty() {
+                once(store, request_id, "resend_set_aside", |s| {
+                    s.resend_set_aside(session, &resend)
+                })?;
+            }
+            Ok(Answer::SyncDetails(
+                store.sync_health()?,
+                store.set_aside(SET_ASIDE_ROWS)?,
+            ))
+        }
+        Operation::ChangeFacility { change } => {
+            match &change {
+                FacilityChange::Profile(profile) => {
+                    once(store, request_id, "update_facility", |s| {
+                        s.update_facility(session, profile)
+                    })?
+                }
+                FacilityChange::AddUnit(unit) => {
+                    once(store, request_id, "add_service_unit", |s| {
+                        s.add_service_unit(session, unit)
+                    })?
+                }
+            }
+            Ok(Answer::FacilityChanged(
+                store.facility(),
+                store.service_units()?,
+            ))
+        }
+        Operation::Report { query } => {
+            let (period, filter) = (&query.period, &query.filter);
+            let report = match query.kind {
+                ReportKind::Lb1 => {
+                    Report::Lb1(Box::new(store.lb1_report(session, period, filter)?))
+                }
+                ReportKind::Visits => Report::Visits(store.visit_recap(session, period, filter)?),
+                ReportKind::Top10 => {
+                    Report::Top10(store.top_diagnoses(session, period, filter, 10)?)
+                }
+                ReportKind::Daily => Report::Daily(store.daily_report(session, &period.from)?),
+            };
+            Ok(Answer::Report(Box::new(report)))
+        }
+    }
+}
+
+fn patient_cards(
+    store: &mut Store,
+    session: &Session,
+    patient_number: &str,
+) -> Result<Answer, StoreError> {
+    let patient = store.patient(session, patient_number)?;
+    let cards = store.patient_cards(session, patient_number)?;
+    Ok(Answer::PatientCards(Box::new(patient), cards))
+}
+
+/// Each change is kept for a retry under its own name, with the type its transaction
+/// returns: that is what `answer_once` keeps.
+fn change_card(
+    store: &mut Store,
+    session: &Session,
+    patient_number: &str,
+    change: &CardChange,
+    id: Option<&[u8; 16]>,
+) -> Result<(), StoreError> {
+    match change {
+        CardChange::Issued {
+            card_number,
+            replacing: Some(old),
+        } => drop(once(store, id, "replace_card", |s| {
+            s.replace_card(session, old, card_number, "diganti kartu baru")
+        })?),
+        CardChange::Issued {
+            card_number,
+            replacing: None,
+        } => drop(once(store, id, "issue_card", |s| {
+            s.issue_card(session, patient_number, card_number)
+        })?),
+        CardChange::Block {
+            card_number,
+            reason,
+        } => drop(once(store, id, "block_card", |s| {
+            s.block_card(session, card_number, reason)
+        })?),
+        CardChange::Unblock {
+            card_number,
+            reason,
+        } => drop(once(store, id, "lift_block", |s| {
+            s.lift_block(session, card_number, reason)
+        })?),
+        CardChange::Terminate {
+            card_number,
+            reason,
+        } => drop(once(store, id, "terminate_card", |s| {
+            s.terminate_card(session, card_number, reason)
+        })?),
+        CardChange::PinReset { card_number } => once(store, id, "note_pin_reset", |s| {
+            s.note_pin_reset(session, card_number)
+        })?,
+    }
+    Ok(())
+}
+
+fn change_staff(
+    store: &mut Store,
+    session: &Session,
+    change: &StaffChange,
+    id: Option<&[u8; 16]>,
+) -> Result<(), StoreError> {
+    match change {
+        StaffChange::Add(new) => drop(once(store, id, "add_staff", |s| s.add_staff(session, new))?),
+        StaffChange::Disable(user) => once(store, id, "disable_staff", |s| {
+            s.disable_staff(session, user)
+        })?,
+        StaffChange::Enable(user) => {
+            once(store, id, "enable_staff", |s| s.enable_staff(session, user))?
+        }
+        StaffChange::Password(user, password) => once(store, id, "reset_password", |s| {
+            s.reset_password(session, user, password)
+        })?,
+        StaffChange::Role(user, role) => {
+            once(store, id, "set_role", |s| s.set_role(session, user, *role))?
+        }
+    }
+    Ok(())
+}
+
+/// The open visit, its history and the patient's open duplicate flags.
+fn with_duplicates(
+    store: &mut Store,
+    session: &Session,
+    visit: VisitDetail,
+    history: PatientHistory,
+) -> Result<Answer, StoreError> {
+    let duplicates = store
+        .desk_patient(session, &visit.patient_number)?
+        .possible_duplicates;
+    Ok(Answer::VisitOpened(Box::new(PoliVisit {
+        visit,
+        history,
+        duplicates,
+    })))
+}

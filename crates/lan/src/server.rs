@@ -1,0 +1,395 @@
+//! The Puskesmas's clinic server: the store's operations over HTTP(S) on the LAN, behind
+//! the registry's listener (handshakes side by side with a deadline, idle connections
+//! closed, connections capped). Every store call runs on a blocking thread with a
+//! connection of a small pool; SQLite serialises the writes, WAL lets reads run beside them.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sha2::{Digest, Sha256};
+use tokio::sync::{watch, Semaphore};
+
+use kartika_store::{Clock, Session, Store, StoreError};
+
+use crate::{
+    apply, opened, Answer, Changed, ErrorBody, LoginAnswer, LoginRequest, OperationRequest,
+    Refusal, PROTOCOL_HEADER, PROTOCOL_VERSION,
+};
+
+/// How many store connections serve requests at once.
+const STORE_CONNECTIONS: usize = 4;
+/// How long a long-poll for changes waits before answering "nothing new"; below the
+/// listener's idle limit.
+pub(crate) const EVENTS_WAIT: Duration = Duration::from_secs(20);
+/// How often the server looks whether something else (its sync worker, a command) wrote.
+const OUTSIDE_WRITES_POLL: Duration = Duration::from_millis(200);
+
+/// How a server is run.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// The clinic store.
+    pub db: PathBuf,
+    /// The clock the store reads.
+    pub clock: Arc<dyn Clock>,
+    /// A session not used for this long ends.
+    pub session_idle: Duration,
+}
+
+impl ServerConfig {
+    /// A server for the store at `db`, on the system clock, sessions ending after twelve
+    /// idle hours (a working day and its evening).
+    pub fn new(db: &Path) -> Self {
+        Self {
+            db: db.to_owned(),
+            clock: Arc::new(kartika_store::SystemClock),
+            session_idle: Duration::from_secs(12 * 60 * 60),
+        }
+    }
+}
+
+struct Held {
+    session: Session,
+    last_used: Instant,
+}
+
+/// What every request of one server shares.
+pub struct ClinicServer {
+    stores: Mutex<Vec<Store>>,
+    permits: Semaphore,
+    /// Sessions by the SHA-256 of their token: a copy of this memory holds no token.
+    sessions: Mutex<HashMap<[u8; 32], Held>>,
+    changes: watch::Sender<u64>,
+    session_idle: Duration,
+}
+
+impl ClinicServer {
+    /// Opens the store's connections. Refuses a store on a network filesystem (the store
+    /// does) and one that does not exist.
+    pub fn open(config: &ServerConfig) -> Result<Arc<Self>, StoreError> {
+        let stores = (0..STORE_CONNECTIONS)
+            .map(|_| Store::open_with_clock(&config.db, Arc::clone(&config.clock)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Arc::new(Self {
+            stores: Mutex::new(stores),
+            permits: Semaphore::new(STORE_CONNECTIONS),
+            sessions: Mutex::new(HashMap::new()),
+            changes: watch::channel(0).0,
+            session_idle: config.session_idle,
+        }))
+    }
+
+    /// Runs `work` on a store connection on a blocking thread.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Store) -> T + Send + 'static,
+    ) -> Result<T, Failure> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Failure::closing())?;
+        let mut store = lock(&self.stores).pop().ok_or_else(Failure::closing)?;
+        let (store, value) = tokio::task::spawn_blocking(move || {
+            let value = work(&mut store);
+            (store, value)
+        })
+        .await
+        .map_err(|e| Failure::internal(format!("a store call failed: {e}")))?;
+        lock(&self.stores).push(store);
+        Ok(value)
+    }
+
+    fn session(&self, headers: &HeaderMap) -> Result<Session, Failure> {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(Failure::session_ended)?;
+        let mut sessions = lock(&self.sessions);
+        let now = Instant::now();
+        sessions.retain(|_, held| now.duration_since(held.last_used) < self.session_idle);
+        let held = sessions
+            .get_mut(&token_hash(token))
+            .ok_or_else(Failure::session_ended)?;
+        held.last_used = now;
+        Ok(held.session.clone())
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|version| *version += 1);
+    }
+
+    /// Tells the screens about writes made beside the server (its sync worker, a command
+    /// run on the server PC): SQLite's `data_version` moves when another connection
+    /// commits.
+    async fn watch_outside_writes(self: Arc<Self>, db: PathBuf, clock: Arc<dyn Clock>) {
+        let Ok(watcher) = Store::open_with_clock(&db, clock) else {
+            return;
+        };
+        let watcher = Arc::new(Mutex::new(watcher));
+        let mut seen = None;
+        loop {
+            tokio::time::sleep(OUTSIDE_WRITES_POLL).await;
+            let store = Arc::clone(&watcher);
+            let version =
+                tokio::task::spawn_blocking(move || lock(&store).data_version().ok()).await;
+            let Ok(Some(version)) = version else { continue };
+            if seen.is_some_and(|seen| seen != version) {
+                self.changed();
+            }
+            seen = Some(version);
+        }
+    }
+}
+
+/// Serves `server` on `listener` (over TLS when given an acceptor) until `shutdown`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    server: Arc<ClinicServer>,
+    config: &ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let watching = tokio::spawn(
+        Arc::clone(&server).watch_outside_writes(config.db.clone(), Arc::clone(&config.clock)),
+    );
+    let served = axum::serve(
+        kartika_registry::net::Listener::new(listener, tls)?,
+        router(server),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    watching.abort();
+    served
+}
+
+/// The routes.
+pub fn router(server: Arc<ClinicServer>) -> Router {
+    Router::new()
+        .route("/v1/facility", get(facility))
+        .route("/v1/login", post(login))
+        .route("/v1/logout", post(logout))
+        .route("/v1/operation", post(operation))
+        .route("/v1/events", get(events))
+        .with_state(server)
+}
+
+/// A request that speaks another protocol version is refused with words for the person
+/// at the workstation.
+fn check_version(headers: &HeaderMap) -> Result<(), Failure> {
+    let spoken = headers
+        .get(PROTOCOL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u32>().ok());
+    if spoken == Some(PROTOCOL_VERSION) {
+        return Ok(());
+    }
+    Err(Failure {
+        status: StatusCode::UPGRADE_REQUIRED,
+        body: ErrorBody {
+            refusal: None,
+            error: format!(
+                "this workstation's Kartika speaks protocol {} and the server speaks {PROTOCOL_VERSION}: install the server's version of Kartika on this workstation",
+                spoken.map_or_else(|| "none".to_owned(), |v| v.to_string())
+            ),
+        },
+    })
+}
+
+async fn facility(
+    State(server): State<Arc<ClinicServer>>,
+    headers: HeaderMap,
+) -> Result<Json<Answer>, Failure> {
+    check_version(&headers)?;
+    let answer = server.with_store(|store| opened(store)).await??;
+    Ok(Json(answer))
+}
+
+async fn login(
+    State(server): State<Arc<ClinicServer>>,
+    headers: HeaderMap,
+    Json(login): Json<LoginRequest>,
+) -> Result<Json<LoginAnswer>, Failure> {
+    check_version(&headers)?;
+    let session = server
+        .with_store(move |store| store.login(&login.username, &login.password))
+        .await??;
+    let token = new_token();
+    let answer = LoginAnswer {
+        token: token.clone(),
+        username: session.username().to_owned(),
+        display_name: session.display_name().to_owned(),
+        role: session.role(),
+    };
+    lock(&server.sessions).insert(
+        token_hash(&token),
+        Held {
+            session,
+            last_used: Instant::now(),
+        },
+    );
+    Ok(Json(answer))
+}
+
+async fn logout(State(server): State<Arc<ClinicServer>>, headers: HeaderMap) -> StatusCode {
+    if let Some(token) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        lock(&server.sessions).remove(&token_hash(token));
+    }
+    StatusCode::OK
+}
+
+async fn operation(
+    State(server): State<Arc<ClinicServer>>,
+    headers: HeaderMap,
+    Json(request): Json<OperationRequest>,
+) -> Result<Json<Answer>, Failure> {
+    check_version(&headers)?;
+    let session = server.session(&headers)?;
+    let request_id: [u8; 16] = hex::decode(&request.request_id)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| Failure::bad_request("request_id must be 32 hex digits"))?;
+    let writes = request.operation.writes();
+    let answer = server
+        .with_store(move |store| {
+            let id = writes.then_some(&request_id);
+            apply(store, &session, request.operation, id)
+        })
+        .await??;
+    if writes {
+        server.changed();
+    }
+    Ok(Json(answer))
+}
+
+/// The query of a long-poll for changes.
+#[derive(serde::Deserialize)]
+struct After {
+    after: u64,
+}
+
+/// Answers at once when the store changed since `after`, else when it does, or after
+/// [`EVENTS_WAIT`] with the same version.
+async fn events(
+    State(server): State<Arc<ClinicServer>>,
+    headers: HeaderMap,
+    Query(After { after }): Query<After>,
+) -> Result<Json<Changed>, Failure> {
+    check_version(&headers)?;
+    server.session(&headers)?;
+    let mut changes = server.changes.subscribe();
+    let newer = changes.wait_for(|version| *version != after);
+    let version = match tokio::time::timeout(EVENTS_WAIT, newer).await {
+        Ok(Ok(version)) => *version,
+        Ok(Err(_)) | Err(_) => after,
+    };
+    Ok(Json(Changed { version }))
+}
+
+/// A new session token: 32 random bytes, hex.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    hex::encode(bytes)
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// A poisoned lock only means another request panicked holding it; its data is whole.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A failed request: its status and body.
+#[derive(Debug)]
+struct Failure {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl Failure {
+    fn session_ended() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            body: ErrorBody {
+                refusal: Some(Refusal::LoginFailed),
+                error: "the session has ended: log in again".into(),
+            },
+        }
+    }
+
+    fn bad_request(error: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            body: ErrorBody {
+                refusal: None,
+                error: error.into(),
+            },
+        }
+    }
+
+    fn closing() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            body: ErrorBody {
+                refusal: Some(Refusal::Busy),
+                error: "the server is stopping".into(),
+            },
+        }
+    }
+
+    fn internal(error: String) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            body: ErrorBody {
+                refusal: None,
+                error,
+            },
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        let status = match &error {
+            StoreError::LoginFailed | StoreError::LoginLocked { .. } => StatusCode::UNAUTHORIZED,
+            StoreError::NotAllowed { .. } => StatusCode::FORBIDDEN,
+            StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
+            StoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            StoreError::Database(_) | StoreError::Damaged(_) | StoreError::File { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let refusal = Refusal::from(error);
+        Self {
+            status,
+            body: ErrorBody {
+                error: refusal.to_string(),
+                refusal: Some(refusal),
+            },
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}

@@ -1,0 +1,6 @@
+//! The clinic server on loopback, driven by its real client.
+
+mod concurrency;
+mod refusals;
+mod retries;
+mod support;

@@ -1,0 +1,123 @@
+//! What the server refuses: a forged or ended session, a wrong password, another protocol,
+//! a role's limits, a password sent in the clear.
+
+use std::time::Duration;
+
+use kartika_lan::{Client, LanError, Operation, Refusal, PROTOCOL_HEADER};
+
+use crate::support::{patient, Running, PASSWORD};
+
+fn queue_counts() -> Operation {
+    Operation::QueueCounts
+}
+
+#[test]
+fn a_forged_token_is_no_session() {
+    let server = Running::start();
+    let client = server.client();
+    let forged = "00".repeat(32);
+    let err = client.call(&forged, queue_counts()).unwrap_err();
+    assert!(matches!(err, LanError::SessionEnded), "{err:?}");
+}
+
+#[test]
+fn a_session_idle_too_long_has_ended() {
+    let server = Running::start_with(|config| config.session_idle = Duration::ZERO);
+    let (client, me) = server.login("desk1");
+    let err = client.call(&me.token, queue_counts()).unwrap_err();
+    assert!(matches!(err, LanError::SessionEnded), "{err:?}");
+}
+
+#[test]
+fn a_logged_out_token_ends() {
+    let server = Running::start();
+    let (client, me) = server.login("desk1");
+    client
+        .call(&me.token, queue_counts())
+        .expect("works while logged in");
+    client.logout(&me.token).unwrap();
+    let err = client.call(&me.token, queue_counts()).unwrap_err();
+    assert!(matches!(err, LanError::SessionEnded), "{err:?}");
+}
+
+#[test]
+fn a_wrong_password_is_refused_and_five_make_the_account_wait() {
+    let server = Running::start();
+    let client = server.client();
+    for _ in 0..4 {
+        let err = client.login("desk1", "salah").unwrap_err();
+        assert!(
+            matches!(err, LanError::Refused(Refusal::LoginFailed)),
+            "{err:?}"
+        );
+    }
+    let err = client.login("desk1", "salah").unwrap_err();
+    assert!(
+        matches!(err, LanError::Refused(Refusal::LoginLocked { minutes }) if minutes >= 1),
+        "{err:?}"
+    );
+    let err = client.login("desk1", PASSWORD).unwrap_err();
+    assert!(
+        matches!(err, LanError::Refused(Refusal::LoginLocked { .. })),
+        "the right password waits too: {err:?}"
+    );
+}
+
+#[test]
+fn a_nurse_cannot_register_a_patient_through_the_server() {
+    let server = Running::start();
+    let (client, nurse) = server.login("nurse");
+    let err = client
+        .call(
+            &nurse.token,
+            Operation::CreatePatient {
+                patient: Box::new(patient(1)),
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, LanError::Refused(Refusal::NotAllowed { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_workstation_of_another_protocol_is_told_to_update() {
+    let server = Running::start();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .get(format!("{}/v1/facility", server.url))
+        .header(PROTOCOL_HEADER, "0")
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 426);
+    let body = response.body_mut().read_to_string().unwrap();
+    assert!(
+        body.contains("install the server's version of Kartika"),
+        "{body}"
+    );
+}
+
+#[test]
+fn passwords_are_not_sent_in_the_clear_to_another_pc() {
+    let err = Client::new("http://192.168.1.20:8443", None)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("use https"), "{err}");
+    Client::new("http://127.0.0.1:8443", None).expect("this PC's own server is fine");
+}
+
+#[test]
+fn a_server_that_is_off_is_said_so() {
+    // A port nobody listens on: bound, then let go.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = Client::new(&format!("http://{addr}"), None).unwrap();
+    let err = client.login("desk1", PASSWORD).unwrap_err();
+    assert!(matches!(err, LanError::Unreachable { .. }), "{err:?}");
+}

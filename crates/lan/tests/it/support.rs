@@ -1,0 +1,160 @@
+//! A clinic server on loopback, on a store made for the test.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kartika_card::model::Sex;
+use kartika_lan::server::{self, ClinicServer, ServerConfig};
+use kartika_lan::{Client, LoggedIn};
+use kartika_store::{
+    Care, FacilityProfile, ManualClock, NewPatient, NewStaff, NewVisit, Payer, Role, Store,
+    TimeZone,
+};
+use tempfile::TempDir;
+use time::macros::datetime;
+
+pub const PASSWORD: &str = "rahasia-puskesmas-1";
+/// Registration accounts: `desk1` … `desk15`.
+pub const DESKS: usize = 15;
+
+pub fn facility() -> FacilityProfile {
+    FacilityProfile {
+        code: "P3674060".into(),
+        name: "Puskesmas Pamulang".into(),
+        region_code: Some("36.74.06".into()),
+        zone: TimeZone::Wib,
+    }
+}
+
+pub fn staff(username: &str, role: Role) -> NewStaff {
+    NewStaff {
+        username: username.into(),
+        display_name: format!("Staf {username}"),
+        role,
+        password: PASSWORD.into(),
+    }
+}
+
+/// A patient without NIK, one per `n`.
+pub fn patient(n: usize) -> NewPatient {
+    NewPatient {
+        name: format!("Pasien Nomor {n}"),
+        birth_date: "1985-06-15".into(),
+        sex: Some(if n.is_multiple_of(2) { Sex::Male } else { Sex::Female }),
+        region_code: Some("36.74.06.1001".into()),
+        ..NewPatient::default()
+    }
+}
+
+pub fn visit(patient_number: &str, unit: &str) -> NewVisit {
+    NewVisit {
+        patient_number: patient_number.into(),
+        unit_code: unit.into(),
+        payer: Payer::General,
+        care: Care::Sick,
+        complaint: Some("demam".into()),
+    }
+}
+
+/// A clinic server on a fresh store, answering on a loopback port until dropped. The
+/// clock stands at 09:00 WIB, so a run crossing midnight keeps one queue day.
+pub struct Running {
+    pub url: String,
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+    pub clock: ManualClock,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: TempDir,
+}
+
+impl Running {
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// A server whose configuration `adjust` changes first.
+    pub fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("clinic.sqlite");
+        let clock = ManualClock::new(datetime!(2026-11-28 02:00 UTC));
+        let mut store = Store::create_with_clock(&db, &facility(), Arc::new(clock.clone()))
+            .expect("create the store");
+        store
+            .add_first_admin(&staff("admin", Role::Admin))
+            .expect("first admin");
+        let admin = store.login("admin", PASSWORD).expect("admin login");
+        for n in 1..=DESKS {
+            store
+                .add_staff(&admin, &staff(&format!("desk{n}"), Role::Registration))
+                .expect("desk account");
+        }
+        store
+            .add_staff(&admin, &staff("nurse", Role::Nurse))
+            .expect("nurse account");
+        drop(store);
+        let mut config = ServerConfig::new(&db);
+        config.clock = Arc::new(clock.clone());
+        adjust(&mut config);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("address");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let server = ClinicServer::open(&config).expect("open the server's store");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                server::serve(listener, None, server, &config, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("serve");
+            });
+        });
+        Self {
+            url: format!("http://{addr}"),
+            addr,
+            db,
+            clock,
+            stop: Some(stop),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url, None).expect("client")
+    }
+
+    pub fn login(&self, username: &str) -> (Client, LoggedIn) {
+        let client = self.client();
+        let logged_in = client.login(username, PASSWORD).expect("login");
+        (client, logged_in)
+    }
+
+    /// The store file, read directly, as an auditor would.
+    pub fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(&self.db).expect("open the store file")
+    }
+
+    pub fn store(&self) -> Store {
+        Store::open_with_clock(&self.db, Arc::new(self.clock.clone())).expect("open the store")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
