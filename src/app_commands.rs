@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use kartika_app::workers::remote::ServerLink;
 use kartika_app::{AppConfig, DemoConfig};
 use kartika_card::crypto::TrustAnchors;
 use kartika_demo::{DemoWorld, InProcessRegistry, SeedSize};
@@ -66,6 +67,7 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
         trust: TrustAnchors::new(vec![world.root.clone()]),
         pcsc: pcsc_available(),
         sync: Some(SyncConfig::new(&registry.url(), &world.token)),
+        server: None,
         demo: Some(DemoConfig {
             accounts: world.accounts.clone(),
             tray: world.tray.clone(),
@@ -86,6 +88,8 @@ pub struct AppArgs<'a> {
     pub registry: Option<&'a str>,
     pub token_file: Option<&'a Path>,
     pub ca_file: Option<&'a Path>,
+    pub server: Option<&'a str>,
+    pub server_ca: Option<&'a Path>,
 }
 
 pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
@@ -110,12 +114,28 @@ pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
             .map(|link| SyncConfig::new(&link.url, &link.token)),
         _ => bail!("--registry and --token-file go together (or leave both out to run standalone)"),
     };
+    let server = args
+        .server
+        .map(|url| -> Result<ServerLink> {
+            let ca_pem = args
+                .server_ca
+                .map(|ca| {
+                    std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))
+                })
+                .transpose()?;
+            Ok(ServerLink {
+                url: url.to_owned(),
+                ca_pem,
+            })
+        })
+        .transpose()?;
     let config = AppConfig {
         store_path: args.data.join("clinic.sqlite"),
         output_dir: args.data.to_owned(),
         trust: TrustAnchors::new(vec![root]),
         pcsc: true,
         sync,
+        server,
         demo: None,
         terminal: terminal_credentials(args.data)?,
         clock: Arc::new(SystemClock),

@@ -5,6 +5,7 @@ mod app_commands;
 mod card_commands;
 mod export_commands;
 mod keys;
+mod lan_commands;
 mod node_commands;
 mod registry_commands;
 mod report_commands;
@@ -63,6 +64,13 @@ enum Command {
         /// PEM certificates to trust for an https registry.
         #[arg(long)]
         ca_file: Option<PathBuf>,
+        /// The Puskesmas's server (`kartika serve-clinic`), for a workstation whose store
+        /// is there, for example https://192.168.1.10:7443.
+        #[arg(long)]
+        server: Option<String>,
+        /// PEM certificates the server's certificate must chain to.
+        #[arg(long, requires = "server")]
+        server_ca: Option<PathBuf>,
     },
     /// The registry root key (until the registry holds it).
     Root {
@@ -155,6 +163,21 @@ enum Command {
     Registry {
         #[command(subcommand)]
         command: RegistryCommand,
+    },
+    /// Serve this Puskesmas's store to its workstations on the LAN (`kartika app --server`).
+    ServeClinic {
+        /// The clinic store, on this PC's own disk.
+        #[arg(long)]
+        db: PathBuf,
+        /// For example 0.0.0.0:7443 (with TLS), or 127.0.0.1:7443.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// The server's certificate chain (PEM).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// Its private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Send this clinic's changes to the registry and apply what it hands on.
     Sync {
@@ -598,12 +621,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             registry,
             token_file,
             ca_file,
+            server,
+            server_ca,
         } => app_commands::app(&app_commands::AppArgs {
             data: &data,
             trust: &trust,
             registry: registry.as_deref(),
             token_file: token_file.as_deref(),
             ca_file: ca_file.as_deref(),
+            server: server.as_deref(),
+            server_ca: server_ca.as_deref(),
         }),
         Command::Root { command } => match command {
             RootCommand::Init { out } => node_commands::root_init(&out),
@@ -766,6 +793,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             export_commands::export_fhir(&db, &as_user, patient.as_deref(), since.as_deref(), &out)
         }
+        Command::ServeClinic {
+            db,
+            listen,
+            tls_cert,
+            tls_key,
+        } => lan_commands::serve_clinic(&db, listen, tls_cert.as_deref().zip(tls_key.as_deref())),
         Command::Registry { command } => match command {
             RegistryCommand::Init { dir } => registry_commands::init(&dir),
             RegistryCommand::Enroll {

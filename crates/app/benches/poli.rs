@@ -148,6 +148,7 @@ fn measure(visits: u32) {
         trust: TrustAnchors::new(Vec::new()),
         pcsc: false,
         sync: None,
+        server: None,
         demo: None,
         terminal: None,
         clock: Arc::new(SystemClock),

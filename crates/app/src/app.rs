@@ -33,6 +33,7 @@ use crate::workers::clinic::{
     ClinicAnswer, ClinicReply, ClinicRequest, ClinicWorker, Operation, ReportKind,
 };
 use crate::workers::reader::{ReaderCommand, ReaderSetup, ReaderUpdate, ReaderWorker};
+use crate::workers::remote::ServerLink;
 use crate::workers::sync::SyncWorker;
 use crate::workers::Waker;
 use crate::workstation::RegistryLink;
@@ -52,6 +53,9 @@ pub struct AppConfig {
     pub pcsc: bool,
     /// The registry to sync with; `None` runs standalone.
     pub sync: Option<SyncConfig>,
+    /// The Puskesmas's server, on a workstation whose store is there; `None` keeps the
+    /// store on this PC.
+    pub server: Option<ServerLink>,
     /// The demo's accounts and card tray.
     pub demo: Option<DemoConfig>,
     /// This workstation's terminal key and certificate, which let the poli write to cards;
@@ -101,16 +105,20 @@ impl KartikaApp {
             .and_then(|storage| eframe::get_value(storage, PREFERENCES_KEY))
             .unwrap_or_default();
         let waker = Waker::new(&cc.egui_ctx, config.wake_hook);
-        let clinic = ClinicWorker::start(
-            config.store_path.clone(),
-            Arc::clone(&config.clock),
-            config.trust.clone(),
-            waker.clone(),
-        );
+        let clinic = match &config.server {
+            Some(server) => ClinicWorker::start_remote(server.clone(), waker.clone()),
+            None => ClinicWorker::start(
+                config.store_path.clone(),
+                Arc::clone(&config.clock),
+                config.trust.clone(),
+                waker.clone(),
+            ),
+        };
+        // On a workstation the server PC syncs the store; this PC has none to sync.
+        let sync_config = config.sync.filter(|_| config.server.is_none());
         let workstation = crate::state::WorkstationInfo {
-            registry: config.sync.as_ref().map(|c| c.registry.clone()),
-            token_hint: config
-                .sync
+            registry: sync_config.as_ref().map(|c| c.registry.clone()),
+            token_hint: sync_config
                 .as_ref()
                 .map(|c| format!("{}…", c.token.chars().take(4).collect::<String>())),
             node_id: config
@@ -146,7 +154,7 @@ impl KartikaApp {
             setup: SetupForm::default(),
             readers: Vec::new(),
             reader_service_down: false,
-            sync: config.sync.as_ref().map(|_| SyncState::default()),
+            sync: sync_config.as_ref().map(|_| SyncState::default()),
             desk: DeskState::default(),
             reports: ReportsState::new(config.clock.now().date()),
             poli: crate::poli::PoliState::default(),
@@ -158,6 +166,7 @@ impl KartikaApp {
                 inserted: None,
             }),
             pending: HashMap::new(),
+            server_away: None,
             output_dir: config.output_dir,
             settings_open: false,
             printer_address,
@@ -168,7 +177,7 @@ impl KartikaApp {
             clinic,
             readers,
             sync: None,
-            sync_config: config.sync,
+            sync_config,
             store_path: config.store_path,
             clock: config.clock,
             waker,
@@ -245,12 +254,16 @@ impl KartikaApp {
     fn on_clinic_reply(&mut self, reply: ClinicReply) {
         let kind = self.state.pending.remove(&reply.id);
         let answer = match reply.answer {
-            Ok(answer) => answer,
+            Ok(answer) => {
+                self.state.server_away = None;
+                answer
+            }
             Err(problem) => return self.on_clinic_error(kind, reply.id, problem),
         };
         match answer {
             ClinicAnswer::Opened { profile, units } => self.on_opened(profile, units),
             ClinicAnswer::NeedsSetUp => self.state.screen = Screen::SetUp,
+            ClinicAnswer::LoggedOut => {}
             ClinicAnswer::SetUpDone {
                 profile,
                 units,
@@ -347,6 +360,22 @@ impl KartikaApp {
     }
 
     fn on_clinic_error(&mut self, kind: Option<Pending>, id: u64, problem: Problem) {
+        match (&problem, kind) {
+            (Problem::ServerUnreachable(_), None) => {
+                self.state.server_away = Some(problem);
+                return;
+            }
+            // The server restarted or the session sat idle too long: log in again.
+            (Problem::SessionEnded, _) if self.state.session.is_some() => {
+                // Said by the server, so it answers again.
+                self.state.server_away = None;
+                self.state.session = None;
+                self.state.screen = Screen::Login;
+                self.state.login.problem = Some(problem);
+                return;
+            }
+            _ => {}
+        }
         match kind {
             // The worker's first answer: the store itself.
             None if id == 0 => self.state.screen = Screen::Broken(problem),
@@ -515,6 +544,7 @@ impl KartikaApp {
                 self.ask(Pending::LogIn, request);
             }
             Command::LogOut => {
+                self.clinic.send(ClinicRequest::LogOut);
                 self.state.session = None;
                 self.state.desk = DeskState::default();
                 self.state.poli = crate::poli::PoliState::default();

@@ -117,6 +117,8 @@ pub enum Problem {
     SessionEnded,
     /// The server runs another version of Kartika.
     ServerNeedsUpdate,
+    /// Done on the server PC, not on a workstation.
+    OnlyOnServer,
 }
 
 impl From<StoreError> for Problem {
@@ -339,6 +341,8 @@ impl Problem {
             (En, Self::ServerUnreachable(server)) => format!("The Puskesmas server ({server}) does not answer. The data on screen is the last received; check the network cable and the server PC."),
             (Id, Self::SessionEnded) => "Sesi di server berakhir. Masuk lagi dengan nama pengguna dan kata sandi.".into(),
             (En, Self::SessionEnded) => "The session on the server has ended. Log in again with your username and password.".into(),
+            (Id, Self::OnlyOnServer) => "Ini dilakukan di PC server Puskesmas, tempat data disimpan.".into(),
+            (En, Self::OnlyOnServer) => "This is done on the Puskesmas's server PC, where the data is kept.".into(),
             (Id, Self::ServerNeedsUpdate) => "Versi Kartika di komputer ini berbeda dengan server. Minta admin memasang versi server di komputer ini.".into(),
             (En, Self::ServerNeedsUpdate) => "This workstation's Kartika differs from the server's version. Ask the admin to install the server's version here.".into(),
         }

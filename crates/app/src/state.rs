@@ -158,6 +158,9 @@ pub struct State {
     pub demo: Option<DemoInfo>,
     /// Requests in flight to the clinic worker.
     pub pending: HashMap<u64, Pending>,
+    /// The Puskesmas's server stopped answering (a workstation only): what is on screen is
+    /// the last data received.
+    pub server_away: Option<Problem>,
     /// Where PDF tickets and exported reports are saved.
     pub output_dir: PathBuf,
     /// Whether the settings window is open.

@@ -361,6 +361,9 @@ pub enum Answer {
     /// A login succeeded.
     #[serde(skip)]
     LoggedIn(Session),
+    /// The session ended at the user's request.
+    #[serde(skip)]
+    LoggedOut,
     /// A tap's outcome, and the patient at a glance when the card was accepted.
     Admitted {
         /// The store's decision.

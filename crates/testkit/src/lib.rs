@@ -6,6 +6,7 @@
 pub mod clinic;
 pub mod fhir;
 pub mod fixtures;
+pub mod lan;
 pub mod pcsc;
 pub mod postgres;
 pub mod proxy;

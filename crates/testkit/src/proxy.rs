@@ -246,10 +246,11 @@ impl LosesAnswers {
         std::thread::spawn(move || {
             for (n, client) in listener.incoming().enumerate() {
                 let Ok(client) = client else { continue };
-                let cut = (n.is_multiple_of(2) && counter.load(Ordering::SeqCst) < lose).then(|| {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    Cut::AfterCommit
-                });
+                let cut =
+                    (n.is_multiple_of(2) && counter.load(Ordering::SeqCst) < lose).then(|| {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        Cut::AfterCommit
+                    });
                 std::thread::spawn(move || relay(client, upstream, cut));
             }
         });

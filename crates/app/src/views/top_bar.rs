@@ -47,6 +47,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
                 }
             });
         });
+        if let Some(away) = &state.server_away {
+            ui.colored_label(ui.visuals().error_fg_color, away.text(lang));
+        }
         // The second line: the state of the things the desk depends on.
         ui.horizontal_wrapped(|ui| {
             readers(ui, state);

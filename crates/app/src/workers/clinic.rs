@@ -67,6 +67,8 @@ pub enum ClinicRequest {
         /// The copy.
         from: PathBuf,
     },
+    /// The person at the workstation logged out.
+    LogOut,
     /// An operation of the store, as the logged-in account.
     Store {
         /// Who asks.
@@ -97,51 +99,74 @@ impl ClinicWorker {
     /// Starts the worker on the store at `path`. Its first reply (id 0) says whether the
     /// store is open or must be set up.
     pub fn start(path: PathBuf, clock: Arc<dyn Clock>, trust: TrustAnchors, waker: Waker) -> Self {
+        Self::spawn(waker, move |inbox, send| {
+            let mut worker = Worker {
+                path,
+                clock,
+                trust,
+                store: None,
+                backup_plan: None,
+                backup_retry_at: None,
+            };
+            send(ClinicReply {
+                id: 0,
+                answer: worker.open().map_err(Problem::from),
+            });
+            let mut seen_version = worker.data_version();
+            loop {
+                match inbox.recv_timeout(CHANGES_POLL) {
+                    Ok((id, request)) => send(ClinicReply {
+                        id,
+                        answer: worker.answer(request),
+                    }),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        if let Some(answer) = worker.daily_backup() {
+                            send(ClinicReply { id: NEWS, answer });
+                        }
+                        let version = worker.data_version();
+                        if version != seen_version {
+                            seen_version = version;
+                            send(ClinicReply {
+                                id: NEWS,
+                                answer: Ok(ClinicAnswer::ChangedElsewhere),
+                            });
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        })
+    }
+
+    /// Starts the worker on the Puskesmas's server instead of a store on this PC. Its first
+    /// reply (id 0) says whether the server answered.
+    pub fn start_remote(server: super::remote::ServerLink, waker: Waker) -> Self {
+        Self::spawn(waker, move |inbox, send| {
+            super::remote::serve(&server, &inbox, send);
+        })
+    }
+
+    /// Runs `work` on the worker's thread with its inbox and a way to answer.
+    fn spawn(
+        waker: Waker,
+        work: impl FnOnce(Receiver<(u64, ClinicRequest)>, &(dyn Fn(ClinicReply) + Sync))
+            + Send
+            + 'static,
+    ) -> Self {
         let (requests, inbox) = mpsc::channel::<(u64, ClinicRequest)>();
         let (outbox, replies) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("clinic-worker".into())
             .spawn(move || {
-                let mut worker = Worker {
-                    path,
-                    clock,
-                    trust,
-                    store: None,
-                    backup_plan: None,
-                    backup_retry_at: None,
-                };
+                let outbox = std::sync::Mutex::new(outbox);
                 let send = |reply: ClinicReply| {
                     // The UI has gone: nothing is left to answer.
-                    let _ = outbox.send(reply);
+                    if let Ok(outbox) = outbox.lock() {
+                        let _ = outbox.send(reply);
+                    }
                     waker.wake();
                 };
-                send(ClinicReply {
-                    id: 0,
-                    answer: worker.open().map_err(Problem::from),
-                });
-                let mut seen_version = worker.data_version();
-                loop {
-                    match inbox.recv_timeout(CHANGES_POLL) {
-                        Ok((id, request)) => send(ClinicReply {
-                            id,
-                            answer: worker.answer(request),
-                        }),
-                        Err(mpsc::RecvTimeoutError::Timeout) => {
-                            if let Some(answer) = worker.daily_backup() {
-                                send(ClinicReply { id: NEWS, answer });
-                            }
-                            let version = worker.data_version();
-                            if version != seen_version {
-                                seen_version = version;
-                                send(ClinicReply {
-                                    id: NEWS,
-                                    answer: Ok(ClinicAnswer::ChangedElsewhere),
-                                });
-                            }
-                        }
-                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                    }
-                }
+                work(inbox, &send);
             });
         if let Err(e) = spawned {
             // Without a thread there is no store: say so as the first reply.
@@ -319,6 +344,7 @@ impl Worker {
                 self.store = reopened.ok();
                 Ok(ClinicAnswer::Restored(restored?))
             }
+            ClinicRequest::LogOut => Ok(ClinicAnswer::LoggedOut),
             ClinicRequest::Store { session, operation } => Ok(kartika_lan::apply(
                 self.store()?,
                 &session,

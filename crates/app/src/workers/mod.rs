@@ -4,6 +4,7 @@
 
 pub mod clinic;
 pub mod reader;
+pub mod remote;
 pub mod sync;
 
 use std::sync::mpsc::Sender;

@@ -3,6 +3,7 @@
 
 mod admin;
 mod desk;
+mod lan;
 mod pcsc;
 mod poli;
 mod reports;

@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+use kartika_app::workers::remote::ServerLink;
 use kartika_app::{AppConfig, DemoConfig, KartikaApp};
 use kartika_card::crypto::TrustAnchors;
 use kartika_demo::{DemoWorld, SeedSize};
 use kartika_store::{ManualClock, Role};
+use kartika_testkit::lan::RunningServer;
 
 /// How long a worker may take to answer before the test fails.
 const WORKER_LIMIT: Duration = Duration::from_secs(30);
@@ -89,6 +91,7 @@ impl App {
             trust: TrustAnchors::new(vec![world.root.clone()]),
             pcsc,
             sync,
+            server: None,
             demo: Some(DemoConfig {
                 accounts: world.accounts.clone(),
                 tray: world.tray.clone(),
@@ -119,6 +122,7 @@ impl App {
             trust: TrustAnchors::new(vec![world.root.clone()]),
             pcsc: false,
             sync: None,
+            server: None,
             demo: None,
             terminal: None,
             clock: Arc::new(clock.clone()),
@@ -149,6 +153,36 @@ impl App {
             registry: None,
             dir,
         }
+    }
+
+    /// A workstation of `server_pc`: its store is the server's, its reader the demo tray.
+    pub fn workstation(server_pc: &ServerPc) -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let world = demo_world(server_pc.dir.path(), &server_pc.clock);
+        let config = AppConfig {
+            store_path: dir.path().join("unused.sqlite"),
+            output_dir: dir.path().to_owned(),
+            trust: TrustAnchors::new(vec![world.root.clone()]),
+            pcsc: false,
+            sync: None,
+            server: Some(ServerLink {
+                url: server_pc.url.clone(),
+                ca_pem: None,
+            }),
+            demo: Some(DemoConfig {
+                accounts: world.accounts.clone(),
+                tray: world.tray.clone(),
+            }),
+            terminal: Some(world.node.clone()),
+            clock: Arc::new(server_pc.clock.clone()),
+            wake_hook: None,
+            report_timings: None,
+        };
+        let mut app = Self::start(config, world, dir, server_pc.clock.clone());
+        app.until("the login screen", |h| {
+            h.query_by_label("Nama pengguna").is_some()
+        });
+        app
     }
 
     /// The temporary folder everything lives in.
@@ -239,6 +273,47 @@ impl App {
             .query_all_by_label_contains(text)
             .next()
             .is_some()
+    }
+}
+
+/// The Puskesmas's server PC: the demo world's store served on a loopback port.
+pub struct ServerPc {
+    pub server: RunningServer,
+    pub url: String,
+    pub clock: ManualClock,
+    pub dir: tempfile::TempDir,
+}
+
+impl ServerPc {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let clock = morning();
+        let world = demo_world(dir.path(), &clock);
+        let server = RunningServer::start(&world.store_path, Arc::new(clock.clone()));
+        Self {
+            url: server.url.clone(),
+            server,
+            clock,
+            dir,
+        }
+    }
+
+    /// How many visits the server's store holds.
+    pub fn visits(&self) -> i64 {
+        rusqlite::Connection::open(self.dir.path().join("clinic.sqlite"))
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM visit", [], |r| r.get(0)))
+            .expect("the server's store")
+    }
+
+    /// The server PC is switched on again, at the same address.
+    pub fn restart(&mut self) {
+        let store = self.dir.path().join("clinic.sqlite");
+        self.server = RunningServer::start_with(
+            &store,
+            Arc::new(self.clock.clone()),
+            self.server.addr,
+            |_| {},
+        );
     }
 }
 

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kartika_card::model::Sex;
-use kartika_lan::server::{self, ClinicServer, ServerConfig};
+use kartika_lan::server::ServerConfig;
 use kartika_lan::{Client, LoggedIn};
 use kartika_store::{
     Care, FacilityProfile, ManualClock, NewPatient, NewStaff, NewVisit, Payer, Role, Store,
     TimeZone,
 };
+use kartika_testkit::lan::RunningServer;
 use tempfile::TempDir;
 use time::macros::datetime;
 
@@ -41,7 +42,11 @@ pub fn patient(n: usize) -> NewPatient {
     NewPatient {
         name: format!("Pasien Nomor {n}"),
         birth_date: "1985-06-15".into(),
-        sex: Some(if n.is_multiple_of(2) { Sex::Male } else { Sex::Female }),
+        sex: Some(if n.is_multiple_of(2) {
+            Sex::Male
+        } else {
+            Sex::Female
+        }),
         region_code: Some("36.74.06.1001".into()),
         ..NewPatient::default()
     }
@@ -64,8 +69,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub db: PathBuf,
     pub clock: ManualClock,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: RunningServer,
     _dir: TempDir,
 }
 
@@ -94,36 +98,18 @@ impl Running {
             .add_staff(&admin, &staff("nurse", Role::Nurse))
             .expect("nurse account");
         drop(store);
-        let mut config = ServerConfig::new(&db);
-        config.clock = Arc::new(clock.clone());
-        adjust(&mut config);
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let addr = listener.local_addr().expect("address");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let server = ClinicServer::open(&config).expect("open the server's store");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                server::serve(listener, None, server, &config, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("serve");
-            });
-        });
+        let server = RunningServer::start_with(
+            &db,
+            Arc::new(clock.clone()),
+            "127.0.0.1:0".parse().expect("address"),
+            adjust,
+        );
         Self {
-            url: format!("http://{addr}"),
-            addr,
+            url: server.url.clone(),
+            addr: server.addr,
             db,
             clock,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
             _dir: dir,
         }
     }
@@ -145,16 +131,5 @@ impl Running {
 
     pub fn store(&self) -> Store {
         Store::open_with_clock(&self.db, Arc::new(self.clock.clone())).expect("open the store")
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
