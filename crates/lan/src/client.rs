@@ -94,7 +94,7 @@ impl Client {
         };
         Ok(Self {
             agent: agent(CALL_LIMIT),
-            events_agent: agent(crate::server::EVENTS_WAIT + UNREACHABLE_AFTER),
+            events_agent: agent(UNREACHABLE_AFTER),
             server,
         })
     }
@@ -159,7 +159,8 @@ impl Client {
         read(response)
     }
 
-    /// Waits (up to twenty seconds) until the store's version differs from `after`.
+    /// Waits (a second and a half at most) until the store's version differs from
+    /// `after`; the version, changed or not.
     pub fn next_change(&self, token: &str, after: u64) -> Result<u64, LanError> {
         let path = format!("/v1/events?after={after}");
         let response = self

@@ -3,18 +3,16 @@
 //! closed, connections capped). Every store call runs on a blocking thread with a
 //! connection of a small pool; SQLite serialises the writes, WAL lets reads run beside them.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sha2::{Digest, Sha256};
 use tokio::sync::{watch, Semaphore};
 
 use kartika_store::{Clock, Session, Store, StoreError};
@@ -26,9 +24,10 @@ use crate::{
 
 /// How many store connections serve requests at once.
 const STORE_CONNECTIONS: usize = 4;
-/// How long a long-poll for changes waits before answering "nothing new"; below the
-/// listener's idle limit.
-pub(crate) const EVENTS_WAIT: Duration = Duration::from_secs(20);
+/// How long a long-poll for changes waits before answering "nothing new": short, so a
+/// workstation whose server went silent (a pulled cable sends nothing) knows within
+/// [`crate::client::UNREACHABLE_AFTER`].
+pub(crate) const EVENTS_WAIT: Duration = Duration::from_millis(1_500);
 /// How often the server looks whether something else (its sync worker, a command) wrote.
 const OUTSIDE_WRITES_POLL: Duration = Duration::from_millis(200);
 
@@ -55,17 +54,10 @@ impl ServerConfig {
     }
 }
 
-struct Held {
-    session: Session,
-    last_used: Instant,
-}
-
 /// What every request of one server shares.
 pub struct ClinicServer {
     stores: Mutex<Vec<Store>>,
     permits: Semaphore,
-    /// Sessions by the SHA-256 of their token: a copy of this memory holds no token.
-    sessions: Mutex<HashMap<[u8; 32], Held>>,
     changes: watch::Sender<u64>,
     session_idle: Duration,
 }
@@ -80,7 +72,6 @@ impl ClinicServer {
         Ok(Arc::new(Self {
             stores: Mutex::new(stores),
             permits: Semaphore::new(STORE_CONNECTIONS),
-            sessions: Mutex::new(HashMap::new()),
             changes: watch::channel(0).0,
             session_idle: config.session_idle,
         }))
@@ -107,20 +98,13 @@ impl ClinicServer {
         Ok(value)
     }
 
-    fn session(&self, headers: &HeaderMap) -> Result<Session, Failure> {
-        let token = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(Failure::session_ended)?;
-        let mut sessions = lock(&self.sessions);
-        let now = Instant::now();
-        sessions.retain(|_, held| now.duration_since(held.last_used) < self.session_idle);
-        let held = sessions
-            .get_mut(&token_hash(token))
-            .ok_or_else(Failure::session_ended)?;
-        held.last_used = now;
-        Ok(held.session.clone())
+    /// The session of the request's token, kept by the store (so it outlives a restart).
+    async fn session(&self, headers: &HeaderMap) -> Result<Session, Failure> {
+        let token = bearer(headers).ok_or_else(Failure::session_ended)?;
+        let idle_ms = i64::try_from(self.session_idle.as_millis()).unwrap_or(i64::MAX);
+        self.with_store(move |store| store.resume_session(&token, idle_ms))
+            .await?
+            .map_err(|_| Failure::session_ended())
     }
 
     fn changed(&self) {
@@ -219,35 +203,35 @@ async fn login(
     Json(login): Json<LoginRequest>,
 ) -> Result<Json<LoginAnswer>, Failure> {
     check_version(&headers)?;
-    let session = server
-        .with_store(move |store| store.login(&login.username, &login.password))
+    let (session, token) = server
+        .with_store(move |store| store.open_session(&login.username, &login.password))
         .await??;
-    let token = new_token();
-    let answer = LoginAnswer {
-        token: token.clone(),
+    Ok(Json(LoginAnswer {
+        token,
         username: session.username().to_owned(),
         display_name: session.display_name().to_owned(),
         role: session.role(),
-    };
-    lock(&server.sessions).insert(
-        token_hash(&token),
-        Held {
-            session,
-            last_used: Instant::now(),
-        },
-    );
-    Ok(Json(answer))
+    }))
 }
 
-async fn logout(State(server): State<Arc<ClinicServer>>, headers: HeaderMap) -> StatusCode {
-    if let Some(token) = headers
+async fn logout(
+    State(server): State<Arc<ClinicServer>>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Failure> {
+    if let Some(token) = bearer(&headers) {
+        server
+            .with_store(move |store| store.end_session(&token))
+            .await??;
+    }
+    Ok(StatusCode::OK)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        lock(&server.sessions).remove(&token_hash(token));
-    }
-    StatusCode::OK
+        .map(str::to_owned)
 }
 
 async fn operation(
@@ -256,7 +240,7 @@ async fn operation(
     Json(request): Json<OperationRequest>,
 ) -> Result<Json<Answer>, Failure> {
     check_version(&headers)?;
-    let session = server.session(&headers)?;
+    let session = server.session(&headers).await?;
     let request_id: [u8; 16] = hex::decode(&request.request_id)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
@@ -288,7 +272,7 @@ async fn events(
     Query(After { after }): Query<After>,
 ) -> Result<Json<Changed>, Failure> {
     check_version(&headers)?;
-    server.session(&headers)?;
+    server.session(&headers).await?;
     let mut changes = server.changes.subscribe();
     let newer = changes.wait_for(|version| *version != after);
     let version = match tokio::time::timeout(EVENTS_WAIT, newer).await {
@@ -296,17 +280,6 @@ async fn events(
         Ok(Err(_)) | Err(_) => after,
     };
     Ok(Json(Changed { version }))
-}
-
-/// A new session token: 32 random bytes, hex.
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
-    hex::encode(bytes)
-}
-
-fn token_hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
 }
 
 /// A poisoned lock only means another request panicked holding it; its data is whole.

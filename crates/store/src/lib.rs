@@ -35,6 +35,7 @@ mod reports;
 mod requests;
 mod satusehat;
 mod schema;
+mod sessions;
 mod staff;
 mod text;
 mod visits;

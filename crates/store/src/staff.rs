@@ -148,6 +148,9 @@ impl Store {
             if changed == 0 {
                 return Err(StoreError::not_found("staff account", username));
             }
+            // A reset password (perhaps a known one) ends the account's open sessions.
+            ctx.tx
+                .execute("DELETE FROM staff_session WHERE username = ?1", [username])?;
             ctx.audit("staff.password", None, username)
         })
     }

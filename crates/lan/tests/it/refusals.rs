@@ -22,8 +22,12 @@ fn a_forged_token_is_no_session() {
 
 #[test]
 fn a_session_idle_too_long_has_ended() {
-    let server = Running::start_with(|config| config.session_idle = Duration::ZERO);
+    let server = Running::start_with(|config| config.session_idle = Duration::from_secs(3600));
     let (client, me) = server.login("desk1");
+    client
+        .call(&me.token, queue_counts())
+        .expect("works while fresh");
+    server.clock.advance(time::Duration::hours(2));
     let err = client.call(&me.token, queue_counts()).unwrap_err();
     assert!(matches!(err, LanError::SessionEnded), "{err:?}");
 }

@@ -16,5 +16,6 @@ mod roles;
 mod rollback;
 mod satusehat;
 mod schema;
+mod sessions;
 mod support;
 mod visits;

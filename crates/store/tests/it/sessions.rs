@@ -1,0 +1,84 @@
+//! Sessions kept for the workstations of the LAN.
+
+use kartika_store::{Role, StoreError};
+
+use crate::support::{Clinic, PASSWORD};
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+#[test]
+fn a_workstations_session_outlives_the_store_being_opened_again() {
+    let mut clinic = Clinic::new();
+    let (session, token) = clinic.store.open_session("desk", PASSWORD).unwrap();
+    assert_eq!(session.role(), Role::Registration);
+    let mut reopened = kartika_store::Store::open_with_clock(
+        &clinic.path,
+        std::sync::Arc::new(clinic.clock.clone()),
+    )
+    .unwrap();
+    let resumed = reopened.resume_session(&token, DAY_MS).expect("resumed");
+    assert_eq!(resumed, session);
+    assert!(
+        reopened.queue_counts(&resumed).is_ok(),
+        "the resumed session works"
+    );
+}
+
+#[test]
+fn a_session_ends_at_logout_when_idle_and_for_a_forged_token() {
+    let mut clinic = Clinic::new();
+    let (_, token) = clinic.store.open_session("desk", PASSWORD).unwrap();
+    let forged = "ab".repeat(32);
+    assert!(matches!(
+        clinic.store.resume_session(&forged, DAY_MS),
+        Err(StoreError::LoginFailed)
+    ));
+    clinic.clock.advance(time::Duration::hours(2));
+    assert!(
+        matches!(
+            clinic.store.resume_session(&token, 60 * 60 * 1000),
+            Err(StoreError::LoginFailed)
+        ),
+        "idle for two hours, with an hour allowed"
+    );
+    let (_, token) = clinic.store.open_session("desk", PASSWORD).unwrap();
+    clinic.store.end_session(&token).unwrap();
+    assert!(matches!(
+        clinic.store.resume_session(&token, DAY_MS),
+        Err(StoreError::LoginFailed)
+    ));
+}
+
+#[test]
+fn a_role_change_a_password_reset_or_a_disabled_account_end_its_sessions() {
+    let mut clinic = Clinic::new();
+    let admin = clinic.admin.clone();
+    let (_, token) = clinic.store.open_session("desk", PASSWORD).unwrap();
+    clinic.store.set_role(&admin, "desk", Role::Nurse).unwrap();
+    assert!(clinic.store.resume_session(&token, DAY_MS).is_err());
+
+    let (_, token) = clinic.store.open_session("nurse", PASSWORD).unwrap();
+    clinic
+        .store
+        .reset_password(&admin, "nurse", "kata-sandi-baru-2")
+        .unwrap();
+    assert!(clinic.store.resume_session(&token, DAY_MS).is_err());
+
+    let (_, token) = clinic.store.open_session("desk", PASSWORD).unwrap();
+    clinic.store.disable_staff(&admin, "desk").unwrap();
+    assert!(clinic.store.resume_session(&token, DAY_MS).is_err());
+}
+
+#[test]
+fn only_the_tokens_hash_is_kept() {
+    let mut clinic = Clinic::new();
+    let (_, token) = clinic.store.open_session("desk", PASSWORD).unwrap();
+    let raw = std::fs::read(&clinic.path).unwrap();
+    let wal = std::fs::read(clinic.path.with_extension("sqlite-wal")).unwrap_or_default();
+    for bytes in [raw, wal] {
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "the token itself is nowhere in the file"
+        );
+    }
+}
