@@ -2,6 +2,7 @@
 //! store through a real SQLite file, the registry as a real process on loopback.
 
 mod cli;
+mod lan_cli;
 mod registry_cli;
 mod store_cli;
 mod support;

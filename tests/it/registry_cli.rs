@@ -1,7 +1,6 @@
 //! `kartika registry init / enroll / serve` and `kartika sync`, with the registry as a real
 //! process that is killed mid-sync and restarted.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +12,7 @@ use kartika_store::{
 };
 use kartika_sync::{SyncConfig, Syncer};
 
-use crate::support::{kartika, ok, path};
+use crate::support::{kartika, ok, path, spawn_listening};
 
 struct Registry {
     dir: tempfile::TempDir,
@@ -103,38 +102,18 @@ impl Registry {
     /// The first start binds a port the system picks (`:0`) and reads it from the
     /// "listening" line; a restart binds that same port again, as a restarted server does.
     fn start_with(&mut self, extra: &[&str]) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kartika"))
-            .args([
-                "registry",
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{}", self.port),
-                &self.storage[0],
-                &self.storage[1],
-            ])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        // Read on a thread, so a server that never says it listens fails the test.
-        let stdout = child.stdout.take().unwrap();
-        let (said, line) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = said.send(line);
-        });
-        let line = line
-            .recv_timeout(std::time::Duration::from_secs(30))
-            .expect("registry serve says it is listening within 30 s");
-        assert!(line.contains("listening"), "{line}");
-        self.port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|port| port.parse().ok())
-            .expect("the listening line names the port");
+        let listen = format!("127.0.0.1:{}", self.port);
+        let mut args = vec![
+            "registry",
+            "serve",
+            "--listen",
+            &listen,
+            &self.storage[0],
+            &self.storage[1],
+        ];
+        args.extend_from_slice(extra);
+        let (child, port) = spawn_listening(&args);
+        self.port = port;
         self.process = Some(child);
     }
 

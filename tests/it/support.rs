@@ -24,3 +24,34 @@ pub fn ok(args: &[&str]) -> String {
 pub fn path(p: &Path) -> &str {
     p.to_str().expect("temporary paths are UTF-8")
 }
+
+/// Starts a `kartika` server (`registry serve`, `serve-clinic`) and waits for its
+/// "listening on …" line: the process and the port it names.
+pub fn spawn_listening(args: &[&str]) -> (std::process::Child, u16) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kartika"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start kartika");
+    // Read on a thread, so a server that never says it listens fails the test.
+    let stdout = child.stdout.take().expect("stdout");
+    let (said, line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = said.send(line);
+    });
+    let line = line
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("kartika {args:?} says it is listening within 30 s"));
+    assert!(line.contains("listening"), "{line}");
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("the listening line names the port");
+    (child, port)
+}

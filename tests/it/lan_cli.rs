@@ -1,0 +1,222 @@
+//! `kartika serve-clinic` as a real process: eight desks register through it while it is
+//! killed and restarted; TLS beyond loopback.
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+
+use kartika_card::model::Sex;
+use kartika_lan::{Answer, Client, LanError, Operation};
+use kartika_store::{
+    Care, FacilityProfile, NewPatient, NewStaff, NewVisit, Payer, Role, Store, TimeZone,
+};
+
+use crate::support::{kartika, path, spawn_listening};
+
+const PASSWORD: &str = "rahasia-puskesmas-1";
+
+/// A store with eight desk accounts.
+fn clinic(dir: &Path) -> PathBuf {
+    let db = dir.join("clinic.sqlite");
+    let profile = FacilityProfile {
+        code: "P3674060".into(),
+        name: "Puskesmas Pamulang".into(),
+        region_code: Some("36.74.06".into()),
+        zone: TimeZone::Wib,
+    };
+    let account = |username: &str, role| NewStaff {
+        username: username.into(),
+        display_name: username.into(),
+        role,
+        password: PASSWORD.into(),
+    };
+    let mut store = Store::create(&db, &profile).unwrap();
+    store
+        .add_first_admin(&account("admin", Role::Admin))
+        .unwrap();
+    let admin = store.login("admin", PASSWORD).unwrap();
+    for n in 1..=8 {
+        store
+            .add_staff(&admin, &account(&format!("desk{n}"), Role::Registration))
+            .unwrap();
+    }
+    db
+}
+
+struct ClinicServer {
+    db: PathBuf,
+    port: u16,
+    process: Option<Child>,
+}
+
+impl ClinicServer {
+    fn start(db: &Path) -> Self {
+        let mut server = Self {
+            db: db.to_owned(),
+            port: 0,
+            process: None,
+        };
+        server.restart();
+        server
+    }
+
+    fn restart(&mut self) {
+        let listen = format!("127.0.0.1:{}", self.port);
+        let (child, port) =
+            spawn_listening(&["serve-clinic", "--db", path(&self.db), "--listen", &listen]);
+        self.port = port;
+        self.process = Some(child);
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for ClinicServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Sends `operation` until the server answers, with the same request id each time: what a
+/// workstation does while its server is restarting.
+fn until_answered(client: &Client, token: &str, operation: Operation) -> Answer {
+    let id = kartika_lan::client::new_request_id();
+    for _ in 0..100 {
+        match client.call_with_id(token, operation.clone(), id) {
+            Err(LanError::Unreachable { .. }) => continue,
+            answer => return answer.expect("the server answers"),
+        }
+    }
+    panic!("the server never came back");
+}
+
+#[test]
+fn a_clinic_server_killed_three_times_loses_and_doubles_nothing() {
+    const DESKS: usize = 8;
+    const EACH: usize = 60;
+    let dir = tempfile::tempdir().unwrap();
+    let db = clinic(dir.path());
+    let mut server = ClinicServer::start(&db);
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let (registered, heard) = std::sync::mpsc::channel::<()>();
+    let desks: Vec<_> = (1..=DESKS)
+        .map(|desk| {
+            let client = Client::new(&url, None).unwrap();
+            let me = client.login(&format!("desk{desk}"), PASSWORD).unwrap();
+            let registered = registered.clone();
+            std::thread::spawn(move || {
+                let mut tickets = Vec::new();
+                for n in 0..EACH {
+                    let patient = NewPatient {
+                        name: format!("Pasien {desk} {n}"),
+                        birth_date: "1990-02-03".into(),
+                        sex: Some(Sex::Female),
+                        ..NewPatient::default()
+                    };
+                    let Answer::Created { created, .. } = until_answered(
+                        &client,
+                        &me.token,
+                        Operation::CreatePatient {
+                            patient: Box::new(patient),
+                        },
+                    ) else {
+                        panic!("not created");
+                    };
+                    let visit = NewVisit {
+                        patient_number: created.patient.patient_number,
+                        unit_code: "general".into(),
+                        payer: Payer::General,
+                        care: Care::Sick,
+                        complaint: None,
+                    };
+                    let Answer::Registered(ticket) =
+                        until_answered(&client, &me.token, Operation::RegisterVisit { visit })
+                    else {
+                        panic!("not registered");
+                    };
+                    tickets.push(ticket.queue_number);
+                    let _ = registered.send(());
+                }
+                tickets
+            })
+        })
+        .collect();
+    // Killed after 100, 220 and 340 of the 480 visits: each time with desks mid-request.
+    let mut so_far = 0;
+    for threshold in [100, 220, 340] {
+        while so_far < threshold {
+            heard
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the desks keep registering");
+            so_far += 1;
+        }
+        server.kill();
+        server.restart();
+    }
+    let mut numbers: Vec<i64> = desks
+        .into_iter()
+        .flat_map(|desk| desk.join().expect("a desk failed"))
+        .collect();
+    numbers.sort_unstable();
+    let expected: Vec<i64> = (1..=(DESKS * EACH) as i64).collect();
+    assert_eq!(numbers, expected, "every ticket once, none skipped");
+    server.kill();
+    let sql = rusqlite::Connection::open(&db).unwrap();
+    let count = |q: &str| -> i64 { sql.query_row(q, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM patient"), (DESKS * EACH) as i64);
+    assert_eq!(count("SELECT COUNT(*) FROM visit"), (DESKS * EACH) as i64);
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT queue_number) FROM visit"),
+        (DESKS * EACH) as i64
+    );
+}
+
+#[test]
+fn serve_clinic_speaks_tls_beyond_loopback_and_refuses_plain_http_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = clinic(dir.path());
+    let refused = kartika(&["serve-clinic", "--db", path(&db), "--listen", "0.0.0.0:0"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--tls-cert"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = dir.path().join("server.crt");
+    let key = dir.path().join("server.key");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let (mut child, port) = spawn_listening(&[
+        "serve-clinic",
+        "--db",
+        path(&db),
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        path(&cert),
+        "--tls-key",
+        path(&key),
+    ]);
+    let url = format!("https://localhost:{port}");
+    let stranger = Client::new(&url, None).unwrap();
+    assert!(
+        matches!(
+            stranger.login("desk1", PASSWORD),
+            Err(LanError::Unreachable { .. })
+        ),
+        "a certificate no trusted root vouches for is refused"
+    );
+    let pem = std::fs::read(&cert).unwrap();
+    let trusting = Client::new(&url, Some(&pem)).unwrap();
+    let me = trusting.login("desk1", PASSWORD).expect("login over TLS");
+    let answer = trusting.call(&me.token, Operation::QueueCounts).unwrap();
+    assert!(matches!(answer, Answer::QueueCounts(_)), "{answer:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
