@@ -107,7 +107,7 @@ impl Client {
     /// The facility and its units, before anyone logs in.
     pub fn facility(&self) -> Result<(FacilityProfile, Vec<ServiceUnit>), LanError> {
         let response = self.get("/v1/facility")?;
-        match read::<Answer>(response)? {
+        match self.read::<Answer>(response)? {
             Answer::Opened { profile, units } => Ok((profile, units)),
             other => Err(LanError::BadAnswer(format!("{other:?}"))),
         }
@@ -121,7 +121,7 @@ impl Client {
         })
         .map_err(|e| LanError::Invalid(e.to_string()))?;
         let response = self.post("/v1/login", None, &body)?;
-        let answer: LoginAnswer = read(response).map_err(|e| match e {
+        let answer: LoginAnswer = self.read(response).map_err(|e| match e {
             // Here 401 is the password, not a session.
             LanError::SessionEnded => LanError::Refused(Refusal::LoginFailed),
             other => other,
@@ -156,7 +156,7 @@ impl Client {
         })
         .map_err(|e| LanError::Invalid(e.to_string()))?;
         let response = self.post("/v1/operation", Some(token), &body)?;
-        read(response)
+        self.read(response)
     }
 
     /// Waits (a second and a half at most) until the store's version differs from
@@ -170,7 +170,7 @@ impl Client {
             .header("Authorization", format!("Bearer {token}"))
             .call()
             .map_err(|e| self.unreachable(&e))?;
-        Ok(read::<Changed>(response)?.version)
+        Ok(self.read::<Changed>(response)?.version)
     }
 
     fn get(&self, path: &str) -> Result<ureq::http::Response<ureq::Body>, LanError> {
@@ -221,6 +221,39 @@ impl Client {
         }
     }
 
+    /// The answer's body as `T`, or why there is none. A body cut off is the network's
+    /// failure, like a connection refused.
+    fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        mut response: ureq::http::Response<ureq::Body>,
+    ) -> Result<T, LanError> {
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(ANSWER_LIMIT)
+            .read_to_vec()
+            .map_err(|e| self.unreachable(&e))?;
+        if status == 200 {
+            return serde_json::from_slice(&body).map_err(|e| LanError::BadAnswer(e.to_string()));
+        }
+        let error = serde_json::from_slice::<ErrorBody>(&body).map_err(|_| {
+            LanError::BadAnswer(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            ))
+        })?;
+        Err(match (status, error.refusal) {
+            (401, Some(Refusal::LoginFailed)) => LanError::SessionEnded,
+            (426, _) => LanError::NeedsUpdate(error.error),
+            (_, Some(refusal)) => LanError::Refused(refusal),
+            (_, None) => LanError::BadAnswer(format!("HTTP {status}: {}", error.error)),
+        })
+    }
+
     fn unreachable(&self, error: &ureq::Error) -> LanError {
         LanError::Unreachable {
             server: self.server.clone(),
@@ -235,36 +268,6 @@ fn network(error: &ureq::Error) -> bool {
         error,
         ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound
     )
-}
-
-fn read<T: serde::de::DeserializeOwned>(
-    mut response: ureq::http::Response<ureq::Body>,
-) -> Result<T, LanError> {
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(ANSWER_LIMIT)
-        .read_to_vec()
-        .map_err(|e| LanError::BadAnswer(e.to_string()))?;
-    if status == 200 {
-        return serde_json::from_slice(&body).map_err(|e| LanError::BadAnswer(e.to_string()));
-    }
-    let error = serde_json::from_slice::<ErrorBody>(&body).map_err(|_| {
-        LanError::BadAnswer(format!(
-            "HTTP {status}: {}",
-            String::from_utf8_lossy(&body)
-                .chars()
-                .take(200)
-                .collect::<String>()
-        ))
-    })?;
-    Err(match (status, error.refusal) {
-        (401, Some(Refusal::LoginFailed)) => LanError::SessionEnded,
-        (426, _) => LanError::NeedsUpdate(error.error),
-        (_, Some(refusal)) => LanError::Refused(refusal),
-        (_, None) => LanError::BadAnswer(format!("HTTP {status}: {}", error.error)),
-    })
 }
 
 /// A fresh request id.

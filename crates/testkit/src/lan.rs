@@ -18,15 +18,22 @@ pub struct RunningServer {
 impl RunningServer {
     /// Serves the store at `db`, read with `clock`, on a free loopback port.
     pub fn start(db: &Path, clock: Arc<dyn Clock>) -> Self {
-        Self::start_with(db, clock, "127.0.0.1:0".parse().expect("address"), |_| {})
+        Self::start_with(
+            db,
+            clock,
+            "127.0.0.1:0".parse().expect("address"),
+            None,
+            |_| {},
+        )
     }
 
-    /// Serves on `addr` (a server starting again where it was) after `adjust` changes the
-    /// configuration.
+    /// Serves on `addr` (a server starting again where it was), over TLS when given an
+    /// acceptor, after `adjust` changes the configuration.
     pub fn start_with(
         db: &Path,
         clock: Arc<dyn Clock>,
         addr: SocketAddr,
+        tls: Option<tokio_rustls::TlsAcceptor>,
         adjust: impl FnOnce(&mut ServerConfig),
     ) -> Self {
         let mut config = ServerConfig::new(db);
@@ -36,6 +43,7 @@ impl RunningServer {
         let addr = listener.local_addr().expect("address");
         listener.set_nonblocking(true).expect("nonblocking");
         let server = ClinicServer::open(&config).expect("open the server's store");
+        let has_tls = tls.is_some();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -45,15 +53,16 @@ impl RunningServer {
                 .expect("runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                server::serve(listener, None, server, &config, async {
+                server::serve(listener, tls, server, &config, async {
                     let _ = stopped.await;
                 })
                 .await
                 .expect("serve");
             });
         });
+        let scheme = if has_tls { "https" } else { "http" };
         Self {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
             addr,
             stop: Some(stop),
             thread: Some(thread),

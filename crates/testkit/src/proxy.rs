@@ -257,3 +257,77 @@ impl LosesAnswers {
         Self { url, lost }
     }
 }
+
+/// A proxy that holds every chunk of bytes, in each direction, for `delay` plus a random
+/// part of `jitter` (order kept, as TCP keeps it): a LAN's latency on loopback, where this
+/// kernel has no `netem`.
+pub struct Delaying {
+    pub url: String,
+}
+
+impl Delaying {
+    pub fn start(
+        upstream: std::net::SocketAddr,
+        delay: std::time::Duration,
+        jitter: std::time::Duration,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || delayed(client, server, delay, jitter));
+                std::thread::spawn(move || delayed(s2, c2, delay, jitter));
+            }
+        });
+        Self { url }
+    }
+}
+
+/// Copies `from` to `to`, each chunk delivered `delay` (± jitter) after it was read.
+fn delayed(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    delay: std::time::Duration,
+    jitter: std::time::Duration,
+) {
+    use std::time::Instant;
+    let (queue, held) = std::sync::mpsc::channel::<(Instant, Vec<u8>)>();
+    let writer = std::thread::spawn(move || {
+        for (at, bytes) in held {
+            if let Some(wait) = at.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            if to.write_all(&bytes).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    });
+    let mut last = Instant::now();
+    let mut buf = [0u8; 16 * 1024];
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        let spread = jitter.as_micros() as u64;
+        let offset = fastrand::u64(0..=2 * spread) as i64 - spread as i64;
+        let wanted = if offset >= 0 {
+            Instant::now() + delay + std::time::Duration::from_micros(offset as u64)
+        } else {
+            Instant::now() + delay - std::time::Duration::from_micros((-offset) as u64)
+        };
+        last = last.max(wanted);
+        if queue.send((last, buf[..n].to_vec())).is_err() {
+            break;
+        }
+    }
+    drop(queue);
+    let _ = writer.join();
+}

@@ -161,22 +161,25 @@ fn follow_changes(
                 away = false;
                 version = Some(now);
             }
-            Err(LanError::Unreachable { server, .. }) => {
-                if !away {
-                    away = true;
-                    send(ClinicReply {
-                        id: NEWS,
-                        answer: Err(Problem::ServerUnreachable(server)),
-                    });
-                }
-                std::thread::sleep(KNOCK_AGAIN);
-            }
-            Err(e) => {
+            // The login or this Kartika is no longer good there: the screen says so once.
+            Err(e @ (LanError::SessionEnded | LanError::NeedsUpdate(_))) => {
                 send(ClinicReply {
                     id: NEWS,
                     answer: Err(Problem::from(e)),
                 });
                 return;
+            }
+            // Anything else (refused, cut, a server stopping halfway through an answer):
+            // the server is away until it answers again.
+            Err(_) => {
+                if !away {
+                    away = true;
+                    send(ClinicReply {
+                        id: NEWS,
+                        answer: Err(Problem::ServerUnreachable(client.server().to_owned())),
+                    });
+                }
+                std::thread::sleep(KNOCK_AGAIN);
             }
         }
     }

@@ -312,6 +312,7 @@ impl ServerPc {
             &store,
             Arc::new(self.clock.clone()),
             self.server.addr,
+            None,
             |_| {},
         );
     }

@@ -102,6 +102,7 @@ impl Running {
             &db,
             Arc::new(clock.clone()),
             "127.0.0.1:0".parse().expect("address"),
+            None,
             adjust,
         );
         Self {
