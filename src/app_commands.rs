@@ -123,12 +123,20 @@ pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
                     std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))
                 })
                 .transpose()?;
-            Ok(ServerLink {
+            Ok(ServerLink::Url {
                 url: url.to_owned(),
                 ca_pem,
             })
         })
-        .transpose()?;
+        .transpose()?
+        // A workstation joined with `kartika workstation join` keeps its link in its folder.
+        .map_or_else(
+            || {
+                crate::lan_commands::joined_link(args.data)
+                    .map(|link| link.map(ServerLink::Puskesmas))
+            },
+            |link| Ok(Some(link)),
+        )?;
     let config = AppConfig {
         store_path: args.data.join("clinic.sqlite"),
         output_dir: args.data.to_owned(),

@@ -5,22 +5,40 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use kartika_card::crypto::TrustAnchors;
+use kartika_lan::authority::{new_workstation_key, verify_voucher, Authority};
 use kartika_lan::server::{self, ClinicServer, ServerConfig};
+use kartika_lan::{Client, PuskesmasLink};
 
-pub fn serve_clinic(
-    db: &Path,
-    listen: SocketAddr,
-    tls: Option<(&Path, &Path)>,
-) -> Result<ExitCode> {
-    let acceptor = tls
-        .map(|(cert, key)| kartika_registry::tls::acceptor(cert, key))
-        .transpose()?;
+/// How the server speaks TLS.
+pub enum ServerTls<'a> {
+    /// Plain HTTP, on loopback only.
+    None,
+    /// A certificate and key of the operator's choosing; any PC with a password may call.
+    Files(&'a Path, &'a Path),
+    /// The Puskesmas's own authority, vouched for by the node in this folder: only
+    /// approved workstations are served.
+    Node(&'a Path),
+}
+
+pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result<ExitCode> {
+    let mut config = ServerConfig::new(db);
+    let acceptor = match tls {
+        ServerTls::None => None,
+        ServerTls::Files(cert, key) => Some(kartika_registry::tls::acceptor(cert, key)?),
+        ServerTls::Node(node) => {
+            let node = crate::keys::read_node_credentials(node)?;
+            let authority = Authority::open_or_create(&authority_folder(db), &node)?;
+            let acceptor = authority.server_tls()?;
+            config.authority = Some(std::sync::Arc::new(authority));
+            Some(acceptor)
+        }
+    };
     if acceptor.is_none() && !listen.ip().is_loopback() {
         bail!(
-            "{listen} is not a loopback address: passwords would cross the LAN in the clear; give --tls-cert and --tls-key to serve the workstations"
+            "{listen} is not a loopback address: passwords would cross the LAN in the clear; give --node (the Puskesmas's own authority) or --tls-cert and --tls-key to serve the workstations"
         );
     }
-    let config = ServerConfig::new(db);
     let server = ClinicServer::open(&config)
         .with_context(|| format!("cannot serve the clinic store {}", db.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -43,5 +61,167 @@ pub fn serve_clinic(
             .await
             .context("the clinic server failed")
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Files a joined workstation keeps in its data folder.
+const PINNED_CA: &str = "puskesmas-ca.pem";
+const WORKSTATION_KEY: &str = "workstation.key";
+const WORKSTATION_CERT: &str = "workstation.crt";
+const SERVER_ADDRESS: &str = "server-address";
+
+/// The server PC's authority folder, beside its store.
+fn authority_folder(db: &Path) -> std::path::PathBuf {
+    db.parent().unwrap_or(Path::new(".")).join("lan")
+}
+
+/// The link of a workstation joined with `kartika workstation join`, if this folder holds one.
+pub fn joined_link(data: &Path) -> Result<Option<PuskesmasLink>> {
+    let address_file = data.join(SERVER_ADDRESS);
+    if !address_file.exists() {
+        return Ok(None);
+    }
+    let read = |name: &str| {
+        std::fs::read(data.join(name))
+            .with_context(|| format!("cannot read {}", data.join(name).display()))
+    };
+    let address = String::from_utf8_lossy(&read(SERVER_ADDRESS)?)
+        .trim()
+        .to_owned();
+    let identity = match data.join(WORKSTATION_CERT).exists() {
+        true => Some((
+            String::from_utf8_lossy(&read(WORKSTATION_KEY)?).into_owned(),
+            read(WORKSTATION_CERT)?,
+        )),
+        false => None,
+    };
+    Ok(Some(PuskesmasLink {
+        address,
+        ca_pem: read(PINNED_CA)?,
+        identity,
+    }))
+}
+
+/// Sets this PC up as a workstation of the Puskesmas whose server is at `address`: checks
+/// the server's authority under the registry root, pins it, asks to join and waits for an
+/// admin's approval.
+pub fn join(
+    address: &str,
+    facility: &str,
+    trust: &Path,
+    data: &Path,
+    name: &str,
+    wait: std::time::Duration,
+) -> Result<ExitCode> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let root = crate::keys::read_public_key(trust)?;
+    let voucher = Client::voucher_at(address)?;
+    let ca_pem = verify_voucher(&voucher, facility, &TrustAnchors::new(vec![root]))?;
+    let key_path = data.join(WORKSTATION_KEY);
+    // A join asked again (after a restart) keeps the key, so the admin's approval holds.
+    let public_key = if key_path.exists() {
+        let pem = std::fs::read_to_string(&key_path)
+            .with_context(|| format!("cannot read {}", key_path.display()))?;
+        workstation_public_key(&pem)?
+    } else {
+        let (pem, public_key) = new_workstation_key()?;
+        write_private(&key_path, pem.as_bytes())?;
+        public_key
+    };
+    std::fs::write(data.join(PINNED_CA), &ca_pem)?;
+    std::fs::write(data.join(SERVER_ADDRESS), address)?;
+    let link = PuskesmasLink {
+        address: address.to_owned(),
+        ca_pem: ca_pem.into_bytes(),
+        identity: None,
+    };
+    let client = Client::puskesmas(&link)?;
+    let asked = client.ask_to_join(name, &public_key)?;
+    println!(
+        "asked to join {facility} as \"{name}\" (request {}): an admin approves it on the server PC with\n    kartika workstation approve --db CLINIC.sqlite --as ADMIN --id {}",
+        asked.id, asked.id
+    );
+    let until = std::time::Instant::now() + wait;
+    loop {
+        let answer = client.join_request(&asked.id)?;
+        if answer.revoked {
+            bail!("the request {} was revoked by an admin", asked.id);
+        }
+        if let Some(der) = answer.certificate_der()? {
+            std::fs::write(data.join(WORKSTATION_CERT), der)?;
+            println!("approved: this PC is a workstation of {facility}; run kartika app --data {} --trust …", data.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        if std::time::Instant::now() >= until {
+            println!("not approved yet; run the same command again to keep waiting");
+            return Ok(ExitCode::from(2));
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
+/// The public key of a workstation key kept in PEM.
+fn workstation_public_key(pem: &str) -> Result<Vec<u8>> {
+    use p256::pkcs8::DecodePrivateKey;
+    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(pem)
+        .context("the workstation key is not a P-256 key")?;
+    Ok(key
+        .verifying_key()
+        .to_encoded_point(false)
+        .as_bytes()
+        .to_vec())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// An admin approves a workstation on the server PC: the Puskesmas's CA issues its
+/// certificate.
+pub fn approve(db: &Path, user: &str, id: &str) -> Result<ExitCode> {
+    let mut store = kartika_store::Store::open(db)?;
+    let session = crate::store_commands::login(&mut store, user)?;
+    let authority = Authority::open(&authority_folder(db), &store.facility().code)?;
+    let approved = store.approve_workstation(&session, id, |name, public_key| {
+        authority
+            .workstation_certificate(name, public_key)
+            .map_err(|e| e.to_string())
+    })?;
+    println!("approved {} \"{}\"", approved.id, approved.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The workstations, as an admin reviews them.
+pub fn list(db: &Path, user: &str) -> Result<ExitCode> {
+    let mut store = kartika_store::Store::open(db)?;
+    let session = crate::store_commands::login(&mut store, user)?;
+    for ws in store.list_workstations(&session)? {
+        let state = match (&ws.approved_by, ws.revoked) {
+            (_, true) => "revoked".to_owned(),
+            (Some(by), false) => format!("approved by {by}"),
+            (None, false) => "waiting".to_owned(),
+        };
+        println!("{}\t{}\t{state}", ws.id, ws.name);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An admin revokes a workstation (stolen, replaced).
+pub fn revoke(db: &Path, user: &str, id: &str) -> Result<ExitCode> {
+    let mut store = kartika_store::Store::open(db)?;
+    let session = crate::store_commands::login(&mut store, user)?;
+    store.revoke_workstation(&session, id)?;
+    println!("revoked {id}");
     Ok(ExitCode::SUCCESS)
 }

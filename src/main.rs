@@ -178,6 +178,15 @@ enum Command {
         /// Its private key (PEM).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// The node's folder (node.key, node.cert): the Puskesmas's own certificate
+        /// authority, vouched for by the node, serves approved workstations only.
+        #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+        node: Option<PathBuf>,
+    },
+    /// This PC as a workstation of the Puskesmas's server, and the admin's approval.
+    Workstation {
+        #[command(subcommand)]
+        command: WorkstationCommand,
     },
     /// Send this clinic's changes to the registry and apply what it hands on.
     Sync {
@@ -198,6 +207,58 @@ enum Command {
         /// Keep syncing, retrying with backoff when the link is down.
         #[arg(long)]
         watch: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum WorkstationCommand {
+    /// Joins this PC to the Puskesmas: checks the server's certificate authority under the
+    /// registry root, asks to join, waits for an admin's approval.
+    Join {
+        /// The server PC's address and port, for example 192.168.1.10:7443.
+        #[arg(long)]
+        server: String,
+        /// The Puskesmas's facility code, whose node must vouch for the server.
+        #[arg(long)]
+        facility: String,
+        /// The registry's root public key (PEM).
+        #[arg(long)]
+        trust: PathBuf,
+        /// This workstation's data folder (then `kartika app --data` on it).
+        #[arg(long)]
+        data: PathBuf,
+        /// What the admin sees it as, for example "Loket 1".
+        #[arg(long)]
+        name: String,
+        /// How long to wait for the approval, in seconds.
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
+    },
+    /// Approves a workstation (on the server PC, as an admin).
+    Approve {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+        /// The request's id, as the workstation printed it.
+        #[arg(long)]
+        id: String,
+    },
+    /// The workstations and their state.
+    List {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+    /// Revokes a workstation (stolen, replaced): the server refuses it from now on.
+    Revoke {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -798,7 +859,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             tls_cert,
             tls_key,
-        } => lan_commands::serve_clinic(&db, listen, tls_cert.as_deref().zip(tls_key.as_deref())),
+            node,
+        } => {
+            let tls = match (&node, tls_cert.as_deref().zip(tls_key.as_deref())) {
+                (Some(node), _) => lan_commands::ServerTls::Node(node),
+                (None, Some((cert, key))) => lan_commands::ServerTls::Files(cert, key),
+                (None, None) => lan_commands::ServerTls::None,
+            };
+            lan_commands::serve_clinic(&db, listen, tls)
+        }
+        Command::Workstation { command } => match command {
+            WorkstationCommand::Join {
+                server,
+                facility,
+                trust,
+                data,
+                name,
+                wait,
+            } => lan_commands::join(
+                &server,
+                &facility,
+                &trust,
+                &data,
+                &name,
+                std::time::Duration::from_secs(wait),
+            ),
+            WorkstationCommand::Approve { db, as_user, id } => {
+                lan_commands::approve(&db, &as_user, &id)
+            }
+            WorkstationCommand::List { db, as_user } => lan_commands::list(&db, &as_user),
+            WorkstationCommand::Revoke { db, as_user, id } => {
+                lan_commands::revoke(&db, &as_user, &id)
+            }
+        },
         Command::Registry { command } => match command {
             RegistryCommand::Init { dir } => registry_commands::init(&dir),
             RegistryCommand::Enroll {

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 
 use kartika_card::model::Sex;
-use kartika_lan::{Answer, Client, LanError, Operation};
+use kartika_lan::{Answer, Client, LanError, Operation, PuskesmasLink};
 use kartika_store::{
     Care, FacilityProfile, NewPatient, NewStaff, NewVisit, Payer, Role, Store, TimeZone,
 };
 
-use crate::support::{kartika, path, spawn_listening};
+use crate::support::{kartika, ok, path, spawn_listening};
 
 const PASSWORD: &str = "rahasia-puskesmas-1";
 
@@ -219,4 +219,144 @@ fn serve_clinic_speaks_tls_beyond_loopback_and_refuses_plain_http_there() {
     assert!(matches!(answer, Answer::QueueCounts(_)), "{answer:?}");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// The registry root and the Puskesmas's node, certified, as `kartika root` makes them.
+fn root_and_node(dir: &Path) -> (PathBuf, PathBuf) {
+    let (root, node) = (dir.join("root"), dir.join("node"));
+    ok(&["root", "init", "--out", path(&root)]);
+    ok(&["node", "init", "--id", "P3674060", "--out", path(&node)]);
+    ok(&[
+        "root",
+        "certify",
+        "--root",
+        path(&root),
+        "--node",
+        path(&node),
+        "--roles",
+        "terminal",
+        "--valid-until",
+        "2031-12-31",
+    ]);
+    (root.join("root.pub"), node)
+}
+
+fn as_admin(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kartika"))
+        .args(args)
+        .env("KARTIKA_PASSWORD", PASSWORD)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_pc_joins_the_puskesmas_once_an_admin_approves_it_and_is_refused_once_revoked() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = clinic(dir.path());
+    let (root_pub, node) = root_and_node(dir.path());
+    let (mut server, port) = spawn_listening(&[
+        "serve-clinic",
+        "--db",
+        path(&db),
+        "--listen",
+        "127.0.0.1:0",
+        "--node",
+        path(&node),
+    ]);
+    let address = format!("127.0.0.1:{port}");
+    let data = dir.path().join("loket1");
+    let mut join = std::process::Command::new(env!("CARGO_BIN_EXE_kartika"))
+        .args([
+            "workstation",
+            "join",
+            "--server",
+            &address,
+            "--facility",
+            "P3674060",
+            "--trust",
+            path(&root_pub),
+            "--data",
+            path(&data),
+            "--name",
+            "Loket 1",
+            "--wait",
+            "60",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = BufReader::new(join.stdout.take().unwrap());
+    let mut line = String::new();
+    said.read_line(&mut line).unwrap();
+    let id = line
+        .split("(request ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("the request's id in {line:?}"))
+        .to_owned();
+    let pinned = std::fs::read(data.join("puskesmas-ca.pem")).unwrap();
+    let link = PuskesmasLink {
+        address: address.clone(),
+        ca_pem: pinned,
+        identity: None,
+    };
+    let err = Client::puskesmas(&link)
+        .unwrap()
+        .login("desk1", PASSWORD)
+        .unwrap_err();
+    assert!(
+        matches!(err, LanError::NotApproved(_)),
+        "before approval: {err:?}"
+    );
+
+    let listed = as_admin(&["workstation", "list", "--db", path(&db), "--as", "admin"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Loket 1\twaiting"));
+    let approved = as_admin(&[
+        "workstation",
+        "approve",
+        "--db",
+        path(&db),
+        "--as",
+        "admin",
+        "--id",
+        &id,
+    ]);
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    assert!(join.wait().unwrap().success(), "join ends once approved");
+    let workstation = PuskesmasLink {
+        identity: Some((
+            std::fs::read_to_string(data.join("workstation.key")).unwrap(),
+            std::fs::read(data.join("workstation.crt")).unwrap(),
+        )),
+        ..link
+    };
+    let client = Client::puskesmas(&workstation).unwrap();
+    let me = client
+        .login("desk1", PASSWORD)
+        .expect("an approved workstation");
+    client.call(&me.token, Operation::QueueCounts).unwrap();
+
+    let revoked = as_admin(&[
+        "workstation",
+        "revoke",
+        "--db",
+        path(&db),
+        "--as",
+        "admin",
+        "--id",
+        &id,
+    ]);
+    assert!(revoked.status.success());
+    let err = client.call(&me.token, Operation::QueueCounts).unwrap_err();
+    assert!(
+        matches!(err, LanError::NotApproved(_)),
+        "after revocation: {err:?}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
 }

@@ -119,6 +119,8 @@ pub enum Problem {
     ServerNeedsUpdate,
     /// Done on the server PC, not on a workstation.
     OnlyOnServer,
+    /// The server does not know this PC as an approved workstation.
+    WorkstationNotApproved,
 }
 
 impl From<StoreError> for Problem {
@@ -164,6 +166,7 @@ impl From<LanError> for Problem {
             LanError::Unreachable { server, .. } => Self::ServerUnreachable(server),
             LanError::SessionEnded => Self::SessionEnded,
             LanError::NeedsUpdate(_) => Self::ServerNeedsUpdate,
+            LanError::NotApproved(_) => Self::WorkstationNotApproved,
             other => Self::StoreFailed(other.to_string()),
         }
     }
@@ -341,6 +344,8 @@ impl Problem {
             (En, Self::ServerUnreachable(server)) => format!("The Puskesmas server ({server}) does not answer. The data on screen is the last received; check the network cable and the server PC."),
             (Id, Self::SessionEnded) => "Sesi di server berakhir. Masuk lagi dengan nama pengguna dan kata sandi.".into(),
             (En, Self::SessionEnded) => "The session on the server has ended. Log in again with your username and password.".into(),
+            (Id, Self::WorkstationNotApproved) => "Komputer ini belum disetujui sebagai komputer kerja Puskesmas ini. Minta admin menyetujuinya.".into(),
+            (En, Self::WorkstationNotApproved) => "This PC is not an approved workstation of this Puskesmas. Ask an admin to approve it.".into(),
             (Id, Self::OnlyOnServer) => "Ini dilakukan di PC server Puskesmas, tempat data disimpan.".into(),
             (En, Self::OnlyOnServer) => "This is done on the Puskesmas's server PC, where the data is kept.".into(),
             (Id, Self::ServerNeedsUpdate) => "Versi Kartika di komputer ini berbeda dengan server. Minta admin memasang versi server di komputer ini.".into(),

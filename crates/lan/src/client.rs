@@ -6,9 +6,12 @@ use std::time::{Duration, Instant};
 
 use kartika_store::{FacilityProfile, ServiceUnit, Session};
 
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use crate::authority::{Voucher, SERVER_NAME};
 use crate::{
     Answer, Changed, ErrorBody, LoginAnswer, LoginRequest, Operation, OperationRequest, Refusal,
-    PROTOCOL_HEADER, PROTOCOL_VERSION,
+    WorkstationAnswer, WorkstationRequest, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// How long a workstation waits for a server that does not answer before saying so.
@@ -35,6 +38,9 @@ pub enum LanError {
     /// The server speaks another protocol version.
     #[error("{0}")]
     NeedsUpdate(String),
+    /// This PC is not an approved workstation of the Puskesmas (or was revoked).
+    #[error("{0}")]
+    NotApproved(String),
     /// The store said no.
     #[error(transparent)]
     Refused(Refusal),
@@ -64,6 +70,27 @@ pub struct Client {
     server: String,
 }
 
+/// How a workstation reaches its Puskesmas's server once set up.
+#[derive(Clone, Debug)]
+pub struct PuskesmasLink {
+    /// The server PC's address and port, for example `192.168.1.10:7443`.
+    pub address: String,
+    /// The Puskesmas's CA certificate (PEM), pinned when the workstation was set up.
+    pub ca_pem: Vec<u8>,
+    /// This workstation's key (PKCS#8 PEM) and its certificate (DER), once approved.
+    pub identity: Option<(String, Vec<u8>)>,
+}
+
+/// How the TLS of a client is set up.
+struct Tls {
+    roots: Option<Vec<ureq::tls::Certificate<'static>>>,
+    identity: Option<ureq::tls::ClientCert>,
+    /// Every host name resolves to this address (the server's certificate names
+    /// [`SERVER_NAME`], whatever address the server has).
+    resolve_to: Option<SocketAddr>,
+    verify: bool,
+}
+
 impl Client {
     /// A client of the server at `server` (`https://…`, or `http://` on this machine only),
     /// trusting the certificates in `ca_pem` when given.
@@ -74,29 +101,110 @@ impl Client {
                 "{server} is plain http to another PC, which would send passwords in the clear; use https"
             )));
         }
-        let roots = ca_pem
-            .map(kartika_sync::pem_certificates)
-            .transpose()
-            .map_err(|e| LanError::Invalid(e.to_string()))?;
+        let roots = ca_pem.map(certificates).transpose()?;
+        Ok(Self::build(
+            server,
+            Tls {
+                roots,
+                identity: None,
+                resolve_to: None,
+                verify: true,
+            },
+        ))
+    }
+
+    /// A workstation's client of its Puskesmas's server: the server must show a certificate
+    /// for [`SERVER_NAME`] from the pinned CA, and the workstation shows its own.
+    pub fn puskesmas(link: &PuskesmasLink) -> Result<Self, LanError> {
+        let address = socket_address(&link.address)?;
+        let identity = link
+            .identity
+            .as_ref()
+            .map(|(key_pem, certificate)| {
+                let key = ureq::tls::PrivateKey::from_pem(key_pem.as_bytes())
+                    .map_err(|e| LanError::Invalid(format!("this workstation's key: {e}")))?;
+                let certificate = ureq::tls::Certificate::from_der(certificate).to_owned();
+                Ok::<_, LanError>(ureq::tls::ClientCert::new_with_certs(&[certificate], key))
+            })
+            .transpose()?;
+        Ok(Self::build(
+            format!("https://{SERVER_NAME}:{}", address.port()),
+            Tls {
+                roots: Some(certificates(&link.ca_pem)?),
+                identity,
+                resolve_to: Some(address),
+                verify: true,
+            },
+        ))
+    }
+
+    /// The server's voucher for its CA, read before the CA is known: without checking the
+    /// server's certificate, since the voucher proves itself (see
+    /// [`crate::authority::verify_voucher`]).
+    pub fn voucher_at(address: &str) -> Result<Voucher, LanError> {
+        let address = socket_address(address)?;
+        let client = Self::build(
+            format!("https://{SERVER_NAME}:{}", address.port()),
+            Tls {
+                roots: None,
+                identity: None,
+                resolve_to: Some(address),
+                verify: false,
+            },
+        );
+        let response = client.get("/v1/authority")?;
+        client.read(response)
+    }
+
+    /// Asks the server to make this PC a workstation (an admin decides).
+    pub fn ask_to_join(
+        &self,
+        name: &str,
+        public_key: &[u8],
+    ) -> Result<WorkstationAnswer, LanError> {
+        let body = serde_json::to_vec(&WorkstationRequest {
+            name: name.to_owned(),
+            public_key: hex::encode(public_key),
+        })
+        .map_err(|e| LanError::Invalid(e.to_string()))?;
+        let response = self.post("/v1/workstations", None, &body)?;
+        self.read(response)
+    }
+
+    /// Where this PC's request to join stands.
+    pub fn join_request(&self, id: &str) -> Result<WorkstationAnswer, LanError> {
+        let response = self.get(&format!("/v1/workstations/{id}"))?;
+        self.read(response)
+    }
+
+    fn build(server: String, tls: Tls) -> Self {
         let agent = |global: Duration| {
             let mut builder = ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .timeout_connect(Some(UNREACHABLE_AFTER))
                 .timeout_global(Some(global));
-            if let Some(roots) = &roots {
-                builder = builder.tls_config(
-                    ureq::tls::TlsConfig::builder()
-                        .root_certs(ureq::tls::RootCerts::new_with_certs(roots))
-                        .build(),
-                );
+            let mut tls_config = ureq::tls::TlsConfig::builder()
+                .client_cert(tls.identity.clone())
+                .disable_verification(!tls.verify);
+            if let Some(roots) = &tls.roots {
+                tls_config = tls_config.root_certs(ureq::tls::RootCerts::new_with_certs(roots));
             }
-            builder.build().new_agent()
+            builder = builder.tls_config(tls_config.build());
+            let config = builder.build();
+            match tls.resolve_to {
+                Some(address) => ureq::Agent::with_parts(
+                    config,
+                    ureq::unversioned::transport::DefaultConnector::new(),
+                    AlwaysAt(address),
+                ),
+                None => config.new_agent(),
+            }
         };
-        Ok(Self {
+        Self {
             agent: agent(CALL_LIMIT),
             events_agent: agent(UNREACHABLE_AFTER),
             server,
-        })
+        }
     }
 
     /// The server's address.
@@ -249,6 +357,7 @@ impl Client {
         Err(match (status, error.refusal) {
             (401, Some(Refusal::LoginFailed)) => LanError::SessionEnded,
             (426, _) => LanError::NeedsUpdate(error.error),
+            (403, None) => LanError::NotApproved(error.error),
             (_, Some(refusal)) => LanError::Refused(refusal),
             (_, None) => LanError::BadAnswer(format!("HTTP {status}: {}", error.error)),
         })
@@ -268,6 +377,40 @@ fn network(error: &ureq::Error) -> bool {
         error,
         ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound
     )
+}
+
+/// Resolves every host name to one address: the Puskesmas's server, whose certificate
+/// names [`SERVER_NAME`] wherever it is.
+#[derive(Debug)]
+struct AlwaysAt(SocketAddr);
+
+impl ureq::unversioned::resolver::Resolver for AlwaysAt {
+    fn resolve(
+        &self,
+        _uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let mut addresses = self.empty();
+        addresses.push(self.0);
+        Ok(addresses)
+    }
+}
+
+fn socket_address(address: &str) -> Result<SocketAddr, LanError> {
+    address
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut found| found.next())
+        .ok_or_else(|| {
+            LanError::Invalid(format!(
+                "{address} is not an address and port of the server PC"
+            ))
+        })
+}
+
+fn certificates(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, LanError> {
+    kartika_sync::pem_certificates(pem).map_err(|e| LanError::Invalid(e.to_string()))
 }
 
 /// A fresh request id.

@@ -9,13 +9,14 @@
 //! its SHA-256. Every operation carries a request id: a write sent again with the same id
 //! (its answer lost on the way) is answered from what the store kept, never done twice.
 
+pub mod authority;
 pub mod client;
 mod identity_wire;
 pub mod operation;
 mod refusal;
 pub mod server;
 
-pub use client::{Client, LanError, LoggedIn};
+pub use client::{Client, LanError, LoggedIn, PuskesmasLink};
 pub use operation::{
     apply, opened, Answer, CardChange, FacilityChange, Operation, PoliVisit, RegistryLink,
     ReportKind, ReportQuery, StaffChange, VisitEnd,
@@ -65,6 +66,37 @@ pub struct OperationRequest {
 pub struct Changed {
     /// Grows with each change; a screen re-reads when it differs from the one it has.
     pub version: u64,
+}
+
+/// A PC asking to become a workstation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WorkstationRequest {
+    /// What the admin will see it as ("Loket 1").
+    pub name: String,
+    /// Its P-256 public key, uncompressed, hex.
+    pub public_key: String,
+}
+
+/// Where a PC's request to become a workstation stands.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WorkstationAnswer {
+    /// The request's id, which the admin approves.
+    pub id: String,
+    /// Its certificate (DER, hex), once approved and while not revoked.
+    pub certificate: Option<String>,
+    /// Whether an admin revoked it.
+    pub revoked: bool,
+}
+
+impl WorkstationAnswer {
+    /// The certificate in DER, once approved.
+    pub fn certificate_der(&self) -> Result<Option<Vec<u8>>, LanError> {
+        self.certificate
+            .as_deref()
+            .map(hex::decode)
+            .transpose()
+            .map_err(|_| LanError::BadAnswer("the workstation's certificate is not hex".into()))
+    }
 }
 
 /// Why a request failed, in the body of every answer that is not 200.

@@ -8,18 +8,20 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use kartika_registry::net::Listener;
 use tokio::sync::{watch, Semaphore};
 
 use kartika_store::{Clock, Session, Store, StoreError};
 
+use crate::authority::{Authority, Voucher};
 use crate::{
     apply, opened, Answer, Changed, ErrorBody, LoginAnswer, LoginRequest, OperationRequest,
-    Refusal, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    Refusal, WorkstationAnswer, WorkstationRequest, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// How many store connections serve requests at once.
@@ -40,6 +42,9 @@ pub struct ServerConfig {
     pub clock: Arc<dyn Clock>,
     /// A session not used for this long ends.
     pub session_idle: Duration,
+    /// The Puskesmas's certificate authority: with one, only approved workstations (their
+    /// certificates issued by it) are served, besides the set-up's own requests.
+    pub authority: Option<Arc<Authority>>,
 }
 
 impl ServerConfig {
@@ -50,6 +55,7 @@ impl ServerConfig {
             db: db.to_owned(),
             clock: Arc::new(kartika_store::SystemClock),
             session_idle: Duration::from_secs(12 * 60 * 60),
+            authority: None,
         }
     }
 }
@@ -60,6 +66,7 @@ pub struct ClinicServer {
     permits: Semaphore,
     changes: watch::Sender<u64>,
     session_idle: Duration,
+    authority: Option<Arc<Authority>>,
 }
 
 impl ClinicServer {
@@ -74,6 +81,7 @@ impl ClinicServer {
             permits: Semaphore::new(STORE_CONNECTIONS),
             changes: watch::channel(0).0,
             session_idle: config.session_idle,
+            authority: config.authority.clone(),
         }))
     }
 
@@ -147,7 +155,7 @@ pub async fn serve(
     );
     let served = axum::serve(
         kartika_registry::net::Listener::new(listener, tls)?,
-        router(server),
+        router(server).into_make_service_with_connect_info::<Peer>(),
     )
     .with_graceful_shutdown(shutdown)
     .await;
@@ -155,15 +163,119 @@ pub async fn serve(
     served
 }
 
-/// The routes.
+/// The routes: the set-up's (the authority's voucher, asking to join, the answer) for any
+/// PC; the rest only for approved workstations when the server has an authority.
 pub fn router(server: Arc<ClinicServer>) -> Router {
-    Router::new()
+    let workstations_only = Router::new()
         .route("/v1/facility", get(facility))
         .route("/v1/login", post(login))
         .route("/v1/logout", post(logout))
         .route("/v1/operation", post(operation))
         .route("/v1/events", get(events))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&server),
+            approved_workstation,
+        ));
+    Router::new()
+        .route("/v1/authority", get(authority))
+        .route("/v1/workstations", post(request_workstation))
+        .route("/v1/workstations/{id}", get(workstation))
+        .merge(workstations_only)
         .with_state(server)
+}
+
+/// Who is at the other end of a connection: the certificate it showed, by its SHA-256.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    fingerprint: Option<[u8; 32]>,
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Listener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, Listener>) -> Self {
+        Self {
+            fingerprint: stream
+                .io()
+                .peer_certificate()
+                .map(|der| crate::authority::fingerprint(&der)),
+        }
+    }
+}
+
+/// With an authority, a request passes only from a workstation whose certificate an admin
+/// approved and has not revoked.
+async fn approved_workstation(
+    State(server): State<Arc<ClinicServer>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if server.authority.is_some() {
+        let allowed = match peer.fingerprint {
+            Some(fingerprint) => server
+                .with_store(move |store| store.workstation_allowed(&fingerprint))
+                .await
+                .and_then(|allowed| allowed.map_err(Failure::from)),
+            None => Ok(false),
+        };
+        match allowed {
+            Ok(true) => {}
+            Ok(false) => return Failure::not_a_workstation().into_response(),
+            Err(failure) => return failure.into_response(),
+        }
+    }
+    next.run(request).await
+}
+
+async fn authority(State(server): State<Arc<ClinicServer>>) -> Result<Json<Voucher>, Failure> {
+    match &server.authority {
+        Some(authority) => Ok(Json(authority.voucher().clone())),
+        None => Err(Failure {
+            status: StatusCode::NOT_FOUND,
+            body: ErrorBody {
+                refusal: None,
+                error: "this server has no Puskesmas certificate authority (serve-clinic --node)"
+                    .into(),
+            },
+        }),
+    }
+}
+
+async fn request_workstation(
+    State(server): State<Arc<ClinicServer>>,
+    headers: HeaderMap,
+    Json(request): Json<WorkstationRequest>,
+) -> Result<Json<WorkstationAnswer>, Failure> {
+    check_version(&headers)?;
+    let public_key = hex::decode(&request.public_key)
+        .map_err(|_| Failure::bad_request("public_key must be hex"))?;
+    let id = server
+        .with_store(move |store| store.request_workstation(&request.name, &public_key))
+        .await??;
+    workstation_answer(&server, id).await
+}
+
+async fn workstation(
+    State(server): State<Arc<ClinicServer>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<WorkstationAnswer>, Failure> {
+    workstation_answer(&server, id).await
+}
+
+async fn workstation_answer(
+    server: &ClinicServer,
+    id: String,
+) -> Result<Json<WorkstationAnswer>, Failure> {
+    let found = server
+        .with_store(move |store| store.workstation(&id))
+        .await??;
+    Ok(Json(WorkstationAnswer {
+        id: found.id,
+        certificate: found
+            .certificate
+            .filter(|_| !found.revoked)
+            .map(hex::encode),
+        revoked: found.revoked,
+    }))
 }
 
 /// A request that speaks another protocol version is refused with words for the person
@@ -303,6 +415,16 @@ impl Failure {
             body: ErrorBody {
                 refusal: Some(Refusal::LoginFailed),
                 error: "the session has ended: log in again".into(),
+            },
+        }
+    }
+
+    fn not_a_workstation() -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            body: ErrorBody {
+                refusal: None,
+                error: "this PC is not an approved workstation of this Puskesmas: set it up with `kartika workstation join`, and ask an admin to approve it".into(),
             },
         }
     }

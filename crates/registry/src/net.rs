@@ -126,6 +126,20 @@ impl Guarded {
             _slot: slot,
         }
     }
+
+    /// The certificate (DER) the client showed in the TLS handshake, if it showed one and
+    /// the acceptor's verifier took it.
+    pub fn peer_certificate(&self) -> Option<Vec<u8>> {
+        match &self.stream {
+            Stream::Plain(_) => None,
+            Stream::Tls(tls) => tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|der| der.to_vec()),
+        }
+    }
 }
 
 impl AsyncRead for Guarded {

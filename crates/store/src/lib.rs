@@ -39,6 +39,7 @@ mod sessions;
 mod staff;
 mod text;
 mod visits;
+mod workstations;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -73,6 +74,7 @@ pub use visits::{
     Care, Examination, NewVisit, PatientHistory, Payer, QueueEntry, Step, VisitDetail, VisitStatus,
     VisitTicket, Vitals,
 };
+pub use workstations::Workstation;
 
 /// Test-only hooks, compiled with the `test-hooks` feature.
 #[cfg(feature = "test-hooks")]

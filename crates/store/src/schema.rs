@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_pulled_names_indexed_per_page.sql"),
     include_str!("migrations/0009_request_answers.sql"),
     include_str!("migrations/0010_workstation_sessions.sql"),
+    include_str!("migrations/0011_workstations.sql"),
 ];
 
 /// The schema version this build writes.

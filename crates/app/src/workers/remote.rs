@@ -6,7 +6,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use kartika_lan::{Answer, Client, LanError, Operation};
+use kartika_lan::{Answer, Client, LanError, Operation, PuskesmasLink};
 
 use super::clinic::{ClinicReply, ClinicRequest, NEWS};
 use crate::problem::Problem;
@@ -16,11 +16,18 @@ const KNOCK_AGAIN: Duration = Duration::from_secs(2);
 
 /// Where a workstation's store is.
 #[derive(Clone, Debug)]
-pub struct ServerLink {
-    /// For example `https://kartika-server.local:7443`.
-    pub url: String,
-    /// The certificates (PEM) the server's certificate must chain to.
-    pub ca_pem: Option<Vec<u8>>,
+pub enum ServerLink {
+    /// A server by its URL, trusting these certificates (PEM) when given: a server with a
+    /// certificate of its own, or plain HTTP on this PC.
+    Url {
+        /// For example `https://192.168.1.10:7443`.
+        url: String,
+        /// The certificates the server's must chain to.
+        ca_pem: Option<Vec<u8>>,
+    },
+    /// A workstation set up with `kartika workstation join`: the Puskesmas's CA pinned,
+    /// and its own certificate.
+    Puskesmas(PuskesmasLink),
 }
 
 /// The token of the session on the server; `None` when nobody is logged in or the worker
@@ -33,7 +40,11 @@ pub(super) fn serve(
     inbox: &Receiver<(u64, ClinicRequest)>,
     send: &(dyn Fn(ClinicReply) + Sync),
 ) {
-    let client = match Client::new(&link.url, link.ca_pem.as_deref()) {
+    let client = match link {
+        ServerLink::Url { url, ca_pem } => Client::new(url, ca_pem.as_deref()),
+        ServerLink::Puskesmas(link) => Client::puskesmas(link),
+    };
+    let client = match client {
         Ok(client) => client,
         Err(e) => {
             return send(ClinicReply {
@@ -162,7 +173,9 @@ fn follow_changes(
                 version = Some(now);
             }
             // The login or this Kartika is no longer good there: the screen says so once.
-            Err(e @ (LanError::SessionEnded | LanError::NeedsUpdate(_))) => {
+            Err(
+                e @ (LanError::SessionEnded | LanError::NeedsUpdate(_) | LanError::NotApproved(_)),
+            ) => {
                 send(ClinicReply {
                     id: NEWS,
                     answer: Err(Problem::from(e)),

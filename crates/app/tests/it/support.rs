@@ -165,7 +165,7 @@ impl App {
             trust: TrustAnchors::new(vec![world.root.clone()]),
             pcsc: false,
             sync: None,
-            server: Some(ServerLink {
+            server: Some(ServerLink::Url {
                 url: server_pc.url.clone(),
                 ca_pem: None,
             }),

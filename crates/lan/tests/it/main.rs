@@ -4,3 +4,4 @@ mod concurrency;
 mod refusals;
 mod retries;
 mod support;
+mod workstations;

@@ -4,13 +4,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use kartika_card::crypto::Roles;
 use kartika_card::model::Sex;
+use kartika_lan::authority::Authority;
 use kartika_lan::server::ServerConfig;
 use kartika_lan::{Client, LoggedIn};
 use kartika_store::{
     Care, FacilityProfile, ManualClock, NewPatient, NewStaff, NewVisit, Payer, Role, Store,
     TimeZone,
 };
+use kartika_testkit::fixtures::{date, Pki};
 use kartika_testkit::lan::RunningServer;
 use tempfile::TempDir;
 use time::macros::datetime;
@@ -78,8 +81,28 @@ impl Running {
         Self::start_with(|_| {})
     }
 
+    /// A server with the Puskesmas's certificate authority, vouched for by a node of
+    /// `pki` certified as this facility: only approved workstations are served.
+    pub fn with_authority(pki: &Pki) -> (Self, Arc<Authority>) {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let node = pki.node("P3674060", Roles::TERMINAL, date(2030, 12, 31));
+        let authority =
+            Arc::new(Authority::open_or_create(folder.path(), &node).expect("authority"));
+        let tls = authority.server_tls().expect("server TLS");
+        let shared = Arc::clone(&authority);
+        let running = Self::start_tls(Some(tls), move |config| config.authority = Some(shared));
+        (running, authority)
+    }
+
     /// A server whose configuration `adjust` changes first.
     pub fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        Self::start_tls(None, adjust)
+    }
+
+    fn start_tls(
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("clinic.sqlite");
         let clock = ManualClock::new(datetime!(2026-11-28 02:00 UTC));
@@ -102,7 +125,7 @@ impl Running {
             &db,
             Arc::new(clock.clone()),
             "127.0.0.1:0".parse().expect("address"),
-            None,
+            tls,
             adjust,
         );
         Self {

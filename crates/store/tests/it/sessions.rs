@@ -82,3 +82,33 @@ fn only_the_tokens_hash_is_kept() {
         );
     }
 }
+
+#[test]
+fn strangers_asking_to_join_cannot_fill_the_admins_list() {
+    let mut clinic = Clinic::new();
+    let key = |n: u8| {
+        let mut key = vec![0x04; 65];
+        key[1] = n;
+        key
+    };
+    for n in 0..20 {
+        clinic
+            .store
+            .request_workstation(&format!("PC {n}"), &key(n))
+            .expect("asked");
+    }
+    let err = clinic
+        .store
+        .request_workstation("PC 21", &key(21))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let admin = clinic.admin.clone();
+    let listed = clinic.store.list_workstations(&admin).unwrap();
+    assert_eq!(listed.len(), 20);
+    assert!(listed.iter().all(|w| w.approved_by.is_none() && !w.revoked));
+    let nurse = clinic.nurse.clone();
+    assert!(matches!(
+        clinic.store.list_workstations(&nurse),
+        Err(StoreError::NotAllowed { .. })
+    ));
+}

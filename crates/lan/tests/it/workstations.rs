@@ -1,0 +1,123 @@
+//! TLS without a public CA: the Puskesmas's CA, vouched for by its node key; workstations
+//! that join and are approved by an admin; strangers refused.
+
+use kartika_lan::authority::{new_workstation_key, verify_voucher, Voucher};
+use kartika_lan::{Client, LanError, PuskesmasLink};
+use kartika_testkit::fixtures::Pki;
+
+use crate::support::{Running, PASSWORD};
+
+/// A PC set up against `server`: the voucher checked under `pki`'s root, the CA pinned,
+/// a key made and the request to join sent. Returns the link (no certificate yet) and the
+/// request's id.
+fn join(server: &Running, pki: &Pki, name: &str) -> (PuskesmasLink, String, String) {
+    let address = server.addr.to_string();
+    let voucher = Client::voucher_at(&address).expect("the voucher");
+    let ca_pem = verify_voucher(&voucher, "P3674060", &pki.trust()).expect("vouched for");
+    let (key_pem, public_key) = new_workstation_key().expect("key");
+    let link = PuskesmasLink {
+        address,
+        ca_pem: ca_pem.into_bytes(),
+        identity: None,
+    };
+    let asked = Client::puskesmas(&link)
+        .unwrap()
+        .ask_to_join(name, &public_key)
+        .expect("asked to join");
+    assert_eq!(asked.certificate, None, "nothing before an admin approves");
+    (link, asked.id, key_pem)
+}
+
+fn approve(server: &Running, authority: &kartika_lan::authority::Authority, id: &str) {
+    let mut store = server.store();
+    let admin = store.login("admin", PASSWORD).unwrap();
+    store
+        .approve_workstation(&admin, id, |name, public_key| {
+            authority
+                .workstation_certificate(name, public_key)
+                .map_err(|e| e.to_string())
+        })
+        .expect("approved");
+}
+
+#[test]
+fn a_workstation_is_served_once_an_admin_approves_it_and_no_longer_once_revoked() {
+    let pki = Pki::new();
+    let (server, authority) = Running::with_authority(&pki);
+    let (mut link, id, key_pem) = join(&server, &pki, "Loket 1");
+    let unapproved = Client::puskesmas(&link).unwrap();
+    let err = unapproved.login("desk1", PASSWORD).unwrap_err();
+    assert!(matches!(err, LanError::NotApproved(_)), "{err:?}");
+
+    approve(&server, &authority, &id);
+    let answer = Client::puskesmas(&link).unwrap().join_request(&id).unwrap();
+    let certificate = hex::decode(answer.certificate.expect("issued")).unwrap();
+    link.identity = Some((key_pem, certificate));
+    let approved = Client::puskesmas(&link).unwrap();
+    let me = approved
+        .login("desk1", PASSWORD)
+        .expect("an approved workstation logs in");
+    approved
+        .call(&me.token, kartika_lan::Operation::QueueCounts)
+        .expect("and works");
+
+    let mut store = server.store();
+    let admin = store.login("admin", PASSWORD).unwrap();
+    store.revoke_workstation(&admin, &id).unwrap();
+    let err = approved
+        .call(&me.token, kartika_lan::Operation::QueueCounts)
+        .unwrap_err();
+    assert!(matches!(err, LanError::NotApproved(_)), "{err:?}");
+}
+
+#[test]
+fn a_voucher_not_of_this_puskesmas_or_not_under_the_root_is_refused() {
+    let pki = Pki::new();
+    let (server, _authority) = Running::with_authority(&pki);
+    let voucher = Client::voucher_at(&server.addr.to_string()).unwrap();
+    assert!(verify_voucher(&voucher, "P3674060", &pki.trust()).is_ok());
+    let other_puskesmas = verify_voucher(&voucher, "P3674010", &pki.trust()).unwrap_err();
+    assert!(
+        other_puskesmas.to_string().contains("not by P3674010"),
+        "{other_puskesmas}"
+    );
+    let stranger_root = Pki::new();
+    assert!(verify_voucher(&voucher, "P3674060", &stranger_root.trust()).is_err());
+    // Another CA slipped under the same node's word.
+    let (other, _) = Running::with_authority(&pki);
+    let foreign_ca = Client::voucher_at(&other.addr.to_string()).unwrap().ca_pem;
+    let swapped = Voucher {
+        ca_pem: foreign_ca,
+        ..voucher
+    };
+    let err = verify_voucher(&swapped, "P3674060", &pki.trust()).unwrap_err();
+    assert!(err.to_string().contains("signature"), "{err}");
+}
+
+#[test]
+fn a_server_whose_certificate_is_not_of_the_pinned_authority_is_refused() {
+    let pki = Pki::new();
+    let (server, authority) = Running::with_authority(&pki);
+    let (mut link, id, key_pem) = join(&server, &pki, "Poli Umum");
+    approve(&server, &authority, &id);
+    let certificate = Client::puskesmas(&link).unwrap().join_request(&id).unwrap();
+    link.identity = Some((
+        key_pem,
+        hex::decode(certificate.certificate.unwrap()).unwrap(),
+    ));
+    // Another server on the LAN (its own CA) where the workstation expects its own.
+    let (impostor, _) = Running::with_authority(&pki);
+    let misled = PuskesmasLink {
+        address: impostor.addr.to_string(),
+        ..link.clone()
+    };
+    let err = Client::puskesmas(&misled)
+        .unwrap()
+        .login("desk1", PASSWORD)
+        .unwrap_err();
+    assert!(matches!(err, LanError::Unreachable { .. }), "{err:?}");
+    Client::puskesmas(&link)
+        .unwrap()
+        .login("desk1", PASSWORD)
+        .expect("its own server");
+}
