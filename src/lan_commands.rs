@@ -69,6 +69,7 @@ const PINNED_CA: &str = "puskesmas-ca.pem";
 const WORKSTATION_KEY: &str = "workstation.key";
 const WORKSTATION_CERT: &str = "workstation.crt";
 const SERVER_ADDRESS: &str = "server-address";
+const GENERATION_SEEN: &str = "server-generation";
 
 /// The server PC's authority folder, beside its store.
 fn authority_folder(db: &Path) -> std::path::PathBuf {
@@ -99,6 +100,7 @@ pub fn joined_link(data: &Path) -> Result<Option<PuskesmasLink>> {
         address,
         ca_pem: read(PINNED_CA)?,
         identity,
+        generation_file: Some(data.join(GENERATION_SEEN)),
     }))
 }
 
@@ -134,6 +136,7 @@ pub fn join(
         address: address.to_owned(),
         ca_pem: ca_pem.into_bytes(),
         identity: None,
+        generation_file: Some(data.join(GENERATION_SEEN)),
     };
     let client = Client::puskesmas(&link)?;
     let asked = client.ask_to_join(name, &public_key)?;
@@ -223,5 +226,101 @@ pub fn revoke(db: &Path, user: &str, id: &str) -> Result<ExitCode> {
     let session = crate::store_commands::login(&mut store, user)?;
     store.revoke_workstation(&session, id)?;
     println!("revoked {id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The standby PC copies the server's store into `into` (keeping `keep` copies), once or
+/// every `every`, as the admin `user`, through its own workstation link in `data`.
+pub fn standby_copy(
+    data: &Path,
+    into: &Path,
+    user: &str,
+    keep: usize,
+    every: Option<std::time::Duration>,
+) -> Result<ExitCode> {
+    let link = joined_link(data)?.with_context(|| {
+        format!(
+            "{} is not a workstation's folder; join this PC first (kartika workstation join)",
+            data.display()
+        )
+    })?;
+    let client = Client::puskesmas(&link)?;
+    let password = crate::store_commands::password_from_env_or_stdin(user)?;
+    let token = client.login(user, &password)?.token;
+    let (facility, _) = client.facility()?;
+    std::fs::create_dir_all(into).with_context(|| format!("cannot create {}", into.display()))?;
+    loop {
+        let copied = copy_once(&client, &token, &facility.code, into, keep);
+        match (&copied, every) {
+            (Ok(path), _) => println!("copied the server's store to {}", path.display()),
+            (Err(e), Some(_)) => eprintln!("the copy failed, trying again later: {e:#}"),
+            (Err(_), None) => {}
+        }
+        let Some(every) = every else {
+            return copied.map(|_| ExitCode::SUCCESS);
+        };
+        std::thread::sleep(every);
+    }
+}
+
+fn copy_once(
+    client: &Client,
+    token: &str,
+    facility: &str,
+    into: &Path,
+    keep: usize,
+) -> Result<std::path::PathBuf> {
+    let bytes = client.standby_copy(token)?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let path = into.join(format!("kartika-{facility}-standby-{stamp}.sqlite"));
+    let staging = path.with_extension("partial");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&staging)
+            .with_context(|| format!("cannot write {}", staging.display()))?;
+        file.write_all(&bytes)
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write {}", staging.display()))?;
+    }
+    // A copy is kept only when it opens as a store whose audit chain holds.
+    let checked = kartika_store::Store::open(&staging)
+        .map_err(anyhow::Error::from)
+        .and_then(|store| Ok(store.verify_audit()?));
+    match checked {
+        Ok(report) if report.problem.is_none() => {}
+        other => {
+            let _ = std::fs::remove_file(&staging);
+            bail!("the server's copy did not check out: {other:?}");
+        }
+    }
+    std::fs::rename(&staging, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut copies = kartika_store::backups_in(into, facility)?;
+    copies.sort();
+    for old in copies.iter().take(copies.len().saturating_sub(keep.max(1))) {
+        let _ = std::fs::remove_file(old);
+    }
+    Ok(path)
+}
+
+/// Makes a standby copy the server's store, as the admin `user`: restored into `db` after
+/// its checks, then the next generation, which workstations will follow and never leave.
+pub fn promote(copy: &Path, db: &Path, user: &str) -> Result<ExitCode> {
+    kartika_store::Store::restore(copy, db)?;
+    let mut store = kartika_store::Store::open(db)?;
+    let session = crate::store_commands::login(&mut store, user)?;
+    let generation = store.promote(&session)?;
+    println!(
+        "{} is the server's store now, generation {generation}",
+        db.display()
+    );
+    if !authority_folder(db).exists() {
+        println!(
+            "copy the old server's lan/ folder to {} before serving it, so the workstations keep trusting it",
+            authority_folder(db).display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

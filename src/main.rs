@@ -183,6 +183,11 @@ enum Command {
         #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
         node: Option<PathBuf>,
     },
+    /// The standby PC: copies of the server's store, and taking over from it.
+    Standby {
+        #[command(subcommand)]
+        command: StandbyCommand,
+    },
     /// This PC as a workstation of the Puskesmas's server, and the admin's approval.
     Workstation {
         #[command(subcommand)]
@@ -207,6 +212,43 @@ enum Command {
         /// Keep syncing, retrying with backoff when the link is down.
         #[arg(long)]
         watch: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StandbyCommand {
+    /// Copies the server's store to this PC (a joined workstation) every 15 minutes.
+    Copy {
+        /// This PC's workstation folder (kartika workstation join).
+        #[arg(long)]
+        data: PathBuf,
+        /// Where the copies go.
+        #[arg(long)]
+        into: PathBuf,
+        /// An admin of the Puskesmas.
+        #[arg(long = "as")]
+        as_user: String,
+        /// How many copies to keep.
+        #[arg(long, default_value_t = 96)]
+        keep: usize,
+        /// Seconds between copies.
+        #[arg(long, default_value_t = 900)]
+        every: u64,
+        /// One copy, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Makes a copy the server's store (the server PC is lost): restored, checked, and the
+    /// next generation, so workstations refuse the old server if it comes back.
+    Promote {
+        /// The copy.
+        #[arg(long)]
+        copy: PathBuf,
+        /// The store to serve from now on.
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
     },
 }
 
@@ -868,6 +910,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             lan_commands::serve_clinic(&db, listen, tls)
         }
+        Command::Standby { command } => match command {
+            StandbyCommand::Copy {
+                data,
+                into,
+                as_user,
+                keep,
+                every,
+                once,
+            } => lan_commands::standby_copy(
+                &data,
+                &into,
+                &as_user,
+                keep,
+                (!once).then(|| std::time::Duration::from_secs(every)),
+            ),
+            StandbyCommand::Promote { copy, db, as_user } => {
+                lan_commands::promote(&copy, &db, &as_user)
+            }
+        },
         Command::Workstation { command } => match command {
             WorkstationCommand::Join {
                 server,

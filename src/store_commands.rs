@@ -38,8 +38,13 @@ fn password(env: &str, what: &str) -> Result<String> {
 }
 
 pub fn login(store: &mut Store, user: &str) -> Result<Session> {
-    let password = password(PASSWORD_ENV, &format!("password for {user}"))?;
+    let password = password_from_env_or_stdin(user)?;
     Ok(store.login(user, &password)?)
+}
+
+/// The password of `user`, who acts: `KARTIKA_PASSWORD`, or else standard input.
+pub fn password_from_env_or_stdin(user: &str) -> Result<String> {
+    password(PASSWORD_ENV, &format!("password for {user}"))
 }
 
 pub fn db_init(

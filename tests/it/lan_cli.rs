@@ -42,16 +42,24 @@ fn clinic(dir: &Path) -> PathBuf {
     db
 }
 
+/// `serve-clinic` as a process, killed when dropped (a failing test leaves none behind).
 struct ClinicServer {
     db: PathBuf,
+    node: Option<PathBuf>,
     port: u16,
     process: Option<Child>,
 }
 
 impl ClinicServer {
     fn start(db: &Path) -> Self {
+        Self::start_with(db, None)
+    }
+
+    /// With the Puskesmas's authority, vouched for by the node in `node`.
+    fn start_with(db: &Path, node: Option<&Path>) -> Self {
         let mut server = Self {
             db: db.to_owned(),
+            node: node.map(Path::to_owned),
             port: 0,
             process: None,
         };
@@ -59,10 +67,17 @@ impl ClinicServer {
         server
     }
 
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
     fn restart(&mut self) {
-        let listen = format!("127.0.0.1:{}", self.port);
-        let (child, port) =
-            spawn_listening(&["serve-clinic", "--db", path(&self.db), "--listen", &listen]);
+        let listen = self.address();
+        let mut args = vec!["serve-clinic", "--db", path(&self.db), "--listen", &listen];
+        if let Some(node) = &self.node {
+            args.extend(["--node", path(node)]);
+        }
+        let (child, port) = spawn_listening(&args);
         self.port = port;
         self.process = Some(child);
     }
@@ -249,37 +264,24 @@ fn as_admin(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-#[test]
-fn a_pc_joins_the_puskesmas_once_an_admin_approves_it_and_is_refused_once_revoked() {
+/// Starts `kartika workstation join` for the folder `data`: the process, waiting for an
+/// admin, and the request's id it printed.
+fn start_join(address: &str, root_pub: &Path, data: &Path, name: &str) -> (Child, String) {
     use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().unwrap();
-    let db = clinic(dir.path());
-    let (root_pub, node) = root_and_node(dir.path());
-    let (mut server, port) = spawn_listening(&[
-        "serve-clinic",
-        "--db",
-        path(&db),
-        "--listen",
-        "127.0.0.1:0",
-        "--node",
-        path(&node),
-    ]);
-    let address = format!("127.0.0.1:{port}");
-    let data = dir.path().join("loket1");
     let mut join = std::process::Command::new(env!("CARGO_BIN_EXE_kartika"))
         .args([
             "workstation",
             "join",
             "--server",
-            &address,
+            address,
             "--facility",
             "P3674060",
             "--trust",
-            path(&root_pub),
+            path(root_pub),
             "--data",
-            path(&data),
+            path(data),
             "--name",
-            "Loket 1",
+            name,
             "--wait",
             "60",
         ])
@@ -289,19 +291,65 @@ fn a_pc_joins_the_puskesmas_once_an_admin_approves_it_and_is_refused_once_revoke
     let mut said = BufReader::new(join.stdout.take().unwrap());
     let mut line = String::new();
     said.read_line(&mut line).unwrap();
+    // The rest of what it says is read too: a closed pipe would fail it.
+    std::thread::spawn(move || std::io::copy(&mut said, &mut std::io::sink()));
     let id = line
         .split("(request ")
         .nth(1)
         .and_then(|rest| rest.split(')').next())
         .unwrap_or_else(|| panic!("the request's id in {line:?}"))
         .to_owned();
-    let pinned = std::fs::read(data.join("puskesmas-ca.pem")).unwrap();
-    let link = PuskesmasLink {
-        address: address.clone(),
-        ca_pem: pinned,
-        identity: None,
-    };
-    let err = Client::puskesmas(&link)
+    (join, id)
+}
+
+/// The link a joined workstation's folder holds, to the server at `address`.
+fn link_of(data: &Path, address: &str) -> PuskesmasLink {
+    let certificate = data.join("workstation.crt");
+    PuskesmasLink {
+        address: address.to_owned(),
+        ca_pem: std::fs::read(data.join("puskesmas-ca.pem")).unwrap(),
+        identity: certificate.exists().then(|| {
+            (
+                std::fs::read_to_string(data.join("workstation.key")).unwrap(),
+                std::fs::read(&certificate).unwrap(),
+            )
+        }),
+        generation_file: Some(data.join("server-generation")),
+    }
+}
+
+/// A PC joined and approved.
+fn joined(db: &Path, address: &str, root_pub: &Path, data: &Path, name: &str) -> PuskesmasLink {
+    let (mut join, id) = start_join(address, root_pub, data, name);
+    let approved = as_admin(&[
+        "workstation",
+        "approve",
+        "--db",
+        path(db),
+        "--as",
+        "admin",
+        "--id",
+        &id,
+    ]);
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    assert!(join.wait().unwrap().success(), "join ends once approved");
+    link_of(data, address)
+}
+
+#[test]
+fn a_pc_joins_the_puskesmas_once_an_admin_approves_it_and_is_refused_once_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = clinic(dir.path());
+    let (root_pub, node) = root_and_node(dir.path());
+    let server = ClinicServer::start_with(&db, Some(&node));
+    let address = server.address();
+    let data = dir.path().join("loket1");
+    let (mut join, id) = start_join(&address, &root_pub, &data, "Loket 1");
+    let err = Client::puskesmas(&link_of(&data, &address))
         .unwrap()
         .login("desk1", PASSWORD)
         .unwrap_err();
@@ -328,14 +376,7 @@ fn a_pc_joins_the_puskesmas_once_an_admin_approves_it_and_is_refused_once_revoke
         String::from_utf8_lossy(&approved.stderr)
     );
     assert!(join.wait().unwrap().success(), "join ends once approved");
-    let workstation = PuskesmasLink {
-        identity: Some((
-            std::fs::read_to_string(data.join("workstation.key")).unwrap(),
-            std::fs::read(data.join("workstation.crt")).unwrap(),
-        )),
-        ..link
-    };
-    let client = Client::puskesmas(&workstation).unwrap();
+    let client = Client::puskesmas(&link_of(&data, &address)).unwrap();
     let me = client
         .login("desk1", PASSWORD)
         .expect("an approved workstation");
@@ -357,6 +398,121 @@ fn a_pc_joins_the_puskesmas_once_an_admin_approves_it_and_is_refused_once_revoke
         matches!(err, LanError::NotApproved(_)),
         "after revocation: {err:?}"
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
+}
+
+#[test]
+fn a_promoted_standby_copy_serves_on_and_the_old_server_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = clinic(dir.path());
+    let (root_pub, node) = root_and_node(dir.path());
+    let old_server = ClinicServer::start_with(&db, Some(&node));
+    let old_address = old_server.address();
+    let desk = joined(
+        &db,
+        &old_address,
+        &root_pub,
+        &dir.path().join("loket1"),
+        "Loket 1",
+    );
+    let standby_folder = dir.path().join("standby");
+    joined(&db, &old_address, &root_pub, &standby_folder, "Cadangan");
+    let client = Client::puskesmas(&desk).unwrap();
+    let me = client.login("desk1", PASSWORD).unwrap();
+    let patient = NewPatient {
+        name: "Sebelum Pindah".into(),
+        birth_date: "1990-02-03".into(),
+        sex: Some(Sex::Female),
+        ..NewPatient::default()
+    };
+    client
+        .call(
+            &me.token,
+            Operation::CreatePatient {
+                patient: Box::new(patient),
+            },
+        )
+        .unwrap();
+
+    let copies = dir.path().join("copies");
+    let copied = as_admin(&[
+        "standby",
+        "copy",
+        "--data",
+        path(&standby_folder),
+        "--into",
+        path(&copies),
+        "--as",
+        "admin",
+        "--once",
+    ]);
+    assert!(
+        copied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
+    let copy = kartika_store::backups_in(&copies, "P3674060").unwrap();
+    assert_eq!(copy.len(), 1, "one copy");
+
+    // The server PC is lost: the standby's copy is promoted and served with the
+    // Puskesmas's authority (its lan/ folder copied to the standby once).
+    let promoted = dir.path().join("promoted");
+    std::fs::create_dir_all(promoted.join("lan")).unwrap();
+    for entry in std::fs::read_dir(dir.path().join("lan")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), promoted.join("lan").join(entry.file_name())).unwrap();
+    }
+    let new_db = promoted.join("clinic.sqlite");
+    let out = as_admin(&[
+        "standby",
+        "promote",
+        "--copy",
+        path(&copy[0]),
+        "--db",
+        path(&new_db),
+        "--as",
+        "admin",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("generation 2"));
+    let new_server = ClinicServer::start_with(&new_db, Some(&node));
+    let on_new = Client::puskesmas(&PuskesmasLink {
+        address: new_server.address(),
+        ..desk.clone()
+    })
+    .unwrap();
+    let me = on_new
+        .login("desk1", PASSWORD)
+        .expect("the same workstation, the new server");
+    let found = on_new
+        .call(
+            &me.token,
+            Operation::Search {
+                queries: vec![kartika_store::PatientQuery::Name {
+                    name: "sebelum".into(),
+                    birth_date: None,
+                }],
+            },
+        )
+        .unwrap();
+    assert!(
+        matches!(found, Answer::Found(ref hits) if hits.len() == 1),
+        "{found:?}"
+    );
+
+    // The old server PC comes back: the workstation, having seen generation 2, refuses it,
+    // even as a new client (the generation it saw is kept in its folder).
+    let err = Client::puskesmas(&desk)
+        .unwrap()
+        .login("desk1", PASSWORD)
+        .unwrap_err();
+    assert!(
+        matches!(err, LanError::OldServer { seen: 2, server: 1 }),
+        "{err:?}"
+    );
+    drop((old_server, new_server));
 }

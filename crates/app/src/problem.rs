@@ -121,6 +121,8 @@ pub enum Problem {
     OnlyOnServer,
     /// The server does not know this PC as an approved workstation.
     WorkstationNotApproved,
+    /// The server's data is older than this workstation has seen: a standby took over.
+    OldServer,
 }
 
 impl From<StoreError> for Problem {
@@ -167,6 +169,7 @@ impl From<LanError> for Problem {
             LanError::SessionEnded => Self::SessionEnded,
             LanError::NeedsUpdate(_) => Self::ServerNeedsUpdate,
             LanError::NotApproved(_) => Self::WorkstationNotApproved,
+            LanError::OldServer { .. } => Self::OldServer,
             other => Self::StoreFailed(other.to_string()),
         }
     }
@@ -344,6 +347,8 @@ impl Problem {
             (En, Self::ServerUnreachable(server)) => format!("The Puskesmas server ({server}) does not answer. The data on screen is the last received; check the network cable and the server PC."),
             (Id, Self::SessionEnded) => "Sesi di server berakhir. Masuk lagi dengan nama pengguna dan kata sandi.".into(),
             (En, Self::SessionEnded) => "The session on the server has ended. Log in again with your username and password.".into(),
+            (Id, Self::OldServer) => "Server ini memegang data lama: server cadangan sudah menggantikannya. Jangan pakai server ini; hubungi admin.".into(),
+            (En, Self::OldServer) => "This server holds old data: the standby has replaced it. Do not use this server; call the admin.".into(),
             (Id, Self::WorkstationNotApproved) => "Komputer ini belum disetujui sebagai komputer kerja Puskesmas ini. Minta admin menyetujuinya.".into(),
             (En, Self::WorkstationNotApproved) => "This PC is not an approved workstation of this Puskesmas. Ask an admin to approve it.".into(),
             (Id, Self::OnlyOnServer) => "Ini dilakukan di PC server Puskesmas, tempat data disimpan.".into(),

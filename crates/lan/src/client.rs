@@ -7,11 +7,14 @@ use std::time::{Duration, Instant};
 use kartika_store::{FacilityProfile, ServiceUnit, Session};
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use crate::authority::{Voucher, SERVER_NAME};
 use crate::{
     Answer, Changed, ErrorBody, LoginAnswer, LoginRequest, Operation, OperationRequest, Refusal,
-    WorkstationAnswer, WorkstationRequest, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    WorkstationAnswer, WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// How long a workstation waits for a server that does not answer before saying so.
@@ -38,6 +41,15 @@ pub enum LanError {
     /// The server speaks another protocol version.
     #[error("{0}")]
     NeedsUpdate(String),
+    /// The server's store is of an older generation than one this workstation has seen:
+    /// a server left behind when a standby was promoted, or restored from an older copy.
+    #[error("the server's data is older (generation {server}) than this workstation has seen (generation {seen}): it was replaced by a standby; use the promoted server")]
+    OldServer {
+        /// The newest generation this workstation has seen.
+        seen: i64,
+        /// The server's.
+        server: i64,
+    },
     /// This PC is not an approved workstation of the Puskesmas (or was revoked).
     #[error("{0}")]
     NotApproved(String),
@@ -68,6 +80,7 @@ pub struct Client {
     /// Waits longer than [`Client::agent`]: a long-poll for changes.
     events_agent: ureq::Agent,
     server: String,
+    generation: Arc<GenerationFloor>,
 }
 
 /// How a workstation reaches its Puskesmas's server once set up.
@@ -79,6 +92,46 @@ pub struct PuskesmasLink {
     pub ca_pem: Vec<u8>,
     /// This workstation's key (PKCS#8 PEM) and its certificate (DER), once approved.
     pub identity: Option<(String, Vec<u8>)>,
+    /// Where the newest store generation seen is kept across restarts of the app.
+    pub generation_file: Option<PathBuf>,
+}
+
+/// The newest store generation this workstation has seen; a server of an older one is
+/// refused.
+#[derive(Debug)]
+struct GenerationFloor {
+    seen: AtomicI64,
+    file: Option<PathBuf>,
+}
+
+impl GenerationFloor {
+    fn new(file: Option<PathBuf>) -> Self {
+        let kept = file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0);
+        Self {
+            seen: AtomicI64::new(kept),
+            file,
+        }
+    }
+
+    /// Takes a server's generation: refused when older than one seen, remembered when newer.
+    fn check(&self, server: i64) -> Result<(), LanError> {
+        let seen = self.seen.fetch_max(server, Ordering::SeqCst);
+        if server < seen {
+            return Err(LanError::OldServer { seen, server });
+        }
+        if server > seen {
+            if let Some(file) = &self.file {
+                // Best effort: without the file, a restarted app learns it again from the
+                // next server it meets.
+                let _ = std::fs::write(file, server.to_string());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How the TLS of a client is set up.
@@ -89,6 +142,7 @@ struct Tls {
     /// [`SERVER_NAME`], whatever address the server has).
     resolve_to: Option<SocketAddr>,
     verify: bool,
+    generation_file: Option<PathBuf>,
 }
 
 impl Client {
@@ -109,6 +163,7 @@ impl Client {
                 identity: None,
                 resolve_to: None,
                 verify: true,
+                generation_file: None,
             },
         ))
     }
@@ -134,6 +189,7 @@ impl Client {
                 identity,
                 resolve_to: Some(address),
                 verify: true,
+                generation_file: link.generation_file.clone(),
             },
         ))
     }
@@ -150,6 +206,7 @@ impl Client {
                 identity: None,
                 resolve_to: Some(address),
                 verify: false,
+                generation_file: None,
             },
         );
         let response = client.get("/v1/authority")?;
@@ -204,6 +261,7 @@ impl Client {
             agent: agent(CALL_LIMIT),
             events_agent: agent(UNREACHABLE_AFTER),
             server,
+            generation: Arc::new(GenerationFloor::new(tls.generation_file)),
         }
     }
 
@@ -265,6 +323,18 @@ impl Client {
         .map_err(|e| LanError::Invalid(e.to_string()))?;
         let response = self.post("/v1/operation", Some(token), &body)?;
         self.read(response)
+    }
+
+    /// A copy of the store for the standby PC (an admin's session).
+    pub fn standby_copy(&self, token: &str) -> Result<Vec<u8>, LanError> {
+        let response = self.send(|| {
+            self.agent
+                .get(format!("{}/v1/backup", self.server))
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .header("Authorization", format!("Bearer {token}"))
+                .call()
+        })?;
+        self.body(response)
     }
 
     /// Waits (a second and a half at most) until the store's version differs from
@@ -333,9 +403,24 @@ impl Client {
     /// failure, like a connection refused.
     fn read<T: serde::de::DeserializeOwned>(
         &self,
-        mut response: ureq::http::Response<ureq::Body>,
+        response: ureq::http::Response<ureq::Body>,
     ) -> Result<T, LanError> {
+        let body = self.body(response)?;
+        serde_json::from_slice(&body).map_err(|e| LanError::BadAnswer(e.to_string()))
+    }
+
+    /// The body of a 200 answer from a server of a generation not older than one seen;
+    /// any other answer as the error it says.
+    fn body(&self, mut response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, LanError> {
         let status = response.status().as_u16();
+        let generation = response
+            .headers()
+            .get(GENERATION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok());
+        if let Some(generation) = generation {
+            self.generation.check(generation)?;
+        }
         let body = response
             .body_mut()
             .with_config()
@@ -343,7 +428,7 @@ impl Client {
             .read_to_vec()
             .map_err(|e| self.unreachable(&e))?;
         if status == 200 {
-            return serde_json::from_slice(&body).map_err(|e| LanError::BadAnswer(e.to_string()));
+            return Ok(body);
         }
         let error = serde_json::from_slice::<ErrorBody>(&body).map_err(|_| {
             LanError::BadAnswer(format!(

@@ -29,6 +29,8 @@ use serde::{Deserialize, Serialize};
 pub const PROTOCOL_VERSION: u32 = 1;
 /// The header naming the protocol version of a request.
 pub const PROTOCOL_HEADER: &str = "kartika-lan-protocol";
+/// The header naming the store's generation on every answer of the server.
+pub const GENERATION_HEADER: &str = "kartika-store-generation";
 
 /// A login.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -21,7 +21,8 @@ use kartika_store::{Clock, Session, Store, StoreError};
 use crate::authority::{Authority, Voucher};
 use crate::{
     apply, opened, Answer, Changed, ErrorBody, LoginAnswer, LoginRequest, OperationRequest,
-    Refusal, WorkstationAnswer, WorkstationRequest, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    Refusal, WorkstationAnswer, WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
 };
 
 /// How many store connections serve requests at once.
@@ -67,6 +68,10 @@ pub struct ClinicServer {
     changes: watch::Sender<u64>,
     session_idle: Duration,
     authority: Option<Arc<Authority>>,
+    /// The store's generation, named on every answer.
+    generation: i64,
+    /// The store's file.
+    db: PathBuf,
 }
 
 impl ClinicServer {
@@ -76,12 +81,18 @@ impl ClinicServer {
         let stores = (0..STORE_CONNECTIONS)
             .map(|_| Store::open_with_clock(&config.db, Arc::clone(&config.clock)))
             .collect::<Result<Vec<_>, _>>()?;
+        let generation = match stores.first() {
+            Some(store) => store.generation()?,
+            None => 1,
+        };
         Ok(Arc::new(Self {
             stores: Mutex::new(stores),
             permits: Semaphore::new(STORE_CONNECTIONS),
             changes: watch::channel(0).0,
             session_idle: config.session_idle,
             authority: config.authority.clone(),
+            generation,
+            db: config.db.clone(),
         }))
     }
 
@@ -172,6 +183,7 @@ pub fn router(server: Arc<ClinicServer>) -> Router {
         .route("/v1/logout", post(logout))
         .route("/v1/operation", post(operation))
         .route("/v1/events", get(events))
+        .route("/v1/backup", get(backup))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&server),
             approved_workstation,
@@ -181,7 +193,24 @@ pub fn router(server: Arc<ClinicServer>) -> Router {
         .route("/v1/workstations", post(request_workstation))
         .route("/v1/workstations/{id}", get(workstation))
         .merge(workstations_only)
+        .layer(axum::middleware::map_response_with_state(
+            Arc::clone(&server),
+            stamp_generation,
+        ))
         .with_state(server)
+}
+
+/// Every answer names the store's generation: a workstation refuses a server older than
+/// one it has seen.
+async fn stamp_generation(
+    State(server): State<Arc<ClinicServer>>,
+    mut response: Response,
+) -> Response {
+    response.headers_mut().insert(
+        GENERATION_HEADER,
+        axum::http::HeaderValue::from(server.generation),
+    );
+    response
 }
 
 /// Who is at the other end of a connection: the certificate it showed, by its SHA-256.
@@ -368,6 +397,32 @@ async fn operation(
         server.changed();
     }
     Ok(Json(answer))
+}
+
+/// A copy of the store for the standby PC (an admin's session, an approved workstation).
+async fn backup(
+    State(server): State<Arc<ClinicServer>>,
+    headers: HeaderMap,
+) -> Result<Vec<u8>, Failure> {
+    check_version(&headers)?;
+    let session = server.session(&headers).await?;
+    // Beside the store, on the server PC's own disk; one copy at a time per request.
+    let path = server.db.with_file_name(format!(
+        "standby-copy-{}.sqlite",
+        hex::encode(crate::client::new_request_id())
+    ));
+    let copied = server
+        .with_store(move |store| {
+            store.backup_for_standby(&session, &path)?;
+            let bytes = std::fs::read(&path).map_err(|e| StoreError::File {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            });
+            let _ = std::fs::remove_file(&path);
+            bytes
+        })
+        .await??;
+    Ok(copied)
 }
 
 /// The query of a long-poll for changes.

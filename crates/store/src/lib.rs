@@ -26,6 +26,7 @@ mod exchange;
 mod export;
 mod facility;
 pub mod generate;
+mod generation;
 pub mod icd10;
 pub mod location;
 mod outbox;

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_request_answers.sql"),
     include_str!("migrations/0010_workstation_sessions.sql"),
     include_str!("migrations/0011_workstations.sql"),
+    include_str!("migrations/0012_generation.sql"),
 ];
 
 /// The schema version this build writes.

@@ -174,7 +174,10 @@ fn follow_changes(
             }
             // The login or this Kartika is no longer good there: the screen says so once.
             Err(
-                e @ (LanError::SessionEnded | LanError::NeedsUpdate(_) | LanError::NotApproved(_)),
+                e @ (LanError::SessionEnded
+                | LanError::NeedsUpdate(_)
+                | LanError::NotApproved(_)
+                | LanError::OldServer { .. }),
             ) => {
                 send(ClinicReply {
                     id: NEWS,

@@ -19,6 +19,7 @@ fn join(server: &Running, pki: &Pki, name: &str) -> (PuskesmasLink, String, Stri
         address,
         ca_pem: ca_pem.into_bytes(),
         identity: None,
+        generation_file: None,
     };
     let asked = Client::puskesmas(&link)
         .unwrap()
