@@ -166,3 +166,44 @@ fn terminal_credentials(data: &Path) -> Result<Option<kartika_card::crypto::Node
     }
     keys::read_node_credentials(data).map(Some)
 }
+
+/// `kartika display`: the waiting room's screen, on a joined workstation (`data`) or a
+/// server by its URL.
+pub fn display(
+    data: Option<&Path>,
+    server: Option<&str>,
+    server_ca: Option<&Path>,
+    english: bool,
+) -> Result<ExitCode> {
+    require_display()?;
+    let link = match (server, data) {
+        (Some(url), _) => ServerLink::Url {
+            url: url.to_owned(),
+            ca_pem: server_ca
+                .map(|ca| std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display())))
+                .transpose()?,
+        },
+        (None, Some(data)) => ServerLink::Puskesmas(
+            crate::lan_commands::joined_link(data)?.with_context(|| {
+                format!(
+                    "{} is not a workstation's folder; join this PC first (kartika workstation join)",
+                    data.display()
+                )
+            })?,
+        ),
+        (None, None) => bail!("give --data (this PC's workstation folder) or --server URL"),
+    };
+    let lang = if english {
+        kartika_app::text::Lang::En
+    } else {
+        kartika_app::text::Lang::Id
+    };
+    kartika_app::run_display(kartika_app::display::DisplayConfig {
+        server: link,
+        lang,
+        announce: kartika_app::display::speaker(lang),
+        wake_hook: None,
+    })
+    .map_err(|e| anyhow::anyhow!("the window could not open: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}

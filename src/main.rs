@@ -183,6 +183,21 @@ enum Command {
         #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
         node: Option<PathBuf>,
     },
+    /// The waiting room's screen: each call by number and unit, full screen.
+    Display {
+        /// This PC's workstation folder (kartika workstation join).
+        #[arg(long, required_unless_present = "server")]
+        data: Option<PathBuf>,
+        /// Or the server's URL.
+        #[arg(long)]
+        server: Option<String>,
+        /// PEM certificates the server's must chain to (with --server).
+        #[arg(long, requires = "server")]
+        server_ca: Option<PathBuf>,
+        /// In English instead of Bahasa Indonesia.
+        #[arg(long)]
+        english: bool,
+    },
     /// The standby PC: copies of the server's store, and taking over from it.
     Standby {
         #[command(subcommand)]
@@ -910,6 +925,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             lan_commands::serve_clinic(&db, listen, tls)
         }
+        Command::Display {
+            data,
+            server,
+            server_ca,
+            english,
+        } => app_commands::display(
+            data.as_deref(),
+            server.as_deref(),
+            server_ca.as_deref(),
+            english,
+        ),
         Command::Standby { command } => match command {
             StandbyCommand::Copy {
                 data,

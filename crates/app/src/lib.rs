@@ -12,6 +12,7 @@ pub mod admin;
 mod app;
 pub mod card_face;
 pub mod command;
+pub mod display;
 pub mod format;
 pub mod pdf;
 pub mod poli;
@@ -38,5 +39,20 @@ pub fn run(config: AppConfig) -> eframe::Result {
         "Kartika",
         options,
         Box::new(|cc| Ok(Box::new(KartikaApp::new(cc, config)))),
+    )
+}
+
+/// Opens the waiting room's screen, full screen.
+pub fn run_display(config: display::DisplayConfig) -> eframe::Result {
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("Kartika — antrian")
+            .with_fullscreen(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Kartika display",
+        options,
+        Box::new(|cc| Ok(Box::new(display::DisplayApp::new(cc, config)))),
     )
 }

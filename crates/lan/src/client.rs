@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use crate::authority::{Voucher, SERVER_NAME};
 use crate::{
-    Answer, Changed, ErrorBody, LoginAnswer, LoginRequest, Operation, OperationRequest, Refusal,
-    WorkstationAnswer, WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    Answer, Calls, Changed, ErrorBody, LoginAnswer, LoginRequest, Operation, OperationRequest,
+    Refusal, WorkstationAnswer, WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
 };
 
 /// How long a workstation waits for a server that does not answer before saying so.
@@ -322,6 +323,18 @@ impl Client {
         })
         .map_err(|e| LanError::Invalid(e.to_string()))?;
         let response = self.post("/v1/operation", Some(token), &body)?;
+        self.read(response)
+    }
+
+    /// The waiting room's calls, once the store's version differs from `after` (or after
+    /// a second and a half).
+    pub fn next_calls(&self, after: u64) -> Result<Calls, LanError> {
+        let response = self
+            .events_agent
+            .get(format!("{}/v1/calls?after={after}", self.server))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .call()
+            .map_err(|e| self.unreachable(&e))?;
         self.read(response)
     }
 

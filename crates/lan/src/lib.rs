@@ -101,6 +101,15 @@ impl WorkstationAnswer {
     }
 }
 
+/// The waiting room's screen: today's newest calls, numbers and units only.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Calls {
+    /// The store's version they were read at (the next long-poll's `after`).
+    pub version: u64,
+    /// Newest first.
+    pub calls: Vec<kartika_store::Call>,
+}
+
 /// Why a request failed, in the body of every answer that is not 200.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ErrorBody {

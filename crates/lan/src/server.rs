@@ -20,7 +20,7 @@ use kartika_store::{Clock, Session, Store, StoreError};
 
 use crate::authority::{Authority, Voucher};
 use crate::{
-    apply, opened, Answer, Changed, ErrorBody, LoginAnswer, LoginRequest, OperationRequest,
+    apply, opened, Answer, Calls, Changed, ErrorBody, LoginAnswer, LoginRequest, OperationRequest,
     Refusal, WorkstationAnswer, WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER,
     PROTOCOL_VERSION,
 };
@@ -184,6 +184,7 @@ pub fn router(server: Arc<ClinicServer>) -> Router {
         .route("/v1/operation", post(operation))
         .route("/v1/events", get(events))
         .route("/v1/backup", get(backup))
+        .route("/v1/calls", get(calls))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&server),
             approved_workstation,
@@ -423,6 +424,30 @@ async fn backup(
         })
         .await??;
     Ok(copied)
+}
+
+/// How many calls the waiting room's screen shows.
+const CALLS_SHOWN: usize = 8;
+
+/// The waiting room's screen: answers when the store changed since `after` (or after
+/// [`EVENTS_WAIT`]), with today's newest calls. No login: a display is an approved
+/// workstation that shows numbers and units only.
+async fn calls(
+    State(server): State<Arc<ClinicServer>>,
+    headers: HeaderMap,
+    Query(After { after }): Query<After>,
+) -> Result<Json<Calls>, Failure> {
+    check_version(&headers)?;
+    let mut changes = server.changes.subscribe();
+    let newer = changes.wait_for(|version| *version != after);
+    let version = match tokio::time::timeout(EVENTS_WAIT, newer).await {
+        Ok(Ok(version)) => *version,
+        Ok(Err(_)) | Err(_) => after,
+    };
+    let calls = server
+        .with_store(|store| store.recent_calls(CALLS_SHOWN))
+        .await??;
+    Ok(Json(Calls { version, calls }))
 }
 
 /// The query of a long-poll for changes.

@@ -16,6 +16,7 @@
 mod access;
 mod audit;
 mod backup;
+mod calls;
 mod cards;
 mod clock;
 mod desk;
@@ -51,6 +52,7 @@ use time::Date;
 pub use access::{Role, Session};
 pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditReport, RECEIPT_SIGNER};
 pub use backup::{backups_in, BackupReport, RestoreReport};
+pub use calls::Call;
 pub use cards::{Card, CardStatus, TapOutcome};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use desk::{DeskPatient, LastVisit, UnitQueue};

@@ -1,7 +1,16 @@
 //! Workstations whose store is on the Puskesmas's server PC: the same screens, the same
 //! answers, and each screen following what the others do.
 
-use kartika_store::{Role, VisitStatus};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use kartika_app::display::{DisplayApp, DisplayConfig};
+use kartika_app::text::Lang;
+use kartika_app::workers::remote::ServerLink;
+use kartika_lan::{Answer, Client, Operation};
+use kartika_store::{Call, Role, VisitStatus};
 
 use crate::support::{App, ServerPc};
 
@@ -54,4 +63,107 @@ fn a_server_switched_off_is_said_so_and_its_return_clears_it() {
     desk.until_text("Kartu asli");
     desk.click("Daftarkan");
     desk.until_text("Nomor antrian");
+}
+
+#[test]
+fn the_waiting_rooms_screen_shows_each_call_by_number_and_unit_and_announces_it_once() {
+    let server_pc = ServerPc::start();
+    let (told, announced) = mpsc::channel::<Call>();
+    let (hook, woken) = mpsc::channel();
+    let config = DisplayConfig {
+        server: ServerLink::Url {
+            url: server_pc.url.clone(),
+            ca_pem: None,
+        },
+        lang: Lang::Id,
+        announce: Box::new(move |call: &Call| {
+            let _ = told.send(call.clone());
+        }),
+        wake_hook: Some(hook),
+    };
+    let mut screen = Harness::builder()
+        .with_size([1280.0, 720.0])
+        .build_eframe(move |cc| DisplayApp::new(cc, config));
+    let until = |screen: &mut Harness<'static, DisplayApp>,
+                 what: &str,
+                 done: &dyn Fn(&Harness<'static, DisplayApp>) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            screen.run_ok();
+            if done(screen) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "gave up waiting for {what}");
+            let _ = woken.recv_timeout(Duration::from_millis(200));
+        }
+    };
+    until(&mut screen, "the screen's first answer", &|s| {
+        s.query_by_label_contains("Dipanggil").is_some()
+    });
+    let calls_before = screen.state().calls().len();
+
+    // The nurse calls the next patient at the general poli.
+    let nurse = server_pc.account(Role::Nurse);
+    let client = Client::new(&server_pc.url, None).unwrap();
+    let me = client.login(&nurse.username, &nurse.password).unwrap();
+    let Answer::VisitOpened(opened) = client
+        .call(
+            &me.token,
+            Operation::CallNext {
+                unit_code: "general".into(),
+            },
+        )
+        .unwrap()
+    else {
+        panic!("nobody was waiting at the general poli");
+    };
+    let ticket = opened.visit.ticket.clone();
+    until(&mut screen, "the call on screen", &|s| {
+        s.state()
+            .calls()
+            .first()
+            .is_some_and(|c| c.ticket == ticket)
+    });
+    assert!(screen.query_by_label_contains(&ticket).is_some());
+    assert!(screen.query_by_label_contains("Poli Umum").is_some());
+    assert!(
+        screen
+            .query_by_label_contains(&opened.history.patient.name)
+            .is_none(),
+        "never a name on the waiting room's screen"
+    );
+    let first = announced
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the call is announced");
+    assert_eq!(first.ticket, ticket);
+
+    // The nurse calls the next one: it is announced, the first is not announced again.
+    let Answer::VisitOpened(second) = client
+        .call(
+            &me.token,
+            Operation::CallNext {
+                unit_code: "general".into(),
+            },
+        )
+        .unwrap()
+    else {
+        panic!("a second patient waits at the general poli");
+    };
+    let second_ticket = second.visit.ticket.clone();
+    until(&mut screen, "the second call on screen", &|s| {
+        s.state()
+            .calls()
+            .first()
+            .is_some_and(|c| c.ticket == second_ticket)
+    });
+    assert!(
+        screen.state().calls().iter().any(|c| c.ticket == ticket),
+        "the first call is listed below it"
+    );
+    let next = announced
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the second call is announced");
+    assert_eq!(next.ticket, second_ticket);
+    assert!(announced.try_recv().is_err(), "each call is announced once");
+    assert!(screen.state().calls().len() > calls_before);
 }

@@ -298,6 +298,14 @@ impl ServerPc {
         }
     }
 
+    /// The demo's account of `role`.
+    pub fn account(&self, role: Role) -> kartika_demo::DemoAccount {
+        demo_world(self.dir.path(), &self.clock)
+            .account(role)
+            .expect("demo account")
+            .clone()
+    }
+
     /// How many visits the server's store holds.
     pub fn visits(&self) -> i64 {
         rusqlite::Connection::open(self.dir.path().join("clinic.sqlite"))
