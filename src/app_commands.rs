@@ -132,8 +132,12 @@ pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
         // A workstation joined with `kartika workstation join` keeps its link in its folder.
         .map_or_else(
             || {
-                crate::lan_commands::joined_link(args.data)
-                    .map(|link| link.map(ServerLink::Puskesmas))
+                crate::lan_commands::joined_link(args.data).map(|link| {
+                    link.map(|link| ServerLink::Puskesmas {
+                        link,
+                        folder: args.data.to_owned(),
+                    })
+                })
             },
             |link| Ok(Some(link)),
         )?;
@@ -183,14 +187,15 @@ pub fn display(
                 .map(|ca| std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display())))
                 .transpose()?,
         },
-        (None, Some(data)) => ServerLink::Puskesmas(
-            crate::lan_commands::joined_link(data)?.with_context(|| {
+        (None, Some(data)) => ServerLink::Puskesmas {
+            link: crate::lan_commands::joined_link(data)?.with_context(|| {
                 format!(
                     "{} is not a workstation's folder; join this PC first (kartika workstation join)",
                     data.display()
                 )
             })?,
-        ),
+            folder: data.to_owned(),
+        },
         (None, None) => bail!("give --data (this PC's workstation folder) or --server URL"),
     };
     let lang = if english {

@@ -70,6 +70,7 @@ const WORKSTATION_KEY: &str = "workstation.key";
 const WORKSTATION_CERT: &str = "workstation.crt";
 const SERVER_ADDRESS: &str = "server-address";
 const GENERATION_SEEN: &str = "server-generation";
+const EMERGENCY_SERIES: &str = "emergency-series";
 
 /// The server PC's authority folder, beside its store.
 fn authority_folder(db: &Path) -> std::path::PathBuf {
@@ -101,6 +102,9 @@ pub fn joined_link(data: &Path) -> Result<Option<PuskesmasLink>> {
         ca_pem: read(PINNED_CA)?,
         identity,
         generation_file: Some(data.join(GENERATION_SEEN)),
+        emergency_series: std::fs::read_to_string(data.join(EMERGENCY_SERIES))
+            .ok()
+            .and_then(|text| text.trim().parse().ok()),
     }))
 }
 
@@ -137,6 +141,7 @@ pub fn join(
         ca_pem: ca_pem.into_bytes(),
         identity: None,
         generation_file: Some(data.join(GENERATION_SEEN)),
+        emergency_series: None,
     };
     let client = Client::puskesmas(&link)?;
     let asked = client.ask_to_join(name, &public_key)?;
@@ -151,6 +156,9 @@ pub fn join(
             bail!("the request {} was revoked by an admin", asked.id);
         }
         if let Some(der) = answer.certificate_der()? {
+            if let Some(series) = answer.emergency_series {
+                std::fs::write(data.join(EMERGENCY_SERIES), series.to_string())?;
+            }
             std::fs::write(data.join(WORKSTATION_CERT), der)?;
             println!("approved: this PC is a workstation of {facility}; run kartika app --data {} --trust …", data.display());
             return Ok(ExitCode::SUCCESS);

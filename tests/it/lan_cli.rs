@@ -315,6 +315,7 @@ fn link_of(data: &Path, address: &str) -> PuskesmasLink {
             )
         }),
         generation_file: Some(data.join("server-generation")),
+        emergency_series: None,
     }
 }
 

@@ -106,7 +106,9 @@ impl KartikaApp {
             .unwrap_or_default();
         let waker = Waker::new(&cc.egui_ctx, config.wake_hook);
         let clinic = match &config.server {
-            Some(server) => ClinicWorker::start_remote(server.clone(), waker.clone()),
+            Some(server) => {
+                ClinicWorker::start_remote(server.clone(), Arc::clone(&config.clock), waker.clone())
+            }
             None => ClinicWorker::start(
                 config.store_path.clone(),
                 Arc::clone(&config.clock),

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::mpsc::{self, Receiver, Sender};
 
 use eframe::egui;
-use kartika_lan::{Client, LanError};
+use kartika_lan::LanError;
 use kartika_store::Call;
 
 use crate::problem::Problem;
@@ -133,11 +133,7 @@ impl eframe::App for DisplayApp {
 
 /// Follows the server's calls until the screen closes.
 fn follow_calls(server: &ServerLink, send: &Sender<Update>, waker: &Waker) {
-    let client = match server {
-        ServerLink::Url { url, ca_pem } => Client::new(url, ca_pem.as_deref()),
-        ServerLink::Puskesmas(link) => Client::puskesmas(link),
-    };
-    let client = match client {
+    let client = match server.client() {
         Ok(client) => client,
         Err(e) => {
             let _ = send.send(Err(Problem::from(e)));

@@ -123,6 +123,10 @@ pub enum Problem {
     WorkstationNotApproved,
     /// The server's data is older than this workstation has seen: a standby took over.
     OldServer,
+    /// The server is away: the record is kept on this PC and sent when it answers.
+    KeptOffline,
+    /// Records kept while the server was away that it refused when it came back.
+    KeptRecordsRefused(String),
 }
 
 impl From<StoreError> for Problem {
@@ -347,6 +351,10 @@ impl Problem {
             (En, Self::ServerUnreachable(server)) => format!("The Puskesmas server ({server}) does not answer. The data on screen is the last received; check the network cable and the server PC."),
             (Id, Self::SessionEnded) => "Sesi di server berakhir. Masuk lagi dengan nama pengguna dan kata sandi.".into(),
             (En, Self::SessionEnded) => "The session on the server has ended. Log in again with your username and password.".into(),
+            (Id, Self::KeptOffline) => "Server tidak menjawab: catatan disimpan di komputer ini dan dikirim sendiri begitu server menjawab lagi.".into(),
+            (En, Self::KeptOffline) => "The server does not answer: the record is kept on this PC and sent by itself once the server answers again.".into(),
+            (Id, Self::KeptRecordsRefused(why)) => format!("Server menolak catatan yang disimpan selama server mati: {why}. Periksa pasien ini di loket."),
+            (En, Self::KeptRecordsRefused(why)) => format!("The server refused records kept while it was away: {why}. Check these patients at the desk."),
             (Id, Self::OldServer) => "Server ini memegang data lama: server cadangan sudah menggantikannya. Jangan pakai server ini; hubungi admin.".into(),
             (En, Self::OldServer) => "This server holds old data: the standby has replaced it. Do not use this server; call the admin.".into(),
             (Id, Self::WorkstationNotApproved) => "Komputer ini belum disetujui sebagai komputer kerja Puskesmas ini. Minta admin menyetujuinya.".into(),

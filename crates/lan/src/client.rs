@@ -95,6 +95,8 @@ pub struct PuskesmasLink {
     pub identity: Option<(String, Vec<u8>)>,
     /// Where the newest store generation seen is kept across restarts of the app.
     pub generation_file: Option<PathBuf>,
+    /// The series of emergency tickets the admin's approval gave this workstation.
+    pub emergency_series: Option<u8>,
 }
 
 /// The newest store generation this workstation has seen; a server of an older one is

@@ -88,6 +88,9 @@ pub struct WorkstationAnswer {
     pub certificate: Option<String>,
     /// Whether an admin revoked it.
     pub revoked: bool,
+    /// The letter of its emergency tickets (1 is A), once approved.
+    #[serde(default)]
+    pub emergency_series: Option<u8>,
 }
 
 impl WorkstationAnswer {

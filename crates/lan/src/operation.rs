@@ -55,6 +55,17 @@ pub enum Operation {
         /// The visit.
         visit: NewVisit,
     },
+    /// A visit a desk registered while the server was away, with the number of its
+    /// emergency series it handed out and the time the patient came.
+    RegisterEmergency {
+        /// The visit.
+        visit: NewVisit,
+        /// The emergency series' number (`kartika_store::emergency_number`).
+        number: i64,
+        /// When the patient was registered at the desk.
+        #[serde(with = "time::serde::rfc3339")]
+        arrived_at: time::OffsetDateTime,
+    },
     /// Today's queue counted per unit.
     QueueCounts,
     /// A unit's queue of today.
@@ -172,6 +183,7 @@ impl Operation {
             Self::AdmitCard { .. }
             | Self::CreatePatient { .. }
             | Self::RegisterVisit { .. }
+            | Self::RegisterEmergency { .. }
             | Self::CallNext { .. }
             | Self::OpenVisit { .. }
             | Self::AddDiagnosis { .. }
@@ -202,6 +214,7 @@ impl Operation {
             Self::AdmitCard { .. }
                 | Self::CreatePatient { .. }
                 | Self::RegisterVisit { .. }
+                | Self::RegisterEmergency { .. }
                 | Self::CallNext { .. }
                 | Self::OpenVisit { .. }
                 | Self::EndVisit { .. }
@@ -527,6 +540,16 @@ pub fn apply(
             request_id,
             "register_visit",
             |s| s.register_visit(session, &visit),
+        )?)),
+        Operation::RegisterEmergency {
+            visit,
+            number,
+            arrived_at,
+        } => Ok(Answer::Registered(once(
+            store,
+            request_id,
+            "register_emergency_visit",
+            |s| s.register_emergency_visit(session, &visit, number, arrived_at),
         )?)),
         Operation::QueueCounts => Ok(Answer::QueueCounts(store.queue_counts(session)?)),
         Operation::UnitQueue { unit_code } => Ok(Answer::UnitQueue(

@@ -305,6 +305,7 @@ async fn workstation_answer(
             .filter(|_| !found.revoked)
             .map(hex::encode),
         revoked: found.revoked,
+        emergency_series: found.emergency_series,
     }))
 }
 

@@ -74,8 +74,8 @@ pub use schema::SCHEMA_VERSION;
 pub use staff::{NewStaff, StaffMember};
 pub use text::name_key;
 pub use visits::{
-    Care, Examination, NewVisit, PatientHistory, Payer, QueueEntry, Step, VisitDetail, VisitStatus,
-    VisitTicket, Vitals,
+    emergency_number, ticket, Care, Examination, NewVisit, PatientHistory, Payer, QueueEntry, Step,
+    VisitDetail, VisitStatus, VisitTicket, Vitals, EMERGENCY_SERIES,
 };
 pub use workstations::Workstation;
 

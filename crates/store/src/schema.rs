@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_workstation_sessions.sql"),
     include_str!("migrations/0011_workstations.sql"),
     include_str!("migrations/0012_generation.sql"),
+    include_str!("migrations/0013_emergency_series.sql"),
 ];
 
 /// The schema version this build writes.

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::access::{Action, Session};
 use crate::cards::{cards_of, Card};
-use crate::clock::from_millis;
+use crate::clock::{self, from_millis};
 use crate::diagnoses::{diagnoses_of_patient, Diagnosis};
 use crate::enums::stored_enum;
 use crate::patients::{find_by_number, Patient};
@@ -218,8 +218,27 @@ pub struct Examination {
     pub vitals: Vitals,
 }
 
-pub(crate) fn ticket(prefix: &str, number: i64) -> String {
+/// A ticket as printed: `U-012`; a number of a desk's emergency series (see
+/// [`emergency_number`]) as `U-B07`, the series' letter and its own count.
+pub fn ticket(prefix: &str, number: i64) -> String {
+    if number < 0 {
+        let (series, count) = (-number / 1000, -number % 1000);
+        let letter = char::from(b'A' + u8::try_from(series - 1).unwrap_or(0).min(25));
+        return format!("{prefix}-{letter}{count:02}");
+    }
     format!("{prefix}-{number:03}")
+}
+
+/// The most emergency series (workstations registering while the server is away).
+pub const EMERGENCY_SERIES: u8 = 26;
+
+/// The queue number of the `count`th ticket of emergency series `series` (1 to 26): a
+/// desk that cannot reach the server hands these out, and they never meet the server's
+/// own numbers (which are positive) nor another desk's series. Emergency visits come
+/// first in the queue: their patients have waited since the server went away.
+pub fn emergency_number(series: u8, count: u16) -> Option<i64> {
+    ((1..=EMERGENCY_SERIES).contains(&series) && (1..1000).contains(&count))
+        .then(|| -(i64::from(series) * 1000 + i64::from(count)))
 }
 
 fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
@@ -272,6 +291,33 @@ impl Store {
     /// first-visit-this-year and catchment, and writes the visit, its audit entry and its
     /// outbox row in one durable transaction.
     pub fn register_visit(&mut self, session: &Session, new: &NewVisit) -> Result<VisitTicket> {
+        self.open_visit(session, new, None)
+    }
+
+    /// Opens a visit a desk registered while the server was away, with the number it
+    /// handed out then (see [`emergency_number`]) and the time the patient arrived.
+    pub fn register_emergency_visit(
+        &mut self,
+        session: &Session,
+        new: &NewVisit,
+        number: i64,
+        arrived_at: time::OffsetDateTime,
+    ) -> Result<VisitTicket> {
+        if number >= 0 {
+            return Err(StoreError::invalid(
+                "queue number",
+                "is not of an emergency series",
+            ));
+        }
+        self.open_visit(session, new, Some((number, arrived_at)))
+    }
+
+    fn open_visit(
+        &mut self,
+        session: &Session,
+        new: &NewVisit,
+        emergency: Option<(i64, time::OffsetDateTime)>,
+    ) -> Result<VisitTicket> {
         let complaint = optional_text(new.complaint.as_deref(), "complaint", 500, true)?;
         self.write(session, Action::RegisterVisit, |ctx| {
             let (unit_name, prefix) = unit(ctx, &new.unit_code)?;
@@ -294,13 +340,42 @@ impl Store {
                     unit: unit_name,
                 });
             }
-            let number: i64 = ctx
-                .tx
-                .prepare_cached(
-                    "SELECT coalesce(max(queue_number), 0) + 1 FROM visit
-                     WHERE unit_code = ?1 AND queue_date = ?2",
-                )?
-                .query_row(params![new.unit_code, today], |r| r.get(0))?;
+            let (number, arrived_at) = match emergency {
+                Some((number, at)) => {
+                    let at = clock::to_millis(at);
+                    // Today, and not ahead of the server's clock.
+                    if at > ctx.now_ms
+                        || clock::local_date(from_millis(at), ctx.facility.offset()) != ctx.today
+                    {
+                        return Err(StoreError::invalid("arrival time", "must be earlier today"));
+                    }
+                    let taken: bool = ctx.tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM visit WHERE unit_code = ?1
+                         AND queue_date = ?2 AND queue_number = ?3)",
+                        params![new.unit_code, today, number],
+                        |r| r.get(0),
+                    )?;
+                    if taken {
+                        return Err(StoreError::Conflict(format!(
+                            "emergency ticket {} was given already today",
+                            ticket(&prefix, number)
+                        )));
+                    }
+                    (number, at)
+                }
+                None => {
+                    let number: i64 = ctx
+                        .tx
+                        .prepare_cached(
+                            // The emergency series are negative: the server's own count
+                            // goes on from its own numbers.
+                            "SELECT coalesce(max(queue_number), 0) + 1 FROM visit
+                             WHERE unit_code = ?1 AND queue_date = ?2 AND queue_number > 0",
+                        )?
+                        .query_row(params![new.unit_code, today], |r| r.get(0))?;
+                    (number, ctx.now_ms)
+                }
+            };
             let year_start = format!("{:04}-01-01", ctx.today.year());
             let seen_this_year: bool = ctx
                 .tx
@@ -331,7 +406,7 @@ impl Store {
                     new.care,
                     !seen_this_year,
                     inside,
-                    ctx.now_ms,
+                    arrived_at,
                     ctx.actor,
                     complaint,
                 ])?;
@@ -355,7 +430,7 @@ impl Store {
                 inside_catchment: inside,
                 status: VisitStatus::Waiting,
                 arrived: Step {
-                    at: from_millis(ctx.now_ms),
+                    at: from_millis(arrived_at),
                     by: ctx.actor.to_owned(),
                 },
                 started: None,

@@ -28,6 +28,9 @@ pub struct Workstation {
     pub certificate: Option<Vec<u8>>,
     /// Whether it was revoked.
     pub revoked: bool,
+    /// Its emergency series (the letter of the tickets it gives while the server is away),
+    /// once approved.
+    pub emergency_series: Option<u8>,
 }
 
 impl Store {
@@ -103,15 +106,29 @@ impl Store {
             }
             let certificate = issue(&name, &public_key).map_err(StoreError::Damaged)?;
             let fingerprint: [u8; 32] = Sha256::digest(&certificate).into();
+            let series: Option<i64> = ctx.tx.query_row(
+                "WITH RECURSIVE n(s) AS (SELECT 1 UNION ALL SELECT s + 1 FROM n WHERE s < ?1)
+                 SELECT min(s) FROM n WHERE s NOT IN (SELECT emergency_series FROM workstation
+                     WHERE emergency_series IS NOT NULL AND revoked_at IS NULL)",
+                [i64::from(crate::EMERGENCY_SERIES)],
+                |r| r.get(0),
+            )?;
+            let Some(series) = series else {
+                return Err(StoreError::Conflict(format!(
+                    "{} workstations are approved already; revoke one first",
+                    crate::EMERGENCY_SERIES
+                )));
+            };
             ctx.tx.execute(
                 "UPDATE workstation SET approved_at = ?2, approved_by = ?3, certificate = ?4,
-                 fingerprint = ?5 WHERE id = ?1",
+                 fingerprint = ?5, emergency_series = ?6 WHERE id = ?1",
                 params![
                     id,
                     ctx.now_ms,
                     ctx.actor,
                     certificate,
-                    fingerprint.as_slice()
+                    fingerprint.as_slice(),
+                    series
                 ],
             )?;
             ctx.audit("workstation.approved", None, &format!("{id} {name}"))?;
@@ -149,8 +166,8 @@ impl Store {
     }
 }
 
-const SELECT: &str = "SELECT id, name, requested_at, approved_by, certificate, revoked_at
-                      FROM workstation";
+const SELECT: &str = "SELECT id, name, requested_at, approved_by, certificate, revoked_at,
+                      emergency_series FROM workstation";
 
 fn workstation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workstation> {
     Ok(Workstation {
@@ -160,5 +177,6 @@ fn workstation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workstation> {
         approved_by: r.get(3)?,
         certificate: r.get(4)?,
         revoked: r.get::<_, Option<i64>>(5)?.is_some(),
+        emergency_series: r.get(6)?,
     })
 }

@@ -140,9 +140,13 @@ impl ClinicWorker {
 
     /// Starts the worker on the Puskesmas's server instead of a store on this PC. Its first
     /// reply (id 0) says whether the server answered.
-    pub fn start_remote(server: super::remote::ServerLink, waker: Waker) -> Self {
+    pub fn start_remote(
+        server: super::remote::ServerLink,
+        clock: Arc<dyn Clock>,
+        waker: Waker,
+    ) -> Self {
         Self::spawn(waker, move |inbox, send| {
-            super::remote::serve(&server, &inbox, send);
+            super::remote::serve(&server, clock, &inbox, send);
         })
     }
 

@@ -3,6 +3,7 @@
 //! when it has news: the UI thread never blocks, and an idle window repaints nothing.
 
 pub mod clinic;
+pub mod offline;
 pub mod reader;
 pub mod remote;
 pub mod sync;

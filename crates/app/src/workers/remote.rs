@@ -2,13 +2,17 @@
 //! every request goes there through a [`kartika_lan::Client`]. Views cannot tell: the
 //! answers are the same, and "changed elsewhere" news comes from the server's stream.
 
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kartika_lan::{Answer, Client, LanError, Operation, PuskesmasLink};
 
+use kartika_store::{Clock, ServiceUnit};
+
 use super::clinic::{ClinicReply, ClinicRequest, NEWS};
+use super::offline::Offline;
 use crate::problem::Problem;
 
 /// How often a workstation knocks again at a server that did not answer.
@@ -26,8 +30,44 @@ pub enum ServerLink {
         ca_pem: Option<Vec<u8>>,
     },
     /// A workstation set up with `kartika workstation join`: the Puskesmas's CA pinned,
-    /// and its own certificate.
-    Puskesmas(PuskesmasLink),
+    /// and its own certificate; its folder keeps what it did while the server was away.
+    Puskesmas {
+        /// The link.
+        link: PuskesmasLink,
+        /// The workstation's folder.
+        folder: PathBuf,
+    },
+}
+
+impl ServerLink {
+    /// A client of the server.
+    pub fn client(&self) -> Result<Client, LanError> {
+        match self {
+            Self::Url { url, ca_pem } => Client::new(url, ca_pem.as_deref()),
+            Self::Puskesmas { link, .. } => Client::puskesmas(link),
+        }
+    }
+}
+
+/// What the worker knows to keep working while the server is away.
+struct Away {
+    /// The records kept for the server (a workstation with an emergency series only).
+    offline: Option<Offline>,
+    units: Vec<ServiceUnit>,
+    zone: time::UtcOffset,
+    clock: Arc<dyn Clock>,
+    /// Set when a request was answered from this PC's records: the screen is told again
+    /// that the server is away (an answer would otherwise clear its banner).
+    answered_away: Option<String>,
+}
+
+impl Away {
+    fn remember(&mut self, answer: &Answer) {
+        if let Answer::Opened { profile, units } = answer {
+            self.units = units.clone();
+            self.zone = crate::app::zone_offset(profile.zone);
+        }
+    }
 }
 
 /// The token of the session on the server; `None` when nobody is logged in or the worker
@@ -37,14 +77,23 @@ type CurrentToken = Mutex<Option<String>>;
 /// Answers requests through the server until the UI goes.
 pub(super) fn serve(
     link: &ServerLink,
+    clock: Arc<dyn Clock>,
     inbox: &Receiver<(u64, ClinicRequest)>,
     send: &(dyn Fn(ClinicReply) + Sync),
 ) {
-    let client = match link {
-        ServerLink::Url { url, ca_pem } => Client::new(url, ca_pem.as_deref()),
-        ServerLink::Puskesmas(link) => Client::puskesmas(link),
+    let mut away = Away {
+        offline: match link {
+            ServerLink::Puskesmas { link, folder } => link
+                .emergency_series
+                .map(|series| Offline::open(folder, series)),
+            ServerLink::Url { .. } => None,
+        },
+        units: Vec::new(),
+        zone: time::UtcOffset::UTC,
+        clock,
+        answered_away: None,
     };
-    let client = match client {
+    let client = match link.client() {
         Ok(client) => client,
         Err(e) => {
             return send(ClinicReply {
@@ -59,12 +108,16 @@ pub(super) fn serve(
             .facility()
             .map(|(profile, units)| Answer::Opened { profile, units });
         let mut reachable = opened.is_ok();
+        if let Ok(opened) = &opened {
+            away.remember(opened);
+        }
         send(ClinicReply {
             id: 0,
             answer: opened.map_err(Problem::from),
         });
         loop {
-            let wait = if reachable {
+            let waiting = away.offline.as_ref().is_some_and(|o| o.waiting() > 0);
+            let wait = if reachable && !waiting {
                 Duration::MAX
             } else {
                 KNOCK_AGAIN
@@ -91,17 +144,37 @@ pub(super) fn serve(
                     }
                     send(ClinicReply {
                         id,
-                        answer: answer(&client, token_now, request),
+                        answer: answer(&client, token_now, request, &mut away),
                     });
-                }
-                // Started while the server was away: the login screen comes when it answers.
-                Err(RecvTimeoutError::Timeout) => {
-                    if let Ok((profile, units)) = client.facility() {
-                        reachable = true;
+                    if let Some(server) = away.answered_away.take() {
                         send(ClinicReply {
                             id: NEWS,
-                            answer: Ok(Answer::Opened { profile, units }),
+                            answer: Err(Problem::ServerUnreachable(server)),
                         });
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) if !reachable => {
+                    // Started while the server was away: the login screen comes when it
+                    // answers.
+                    if let Ok((profile, units)) = client.facility() {
+                        reachable = true;
+                        let opened = Answer::Opened { profile, units };
+                        away.remember(&opened);
+                        send(ClinicReply {
+                            id: NEWS,
+                            answer: Ok(opened),
+                        });
+                    }
+                }
+                // Records kept while the server was away go as soon as it answers.
+                Err(RecvTimeoutError::Timeout) => {
+                    if let (Some(token), Some(offline)) = (current(&token), away.offline.as_mut()) {
+                        if let Some(news) = send_kept(offline, &client, &token) {
+                            send(ClinicReply {
+                                id: NEWS,
+                                answer: news,
+                            });
+                        }
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -115,15 +188,58 @@ pub(super) fn serve(
     });
 }
 
+/// Sends the records kept while the server was away; the news for the screens, if any:
+/// changed (they were sent) or what the server refused of them.
+fn send_kept(
+    offline: &mut Offline,
+    client: &Client,
+    token: &str,
+) -> Option<Result<Answer, Problem>> {
+    if offline.waiting() == 0 {
+        return None;
+    }
+    match offline.send(client, token) {
+        Ok(refused) if refused.is_empty() => Some(Ok(Answer::ChangedElsewhere)),
+        Ok(refused) => Some(Err(Problem::KeptRecordsRefused(
+            refused
+                .iter()
+                .map(|r| r.refusal.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ))),
+        // Still away: the next knock tries again.
+        Err(_) => None,
+    }
+}
+
 fn answer(
     client: &Client,
     token: Option<String>,
     request: ClinicRequest,
+    away: &mut Away,
 ) -> Result<Answer, Problem> {
     match request {
         ClinicRequest::Store { operation, .. } => {
             let token = token.ok_or(Problem::SessionEnded)?;
-            Ok(client.call(&token, operation)?)
+            // What was kept goes first: a visit after the tap that admitted its patient.
+            let kept_first = match away.offline.as_mut() {
+                Some(offline) if offline.waiting() > 0 => offline.send(client, &token).map(drop),
+                _ => Ok(()),
+            };
+            let answered = match kept_first {
+                Ok(()) => client.call(&token, operation.clone()),
+                Err(e) => Err(e),
+            };
+            match answered {
+                Err(LanError::Unreachable { server, .. }) => {
+                    let kept = keep_while_away(away, operation);
+                    if kept.is_some() {
+                        away.answered_away = Some(server.clone());
+                    }
+                    kept.unwrap_or(Err(Problem::ServerUnreachable(server)))
+                }
+                other => Ok(other?),
+            }
         }
         ClinicRequest::SyncHealth => {
             let token = token.ok_or(Problem::SessionEnded)?;
@@ -147,6 +263,44 @@ fn answer(
         | ClinicRequest::Backup { .. }
         | ClinicRequest::Restore { .. } => Err(Problem::OnlyOnServer),
     }
+}
+
+/// An operation done while the server is away, when this workstation may: the desk's tap
+/// and registration (an emergency ticket), the poli's records (kept, said so). `None` for
+/// what needs the server.
+fn keep_while_away(away: &mut Away, operation: Operation) -> Option<Result<Answer, Problem>> {
+    let offline = away.offline.as_mut()?;
+    let cannot_keep = |e: std::io::Error| Problem::FileNotSaved(e.to_string());
+    Some(match operation {
+        Operation::AdmitCard { identity, proof } => offline
+            .admit(identity, proof)
+            .map(|(outcome, desk)| Answer::Admitted {
+                outcome,
+                desk: Some(desk),
+            })
+            .map_err(cannot_keep),
+        Operation::RegisterVisit { visit } => {
+            let unit = away
+                .units
+                .iter()
+                .find(|u| u.code == visit.unit_code)?
+                .clone();
+            let now = away.clock.now();
+            let today = kartika_card::model::format_iso_date(now.to_offset(away.zone).date());
+            offline
+                .register(visit, &unit, &today, now)
+                .map(Answer::Registered)
+                .map_err(cannot_keep)
+        }
+        operation @ (Operation::SaveExamination { .. }
+        | Operation::AddDiagnosis { .. }
+        | Operation::RemoveDiagnosis { .. }
+        | Operation::EndVisit { .. }) => match offline.keep(operation) {
+            Ok(()) => Err(Problem::KeptOffline),
+            Err(e) => Err(cannot_keep(e)),
+        },
+        _ => return None,
+    })
 }
 
 /// Follows the server's stream of changes for one login: "changed elsewhere" when the

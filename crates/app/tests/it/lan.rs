@@ -167,3 +167,65 @@ fn the_waiting_rooms_screen_shows_each_call_by_number_and_unit_and_announces_it_
     assert!(announced.try_recv().is_err(), "each call is announced once");
     assert!(screen.state().calls().len() > calls_before);
 }
+
+#[test]
+fn desks_keep_registering_with_their_own_emergency_series_while_the_server_is_off() {
+    let mut server_pc = ServerPc::with_authority();
+    let mut first = App::joined_workstation(&server_pc, "Loket 1");
+    let mut second = App::joined_workstation(&server_pc, "Loket 2");
+    first.at_the_desk();
+    second.at_the_desk();
+    let visits_before = server_pc.visits();
+    server_pc.server.stop();
+    first.until_text("Server Puskesmas");
+
+    // The genuine card is still checked on this PC; the visit gets this desk's own number.
+    first.tap("Budi Santoso — asli");
+    first.until_text("Kartu asli");
+    first.click("Daftarkan");
+    first.until_text("Nomor antrian");
+    assert!(first.shows("U-A01"), "the first desk's emergency series");
+    assert!(
+        first.harness.state().state().server_away.is_some(),
+        "the banner stays while the desk works on its own"
+    );
+    // The banner first: it moves the screen down, and a tap is a click on the tray.
+    second.until_text("Server Puskesmas");
+    second.tap("Siti Rahayu — asli");
+    second.until_text("Kartu asli");
+    second.click("Daftarkan");
+    second.until_text("Nomor antrian");
+    assert!(
+        second.shows("U-B01"),
+        "the second desk's, never the first's"
+    );
+    assert_eq!(
+        server_pc.visits(),
+        visits_before,
+        "nothing reached the server yet"
+    );
+
+    // The server is back: each desk sends what it kept, once.
+    server_pc.restart();
+    first.until("the first desk's records sent", |h| {
+        h.state().state().server_away.is_none()
+    });
+    let sent = |server_pc: &ServerPc| {
+        rusqlite::Connection::open(server_pc.dir.path().join("clinic.sqlite"))
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM visit WHERE queue_number IN (-1001, -2001)",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .expect("the server's store")
+    };
+    first.until("both emergency visits on the server", |_| {
+        sent(&server_pc) == 2
+    });
+    second.until("the second desk's banner gone", |h| {
+        h.state().state().server_away.is_none()
+    });
+    assert_eq!(server_pc.visits(), visits_before + 2, "each visit once");
+}

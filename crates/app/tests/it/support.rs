@@ -12,6 +12,8 @@ use kartika_app::workers::remote::ServerLink;
 use kartika_app::{AppConfig, DemoConfig, KartikaApp};
 use kartika_card::crypto::TrustAnchors;
 use kartika_demo::{DemoWorld, SeedSize};
+use kartika_lan::authority::Authority;
+use kartika_lan::PuskesmasLink;
 use kartika_store::{ManualClock, Role};
 use kartika_testkit::lan::RunningServer;
 
@@ -185,6 +187,36 @@ impl App {
         app
     }
 
+    /// A workstation of `server_pc` set up as `kartika workstation join` does.
+    pub fn joined_workstation(server_pc: &ServerPc, name: &str) -> Self {
+        let (link, folder) = server_pc.joined(name);
+        let world = demo_world(server_pc.dir.path(), &server_pc.clock);
+        let config = AppConfig {
+            store_path: folder.path().join("unused.sqlite"),
+            output_dir: folder.path().to_owned(),
+            trust: TrustAnchors::new(vec![world.root.clone()]),
+            pcsc: false,
+            sync: None,
+            server: Some(ServerLink::Puskesmas {
+                link,
+                folder: folder.path().to_owned(),
+            }),
+            demo: Some(DemoConfig {
+                accounts: world.accounts.clone(),
+                tray: world.tray.clone(),
+            }),
+            terminal: Some(world.node.clone()),
+            clock: Arc::new(server_pc.clock.clone()),
+            wake_hook: None,
+            report_timings: None,
+        };
+        let mut app = Self::start(config, world, folder, server_pc.clock.clone());
+        app.until("the login screen", |h| {
+            h.query_by_label("Nama pengguna").is_some()
+        });
+        app
+    }
+
     /// The temporary folder everything lives in.
     pub fn folder(&self) -> &std::path::Path {
         self.dir.path()
@@ -282,20 +314,76 @@ pub struct ServerPc {
     pub url: String,
     pub clock: ManualClock,
     pub dir: tempfile::TempDir,
+    /// The Puskesmas's authority, when only approved workstations are served.
+    pub authority: Option<Arc<Authority>>,
 }
 
 impl ServerPc {
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// The server with the Puskesmas's own authority (the demo node vouching for it):
+    /// workstations join and are approved.
+    pub fn with_authority() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(authority: bool) -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         let clock = morning();
         let world = demo_world(dir.path(), &clock);
-        let server = RunningServer::start(&world.store_path, Arc::new(clock.clone()));
+        let authority = authority.then(|| {
+            Arc::new(
+                Authority::open_or_create(&dir.path().join("lan"), &world.node)
+                    .expect("the Puskesmas's authority"),
+            )
+        });
+        let server = serve(&world.store_path, &clock, authority.as_ref(), "127.0.0.1:0");
         Self {
             url: server.url.clone(),
             server,
             clock,
             dir,
+            authority,
         }
+    }
+
+    /// A PC joined to this server and approved by its admin: its link and its folder.
+    pub fn joined(&self, name: &str) -> (PuskesmasLink, tempfile::TempDir) {
+        let authority = self.authority.as_ref().expect("a server with an authority");
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let (key_pem, public_key) = kartika_lan::authority::new_workstation_key().expect("key");
+        let mut link = PuskesmasLink {
+            address: self.server.addr.to_string(),
+            ca_pem: authority.voucher().ca_pem.clone().into_bytes(),
+            identity: None,
+            generation_file: Some(folder.path().join("server-generation")),
+            emergency_series: None,
+        };
+        let asked = kartika_lan::Client::puskesmas(&link)
+            .expect("client")
+            .ask_to_join(name, &public_key)
+            .expect("asked");
+        let mut store = kartika_store::Store::open_with_clock(
+            &self.dir.path().join("clinic.sqlite"),
+            Arc::new(self.clock.clone()),
+        )
+        .expect("the server's store");
+        let admin = self.account(Role::Admin);
+        let session = store
+            .login(&admin.username, &admin.password)
+            .expect("admin");
+        let approved = store
+            .approve_workstation(&session, &asked.id, |name, key| {
+                authority
+                    .workstation_certificate(name, key)
+                    .map_err(|e| e.to_string())
+            })
+            .expect("approved");
+        link.identity = Some((key_pem, approved.certificate.expect("certificate")));
+        link.emergency_series = approved.emergency_series;
+        (link, folder)
     }
 
     /// The demo's account of `role`.
@@ -316,14 +404,26 @@ impl ServerPc {
     /// The server PC is switched on again, at the same address.
     pub fn restart(&mut self) {
         let store = self.dir.path().join("clinic.sqlite");
-        self.server = RunningServer::start_with(
-            &store,
-            Arc::new(self.clock.clone()),
-            self.server.addr,
-            None,
-            |_| {},
-        );
+        let addr = self.server.addr.to_string();
+        self.server = serve(&store, &self.clock, self.authority.as_ref(), &addr);
     }
+}
+
+fn serve(
+    store: &std::path::Path,
+    clock: &ManualClock,
+    authority: Option<&Arc<Authority>>,
+    addr: &str,
+) -> RunningServer {
+    let tls = authority.map(|a| a.server_tls().expect("the server's TLS"));
+    let authority = authority.cloned();
+    RunningServer::start_with(
+        store,
+        Arc::new(clock.clone()),
+        addr.parse().expect("address"),
+        tls,
+        move |config| config.authority = authority,
+    )
 }
 
 /// Ten in the morning, WIB, of today: the desk is open and midnight is far.

@@ -20,6 +20,7 @@ fn join(server: &Running, pki: &Pki, name: &str) -> (PuskesmasLink, String, Stri
         ca_pem: ca_pem.into_bytes(),
         identity: None,
         generation_file: None,
+        emergency_series: None,
     };
     let asked = Client::puskesmas(&link)
         .unwrap()

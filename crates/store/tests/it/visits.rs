@@ -519,3 +519,65 @@ fn queue_days_turn_at_local_midnight_in_wita_and_wit_too() {
         );
     }
 }
+
+#[test]
+fn visits_of_a_desks_emergency_series_keep_their_number_and_the_servers_count_goes_on() {
+    use kartika_store::Clock;
+    let mut clinic = Clinic::new();
+    let budi = clinic.patient(&numbered(1));
+    let siti = clinic.patient(&siti());
+    let desk = clinic.desk.clone();
+    let arrived = clinic.clock.now() - time::Duration::minutes(20);
+    let series_b = kartika_store::emergency_number(2, 1).expect("B, first");
+    let emergency = clinic
+        .store
+        .register_emergency_visit(&desk, &sick_visit(&budi, "general"), series_b, arrived)
+        .expect("the emergency visit");
+    assert_eq!(emergency.ticket, "U-B01");
+    assert_eq!(
+        clinic.visit(&siti, "general").ticket,
+        "U-001",
+        "the server's own numbers start at 1 beside the emergency ones"
+    );
+    let again = clinic.store.register_emergency_visit(
+        &desk,
+        &sick_visit(&siti, "dental"),
+        series_b,
+        arrived,
+    );
+    assert!(again.is_ok(), "another unit, its own count: {again:?}");
+    let third = clinic.patient(&numbered(2));
+    let taken = clinic.store.register_emergency_visit(
+        &desk,
+        &sick_visit(&third, "general"),
+        series_b,
+        arrived,
+    );
+    assert!(
+        matches!(taken, Err(kartika_store::StoreError::Conflict(_))),
+        "one number once per unit and day: {taken:?}"
+    );
+    let later = clinic.store.register_emergency_visit(
+        &desk,
+        &sick_visit(&budi, "dental"),
+        kartika_store::emergency_number(2, 2).unwrap(),
+        clinic.clock.now() + time::Duration::minutes(5),
+    );
+    assert!(
+        later.is_err(),
+        "an arrival ahead of the server's clock is refused"
+    );
+    assert_eq!(
+        kartika_store::emergency_number(27, 1),
+        None,
+        "26 series at most"
+    );
+    let queue = clinic
+        .store
+        .queue_for_unit(&clinic.nurse.clone(), "general", None)
+        .unwrap();
+    assert_eq!(
+        queue[0].ticket, "U-B01",
+        "those who waited through the outage first"
+    );
+}
