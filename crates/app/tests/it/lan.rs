@@ -229,3 +229,60 @@ fn desks_keep_registering_with_their_own_emergency_series_while_the_server_is_of
     });
     assert_eq!(server_pc.visits(), visits_before + 2, "each visit once");
 }
+
+#[test]
+fn the_polis_records_made_while_the_server_is_off_reach_it_once_when_it_is_back() {
+    let mut server_pc = ServerPc::with_authority();
+    let mut poli = App::joined_workstation(&server_pc, "Poli Umum");
+    poli.log_in(Role::Nurse);
+    poli.until_text("Antrian poli hari ini");
+    poli.until("someone waiting", |h| {
+        h.state()
+            .state()
+            .poli
+            .queue
+            .iter()
+            .any(|q| q.status == VisitStatus::Waiting)
+    });
+    poli.harness.key_press(eframe::egui::Key::F2);
+    poli.until("the called visit", |h| {
+        h.state().state().poli.open.is_some()
+    });
+    let visit_id = poli
+        .harness
+        .state()
+        .state()
+        .poli
+        .open
+        .as_ref()
+        .map(|o| o.visit.visit_id.clone())
+        .expect("open");
+    server_pc.server.stop();
+    poli.until_text("Server Puskesmas");
+
+    poli.type_into("Cari diagnosa (kode atau kata), Enter menambahkan", "J06.9");
+    poli.harness.key_press(eframe::egui::Key::Enter);
+    poli.until_text("catatan disimpan di komputer ini");
+    let diagnoses = |server_pc: &ServerPc| -> i64 {
+        rusqlite::Connection::open(server_pc.dir.path().join("clinic.sqlite"))
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM diagnosis d JOIN visit v ON v.id = d.visit_id
+                     WHERE v.uuid = ?1 AND d.code = 'J06.9'",
+                    [uuid::Uuid::parse_str(&visit_id).expect("uuid")],
+                    |r| r.get(0),
+                )
+            })
+            .expect("the server's store")
+    };
+    assert_eq!(diagnoses(&server_pc), 0);
+
+    server_pc.restart();
+    poli.until("the kept diagnosis on the server", |_| {
+        diagnoses(&server_pc) == 1
+    });
+    poli.until("the banner gone", |h| {
+        h.state().state().server_away.is_none()
+    });
+    assert_eq!(diagnoses(&server_pc), 1, "sent once");
+}
