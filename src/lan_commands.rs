@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use kartika_card::crypto::TrustAnchors;
 use kartika_lan::authority::{new_workstation_key, verify_voucher, Authority};
+use kartika_lan::discovery::{self, Found, DISCOVERY_PORT};
 use kartika_lan::server::{self, ClinicServer, ServerConfig};
 use kartika_lan::{Client, PuskesmasLink};
 
@@ -41,6 +42,13 @@ pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result
     }
     let server = ClinicServer::open(&config)
         .with_context(|| format!("cannot serve the clinic store {}", db.display()))?;
+    // With the Puskesmas's authority the server is for the LAN: it answers workstations
+    // looking for it.
+    let facility = config
+        .authority
+        .as_ref()
+        .map(|_| kartika_store::Store::open(db).map(|s| s.facility().code))
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -54,12 +62,34 @@ pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result
             "clinic server listening on {scheme}://{}",
             listener.local_addr()?
         );
+        let answering = match facility {
+            Some(facility) => {
+                let found = Found {
+                    facility,
+                    port: listener.local_addr()?.port(),
+                };
+                match tokio::net::UdpSocket::bind((listen.ip(), DISCOVERY_PORT)).await {
+                    Ok(socket) => Some(tokio::spawn(discovery::answer(socket, found))),
+                    Err(e) => {
+                        eprintln!(
+                            "workstations cannot find this server by asking (UDP {DISCOVERY_PORT}: {e}); give them its address"
+                        );
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        server::serve(listener, acceptor, server, &config, stop)
+        let served = server::serve(listener, acceptor, server, &config, stop)
             .await
-            .context("the clinic server failed")
+            .context("the clinic server failed");
+        if let Some(answering) = answering {
+            answering.abort();
+        }
+        served
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -112,7 +142,7 @@ pub fn joined_link(data: &Path) -> Result<Option<PuskesmasLink>> {
 /// the server's authority under the registry root, pins it, asks to join and waits for an
 /// admin's approval.
 pub fn join(
-    address: &str,
+    address: Option<&str>,
     facility: &str,
     trust: &Path,
     data: &Path,
@@ -121,6 +151,20 @@ pub fn join(
 ) -> Result<ExitCode> {
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let root = crate::keys::read_public_key(trust)?;
+    let found;
+    let address = match address {
+        Some(address) => address,
+        None => {
+            let everyone = std::net::SocketAddr::from(([255, 255, 255, 255], DISCOVERY_PORT));
+            found = discovery::find(facility, everyone, std::time::Duration::from_secs(5))?
+                .with_context(|| {
+                    format!("no server of {facility} answered on this LAN; give its address with --server")
+                })?
+                .to_string();
+            println!("found the server of {facility} at {found}");
+            &found
+        }
+    };
     let voucher = Client::voucher_at(address)?;
     let ca_pem = verify_voucher(&voucher, facility, &TrustAnchors::new(vec![root]))?;
     let key_path = data.join(WORKSTATION_KEY);

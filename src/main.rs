@@ -272,9 +272,10 @@ enum WorkstationCommand {
     /// Joins this PC to the Puskesmas: checks the server's certificate authority under the
     /// registry root, asks to join, waits for an admin's approval.
     Join {
-        /// The server PC's address and port, for example 192.168.1.10:7443.
+        /// The server PC's address and port, for example 192.168.1.10:7443 (without it,
+        /// the server is asked for on the LAN).
         #[arg(long)]
-        server: String,
+        server: Option<String>,
         /// The Puskesmas's facility code, whose node must vouch for the server.
         #[arg(long)]
         facility: String,
@@ -964,7 +965,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 name,
                 wait,
             } => lan_commands::join(
-                &server,
+                server.as_deref(),
                 &facility,
                 &trust,
                 &data,

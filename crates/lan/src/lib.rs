@@ -11,6 +11,7 @@
 
 pub mod authority;
 pub mod client;
+pub mod discovery;
 mod identity_wire;
 pub mod operation;
 mod refusal;

@@ -1,6 +1,7 @@
 //! The clinic server on loopback, driven by its real client.
 
 mod concurrency;
+mod discovery;
 mod refusals;
 mod retries;
 mod support;
