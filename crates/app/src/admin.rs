@@ -29,6 +29,8 @@ pub enum AdminTab {
     Facility,
     /// Cadangan: backups and restore.
     Backup,
+    /// Komputer: the workstations of the LAN.
+    Workstations,
 }
 
 /// The admin's room.
@@ -52,6 +54,8 @@ pub struct AdminState {
     pub pin_reset: (String, String),
     /// The accounts.
     pub staff: Vec<StaffMember>,
+    /// The workstations of the LAN.
+    pub workstations: Vec<kartika_store::Workstation>,
     /// The new-account form.
     pub new_staff: NewStaffForm,
     /// A new password being typed for an account: (username, password).

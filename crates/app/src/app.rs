@@ -345,6 +345,7 @@ impl KartikaApp {
             admin @ (ClinicAnswer::PatientCards(..)
             | ClinicAnswer::CardIdentity(_)
             | ClinicAnswer::Staff(_)
+            | ClinicAnswer::Workstations(_)
             | ClinicAnswer::Audit(_)
             | ClinicAnswer::AuditVerdict(_)
             | ClinicAnswer::SyncDetails(..)

@@ -115,6 +115,8 @@ pub enum Command {
     ResetCardPin,
     /// Read the accounts, or change one.
     Staff(Option<crate::workers::clinic::StaffChange>),
+    /// Read the workstations, or approve or revoke one.
+    Workstation(Option<kartika_lan::WorkstationChange>),
     /// Add the account in the form.
     AddStaff,
     /// Search the audit log with the filter typed.

@@ -20,7 +20,7 @@ pub mod server;
 pub use client::{Client, LanError, LoggedIn, PuskesmasLink};
 pub use operation::{
     apply, opened, Answer, CardChange, FacilityChange, Operation, PoliVisit, RegistryLink,
-    ReportKind, ReportQuery, StaffChange, VisitEnd,
+    ReportKind, ReportQuery, StaffChange, VisitEnd, WorkstationChange,
 };
 pub use refusal::Refusal;
 

@@ -153,6 +153,12 @@ pub enum Operation {
         /// The change, if any.
         change: Option<StaffChange>,
     },
+    /// The workstations of the LAN, after approving or revoking one when asked (approving
+    /// needs the server's authority: only the server does it).
+    Workstations {
+        /// The change, if any.
+        change: Option<WorkstationChange>,
+    },
     /// Audit entries matching a filter.
     AuditSearch {
         /// Which entries.
@@ -194,6 +200,7 @@ impl Operation {
             | Self::ChangeCard { .. }
             | Self::ChangeFacility { .. } => true,
             Self::Staff { change } => change.is_some(),
+            Self::Workstations { change } => change.is_some(),
             Self::SyncDetails { resend } => !resend.is_empty(),
             Self::DeskPatient { .. }
             | Self::Search { .. }
@@ -275,6 +282,16 @@ pub enum StaffChange {
     Password(String, String),
     /// Another role.
     Role(String, kartika_store::Role),
+}
+
+/// What the admin does to a workstation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkstationChange {
+    /// Approve its request: the Puskesmas's CA issues its certificate.
+    Approve(String),
+    /// Revoke it: the server refuses it from now on.
+    Revoke(String),
 }
 
 /// What the admin changes about the facility.
@@ -427,6 +444,8 @@ pub enum Answer {
     CardIdentity(Box<Identity>),
     /// The accounts.
     Staff(Vec<StaffMember>),
+    /// The workstations.
+    Workstations(Vec<kartika_store::Workstation>),
     /// Audit entries.
     Audit(Vec<AuditEntry>),
     /// The audit chain's verdict.
@@ -661,6 +680,23 @@ pub fn apply(
                 change_staff(store, session, &change, request_id)?;
             }
             Ok(Answer::Staff(store.list_staff(session)?))
+        }
+        Operation::Workstations { change } => {
+            match change {
+                Some(WorkstationChange::Revoke(id)) => {
+                    once(store, request_id, "revoke_workstation", |s| {
+                        s.revoke_workstation(session, &id)
+                    })?
+                }
+                // Answered by the server with its authority, before this.
+                Some(WorkstationChange::Approve(_)) => {
+                    return Err(StoreError::Conflict(
+                        "workstations are approved on the Puskesmas's server".into(),
+                    ))
+                }
+                None => {}
+            }
+            Ok(Answer::Workstations(store.list_workstations(session)?))
         }
         Operation::AuditSearch { filter } => Ok(Answer::Audit(
             store.audit_search(session, &filter, AUDIT_ROWS)?,

@@ -20,9 +20,9 @@ use kartika_store::{Clock, Session, Store, StoreError};
 
 use crate::authority::{Authority, Voucher};
 use crate::{
-    apply, opened, Answer, Calls, Changed, ErrorBody, LoginAnswer, LoginRequest, OperationRequest,
-    Refusal, WorkstationAnswer, WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER,
-    PROTOCOL_VERSION,
+    apply, opened, Answer, Calls, Changed, ErrorBody, LoginAnswer, LoginRequest, Operation,
+    OperationRequest, Refusal, WorkstationAnswer, WorkstationChange, WorkstationRequest,
+    GENERATION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// How many store connections serve requests at once.
@@ -389,10 +389,33 @@ async fn operation(
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| Failure::bad_request("request_id must be 32 hex digits"))?;
     let writes = request.operation.writes();
+    let authority = server.authority.clone();
     let answer = server
         .with_store(move |store| {
             let id = writes.then_some(&request_id);
-            apply(store, &session, request.operation, id)
+            match (request.operation, authority) {
+                // Approving issues a certificate: the server's authority does it.
+                (
+                    Operation::Workstations {
+                        change: Some(WorkstationChange::Approve(workstation)),
+                    },
+                    Some(authority),
+                ) => store
+                    .approve_workstation(&session, &workstation, |name, key| {
+                        authority
+                            .workstation_certificate(name, key)
+                            .map_err(|e| e.to_string())
+                    })
+                    .and_then(|_| {
+                        apply(
+                            store,
+                            &session,
+                            Operation::Workstations { change: None },
+                            None,
+                        )
+                    }),
+                (operation, _) => apply(store, &session, operation, id),
+            }
         })
         .await??;
     if writes {

@@ -29,6 +29,7 @@ impl KartikaApp {
         match self.state.admin.tab {
             AdminTab::Cards => {}
             AdminTab::Staff => self.admin_request(Operation::Staff { change: None }),
+            AdminTab::Workstations => self.admin_request(Operation::Workstations { change: None }),
             AdminTab::Audit => self.audit_search(),
             AdminTab::Sync => self.admin_request(Operation::SyncDetails { resend: Vec::new() }),
             AdminTab::Facility => {
@@ -130,6 +131,9 @@ impl KartikaApp {
             Command::Staff(change) => {
                 admin.password_reset = None;
                 self.admin_request(Operation::Staff { change });
+            }
+            Command::Workstation(change) => {
+                self.admin_request(Operation::Workstations { change });
             }
             Command::AddStaff => {
                 // The form stays on screen (without the password) until the store accepts it.
@@ -335,6 +339,7 @@ impl KartikaApp {
                 }
             }
             ClinicAnswer::CardIdentity(identity) => self.personalize(identity),
+            ClinicAnswer::Workstations(workstations) => admin.workstations = workstations,
             ClinicAnswer::Staff(staff) => {
                 admin.staff = staff;
                 admin.new_staff = Default::default();

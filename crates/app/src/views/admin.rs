@@ -23,6 +23,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             (AdminTab::Sync, T::TabSync),
             (AdminTab::Facility, T::TabFacility),
             (AdminTab::Backup, T::TabBackup),
+            (AdminTab::Workstations, T::TabWorkstations),
         ] {
             if ui
                 .selectable_label(state.admin.tab == tab, name.get(lang))
@@ -49,6 +50,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         AdminTab::Sync => admin_records::sync(ui, state, commands),
         AdminTab::Facility => admin_records::facility(ui, state, commands),
         AdminTab::Backup => admin_records::backup(ui, state, commands),
+        AdminTab::Workstations => admin_records::workstations(ui, state, commands),
     });
 }
 

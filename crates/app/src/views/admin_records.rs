@@ -11,6 +11,7 @@ use crate::format;
 use crate::state::State;
 use crate::text::T;
 use crate::workers::clinic::StaffChange;
+use kartika_lan::WorkstationChange;
 
 pub fn staff(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let lang = state.lang();
@@ -313,4 +314,55 @@ pub fn backup(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     if ui.button(T::Restore.get(lang)).clicked() {
         commands.push(Command::Restore);
     }
+}
+
+/// The workstations of the LAN: who asks to join, who is approved, who was revoked.
+pub fn workstations(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
+    let lang = state.lang();
+    if state.admin.workstations.is_empty() {
+        ui.label(T::NoWorkstations.get(lang));
+        return;
+    }
+    egui::Grid::new("workstations")
+        .striped(true)
+        .show(ui, |ui| {
+            for ws in &state.admin.workstations {
+                ui.label(&ws.id);
+                ui.label(&ws.name);
+                let series = ws
+                    .emergency_series
+                    .map(|s| format!(" ({})", char::from(b'A' + s.saturating_sub(1))))
+                    .unwrap_or_default();
+                let status = match (&ws.approved_by, ws.revoked) {
+                    (_, true) => T::WorkstationRevoked.get(lang).to_owned(),
+                    (Some(by), false) => {
+                        format!("{} · {by}{series}", T::WorkstationApproved.get(lang))
+                    }
+                    (None, false) => T::WorkstationWaiting.get(lang).to_owned(),
+                };
+                ui.label(status);
+                ui.horizontal(|ui| {
+                    if ws.approved_by.is_none()
+                        && !ws.revoked
+                        && ui
+                            .button(format!("{} {}", T::Approve.get(lang), ws.name))
+                            .clicked()
+                    {
+                        commands.push(Command::Workstation(Some(WorkstationChange::Approve(
+                            ws.id.clone(),
+                        ))));
+                    }
+                    if !ws.revoked
+                        && ui
+                            .button(format!("{} {}", T::Revoke.get(lang), ws.name))
+                            .clicked()
+                    {
+                        commands.push(Command::Workstation(Some(WorkstationChange::Revoke(
+                            ws.id.clone(),
+                        ))));
+                    }
+                });
+                ui.end_row();
+            }
+        });
 }

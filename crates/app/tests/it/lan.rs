@@ -286,3 +286,52 @@ fn the_polis_records_made_while_the_server_is_off_reach_it_once_when_it_is_back(
     });
     assert_eq!(diagnoses(&server_pc), 1, "sent once");
 }
+
+#[test]
+fn an_admin_approves_a_pc_asking_to_join_from_the_admin_room() {
+    let server_pc = ServerPc::with_authority();
+    let mut admin = App::joined_workstation(&server_pc, "Ruang admin");
+    admin.log_in(Role::Admin);
+    admin.until_text("Tempelkan kartu");
+    admin.click("Ruang admin");
+    admin.until_text("Tempelkan kartu pasien atau kartu kosong");
+
+    // A new PC at the desk asks to join.
+    let voucher_ca = server_pc
+        .authority
+        .as_ref()
+        .expect("authority")
+        .voucher()
+        .ca_pem
+        .clone();
+    let (_key, public_key) = kartika_lan::authority::new_workstation_key().unwrap();
+    let newcomer = Client::puskesmas(&kartika_lan::PuskesmasLink {
+        address: server_pc.server.addr.to_string(),
+        ca_pem: voucher_ca.into_bytes(),
+        identity: None,
+        generation_file: None,
+        emergency_series: None,
+    })
+    .unwrap();
+    let asked = newcomer.ask_to_join("Loket 9", &public_key).unwrap();
+
+    admin.click("Komputer");
+    admin.until("the request listed", |h| {
+        let admin = &h.state().state().admin;
+        assert_eq!(admin.problem, None);
+        admin.workstations.iter().any(|w| w.name == "Loket 9")
+    });
+    assert!(admin.shows("menunggu persetujuan"));
+    admin.click("Setujui Loket 9");
+    admin.until("Loket 9 approved on screen", |h| {
+        h.state()
+            .state()
+            .admin
+            .workstations
+            .iter()
+            .any(|w| w.name == "Loket 9" && w.approved_by.is_some())
+    });
+    let answer = newcomer.join_request(&asked.id).unwrap();
+    assert!(answer.certificate.is_some(), "the CA issued its certificate");
+    assert_eq!(answer.emergency_series, Some(2), "the admin room's PC has series A");
+}
