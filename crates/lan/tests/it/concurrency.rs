@@ -4,62 +4,46 @@
 use std::sync::{Arc, Barrier};
 
 use kartika_lan::{Answer, LanError, Operation, Refusal};
+use kartika_store::VisitTicket;
 
-use crate::support::{patient, visit, Running};
+use crate::support::{patient, visit, Running, PASSWORD};
 
 const UNITS: [&str; 3] = ["general", "dental", "maternal_child"];
 
 #[test]
-fn eight_desks_register_two_thousand_visits_at_once_with_unbroken_numbers() {
+fn eight_desk_processes_register_two_thousand_visits_at_once_with_unbroken_numbers() {
     const DESKS: usize = 8;
     const VISITS_EACH: usize = 250;
     let server = Running::start();
-    let start = Arc::new(Barrier::new(DESKS));
+    // Eight processes, each its own login and connections, started together.
     let desks: Vec<_> = (1..=DESKS)
         .map(|desk| {
-            let (client, me) = server.login(&format!("desk{desk}"));
-            let start = Arc::clone(&start);
-            std::thread::spawn(move || {
-                start.wait();
-                let mut tickets = Vec::new();
-                let mut patient_number = String::new();
-                for n in 0..VISITS_EACH {
-                    // Each patient visits the three units, then the next one comes.
-                    if n % UNITS.len() == 0 {
-                        let created = client
-                            .call(
-                                &me.token,
-                                Operation::CreatePatient {
-                                    patient: Box::new(patient(desk * 1000 + n)),
-                                },
-                            )
-                            .expect("create a patient");
-                        let Answer::Created { created, .. } = created else {
-                            panic!("not a created patient: {created:?}");
-                        };
-                        patient_number = created.patient.patient_number;
-                    }
-                    let unit = UNITS[n % UNITS.len()];
-                    let answer = client
-                        .call(
-                            &me.token,
-                            Operation::RegisterVisit {
-                                visit: visit(&patient_number, unit),
-                            },
-                        )
-                        .expect("register a visit");
-                    let Answer::Registered(ticket) = answer else {
-                        panic!("not a ticket: {answer:?}");
-                    };
-                    tickets.push(ticket);
-                }
-                tickets
-            })
+            std::process::Command::new(env!("CARGO_BIN_EXE_kartika-lan-load"))
+                .args([
+                    "--server",
+                    &server.url,
+                    "--user",
+                    &format!("desk{desk}"),
+                    "--visits",
+                    &VISITS_EACH.to_string(),
+                    "--units",
+                    &UNITS.join(","),
+                    "--tag",
+                    &desk.to_string(),
+                ])
+                .env("KARTIKA_PASSWORD", PASSWORD)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("start a desk process")
         })
         .collect();
-    let tickets: Vec<_> = desks
+    let tickets: Vec<VisitTicket> = desks
         .into_iter()
-        .flat_map(|desk| desk.join().expect("a desk failed"))
+        .flat_map(|desk| {
+            let out = desk.wait_with_output().expect("a desk process");
+            assert!(out.status.success(), "a desk process failed");
+            serde_json::from_slice::<Vec<VisitTicket>>(&out.stdout).expect("its tickets")
+        })
         .collect();
     assert_eq!(tickets.len(), DESKS * VISITS_EACH);
 
