@@ -256,10 +256,13 @@ impl KartikaApp {
     fn on_clinic_reply(&mut self, reply: ClinicReply) {
         let kind = self.state.pending.remove(&reply.id);
         let answer = match reply.answer {
-            Ok(answer) => {
+            // Only news from the server itself says it is back: an answer may come from
+            // this PC's own records while it is away.
+            Ok(answer @ (ClinicAnswer::ChangedElsewhere | ClinicAnswer::Opened { .. })) => {
                 self.state.server_away = None;
                 answer
             }
+            Ok(answer) => answer,
             Err(problem) => return self.on_clinic_error(kind, reply.id, problem),
         };
         match answer {

@@ -123,7 +123,11 @@ impl ClinicServer {
         let idle_ms = i64::try_from(self.session_idle.as_millis()).unwrap_or(i64::MAX);
         self.with_store(move |store| store.resume_session(&token, idle_ms))
             .await?
-            .map_err(|_| Failure::session_ended())
+            .map_err(|e| match e {
+                StoreError::LoginFailed => Failure::session_ended(),
+                // A busy or failing store ends no session: the workstation asks again.
+                other => Failure::from(other),
+            })
     }
 
     fn changed(&self) {

@@ -3,6 +3,7 @@
 //! answers are the same, and "changed elsewhere" news comes from the server's stream.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -56,9 +57,6 @@ struct Away {
     units: Vec<ServiceUnit>,
     zone: time::UtcOffset,
     clock: Arc<dyn Clock>,
-    /// Set when a request was answered from this PC's records: the screen is told again
-    /// that the server is away (an answer would otherwise clear its banner).
-    answered_away: Option<String>,
 }
 
 impl Away {
@@ -91,7 +89,6 @@ pub(super) fn serve(
         units: Vec::new(),
         zone: time::UtcOffset::UTC,
         clock,
-        answered_away: None,
     };
     let client = match link.client() {
         Ok(client) => client,
@@ -103,6 +100,9 @@ pub(super) fn serve(
         }
     };
     let token: CurrentToken = Mutex::new(None);
+    // Set by the change stream while the server does not answer: a desk's tap then goes
+    // straight to this PC's records instead of waiting seconds for the server first.
+    let server_away = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let opened = client
             .facility()
@@ -127,8 +127,10 @@ pub(super) fn serve(
                     let answer = client.login(&username, &password).map(|logged_in| {
                         set(&token, Some(logged_in.token.clone()));
                         let client = client.clone();
-                        let token = &token;
-                        scope.spawn(move || follow_changes(&client, &logged_in.token, token, send));
+                        let (token, server_away) = (&token, &server_away);
+                        scope.spawn(move || {
+                            follow_changes(&client, &logged_in.token, token, server_away, send)
+                        });
                         Answer::LoggedIn(logged_in.session)
                     });
                     send(ClinicReply {
@@ -144,14 +146,14 @@ pub(super) fn serve(
                     }
                     send(ClinicReply {
                         id,
-                        answer: answer(&client, token_now, request, &mut away),
+                        answer: answer(
+                            &client,
+                            token_now,
+                            request,
+                            server_away.load(Ordering::SeqCst),
+                            &mut away,
+                        ),
                     });
-                    if let Some(server) = away.answered_away.take() {
-                        send(ClinicReply {
-                            id: NEWS,
-                            answer: Err(Problem::ServerUnreachable(server)),
-                        });
-                    }
                 }
                 Err(RecvTimeoutError::Timeout) if !reachable => {
                     // Started while the server was away: the login screen comes when it
@@ -216,11 +218,17 @@ fn answer(
     client: &Client,
     token: Option<String>,
     request: ClinicRequest,
+    known_away: bool,
     away: &mut Away,
 ) -> Result<Answer, Problem> {
     match request {
         ClinicRequest::Store { operation, .. } => {
             let token = token.ok_or(Problem::SessionEnded)?;
+            if known_away && away.offline.is_some() {
+                if let Some(kept) = keep_while_away(away, operation.clone()) {
+                    return kept;
+                }
+            }
             // What was kept goes first: a visit after the tap that admitted its patient.
             let kept_first = match away.offline.as_mut() {
                 Some(offline) if offline.waiting() > 0 => offline.send(client, &token).map(drop),
@@ -231,13 +239,8 @@ fn answer(
                 Err(e) => Err(e),
             };
             match answered {
-                Err(LanError::Unreachable { server, .. }) => {
-                    let kept = keep_while_away(away, operation);
-                    if kept.is_some() {
-                        away.answered_away = Some(server.clone());
-                    }
-                    kept.unwrap_or(Err(Problem::ServerUnreachable(server)))
-                }
+                Err(LanError::Unreachable { server, .. }) => keep_while_away(away, operation)
+                    .unwrap_or(Err(Problem::ServerUnreachable(server))),
                 other => Ok(other?),
             }
         }
@@ -309,6 +312,7 @@ fn follow_changes(
     client: &Client,
     my_token: &str,
     token: &CurrentToken,
+    server_away: &AtomicBool,
     send: &(dyn Fn(ClinicReply) + Sync),
 ) {
     let mut version = None;
@@ -324,6 +328,7 @@ fn follow_changes(
                     });
                 }
                 away = false;
+                server_away.store(false, Ordering::SeqCst);
                 version = Some(now);
             }
             // The login or this Kartika is no longer good there: the screen says so once.
@@ -342,6 +347,7 @@ fn follow_changes(
             // Anything else (refused, cut, a server stopping halfway through an answer):
             // the server is away until it answers again.
             Err(_) => {
+                server_away.store(true, Ordering::SeqCst);
                 if !away {
                     away = true;
                     send(ClinicReply {

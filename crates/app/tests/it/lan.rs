@@ -332,6 +332,13 @@ fn an_admin_approves_a_pc_asking_to_join_from_the_admin_room() {
             .any(|w| w.name == "Loket 9" && w.approved_by.is_some())
     });
     let answer = newcomer.join_request(&asked.id).unwrap();
-    assert!(answer.certificate.is_some(), "the CA issued its certificate");
-    assert_eq!(answer.emergency_series, Some(2), "the admin room's PC has series A");
+    assert!(
+        answer.certificate.is_some(),
+        "the CA issued its certificate"
+    );
+    assert_eq!(
+        answer.emergency_series,
+        Some(2),
+        "the admin room's PC has series A"
+    );
 }

@@ -27,7 +27,9 @@ fn args() -> Result<Args, String> {
         let key = word
             .strip_prefix("--")
             .ok_or_else(|| format!("unexpected {word}"))?;
-        let value = words.next().ok_or_else(|| format!("--{key} needs a value"))?;
+        let value = words
+            .next()
+            .ok_or_else(|| format!("--{key} needs a value"))?;
         given.insert(key.to_owned(), value);
     }
     let take = |key: &str| {
@@ -81,7 +83,11 @@ fn run() -> Result<Vec<VisitTicket>, String> {
             let patient = NewPatient {
                 name: format!("Pasien {} {n}", args.tag),
                 birth_date: "1985-06-15".into(),
-                sex: Some(if n.is_multiple_of(2) { Sex::Male } else { Sex::Female }),
+                sex: Some(if n.is_multiple_of(2) {
+                    Sex::Male
+                } else {
+                    Sex::Female
+                }),
                 ..NewPatient::default()
             };
             let Answer::Created { created, .. } = until_answered(
