@@ -47,8 +47,7 @@ pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result
     let facility = config
         .authority
         .as_ref()
-        .map(|_| kartika_store::Store::open(db).map(|s| s.facility().code))
-        .transpose()?;
+        .map(|_| server.facility_code().to_owned());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -228,17 +227,7 @@ fn workstation_public_key(pem: &str) -> Result<Vec<u8>> {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    use std::io::Write;
-    options
-        .open(path)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+    kartika_lan::durable::write(path, bytes, true)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

@@ -6,9 +6,7 @@ use std::process::Child;
 
 use kartika_card::model::Sex;
 use kartika_lan::{Answer, Client, LanError, Operation, PuskesmasLink};
-use kartika_store::{
-    Care, FacilityProfile, NewPatient, NewStaff, NewVisit, Payer, Role, Store, TimeZone,
-};
+use kartika_store::{Care, NewPatient, NewVisit, Payer};
 
 use crate::support::{kartika, ok, path, spawn_listening};
 
@@ -17,28 +15,12 @@ const PASSWORD: &str = "rahasia-puskesmas-1";
 /// A store with eight desk accounts.
 fn clinic(dir: &Path) -> PathBuf {
     let db = dir.join("clinic.sqlite");
-    let profile = FacilityProfile {
-        code: "P3674060".into(),
-        name: "Puskesmas Pamulang".into(),
-        region_code: Some("36.74.06".into()),
-        zone: TimeZone::Wib,
-    };
-    let account = |username: &str, role| NewStaff {
-        username: username.into(),
-        display_name: username.into(),
-        role,
-        password: PASSWORD.into(),
-    };
-    let mut store = Store::create(&db, &profile).unwrap();
-    store
-        .add_first_admin(&account("admin", Role::Admin))
-        .unwrap();
-    let admin = store.login("admin", PASSWORD).unwrap();
-    for n in 1..=8 {
-        store
-            .add_staff(&admin, &account(&format!("desk{n}"), Role::Registration))
-            .unwrap();
-    }
+    kartika_testkit::clinic::store_with_desks(
+        &db,
+        std::sync::Arc::new(kartika_store::SystemClock),
+        8,
+        PASSWORD,
+    );
     db
 }
 
@@ -100,14 +82,9 @@ impl Drop for ClinicServer {
 /// Sends `operation` until the server answers, with the same request id each time: what a
 /// workstation does while its server is restarting.
 fn until_answered(client: &Client, token: &str, operation: Operation) -> Answer {
-    let id = kartika_lan::client::new_request_id();
-    for _ in 0..100 {
-        match client.call_with_id(token, operation.clone(), id) {
-            Err(LanError::Unreachable { .. }) => continue,
-            answer => return answer.expect("the server answers"),
-        }
-    }
-    panic!("the server never came back");
+    client
+        .call_until_answered(token, operation, 100)
+        .expect("the server answers")
 }
 
 #[test]
@@ -319,9 +296,8 @@ fn link_of(data: &Path, address: &str) -> PuskesmasLink {
     }
 }
 
-/// A PC joined and approved.
-fn joined(db: &Path, address: &str, root_pub: &Path, data: &Path, name: &str) -> PuskesmasLink {
-    let (mut join, id) = start_join(address, root_pub, data, name);
+/// An admin approves the request `id` on the server PC; the waiting `join` then ends.
+fn approve(db: &Path, id: &str, mut join: Child) {
     let approved = as_admin(&[
         "workstation",
         "approve",
@@ -330,7 +306,7 @@ fn joined(db: &Path, address: &str, root_pub: &Path, data: &Path, name: &str) ->
         "--as",
         "admin",
         "--id",
-        &id,
+        id,
     ]);
     assert!(
         approved.status.success(),
@@ -338,6 +314,12 @@ fn joined(db: &Path, address: &str, root_pub: &Path, data: &Path, name: &str) ->
         String::from_utf8_lossy(&approved.stderr)
     );
     assert!(join.wait().unwrap().success(), "join ends once approved");
+}
+
+/// A PC joined and approved.
+fn joined(db: &Path, address: &str, root_pub: &Path, data: &Path, name: &str) -> PuskesmasLink {
+    let (join, id) = start_join(address, root_pub, data, name);
+    approve(db, &id, join);
     link_of(data, address)
 }
 
@@ -349,7 +331,7 @@ fn a_pc_joins_the_puskesmas_once_an_admin_approves_it_and_is_refused_once_revoke
     let server = ClinicServer::start_with(&db, Some(&node));
     let address = server.address();
     let data = dir.path().join("loket1");
-    let (mut join, id) = start_join(&address, &root_pub, &data, "Loket 1");
+    let (join, id) = start_join(&address, &root_pub, &data, "Loket 1");
     let err = Client::puskesmas(&link_of(&data, &address))
         .unwrap()
         .login("desk1", PASSWORD)
@@ -361,22 +343,7 @@ fn a_pc_joins_the_puskesmas_once_an_admin_approves_it_and_is_refused_once_revoke
 
     let listed = as_admin(&["workstation", "list", "--db", path(&db), "--as", "admin"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("Loket 1\twaiting"));
-    let approved = as_admin(&[
-        "workstation",
-        "approve",
-        "--db",
-        path(&db),
-        "--as",
-        "admin",
-        "--id",
-        &id,
-    ]);
-    assert!(
-        approved.status.success(),
-        "{}",
-        String::from_utf8_lossy(&approved.stderr)
-    );
-    assert!(join.wait().unwrap().success(), "join ends once approved");
+    approve(&db, &id, join);
     let client = Client::puskesmas(&link_of(&data, &address)).unwrap();
     let me = client
         .login("desk1", PASSWORD)

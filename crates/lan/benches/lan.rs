@@ -14,10 +14,7 @@ use std::time::{Duration, Instant};
 
 use kartika_lan::{apply, Answer, Client, Operation};
 use kartika_store::generate::GenerateOptions;
-use kartika_store::{
-    Care, FacilityProfile, NewStaff, NewVisit, PatientQuery, Payer, Role, Store, SystemClock,
-    TimeZone,
-};
+use kartika_store::{Care, NewVisit, PatientQuery, Payer, Store, SystemClock};
 use kartika_testkit::lan::RunningServer;
 use kartika_testkit::proxy::Delaying;
 
@@ -224,28 +221,8 @@ fn time(mut run: impl FnMut()) -> Percentiles {
 }
 
 fn make_store(db: &Path, patients: u32, visits: u32) -> (Vec<String>, String) {
-    let profile = FacilityProfile {
-        code: "P3674060".into(),
-        name: "Puskesmas Pamulang".into(),
-        region_code: Some("36.74.06".into()),
-        zone: TimeZone::Wib,
-    };
-    let account = |username: &str, role| NewStaff {
-        username: username.into(),
-        display_name: username.into(),
-        role,
-        password: PASSWORD.into(),
-    };
-    let mut store = Store::create(db, &profile).expect("create");
-    store
-        .add_first_admin(&account("admin", Role::Admin))
-        .expect("admin");
-    let admin = store.login("admin", PASSWORD).expect("login");
-    for n in 1..=15 {
-        store
-            .add_staff(&admin, &account(&format!("desk{n}"), Role::Registration))
-            .expect("desk");
-    }
+    kartika_testkit::clinic::store_with_desks(db, Arc::new(SystemClock), 15, PASSWORD);
+    let mut store = Store::open(db).expect("the store");
     store
         .generate(&GenerateOptions {
             patients,

@@ -5,7 +5,7 @@
 //! must name [`SERVER_NAME`] and chain to it, and the workstation's own certificate, issued
 //! when an admin approves it, chains to it too.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rcgen::{
@@ -278,26 +278,8 @@ fn read(path: &Path) -> Result<String, AuthorityError> {
     std::fs::read_to_string(path).map_err(|e| file_error(path, e))
 }
 
-/// Writes durably: a temporary name, fsync, rename.
 fn write(path: &Path, bytes: &[u8], private: bool) -> Result<(), AuthorityError> {
-    use std::io::Write;
-    let staging: PathBuf = path.with_extension("new");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut file = options
-        .open(&staging)
-        .map_err(|e| file_error(&staging, e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| file_error(&staging, e))?;
-    std::fs::rename(&staging, path).map_err(|e| file_error(path, e))
+    crate::durable::write(path, bytes, private).map_err(|e| file_error(path, e))
 }
 
 fn file_error(path: &Path, error: impl std::fmt::Display) -> AuthorityError {

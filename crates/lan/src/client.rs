@@ -311,6 +311,26 @@ impl Client {
         self.call_with_id(token, operation, new_request_id())
     }
 
+    /// Asks the store, sending the same request again while the server does not answer, up
+    /// to `attempts` times of [`UNREACHABLE_AFTER`] each: for a write that must land while
+    /// the server restarts (a load, a test killing it). A write is still done once.
+    pub fn call_until_answered(
+        &self,
+        token: &str,
+        operation: Operation,
+        attempts: usize,
+    ) -> Result<Answer, LanError> {
+        let id = new_request_id();
+        let mut last = None;
+        for _ in 0..attempts.max(1) {
+            match self.call_with_id(token, operation.clone(), id) {
+                Err(e @ LanError::Unreachable { .. }) => last = Some(e),
+                answer => return answer,
+            }
+        }
+        Err(last.unwrap_or_else(|| LanError::Invalid("no attempt was made".into())))
+    }
+
     /// Asks the store with a request id chosen by the caller: a workstation that queued a
     /// write while the server was away sends it with the id it was born with.
     pub fn call_with_id(

@@ -213,20 +213,6 @@ impl Operation {
             | Self::Report { .. } => false,
         }
     }
-
-    /// Whether the operation changes what the queue screens show.
-    pub fn moves_queue(&self) -> bool {
-        matches!(
-            self,
-            Self::AdmitCard { .. }
-                | Self::CreatePatient { .. }
-                | Self::RegisterVisit { .. }
-                | Self::RegisterEmergency { .. }
-                | Self::CallNext { .. }
-                | Self::OpenVisit { .. }
-                | Self::EndVisit { .. }
-        )
-    }
 }
 
 /// What the admin does to a patient's cards.

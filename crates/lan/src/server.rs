@@ -72,6 +72,8 @@ pub struct ClinicServer {
     generation: i64,
     /// The store's file.
     db: PathBuf,
+    /// The facility served.
+    facility_code: String,
 }
 
 impl ClinicServer {
@@ -81,9 +83,9 @@ impl ClinicServer {
         let stores = (0..STORE_CONNECTIONS)
             .map(|_| Store::open_with_clock(&config.db, Arc::clone(&config.clock)))
             .collect::<Result<Vec<_>, _>>()?;
-        let generation = match stores.first() {
-            Some(store) => store.generation()?,
-            None => 1,
+        let (generation, facility_code) = match stores.first() {
+            Some(store) => (store.generation()?, store.facility().code),
+            None => (1, String::new()),
         };
         Ok(Arc::new(Self {
             stores: Mutex::new(stores),
@@ -93,7 +95,13 @@ impl ClinicServer {
             authority: config.authority.clone(),
             generation,
             db: config.db.clone(),
+            facility_code,
         }))
+    }
+
+    /// The facility whose store this is.
+    pub fn facility_code(&self) -> &str {
+        &self.facility_code
     }
 
     /// Runs `work` on a store connection on a blocking thread.

@@ -4,10 +4,56 @@ use std::sync::Arc;
 
 use kartika_card::model::Sex;
 use kartika_store::{
-    Care, DiagnosisRank, Examination, FacilityProfile, ManualClock, NewPatient, NewStaff, NewVisit,
-    Patient, Payer, Role, Store, TimeZone, VisitDetail, VisitStatus, Vitals,
+    Care, Clock, DiagnosisRank, Examination, FacilityProfile, ManualClock, NewPatient, NewStaff,
+    NewVisit, Patient, Payer, Role, Store, TimeZone, VisitDetail, VisitStatus, Vitals,
 };
 use time::macros::datetime;
+
+/// Puskesmas Pamulang (P3674060), in WIB.
+pub fn pamulang() -> FacilityProfile {
+    FacilityProfile {
+        code: "P3674060".into(),
+        name: "Puskesmas Pamulang".into(),
+        region_code: Some("36.74.06".into()),
+        zone: TimeZone::Wib,
+    }
+}
+
+/// An account whose display name is its username.
+pub fn account(username: &str, role: Role, password: &str) -> NewStaff {
+    NewStaff {
+        username: username.into(),
+        display_name: username.into(),
+        role,
+        password: password.into(),
+    }
+}
+
+/// Pamulang's store at `path` on `clock`: an admin, `desks` registration accounts (`desk1`,
+/// `desk2`, …) and a nurse, all with `password`.
+pub fn store_with_desks(
+    path: &std::path::Path,
+    clock: Arc<dyn Clock>,
+    desks: usize,
+    password: &str,
+) {
+    let mut store = Store::create_with_clock(path, &pamulang(), clock).expect("create the store");
+    store
+        .add_first_admin(&account("admin", Role::Admin, password))
+        .expect("first admin");
+    let admin = store.login("admin", password).expect("admin login");
+    for n in 1..=desks {
+        store
+            .add_staff(
+                &admin,
+                &account(&format!("desk{n}"), Role::Registration, password),
+            )
+            .expect("desk account");
+    }
+    store
+        .add_staff(&admin, &account("nurse", Role::Nurse, password))
+        .expect("nurse account");
+}
 
 pub struct FinishedVisit {
     pub patient: Patient,
@@ -19,24 +65,13 @@ pub struct FinishedVisit {
 pub fn finished_visit() -> FinishedVisit {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(datetime!(2026-11-28 02:00 UTC));
-    let profile = FacilityProfile {
-        code: "P3674060".into(),
-        name: "Puskesmas Pamulang".into(),
-        region_code: Some("36.74.06".into()),
-        zone: TimeZone::Wib,
-    };
     let mut store = Store::create_with_clock(
         &dir.path().join("c.sqlite"),
-        &profile,
+        &pamulang(),
         Arc::new(clock.clone()),
     )
     .unwrap();
-    let staff = |username: &str, role| NewStaff {
-        username: username.into(),
-        display_name: username.into(),
-        role,
-        password: "kata-sandi-1".into(),
-    };
+    let staff = |username: &str, role| account(username, role, "kata-sandi-1");
     store.add_first_admin(&staff("admin", Role::Admin)).unwrap();
     let admin = store.login("admin", "kata-sandi-1").unwrap();
     store

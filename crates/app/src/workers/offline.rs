@@ -6,7 +6,6 @@
 //! whose answer was lost is answered from what it kept, not done twice.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use kartika_card::model::{Identity, IdentityJson};
@@ -201,12 +200,8 @@ fn patient_from_card(identity: &Identity) -> Patient {
     }
 }
 
-/// A temporary name, fsync, rename: a power cut leaves the old file or the new one.
+/// As JSON, durably: a power cut leaves the old file or the new one.
 fn write_durably(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
     let bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
-    let staging = path.with_extension("new");
-    let mut file = std::fs::File::create(&staging)?;
-    file.write_all(&bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&staging, path)
+    kartika_lan::durable::write(path, &bytes, false)
 }

@@ -106,7 +106,7 @@ fn the_waiting_rooms_screen_shows_each_call_by_number_and_unit_and_announces_it_
     let nurse = server_pc.account(Role::Nurse);
     let client = Client::new(&server_pc.url, None).unwrap();
     let me = client.login(&nurse.username, &nurse.password).unwrap();
-    let Answer::VisitOpened(opened) = client
+    let call_next = || match client
         .call(
             &me.token,
             Operation::CallNext {
@@ -114,9 +114,11 @@ fn the_waiting_rooms_screen_shows_each_call_by_number_and_unit_and_announces_it_
             },
         )
         .unwrap()
-    else {
-        panic!("nobody was waiting at the general poli");
+    {
+        Answer::VisitOpened(opened) => opened,
+        other => panic!("nobody was waiting at the general poli: {other:?}"),
     };
+    let opened = call_next();
     let ticket = opened.visit.ticket.clone();
     until(&mut screen, "the call on screen", &|s| {
         s.state()
@@ -138,17 +140,7 @@ fn the_waiting_rooms_screen_shows_each_call_by_number_and_unit_and_announces_it_
     assert_eq!(first.ticket, ticket);
 
     // The nurse calls the next one: it is announced, the first is not announced again.
-    let Answer::VisitOpened(second) = client
-        .call(
-            &me.token,
-            Operation::CallNext {
-                unit_code: "general".into(),
-            },
-        )
-        .unwrap()
-    else {
-        panic!("a second patient waits at the general poli");
-    };
+    let second = call_next();
     let second_ticket = second.visit.ticket.clone();
     until(&mut screen, "the second call on screen", &|s| {
         s.state()

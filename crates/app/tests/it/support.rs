@@ -159,37 +159,25 @@ impl App {
 
     /// A workstation of `server_pc`: its store is the server's, its reader the demo tray.
     pub fn workstation(server_pc: &ServerPc) -> Self {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let world = demo_world(server_pc.dir.path(), &server_pc.clock);
-        let config = AppConfig {
-            store_path: dir.path().join("unused.sqlite"),
-            output_dir: dir.path().to_owned(),
-            trust: TrustAnchors::new(vec![world.root.clone()]),
-            pcsc: false,
-            sync: None,
-            server: Some(ServerLink::Url {
-                url: server_pc.url.clone(),
-                ca_pem: None,
-            }),
-            demo: Some(DemoConfig {
-                accounts: world.accounts.clone(),
-                tray: world.tray.clone(),
-            }),
-            terminal: Some(world.node.clone()),
-            clock: Arc::new(server_pc.clock.clone()),
-            wake_hook: None,
-            report_timings: None,
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let link = ServerLink::Url {
+            url: server_pc.url.clone(),
+            ca_pem: None,
         };
-        let mut app = Self::start(config, world, dir, server_pc.clock.clone());
-        app.until("the login screen", |h| {
-            h.query_by_label("Nama pengguna").is_some()
-        });
-        app
+        Self::on_server(server_pc, link, folder)
     }
 
     /// A workstation of `server_pc` set up as `kartika workstation join` does.
     pub fn joined_workstation(server_pc: &ServerPc, name: &str) -> Self {
         let (link, folder) = server_pc.joined(name);
+        let link = ServerLink::Puskesmas {
+            link,
+            folder: folder.path().to_owned(),
+        };
+        Self::on_server(server_pc, link, folder)
+    }
+
+    fn on_server(server_pc: &ServerPc, link: ServerLink, folder: tempfile::TempDir) -> Self {
         let world = demo_world(server_pc.dir.path(), &server_pc.clock);
         let config = AppConfig {
             store_path: folder.path().join("unused.sqlite"),
@@ -197,10 +185,7 @@ impl App {
             trust: TrustAnchors::new(vec![world.root.clone()]),
             pcsc: false,
             sync: None,
-            server: Some(ServerLink::Puskesmas {
-                link,
-                folder: folder.path().to_owned(),
-            }),
+            server: Some(link),
             demo: Some(DemoConfig {
                 accounts: world.accounts.clone(),
                 tray: world.tray.clone(),

@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 
 use kartika_card::model::Sex;
-use kartika_lan::{Answer, Client, LanError, Operation};
+use kartika_lan::{Answer, Client, Operation};
 use kartika_store::{Care, NewPatient, NewVisit, Payer, VisitTicket};
 
 struct Args {
@@ -119,12 +119,7 @@ fn run() -> Result<Vec<VisitTicket>, String> {
 
 /// Sends `operation` until the server answers, with the same request id each time.
 fn until_answered(client: &Client, token: &str, operation: Operation) -> Result<Answer, String> {
-    let id = kartika_lan::client::new_request_id();
-    for _ in 0..100 {
-        match client.call_with_id(token, operation.clone(), id) {
-            Err(LanError::Unreachable { .. }) => continue,
-            answer => return answer.map_err(|e| e.to_string()),
-        }
-    }
-    Err("the server never answered".into())
+    client
+        .call_until_answered(token, operation, 100)
+        .map_err(|e| e.to_string())
 }

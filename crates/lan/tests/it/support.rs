@@ -9,10 +9,8 @@ use kartika_card::model::Sex;
 use kartika_lan::authority::Authority;
 use kartika_lan::server::ServerConfig;
 use kartika_lan::{Client, LoggedIn};
-use kartika_store::{
-    Care, FacilityProfile, ManualClock, NewPatient, NewStaff, NewVisit, Payer, Role, Store,
-    TimeZone,
-};
+use kartika_store::{Care, ManualClock, NewPatient, NewVisit, Payer, Store};
+use kartika_testkit::clinic::store_with_desks;
 use kartika_testkit::fixtures::{date, Pki};
 use kartika_testkit::lan::RunningServer;
 use tempfile::TempDir;
@@ -21,24 +19,6 @@ use time::macros::datetime;
 pub const PASSWORD: &str = "rahasia-puskesmas-1";
 /// Registration accounts: `desk1` … `desk15`.
 pub const DESKS: usize = 15;
-
-pub fn facility() -> FacilityProfile {
-    FacilityProfile {
-        code: "P3674060".into(),
-        name: "Puskesmas Pamulang".into(),
-        region_code: Some("36.74.06".into()),
-        zone: TimeZone::Wib,
-    }
-}
-
-pub fn staff(username: &str, role: Role) -> NewStaff {
-    NewStaff {
-        username: username.into(),
-        display_name: format!("Staf {username}"),
-        role,
-        password: PASSWORD.into(),
-    }
-}
 
 /// A patient without NIK, one per `n`.
 pub fn patient(n: usize) -> NewPatient {
@@ -106,21 +86,7 @@ impl Running {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("clinic.sqlite");
         let clock = ManualClock::new(datetime!(2026-11-28 02:00 UTC));
-        let mut store = Store::create_with_clock(&db, &facility(), Arc::new(clock.clone()))
-            .expect("create the store");
-        store
-            .add_first_admin(&staff("admin", Role::Admin))
-            .expect("first admin");
-        let admin = store.login("admin", PASSWORD).expect("admin login");
-        for n in 1..=DESKS {
-            store
-                .add_staff(&admin, &staff(&format!("desk{n}"), Role::Registration))
-                .expect("desk account");
-        }
-        store
-            .add_staff(&admin, &staff("nurse", Role::Nurse))
-            .expect("nurse account");
-        drop(store);
+        store_with_desks(&db, Arc::new(clock.clone()), DESKS, PASSWORD);
         let server = RunningServer::start_with(
             &db,
             Arc::new(clock.clone()),
