@@ -52,6 +52,45 @@ pub struct IncomingChange {
     pub payload: Box<serde_json::value::RawValue>,
 }
 
+/// A pulled change with its payload read into the record it carries. Reading is the part
+/// of applying that needs no store, so the sync client does it on the thread that fetches
+/// pages while the store applies the page before.
+#[derive(Debug)]
+pub struct ReadChange {
+    change: IncomingChange,
+    record: std::result::Result<Record, (&'static str, String)>,
+}
+
+/// What a pulled change carries, read.
+#[derive(Debug)]
+enum Record {
+    Patient(Box<Patient>),
+    Visit(Box<VisitDetail>),
+    Revocation(RevocationPayload),
+    /// Cards of other Puskesmas matter only through their revocations; proofs of presence
+    /// are for the registry and never handed on.
+    Ignored,
+}
+
+impl From<IncomingChange> for ReadChange {
+    fn from(change: IncomingChange) -> Self {
+        fn read<T: serde::de::DeserializeOwned>(
+            what: &'static str,
+            change: &IncomingChange,
+        ) -> std::result::Result<T, (&'static str, String)> {
+            serde_json::from_str(change.payload.get())
+                .map_err(|e| (what, format!("cannot be read: {e}")))
+        }
+        let record = match change.kind {
+            OutboxKind::Patient => read("patient", &change).map(|p| Record::Patient(Box::new(p))),
+            OutboxKind::Visit => read("visit", &change).map(|v| Record::Visit(Box::new(v))),
+            OutboxKind::Revocation => read("revocation", &change).map(Record::Revocation),
+            OutboxKind::Card | OutboxKind::Presence => Ok(Record::Ignored),
+        };
+        Self { change, record }
+    }
+}
+
 /// What applying a page did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplyReport {
@@ -178,6 +217,16 @@ impl Store {
         changes: &[IncomingChange],
         next_after: i64,
     ) -> Result<ApplyReport> {
+        let read: Vec<ReadChange> = changes.iter().cloned().map(ReadChange::from).collect();
+        self.apply_read_changes(&read, next_after)
+    }
+
+    /// [`Store::apply_changes`] for a page already read (see [`ReadChange`]).
+    pub fn apply_read_changes(
+        &mut self,
+        changes: &[ReadChange],
+        next_after: i64,
+    ) -> Result<ApplyReport> {
         // Another zone's today may be this zone's tomorrow (a baby born after midnight WIT
         // is not "in the future" for a clinic in WIB).
         let today = self.today().next_day().unwrap_or(self.today());
@@ -187,8 +236,8 @@ impl Store {
         // on its own, and that one set aside.
         let whole = self.write_as_system(SYNC_ACTOR, |ctx| {
             let mut report = ApplyReport::default();
-            retry_set_aside_after_upgrade(ctx, today, &mut report)?;
             let names = DeferredNames::begin(ctx)?;
+            retry_set_aside_after_upgrade(ctx, today, &mut report)?;
             let mut pulled = Vec::new();
             for change in changes {
                 pulled.extend(apply_one(ctx, change, today)?);
@@ -210,16 +259,18 @@ impl Store {
         }
         self.write_as_system(SYNC_ACTOR, |ctx| {
             let mut report = ApplyReport::default();
+            let names = DeferredNames::begin(ctx)?;
             retry_set_aside_after_upgrade(ctx, today, &mut report)?;
             for change in changes {
                 match apply_alone(ctx, change, today)? {
                     None => report.applied += 1,
                     Some(reason) => {
-                        keep_set_aside(ctx, change, &reason)?;
-                        report.skipped.push((change.seq, reason));
+                        keep_set_aside(ctx, &change.change, &reason)?;
+                        report.skipped.push((change.change.seq, reason));
                     }
                 }
             }
+            names.index(ctx)?;
             move_pull_cursor(ctx, next_after)?;
             Ok(report)
         })
@@ -270,8 +321,11 @@ impl Store {
     }
 }
 
-/// Patients inserted while a page is applied are indexed for name search at its end, in one
-/// statement (see migration 8).
+/// Patients a page brings are indexed for name search at its end, in one statement: FTS5
+/// writes what it holds in memory to disk before each statement that follows a change to
+/// it, so indexing them one by one wrote an index segment per patient. While the page is
+/// applied, `names_deferred_after` tells the update trigger which rows are not indexed yet
+/// (migrations 8 and 14).
 struct DeferredNames {
     after: i64,
 }
@@ -314,14 +368,10 @@ fn move_pull_cursor(ctx: &Ctx<'_>, next_after: i64) -> Result<()> {
 /// this version cannot read, one that breaks a rule of the store) is undone alone and
 /// returned with why; a failure of the store itself (busy, disk) fails the whole page,
 /// which is pulled again.
-fn apply_alone(
-    ctx: &Ctx<'_>,
-    change: &IncomingChange,
-    today: time::Date,
-) -> Result<Option<String>> {
+fn apply_alone(ctx: &Ctx<'_>, change: &ReadChange, today: time::Date) -> Result<Option<String>> {
     // A patient takes several statements; the other kinds take one, which SQLite applies
     // whole or not at all, so they need no savepoint of their own.
-    let savepoint = change.kind == OutboxKind::Patient;
+    let savepoint = change.change.kind == OutboxKind::Patient;
     let run = |sql: &str| -> Result<()> {
         ctx.tx.prepare_cached(sql)?.execute([])?;
         Ok(())
@@ -411,50 +461,47 @@ fn retry_set_aside_after_upgrade(
         let Ok(payload) = serde_json::value::RawValue::from_string(payload) else {
             continue;
         };
-        let change = IncomingChange {
+        let change = ReadChange::from(IncomingChange {
             seq,
             facility,
             kind,
             record_id,
             payload,
-        };
+        });
         match apply_alone(ctx, &change, today)? {
             None => {
                 ctx.tx
                     .execute("DELETE FROM pulled_set_aside WHERE seq = ?1", [seq])?;
                 report.applied += 1;
             }
-            Some(reason) => keep_set_aside(ctx, &change, &reason)?,
+            Some(reason) => keep_set_aside(ctx, &change.change, &reason)?,
         }
     }
     Ok(())
 }
 
-fn unreadable(what: &'static str, error: impl std::fmt::Display) -> StoreError {
-    StoreError::invalid(what, format!("cannot be read: {error}"))
-}
-
 /// Applies a pulled change; returns the number of the patient it brought, for the audit log.
-fn apply_one(ctx: &Ctx<'_>, change: &IncomingChange, today: time::Date) -> Result<Option<String>> {
-    match change.kind {
-        OutboxKind::Revocation => apply_revocation(ctx, change).map(|()| None),
-        OutboxKind::Patient => {
-            let patient: Patient =
-                serde_json::from_str(change.payload.get()).map_err(|e| unreadable("patient", e))?;
-            apply_patient(ctx, &change.facility, patient, today)
-        }
-        OutboxKind::Visit => apply_visit(ctx, change).map(|()| None),
-        // Cards of other Puskesmas matter only through their revocations; proofs of
-        // presence are for the registry and never handed on.
-        OutboxKind::Card | OutboxKind::Presence => Ok(None),
+fn apply_one(ctx: &Ctx<'_>, read: &ReadChange, today: time::Date) -> Result<Option<String>> {
+    let change = &read.change;
+    let record = read
+        .record
+        .as_ref()
+        .map_err(|(what, reason)| StoreError::invalid(what, reason.clone()))?;
+    match record {
+        Record::Revocation(revocation) => apply_revocation(ctx, change, revocation).map(|()| None),
+        Record::Patient(patient) => apply_patient(ctx, &change.facility, patient, today),
+        Record::Visit(visit) => apply_visit(ctx, change, visit).map(|()| None),
+        Record::Ignored => Ok(None),
     }
 }
 
-fn apply_revocation(ctx: &Ctx<'_>, change: &IncomingChange) -> Result<()> {
-    let revocation: RevocationPayload =
-        serde_json::from_str(change.payload.get()).map_err(|e| unreadable("revocation", e))?;
+fn apply_revocation(
+    ctx: &Ctx<'_>,
+    change: &IncomingChange,
+    revocation: &RevocationPayload,
+) -> Result<()> {
     if let Some(node) = &revocation.node {
-        return revoke_node(ctx, change, node, &revocation);
+        return revoke_node(ctx, change, node, revocation);
     }
     if revocation.lifted {
         // A Puskesmas lifts the revocations it made; the registry's operator
@@ -484,9 +531,7 @@ fn apply_revocation(ctx: &Ctx<'_>, change: &IncomingChange) -> Result<()> {
     Ok(())
 }
 
-fn apply_visit(ctx: &Ctx<'_>, change: &IncomingChange) -> Result<()> {
-    let visit: VisitDetail =
-        serde_json::from_str(change.payload.get()).map_err(|e| unreadable("visit", e))?;
+fn apply_visit(ctx: &Ctx<'_>, change: &IncomingChange, visit: &VisitDetail) -> Result<()> {
     if visit.facility_code == ctx.facility.code {
         return Ok(());
     }
@@ -519,7 +564,7 @@ fn apply_visit(ctx: &Ctx<'_>, change: &IncomingChange) -> Result<()> {
 }
 
 /// What a revocation carries: a card's (or its lifting), or a node's from the operator.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct RevocationPayload {
     #[serde(default)]
     lifted: bool,
@@ -562,7 +607,7 @@ fn revoke_node(
 fn apply_patient(
     ctx: &Ctx<'_>,
     from: &str,
-    patient: Patient,
+    patient: &Patient,
     today: time::Date,
 ) -> Result<Option<String>> {
     // A patient's details belong to the facility that registered them.
@@ -617,7 +662,7 @@ fn apply_patient(
     match held.map(|(row, _, _)| row) {
         Some(row) => {
             write_details(ctx, row, &valid, Some(patient.version))?;
-            Ok(Some(patient.patient_number))
+            Ok(Some(patient.patient_number.clone()))
         }
         None => {
             let uuid = crate::parse_uuid(&patient.id)
@@ -625,7 +670,7 @@ fn apply_patient(
             insert_patient(
                 ctx,
                 valid,
-                patient.patient_number,
+                patient.patient_number.clone(),
                 uuid,
                 &patient.origin_facility,
                 Origin::Registry(patient.version),

@@ -374,7 +374,7 @@ impl Store {
             )?;
         }
         restore_structures(&tx, &structures)?;
-        // The name index was filled by a trigger that was dropped: build it whole.
+        // The generated patients are not in the name index yet: build it whole.
         tx.execute_batch("INSERT INTO patient_name (patient_name) VALUES ('rebuild')")?;
         tx.commit()?;
         Ok(generated)

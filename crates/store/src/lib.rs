@@ -18,6 +18,7 @@ mod audit;
 mod backup;
 mod calls;
 mod cards;
+mod checkpoint;
 mod clock;
 mod desk;
 mod diagnoses;
@@ -54,11 +55,12 @@ pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditReport, RECEIPT_SIGN
 pub use backup::{backups_in, BackupReport, RestoreReport};
 pub use calls::Call;
 pub use cards::{Card, CardStatus, TapOutcome};
+pub use checkpoint::Committed;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use desk::{DeskPatient, LastVisit, UnitQueue};
 pub use diagnoses::{CaseKind, Diagnosis, DiagnosisRank};
 pub use error::{Result, StoreError};
-pub use exchange::{ApplyReport, IncomingChange, SetAside, Settlement, SyncHealth};
+pub use exchange::{ApplyReport, IncomingChange, ReadChange, SetAside, Settlement, SyncHealth};
 pub use export::{ExportRecords, ExportSelection, ExportedPatient};
 pub use facility::{FacilityProfile, ServiceUnit, TimeZone};
 pub use outbox::{OutboxKind, OutboxRecord};
@@ -318,6 +320,9 @@ pub struct Durability {
     pub synchronous: i64,
     /// Whether foreign keys are enforced.
     pub foreign_keys: bool,
+    /// The log is copied into the file once it holds this many pages (SQLite's 1,000), so
+    /// it never grows without bound.
+    pub wal_autocheckpoint: i64,
 }
 
 /// Reads a connection's [`Durability`].
@@ -337,5 +342,6 @@ pub fn durability_of(conn: &rusqlite::Connection) -> Result<Durability> {
         journal_mode: pragma("journal_mode")?,
         synchronous: pragma("synchronous")?.parse().unwrap_or(-1),
         foreign_keys: pragma("foreign_keys")? == "1",
+        wal_autocheckpoint: pragma("wal_autocheckpoint")?.parse().unwrap_or(-1),
     })
 }

@@ -557,6 +557,12 @@ pub(crate) fn insert_patient(
             source.version(),
         ])?;
     let row_id = ctx.tx.last_insert_rowid();
+    // A pulled page's patients are indexed together at its end (see `DeferredNames`).
+    if !matches!(source, Origin::Registry(_)) {
+        ctx.tx
+            .prepare_cached("INSERT INTO patient_name (rowid, name_key) VALUES (?1, ?2)")?
+            .execute(params![row_id, valid.name_key])?;
+    }
     let mut warnings = valid.warnings;
     let mut flags: Vec<(&str, (i64, String, String))> = Vec::new();
     if let Some((number, name)) = nik_twin {

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_workstations.sql"),
     include_str!("migrations/0012_generation.sql"),
     include_str!("migrations/0013_emergency_series.sql"),
+    include_str!("migrations/0014_names_indexed_by_the_store.sql"),
 ];
 
 /// The schema version this build writes.

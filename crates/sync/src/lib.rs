@@ -15,7 +15,7 @@ use kartika_protocol::{
     AuditHead, AuditReceipt, ChangePage, ErrorBody, PresenceProof, PushOutcome, PushRecord,
     PushRequest, PushResponse,
 };
-use kartika_store::{IncomingChange, Settlement, Store, StoreError};
+use kartika_store::{IncomingChange, ReadChange, Settlement, Store, StoreError};
 
 /// Why a sync round stopped.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +132,25 @@ pub struct Syncer {
     agent: ureq::Agent,
     progress: Arc<Mutex<Progress>>,
     observer: Option<ProgressObserver>,
+}
+
+/// A page of changes, read for the store.
+struct ReadPage {
+    changes: Vec<ReadChange>,
+    next_after: i64,
+}
+
+impl From<ChangePage> for ReadPage {
+    fn from(page: ChangePage) -> Self {
+        Self {
+            changes: page
+                .changes
+                .into_iter()
+                .map(|c| ReadChange::from(incoming(c)))
+                .collect(),
+            next_after: page.next_after,
+        }
+    }
 }
 
 fn incoming(c: kartika_protocol::Change) -> IncomingChange {
@@ -254,11 +273,11 @@ impl Syncer {
     }
 
     /// Pulls every page after the cursor and applies each with its cursor. The next page
-    /// is fetched on a thread of its own while this one is applied, so a long backlog
-    /// takes about as long as the slower of the two, not their sum.
+    /// is fetched and read on a thread of its own while this one is applied, so a long
+    /// backlog takes about as long as the slower of the two, not their sum.
     fn pull_all(&self, store: &mut Store) -> Result<(usize, Vec<(i64, String)>), SyncError> {
         let start = store.pull_cursor()?;
-        let (pages_in, pages) = std::sync::mpsc::sync_channel::<Result<ChangePage, SyncError>>(1);
+        let (pages_in, pages) = std::sync::mpsc::sync_channel::<Result<ReadPage, SyncError>>(1);
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 let mut after = start;
@@ -272,6 +291,7 @@ impl Syncer {
                         .ok()
                         .filter(|p| p.more && p.next_after > after)
                         .map(|p| p.next_after);
+                    let page = page.map(ReadPage::from);
                     // The applier stopped (an error): nothing more is wanted.
                     if pages_in.send(page).is_err() {
                         return;
@@ -285,17 +305,19 @@ impl Syncer {
             // Owned here, so an error below drops it and the fetcher's next send fails
             // instead of waiting for a reader that is gone.
             let pages = pages;
-            let mut applied = 0;
-            let mut skipped = Vec::new();
-            for page in &pages {
-                let page = page?;
-                let changes: Vec<IncomingChange> = page.changes.into_iter().map(incoming).collect();
-                let report = store.apply_changes(&changes, page.next_after)?;
-                applied += report.applied;
-                skipped.extend(report.skipped);
-                self.update(|p| p.applied = applied);
-            }
-            Ok((applied, skipped))
+            store.with_background_checkpoints(|store, committed| {
+                let mut applied = 0;
+                let mut skipped = Vec::new();
+                for page in &pages {
+                    let page = page?;
+                    let report = store.apply_read_changes(&page.changes, page.next_after)?;
+                    committed.notify();
+                    applied += report.applied;
+                    skipped.extend(report.skipped);
+                    self.update(|p| p.applied = applied);
+                }
+                Ok((applied, skipped))
+            })?
         })
     }
 

@@ -36,6 +36,7 @@ fn every_connection_writes_durably_a_new_file_and_a_reopened_one() {
                 journal_mode: "wal".into(),
                 synchronous: 2,
                 foreign_keys: true,
+                wal_autocheckpoint: 1_000,
             },
             "{round} file"
         );

@@ -101,7 +101,7 @@ fn generated_visits_follow_the_rules_of_live_ones() {
         "visit_queue",
         "visit_uuid",
         "diagnosis_patient_code",
-        "patient_name_insert",
+        "patient_name_update",
     ] {
         assert_eq!(
             count(

@@ -335,3 +335,79 @@ fn pulled_patients_are_found_by_name_and_named_in_the_audit_log() {
     assert!(entries[0].detail.contains(&siti_number));
     assert!(here.store.verify_audit().unwrap().problem.is_none());
 }
+
+#[test]
+fn a_page_applied_change_by_change_still_indexes_its_patients_names() {
+    let mut pamulang = Clinic::with_facility("P3674060");
+    pamulang.patient(&siti());
+    let siti_record = pushed_patient(&pamulang);
+    let budi_number = pamulang.patient(&crate::support::numbered(3));
+    let budi_record = pushed_patient(&pamulang);
+    let mut here = Clinic::with_facility("P3674010");
+    here.store
+        .apply_changes(
+            &[change(
+                1,
+                "P3674060",
+                OutboxKind::Patient,
+                "s",
+                siti_record.clone(),
+            )],
+            1,
+        )
+        .unwrap();
+
+    // A record that cannot be applied sends the page down the one-by-one path.
+    let mut reused = siti_record;
+    reused["patient_number"] = Value::String("P36740600099991".into());
+    let page = [
+        change(2, "P3674060", OutboxKind::Patient, "x", reused),
+        change(3, "P3674060", OutboxKind::Patient, "b", budi_record),
+    ];
+    let report = here.store.apply_changes(&page, 3).unwrap();
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    let query = kartika_store::PatientQuery::Name {
+        name: "santoso".into(),
+        birth_date: None,
+    };
+    let hits = here.store.search_patients(&here.desk, &query).unwrap();
+    let numbers: Vec<String> = hits.into_iter().map(|h| h.patient_number).collect();
+    assert_eq!(numbers, vec![budi_number]);
+}
+
+#[test]
+fn a_long_pull_checkpoints_on_a_thread_of_its_own_and_gives_checkpoints_back() {
+    let mut clinic = Clinic::new();
+    let before = clinic.store.durability().unwrap();
+    let file_size = |clinic: &Clinic| std::fs::metadata(&clinic.path).unwrap().len();
+    crate::support::raw(&clinic.path)
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let size_before = file_size(&clinic);
+
+    let Clinic { store, desk, .. } = &mut clinic;
+    let outcome: Result<(), &str> = store
+        .with_background_checkpoints(|store, committed| {
+            for n in 0..300 {
+                store
+                    .create_patient(desk, &crate::support::numbered(n))
+                    .unwrap();
+                committed.notify();
+            }
+            Err("the registry went away")
+        })
+        .unwrap();
+
+    assert!(outcome.is_err());
+    // The store's own checkpoints are off meanwhile: only the other thread's copies can
+    // have grown the file.
+    assert!(
+        file_size(&clinic) > size_before,
+        "the log was copied into the file"
+    );
+    assert_eq!(
+        clinic.store.durability().unwrap(),
+        before,
+        "and the store checkpoints again as before, even after a failed pull"
+    );
+}

@@ -26,6 +26,7 @@ fn every_connection_the_store_opens_writes_durably() {
         journal_mode: "wal".into(),
         synchronous: 2,
         foreign_keys: true,
+        wal_autocheckpoint: 1_000,
     };
     // synchronous and foreign_keys are per connection: the creating one, and each opened
     // after (the app's clinic worker, its sync worker, the command line).
@@ -177,4 +178,64 @@ fn network_filesystems_are_told_from_local_disks() {
     // This test's own folder is a local disk: the store opens there.
     let clinic = Clinic::new();
     assert!(clinic.path.exists());
+}
+
+#[test]
+fn names_indexed_before_the_upgrade_and_after_it_are_both_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    // Schema 13 indexed a new patient's name by a trigger; 14 by the store's code.
+    create_at_version(&path, 13).unwrap();
+    let conn = raw(&path);
+    conn.execute(
+        "INSERT INTO facility (id, code, name, utc_offset_minutes, created_at)
+         VALUES (1, 'P3674060', 'Puskesmas Pamulang', 420, 0)",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO patient (uuid, patient_number, name, name_key, birth_date, sex,
+            origin_facility, created_at, updated_at)
+         VALUES (randomblob(16), 'P36740600000019', 'Siti Lestari', 'siti lestari',
+            '1990-01-10', 2, 'P3674060', 0, 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut store = Store::open(&path).unwrap();
+    store
+        .add_first_admin(&crate::support::staff("admin", kartika_store::Role::Admin))
+        .unwrap();
+    let admin = store.login("admin", crate::support::PASSWORD).unwrap();
+    store
+        .add_staff(
+            &admin,
+            &crate::support::staff("desk", kartika_store::Role::Registration),
+        )
+        .unwrap();
+    let desk = store.login("desk", crate::support::PASSWORD).unwrap();
+    let budi = store
+        .create_patient(&desk, &crate::support::numbered(7))
+        .unwrap()
+        .patient
+        .patient_number;
+    let mut found = |name: &str| -> Vec<String> {
+        let query = kartika_store::PatientQuery::Name {
+            name: name.into(),
+            birth_date: None,
+        };
+        let hits = store.search_patients(&desk, &query).unwrap();
+        hits.into_iter().map(|h| h.patient_number).collect()
+    };
+    assert_eq!(found("lestari"), vec!["P36740600000019".to_owned()]);
+    assert_eq!(found("santoso"), vec![budi]);
+    let check = raw(&path).execute(
+        "INSERT INTO patient_name (patient_name) VALUES ('integrity-check')",
+        [],
+    );
+    assert!(
+        check.is_ok(),
+        "the name index matches the patients: {check:?}"
+    );
 }
