@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use kartika_protocol::{Change, ChangePage, Kind, PushOutcome};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
-use postgres::{Client, NoTls};
+use postgres::{Client, NoTls, Statement};
 
 use crate::backend::{AccessEntry, Backend, Lookup, Node, OPERATOR};
 use crate::rules::{self, Stored, StoredCard, StoredPatient};
@@ -25,6 +25,33 @@ const MIGRATION_LOCK: i64 = 0x4B41_5254;
 /// The registry in a PostgreSQL database.
 pub struct PostgresBackend {
     client: Closing,
+    statements: Statements,
+}
+
+/// A push's statements, prepared once per connection: each is otherwise parsed and planned
+/// again, one more round trip, every batch.
+#[derive(Default)]
+struct Statements(HashMap<&'static str, Statement>);
+
+impl Statements {
+    fn get(&mut self, tx: &mut postgres::Transaction<'_>, sql: &'static str) -> Result<Statement> {
+        if let Some(statement) = self.0.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = tx.prepare(sql)?;
+        self.0.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    fn query(
+        &mut self,
+        tx: &mut postgres::Transaction<'_>,
+        sql: &'static str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>> {
+        let statement = self.get(tx, sql)?;
+        Ok(tx.query(&statement, params)?)
+    }
 }
 
 /// A connection closed where closing may block. `postgres::Client` closes by blocking on a
@@ -99,12 +126,17 @@ impl PostgresBackend {
         )?;
         tx.commit()?;
         // Where a push's batch is copied before its one INSERT; emptied at each commit.
+        // A push's statements stay prepared, but each is planned for the arrays it is
+        // given: a plan made once for any array looks up a batch's visits by reading the
+        // whole change table.
         client.batch_execute(
-            "CREATE TEMPORARY TABLE push_staging (n BIGINT, change_id BYTEA, kind TEXT,
+            "SET plan_cache_mode = force_custom_plan;
+             CREATE TEMPORARY TABLE push_staging (n BIGINT, change_id BYTEA, kind TEXT,
                  record_id TEXT, patient_number TEXT, payload TEXT) ON COMMIT DELETE ROWS",
         )?;
         Ok(Self {
             client: Closing(Some(client)),
+            statements: Statements::default(),
         })
     }
 }
@@ -152,11 +184,12 @@ impl Backend for PostgresBackend {
         records: &[Result<ValidRecord, String>],
     ) -> Result<Vec<PushOutcome>> {
         let now = now_millis();
+        let statements = &mut self.statements;
         let mut tx = self.client.transaction()?;
         let valid: Vec<&ValidRecord> = records.iter().filter_map(|r| r.as_ref().ok()).collect();
 
         // What is stored already, looked up for the whole batch at once.
-        let mut facts = BatchFacts::load(&mut tx, node, &valid)?;
+        let mut facts = BatchFacts::load(&mut tx, statements, node, &valid)?;
 
         // Decide each record in order; what an earlier record of the batch did counts.
         let mut outcomes: Vec<Option<PushOutcome>> = Vec::with_capacity(records.len());
@@ -224,15 +257,16 @@ impl Backend for PostgresBackend {
             ])?;
         }
         rows.finish()?;
+        let insert = statements.get(
+            &mut tx,
+            "INSERT INTO change (change_id, facility, kind, record_id, patient_number, payload, received_at)
+             SELECT change_id, $1, kind, record_id, patient_number, payload, $2
+             FROM push_staging ORDER BY n
+             ON CONFLICT (change_id) DO NOTHING
+             RETURNING change_id",
+        )?;
         let stored: HashSet<Vec<u8>> = tx
-            .query(
-                "INSERT INTO change (change_id, facility, kind, record_id, patient_number, payload, received_at)
-                 SELECT change_id, $1, kind, record_id, patient_number, payload, $2
-                 FROM push_staging ORDER BY n
-                 ON CONFLICT (change_id) DO NOTHING
-                 RETURNING change_id",
-                &[&node.id, &now],
-            )?
+            .query(&insert, &[&node.id, &now])?
             .iter()
             .map(|row| row.get(0))
             .collect();
@@ -241,23 +275,28 @@ impl Backend for PostgresBackend {
             .iter()
             .filter(|r| r.kind == Kind::Patient && stored.contains(&r.change_id[..]))
             .collect();
-        register_patients(&mut tx, &new_patients, &node.id, now)?;
+        register_patients(&mut tx, statements, &new_patients, &node.id, now)?;
         let new_cards: Vec<&&ValidRecord> = accepted
             .iter()
             .filter(|r| r.kind == Kind::Card && stored.contains(&r.change_id[..]))
             .collect();
-        keep_cards(&mut tx, &new_cards, &node.id)?;
-        let seen: Vec<&str> = accepted
+        keep_cards(&mut tx, statements, &new_cards, &node.id)?;
+        // Subscribed once each, and only those the node had not dealt with before.
+        let mut seen: Vec<&str> = accepted
             .iter()
             .filter(|r| !r.patient_number.is_empty())
             .map(|r| r.patient_number.as_str())
             .chain(proven)
+            .filter(|number| !facts.subscribed.contains(*number))
             .collect();
-        tx.execute(
+        seen.sort_unstable();
+        seen.dedup();
+        let subscribe = statements.get(
+            &mut tx,
             "INSERT INTO patient_seen (node, patient_number)
              SELECT DISTINCT $1, p FROM unnest($2::text[]) AS p ON CONFLICT DO NOTHING",
-            &[&node.id, &seen],
         )?;
+        tx.execute(&subscribe, &[&node.id, &seen])?;
         tx.commit()?;
 
         // A change id sent twice in one batch is stored for its first copy only.
@@ -511,6 +550,7 @@ impl Backend for PostgresBackend {
 /// patient.
 fn register_patients(
     tx: &mut postgres::Transaction<'_>,
+    statements: &mut Statements,
     patients: &[&&ValidRecord],
     facility: &str,
     now: i64,
@@ -521,24 +561,26 @@ fn register_patients(
     let numbers: Vec<&str> = patients.iter().map(|r| r.patient_number.as_str()).collect();
     let niks: Vec<Option<&str>> = patients.iter().map(|r| r.nik.as_deref()).collect();
     let ids: Vec<Option<&str>> = patients.iter().map(|r| r.patient_id.as_deref()).collect();
-    tx.execute(
+    let index = statements.get(
+        tx,
         "INSERT INTO patient (patient_number, nik, facility, patient_id)
          SELECT DISTINCT ON (p) p, n, $3, i
          FROM unnest($1::text[], $2::text[], $4::text[]) WITH ORDINALITY AS t (p, n, i, o)
          ORDER BY p, o DESC
          ON CONFLICT (patient_number) DO UPDATE
          SET nik = excluded.nik, patient_id = coalesce(patient.patient_id, excluded.patient_id)",
-        &[&numbers, &niks, &facility, &ids],
     )?;
-    tx.execute(
+    tx.execute(&index, &[&numbers, &niks, &facility, &ids])?;
+    let flag = statements.get(
+        tx,
         "INSERT INTO nik_conflict (nik, patient_number, other_patient_number, flagged_at)
          SELECT mine.nik, mine.patient_number, other.patient_number, $3
          FROM unnest($1::text[], $2::text[]) AS mine (patient_number, nik)
          JOIN patient other ON other.nik = mine.nik
               AND other.patient_number != mine.patient_number AND other.facility != $4
          ON CONFLICT DO NOTHING",
-        &[&numbers, &niks, &now, &facility],
     )?;
+    tx.execute(&flag, &[&numbers, &niks, &now, &facility])?;
     Ok(())
 }
 
@@ -550,17 +592,24 @@ struct BatchFacts {
     visit_owners: HashMap<String, String>,
     cards: HashMap<String, StoredCard>,
     present: HashSet<String>,
+    /// The patients the node had dealt with before this batch.
+    subscribed: HashSet<String>,
 }
 
 impl BatchFacts {
     fn load(
         tx: &mut postgres::Transaction<'_>,
+        statements: &mut Statements,
         node: &Node,
         valid: &[&ValidRecord],
     ) -> Result<Self> {
-        let numbers: Vec<&str> = valid.iter().map(|r| r.patient_number.as_str()).collect();
-        let patients = tx
+        // A batch names each patient several times (their visits): each is looked up once.
+        let mut numbers: Vec<&str> = valid.iter().map(|r| r.patient_number.as_str()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let patients = statements
             .query(
+                tx,
                 "SELECT patient_number, facility, patient_id FROM patient
                  WHERE patient_number = ANY($1)",
                 &[&numbers],
@@ -580,8 +629,9 @@ impl BatchFacts {
             .iter()
             .filter_map(|r| r.patient_id.as_deref())
             .collect();
-        let id_holders = tx
+        let id_holders = statements
             .query(
+                tx,
                 "SELECT patient_id, patient_number FROM patient WHERE patient_id = ANY($1)",
                 &[&patient_ids],
             )?
@@ -593,8 +643,9 @@ impl BatchFacts {
             .filter(|r| r.kind == Kind::Visit)
             .map(|r| r.record_id.as_str())
             .collect();
-        let visit_owners = tx
+        let visit_owners = statements
             .query(
+                tx,
                 "SELECT DISTINCT ON (record_id) record_id, facility FROM change
                  WHERE kind = 'visit' AND record_id = ANY($1) ORDER BY record_id, seq",
                 &[&visit_ids],
@@ -607,8 +658,9 @@ impl BatchFacts {
             .filter(|r| matches!(r.kind, Kind::Card | Kind::Revocation | Kind::Presence))
             .map(|r| r.record_id.as_str())
             .collect();
-        let cards = tx
+        let cards = statements
             .query(
+                tx,
                 "SELECT card_number, facility, patient_number, public_key FROM card
                  WHERE card_number = ANY($1)",
                 &[&card_numbers],
@@ -625,9 +677,11 @@ impl BatchFacts {
                 )
             })
             .collect();
-        let present = tx
+        let present: HashSet<String> = statements
             .query(
-                "SELECT patient_number FROM patient_seen WHERE node = $1 AND patient_number = ANY($2)",
+                tx,
+                "SELECT patient_number FROM patient_seen
+                 WHERE node = $1 AND patient_number = ANY($2)",
                 &[&node.id, &numbers],
             )?
             .iter()
@@ -638,6 +692,7 @@ impl BatchFacts {
             id_holders,
             visit_owners,
             cards,
+            subscribed: present.clone(),
             present,
         })
     }
@@ -710,6 +765,7 @@ impl BatchFacts {
 /// Records the cards of a batch with their issuer and key.
 fn keep_cards(
     tx: &mut postgres::Transaction<'_>,
+    statements: &mut Statements,
     cards: &[&&ValidRecord],
     facility: &str,
 ) -> Result<()> {
@@ -719,15 +775,16 @@ fn keep_cards(
     let numbers: Vec<&str> = cards.iter().map(|r| r.record_id.as_str()).collect();
     let patients: Vec<&str> = cards.iter().map(|r| r.patient_number.as_str()).collect();
     let keys: Vec<Option<&[u8]>> = cards.iter().map(|r| r.public_key.as_deref()).collect();
-    tx.execute(
+    let keep = statements.get(
+        tx,
         "INSERT INTO card (card_number, facility, patient_number, public_key)
          SELECT DISTINCT ON (c) c, $2, p, k
          FROM unnest($1::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS t (c, p, k, o)
          ORDER BY c, o DESC
          ON CONFLICT (card_number) DO UPDATE
          SET public_key = coalesce(excluded.public_key, card.public_key)",
-        &[&numbers, &facility, &patients, &keys],
     )?;
+    tx.execute(&keep, &[&numbers, &facility, &patients, &keys])?;
     Ok(())
 }
 
