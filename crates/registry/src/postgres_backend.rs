@@ -607,13 +607,22 @@ impl BatchFacts {
         let mut numbers: Vec<&str> = valid.iter().map(|r| r.patient_number.as_str()).collect();
         numbers.sort_unstable();
         numbers.dedup();
-        let patients = statements
-            .query(
-                tx,
-                "SELECT patient_number, facility, patient_id FROM patient
-                 WHERE patient_number = ANY($1)",
-                &[&numbers],
-            )?
+        // With whether the node has dealt with each before: only a known patient can have
+        // been dealt with.
+        let known = statements.query(
+            tx,
+            "SELECT p.patient_number, p.facility, p.patient_id,
+                    EXISTS (SELECT 1 FROM patient_seen s
+                            WHERE s.node = $2 AND s.patient_number = p.patient_number)
+             FROM patient p WHERE p.patient_number = ANY($1)",
+            &[&numbers, &node.id],
+        )?;
+        let present: HashSet<String> = known
+            .iter()
+            .filter(|row| row.get::<_, bool>(3))
+            .map(|row| row.get(0))
+            .collect();
+        let patients = known
             .iter()
             .map(|row| {
                 (
@@ -676,16 +685,6 @@ impl BatchFacts {
                     },
                 )
             })
-            .collect();
-        let present: HashSet<String> = statements
-            .query(
-                tx,
-                "SELECT patient_number FROM patient_seen
-                 WHERE node = $1 AND patient_number = ANY($2)",
-                &[&node.id, &numbers],
-            )?
-            .iter()
-            .map(|row| row.get(0))
             .collect();
         Ok(Self {
             patients,
