@@ -76,13 +76,16 @@ pub struct SyncConfig {
 }
 
 impl SyncConfig {
-    /// Defaults: 1,000 rows or 1 MB a push, 2,000 changes a page, 30 s a request.
+    /// Defaults: as many rows as a push may carry (2,000) or 2 MB, 2,000 changes a page,
+    /// 30 s a request. The registry takes in each push in one transaction, so a clinic
+    /// catching up on a backlog loads it least with the largest pushes, and makes the
+    /// fewest round trips on a slow link.
     pub fn new(registry: &str, token: &str) -> Self {
         Self {
             registry: registry.trim_end_matches('/').to_owned(),
             token: token.trim().to_owned(),
-            max_rows: 1_000,
-            max_bytes: 1_000_000,
+            max_rows: kartika_protocol::MAX_PUSH_RECORDS,
+            max_bytes: 2_000_000,
             page: 2_000,
             timeout: Duration::from_secs(30),
             ca_pem: None,
