@@ -28,7 +28,8 @@ const UNITS: [&str; 5] = [
     "elderly",
     "immunization",
 ];
-const BATCH: usize = 1_000;
+/// The records a clinic pushes at once, as the registry takes them in.
+const BATCH: usize = kartika_protocol::MAX_PUSH_RECORDS;
 
 fn clinic(dir: &std::path::Path, code: &str) -> (Store, kartika_store::Session, ManualClock) {
     let profile = FacilityProfile {
@@ -127,6 +128,7 @@ fn validated(node: &Node, records: &[PushRecord]) -> Vec<Result<ValidRecord, Str
 }
 
 fn ingest(backend: &mut dyn Backend, node: &Node, records: &[Result<ValidRecord, String>]) -> f64 {
+    settle();
     let start = Instant::now();
     for batch in records.chunks(BATCH) {
         backend.push(node, batch).expect("push");
@@ -142,6 +144,7 @@ fn bare_sqlite(path: &std::path::Path, records: &[Result<ValidRecord, String>]) 
              patient_number TEXT, payload TEXT, received_at INTEGER);",
     )
     .expect("bare table");
+    settle();
     let start = Instant::now();
     for batch in records.chunks(BATCH) {
         let tx = conn.transaction().expect("tx");
@@ -176,6 +179,7 @@ fn bare_copy(url: &str, records: &[Result<ValidRecord, String>], streams: usize)
         )
         .expect("bare table");
     let parts = shards(records, streams);
+    settle();
     let start = Instant::now();
     std::thread::scope(|scope| {
         for part in parts {
@@ -240,6 +244,7 @@ fn ingest_parallel(
     records: &[Result<ValidRecord, String>],
 ) -> f64 {
     let parts = shards(records, backends.len());
+    settle();
     let start = Instant::now();
     std::thread::scope(|scope| {
         for (mut backend, part) in backends.into_iter().zip(parts) {
@@ -253,6 +258,28 @@ fn ingest_parallel(
     records.len() as f64 / start.elapsed().as_secs_f64()
 }
 
+/// PostgreSQL's ingest on one connection beside the bare COPY, three times over.
+fn postgres_alone(all: &[PushRecord]) {
+    let pamulang_node = node("P3674060", "terminal,issuer").expect("node");
+    let checked = validated(&pamulang_node, all);
+    let server = TestPostgres::start();
+    for round in 0..3 {
+        let url = server.new_database(&format!("ingest{round}"));
+        let mut pg = PostgresBackend::connect(&url).expect("postgres");
+        let rate = ingest(&mut pg, &pamulang_node, &checked);
+        let bare = bare_copy(&server.new_database(&format!("bare{round}")), &checked, 1);
+        println!("PostgreSQL, one connection: {rate:.0} records/s; bare COPY {bare:.0} rows/s");
+    }
+}
+
+/// Writes the dirty pages the previous measure left in the page cache to the disk first:
+/// otherwise each measure pays for the writes of the one before it (a gigabyte by the
+/// time PostgreSQL's turn comes) in its own fsyncs.
+fn settle() {
+    let synced = std::process::Command::new("sync").status();
+    assert!(synced.is_ok_and(|s| s.success()), "sync(1) failed");
+}
+
 fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
@@ -261,6 +288,8 @@ fn main() {
     let small = std::env::args().any(|a| a == "--small");
     // Only the drain and the pull, for working on the pull.
     let pull_only = std::env::args().any(|a| a == "--pull-only");
+    // Only PostgreSQL's ingest on one connection, for working on it.
+    let postgres_only = std::env::args().any(|a| a == "--postgres-only");
     let visits = if small { 10_000 } else { 100_000 };
     let dir = tempfile::tempdir().expect("temp dir");
 
@@ -270,6 +299,10 @@ fn main() {
     let fill_time = started.elapsed();
     let all = records(&pamulang);
     let patients = all.iter().filter(|r| r.kind == Kind::Patient).count();
+    if postgres_only {
+        postgres_alone(&all);
+        return;
+    }
 
     // 1. The drain, over HTTP on loopback, into the SQLite registry.
     let registry_path = dir.path().join("registry.sqlite");
@@ -278,6 +311,7 @@ fn main() {
     let token_b = enroll(&mut backend, "P3674010");
     let registry = RunningRegistry::start(Box::new(backend));
     let syncer = Syncer::new(SyncConfig::new(&registry.url(), &token_a)).expect("syncer");
+    settle();
     let started = Instant::now();
     let report = syncer.round(&mut pamulang).expect("drain");
     let drain = started.elapsed();
@@ -295,11 +329,13 @@ fn main() {
     }
     let puller = Syncer::new(SyncConfig::new(&registry.url(), &token_b)).expect("syncer");
     eprintln!("pulling");
+    settle();
     let started = Instant::now();
     let pulled = puller.round(&mut serpong).expect("pull").applied;
     let pull = started.elapsed();
     // The same pages over HTTP, read and parsed by the clinic, not applied.
     let agent = ureq::Agent::new_with_defaults();
+    settle();
     let started = Instant::now();
     let mut after = 0;
     loop {
@@ -326,6 +362,7 @@ fn main() {
     drop(registry);
     let mut paging = SqliteBackend::open(&registry_path).expect("reopen");
     let serpong_node = node("P3674010", "terminal").expect("node");
+    settle();
     let started = Instant::now();
     let mut after = 0;
     loop {
@@ -379,7 +416,7 @@ fn main() {
     );
     println!(
         "| request bytes per visit (gzip bodies, {} requests) | {:.0} B | — | < 300 B |",
-        all.len().div_ceil(1_000),
+        all.len().div_ceil(BATCH),
         report.bytes_sent as f64 / visits as f64
     );
     println!(
