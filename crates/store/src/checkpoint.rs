@@ -1,13 +1,13 @@
 //! Long runs of writes (a pull of a long backlog) with the write-ahead log copied into the
 //! database file on a thread of its own. SQLite otherwise does that copy, and its fsync,
-//! inside the commit that fills the log past a thousand pages: a quarter of applying a
-//! page, on the thread that applies them.
+//! inside the commit that fills the log past a thousand pages, on the thread doing the
+//! writes (0.15 s of the 1.2 s a pull of 120,000 changes took).
 
 use std::sync::mpsc;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store};
 
 /// SQLite's default: the log is copied into the file once it holds this many pages.
 const AUTOCHECKPOINT_PAGES: i64 = 1_000;
@@ -31,7 +31,11 @@ impl Store {
         &mut self,
         work: impl FnOnce(&mut Store, &Committed<'_>) -> T,
     ) -> Result<T> {
-        let checkpointer = self.checkpoint_connection()?;
+        let Some(checkpointer) = self.checkpoint_connection()? else {
+            // A store without a file of its own has no log to copy.
+            let (nobody, _) = mpsc::sync_channel::<()>(1);
+            return Ok(work(self, &Committed(&nobody)));
+        };
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let (commits, committed) = mpsc::sync_channel::<()>(1);
         let value = std::thread::scope(|scope| {
@@ -53,18 +57,16 @@ impl Store {
         Ok(value)
     }
 
-    fn checkpoint_connection(&self) -> Result<Connection> {
-        let path = self
-            .conn
-            .path()
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| StoreError::Damaged("the store has no file to checkpoint".into()))?;
+    fn checkpoint_connection(&self) -> Result<Option<Connection>> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         // The file is synced after each copy, as the store's own checkpoints do.
         conn.pragma_update(None, "synchronous", "FULL")?;
-        Ok(conn)
+        Ok(Some(conn))
     }
 }
