@@ -59,10 +59,10 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1e3)
 }
 
-/// The operations measured, each made fresh for every sample.
 /// An operation's name, and how to make it afresh for each call.
 type Measured<'a> = (&'static str, Box<dyn Fn() -> Operation + 'a>);
 
+/// The operations measured, each made fresh for every sample.
 fn operations<'a>(registrations: &'a Registrations, history_of: &'a str) -> Vec<Measured<'a>> {
     let names = ["siti", "budi sant", "dewi", "nur hid", "rina sant", "agus"];
     let turn = AtomicUsize::new(0);

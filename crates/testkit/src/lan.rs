@@ -7,12 +7,13 @@ use std::sync::Arc;
 use kartika_lan::server::{self, ClinicServer, ServerConfig};
 use kartika_store::Clock;
 
+use crate::served::ServedOnThread;
+
 /// A clinic server answering until stopped or dropped.
 pub struct RunningServer {
     pub url: String,
     pub addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    served: ServedOnThread,
 }
 
 impl RunningServer {
@@ -39,49 +40,20 @@ impl RunningServer {
         let mut config = ServerConfig::new(db);
         config.clock = clock;
         adjust(&mut config);
-        let listener = std::net::TcpListener::bind(addr).expect("bind loopback");
-        let addr = listener.local_addr().expect("address");
-        listener.set_nonblocking(true).expect("nonblocking");
         let server = ClinicServer::open(&config).expect("open the server's store");
-        let has_tls = tls.is_some();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                server::serve(listener, tls, server, &config, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("serve");
-            });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let served = ServedOnThread::start(addr, move |listener, shutdown| async move {
+            server::serve(listener, tls, server, &config, shutdown).await
         });
-        let scheme = if has_tls { "https" } else { "http" };
         Self {
-            url: format!("{scheme}://{addr}"),
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
+            url: format!("{scheme}://{}", served.addr()),
+            addr: served.addr(),
+            served,
         }
     }
 
     /// Stops answering: the listener closes, connections in flight end.
     pub fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        self.stop();
+        self.served.stop();
     }
 }

@@ -11,3 +11,4 @@ pub mod pcsc;
 pub mod postgres;
 pub mod proxy;
 pub mod registry;
+pub mod served;

@@ -2,16 +2,14 @@
 //! test chooses.
 
 use std::net::SocketAddr;
-use std::thread::JoinHandle;
 
 use kartika_registry::{new_token, node, Backend};
-use tokio::sync::oneshot;
+
+use crate::served::ServedOnThread;
 
 /// A running registry; stops when dropped.
 pub struct RunningRegistry {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    served: ServedOnThread,
 }
 
 impl RunningRegistry {
@@ -27,51 +25,22 @@ impl RunningRegistry {
 
     /// Serves a pool made by the test (one that signs audit receipts, say).
     pub fn serve(pool: kartika_registry::api::Pool) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                kartika_registry::serve(listener, pool, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("serve");
-            });
-        });
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         Self {
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
+            served: ServedOnThread::start(loopback, move |listener, shutdown| {
+                kartika_registry::serve(listener, pool, shutdown)
+            }),
         }
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// The address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-}
-
-impl Drop for RunningRegistry {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.served.addr()
     }
 }
 

@@ -6,12 +6,12 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use kartika_registry::sqlite::SqliteBackend;
+use kartika_testkit::served::ServedOnThread;
 
 struct TlsRegistry {
     port: u16,
     cert_pem: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _served: ServedOnThread,
     _dir: tempfile::TempDir,
 }
 
@@ -25,43 +25,16 @@ impl TlsRegistry {
         std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
         let acceptor = kartika_registry::tls::acceptor(&cert, &key).unwrap();
         let backend = SqliteBackend::open(&dir.path().join("registry.sqlite")).unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let pool = kartika_registry::api::Pool::new(Box::new(backend), Vec::new());
-                kartika_registry::serve_tls(listener, acceptor, pool, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
+        let pool = kartika_registry::api::Pool::new(Box::new(backend), Vec::new());
+        let served =
+            ServedOnThread::start(([127, 0, 0, 1], 0).into(), move |listener, shutdown| {
+                kartika_registry::serve_tls(listener, acceptor, pool, shutdown)
             });
-        });
         Self {
-            port,
+            port: served.addr().port(),
             cert_pem: certified.cert.pem(),
-            stop: Some(stop),
-            thread: Some(thread),
+            _served: served,
             _dir: dir,
-        }
-    }
-}
-
-impl Drop for TlsRegistry {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
