@@ -48,19 +48,8 @@ pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result
         .authority
         .as_ref()
         .map(|_| server.facility_code().to_owned());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        let scheme = if acceptor.is_some() { "https" } else { "http" };
-        println!(
-            "clinic server listening on {scheme}://{}",
-            listener.local_addr()?
-        );
+    let tls = acceptor.is_some();
+    crate::serving::until_ctrl_c("clinic server", listen, tls, |listener, stop| async move {
         let answering = match facility {
             Some(facility) => {
                 let found = Found {
@@ -78,9 +67,6 @@ pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result
                 }
             }
             None => None,
-        };
-        let stop = async {
-            let _ = tokio::signal::ctrl_c().await;
         };
         let served = server::serve(listener, acceptor, server, &config, stop)
             .await

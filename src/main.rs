@@ -9,6 +9,7 @@ mod lan_commands;
 mod node_commands;
 mod registry_commands;
 mod report_commands;
+mod serving;
 mod store_commands;
 mod vcard_commands;
 

@@ -211,22 +211,8 @@ pub fn serve(
                 .with_context(|| format!("the receipt key in {}", dir.display()))?,
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        let stop = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        let scheme = if acceptor.is_some() { "https" } else { "http" };
-        println!(
-            "registry listening on {scheme}://{}",
-            listener.local_addr()?
-        );
+    let tls = acceptor.is_some();
+    crate::serving::until_ctrl_c("registry", listen, tls, |listener, stop| async move {
         match acceptor {
             Some(acceptor) => kartika_registry::serve_tls(listener, acceptor, pool, stop).await,
             None => kartika_registry::serve(listener, pool, stop).await,

@@ -1,0 +1,35 @@
+//! What `kartika registry serve` and `kartika serve-clinic` share: a runtime, a listener
+//! announced on standard output, and Ctrl-C to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+
+use anyhow::{Context, Result};
+
+/// Resolves at Ctrl-C: what a server's `serve` waits on to stop.
+pub type Stop = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Listens on `listen`, says so (`what listening on https://…`), and runs `serve` on the
+/// listener until it returns.
+pub fn until_ctrl_c<S, F>(what: &str, listen: SocketAddr, tls: bool, serve: S) -> Result<()>
+where
+    S: FnOnce(tokio::net::TcpListener, Stop) -> F,
+    F: Future<Output = Result<()>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let scheme = if tls { "https" } else { "http" };
+        println!("{what} listening on {scheme}://{}", listener.local_addr()?);
+        let stop: Stop = Box::pin(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+        serve(listener, stop).await
+    })
+}
