@@ -23,19 +23,9 @@ fn the_desk_registers_on_the_server_and_the_polis_queue_follows() {
     let visits_before = server_pc.visits();
     let mut desk = App::workstation(&server_pc);
     desk.at_the_desk();
-    desk.tap("Budi Santoso — asli");
-    desk.until_text("Kartu asli");
-    desk.click("Daftarkan");
-    desk.until_text("Nomor antrian");
+    desk.registers_budi();
     // No click at the poli: the server's news brings Budi into its queue.
-    poli.until("Budi in the poli's queue", |h| {
-        h.state()
-            .state()
-            .poli
-            .queue
-            .iter()
-            .any(|q| q.name == "Budi Santoso" && q.status == VisitStatus::Waiting)
-    });
+    poli.until_budi_waits_in_the_queue();
     assert_eq!(
         server_pc.visits(),
         visits_before + 1,
@@ -59,10 +49,7 @@ fn a_server_switched_off_is_said_so_and_its_return_clears_it() {
         h.state().state().server_away.is_none()
     });
     // The session was kept by the server's store: the desk works on without a new login.
-    desk.tap("Budi Santoso — asli");
-    desk.until_text("Kartu asli");
-    desk.click("Daftarkan");
-    desk.until_text("Nomor antrian");
+    desk.registers_budi();
 }
 
 #[test]
@@ -172,10 +159,7 @@ fn desks_keep_registering_with_their_own_emergency_series_while_the_server_is_of
     first.until_text("Server Puskesmas");
 
     // The genuine card is still checked on this PC; the visit gets this desk's own number.
-    first.tap("Budi Santoso — asli");
-    first.until_text("Kartu asli");
-    first.click("Daftarkan");
-    first.until_text("Nomor antrian");
+    first.registers_budi();
     assert!(first.shows("U-A01"), "the first desk's emergency series");
     assert!(
         first.harness.state().state().server_away.is_some(),

@@ -364,18 +364,8 @@ fn a_patient_registered_at_another_window_appears_in_the_polis_queue() {
     at_the_poli(&mut poli);
     let mut desk = poli.another_window();
     desk.at_the_desk();
-    desk.tap("Budi Santoso — asli");
-    desk.until_text("Kartu asli");
-    desk.click("Daftarkan");
-    desk.until_text("Nomor antrian");
-    poli.until("Budi in the poli's queue", |h| {
-        h.state()
-            .state()
-            .poli
-            .queue
-            .iter()
-            .any(|q| q.name == "Budi Santoso" && q.status == VisitStatus::Waiting)
-    });
+    desk.registers_budi();
+    poli.until_budi_waits_in_the_queue();
 }
 
 /// What another Puskesmas pushes to the registry: Siti's visit there, finished with a

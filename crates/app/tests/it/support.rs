@@ -269,6 +269,24 @@ impl App {
         self.until_text("Tempelkan kartu");
     }
 
+    /// Taps Budi's genuine card at the desk and registers him at the default unit; waits
+    /// for his ticket.
+    pub fn registers_budi(&mut self) {
+        self.tap("Budi Santoso — asli");
+        self.until_text("Kartu asli");
+        self.click("Daftarkan");
+        self.until_text("Nomor antrian");
+    }
+
+    /// Waits until Budi stands waiting in this poli's queue.
+    pub fn until_budi_waits_in_the_queue(&mut self) {
+        self.until("Budi in the poli's queue", |h| {
+            h.state().state().poli.queue.iter().any(|q| {
+                q.name == "Budi Santoso" && q.status == kartika_store::VisitStatus::Waiting
+            })
+        });
+    }
+
     /// Taps the tray card whose button contains `label`.
     pub fn tap(&mut self, label: &str) {
         self.harness.get_by_label_contains(label).click();
