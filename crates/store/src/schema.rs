@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_generation.sql"),
     include_str!("migrations/0013_emergency_series.sql"),
     include_str!("migrations/0014_names_indexed_by_the_store.sql"),
+    include_str!("migrations/0015_remote_visits_in_arrival_order.sql"),
 ];
 
 /// The schema version this build writes.

@@ -239,3 +239,70 @@ fn names_indexed_before_the_upgrade_and_after_it_are_both_found() {
         "the name index matches the patients: {check:?}"
     );
 }
+
+#[test]
+fn visits_pulled_before_the_upgrade_are_kept_shown_and_updated_after_it() {
+    // Pamulang's visit with Siti, as Serpong pulled it.
+    let mut pamulang = crate::support::Clinic::with_facility("P3674060");
+    let siti = pamulang.patient(&crate::support::siti());
+    pamulang.visit(&siti, "general");
+    let pushed = pamulang.store.outbox_pending(10).unwrap();
+    let visit = pushed
+        .iter()
+        .find(|r| r.kind == kartika_store::OutboxKind::Visit)
+        .unwrap();
+    let mut payload: serde_json::Value = serde_json::from_str(visit.payload.get()).unwrap();
+
+    // Schema 14 kept remote visits keyed by their id; 15 in the order they arrive.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("serpong.sqlite");
+    create_at_version(&path, 14).unwrap();
+    let conn = raw(&path);
+    conn.execute(
+        "INSERT INTO facility (id, code, name, utc_offset_minutes, created_at)
+         VALUES (1, 'P3674010', 'Puskesmas Serpong', 420, 0)",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO patient (uuid, patient_number, name, name_key, birth_date, sex,
+            origin_facility, created_at, updated_at)
+         VALUES (randomblob(16), ?1, 'Siti Lestari', 'siti lestari', '1990-01-10', 2,
+            'P3674060', 0, 0)",
+        [&siti],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO remote_visit (visit_id, patient_number, facility_code, version,
+            arrived_at, payload)
+         VALUES (?1, ?2, 'P3674060', 1, '0', ?3)",
+        rusqlite::params![visit.record_id, siti, visit.payload.get()],
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut store = Store::open(&path).unwrap();
+    store
+        .add_first_admin(&crate::support::staff("admin", kartika_store::Role::Admin))
+        .unwrap();
+    let admin = store.login("admin", crate::support::PASSWORD).unwrap();
+    let notes = |store: &mut Store| -> Vec<Option<String>> {
+        let history = store.patient_history(&admin, &siti).unwrap();
+        history.visits.into_iter().map(|v| v.notes).collect()
+    };
+    assert_eq!(notes(&mut store), vec![None], "the visit is still in her history");
+
+    // A later version of the same visit replaces it, as before the upgrade.
+    payload["version"] = serde_json::Value::from(2);
+    payload["notes"] = serde_json::Value::from("kontrol 3 hari");
+    let newer = kartika_store::IncomingChange {
+        seq: 7,
+        facility: "P3674060".into(),
+        kind: kartika_store::OutboxKind::Visit,
+        record_id: visit.record_id.clone(),
+        payload: serde_json::value::to_raw_value(&payload).unwrap(),
+    };
+    let report = store.apply_changes(&[newer], 7).unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    assert_eq!(notes(&mut store), vec![Some("kontrol 3 hari".to_owned())]);
+}
