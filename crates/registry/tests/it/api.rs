@@ -197,6 +197,7 @@ fn pulls_carry_revocations_and_the_patients_a_node_has_seen(s: &Setup) {
         assert!(!changes.is_empty() && changes.len() <= 2, "{changes:?}");
         paged.extend(changes);
         if page.body["more"] == false {
+            assert_eq!(page.link, None, "the last page links no next one");
             break;
         }
         after = page.body["next_after"].as_i64().unwrap();
@@ -204,6 +205,11 @@ fn pulls_carry_revocations_and_the_patients_a_node_has_seen(s: &Setup) {
             after,
             paged.last().unwrap().0,
             "the cursor is the last change's seq"
+        );
+        // The next page's address is in the headers, before the body is read.
+        assert_eq!(
+            page.link.as_deref(),
+            Some(format!("</v1/changes?after={after}&limit=2>; rel=\"next\"").as_str())
         );
     }
     assert_eq!(paged, all, "the pages hold exactly the whole, in order");

@@ -70,6 +70,8 @@ fn setup_pool(
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    /// The `Link` header, if any.
+    pub link: Option<String>,
 }
 
 fn agent() -> ureq::Agent {
@@ -81,10 +83,15 @@ fn agent() -> ureq::Agent {
 
 fn answer(mut response: ureq::http::Response<ureq::Body>) -> Answer {
     let status = response.status().as_u16();
+    let link = response
+        .headers()
+        .get("link")
+        .map(|v| v.to_str().unwrap().to_owned());
     let text = response.body_mut().read_to_string().unwrap();
     Answer {
         status,
         body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        link,
     }
 }
 
