@@ -156,6 +156,43 @@ impl From<ChangePage> for ReadPage {
     }
 }
 
+/// A page as the fetching thread hands it on.
+enum Fetched {
+    /// Not read yet; the registry linked the page after it.
+    Linked { body: Vec<u8>, next_after: i64 },
+    /// Read already, to learn what comes after it.
+    Read(ChangePage),
+}
+
+impl Fetched {
+    /// The cursor to fetch with next, if more wait.
+    fn next_after(&self, after: i64) -> Option<i64> {
+        match self {
+            Self::Linked { next_after, .. } => Some(*next_after),
+            Self::Read(page) => (page.more && page.next_after > after).then_some(page.next_after),
+        }
+    }
+
+    /// Read for the store. A page whose link promised another cursor than its own is
+    /// refused: the page fetched by the link might leave changes out.
+    fn read(self) -> Result<ReadPage, SyncError> {
+        let page: ChangePage = match self {
+            Self::Read(page) => page,
+            Self::Linked { body, next_after } => {
+                let page: ChangePage = parse(&body)?;
+                if !page.more || page.next_after != next_after {
+                    return Err(SyncError::BadAnswer(format!(
+                        "the page links the changes after {next_after} as next, but ends at {}",
+                        page.next_after
+                    )));
+                }
+                page
+            }
+        };
+        Ok(ReadPage::from(page))
+    }
+}
+
 fn incoming(c: kartika_protocol::Change) -> IncomingChange {
     IncomingChange {
         seq: c.seq,
@@ -275,28 +312,23 @@ impl Syncer {
         }
     }
 
-    /// Pulls every page after the cursor and applies each with its cursor. The next page
-    /// is fetched and read on a thread of its own while this one is applied, so a long
-    /// backlog takes about as long as the slower of the two, not their sum.
+    /// Pulls every page after the cursor and applies each with its cursor, on three
+    /// threads: one fetches, one reads what was fetched, and this one applies. When the
+    /// registry links the next page, it is asked for before this one is read, so the
+    /// registry pages, this clinic reads and its store applies all at once, and a long
+    /// backlog takes about as long as the slowest of the three, not their sum.
     fn pull_all(&self, store: &mut Store) -> Result<(usize, Vec<(i64, String)>), SyncError> {
         let start = store.pull_cursor()?;
+        let (fetched_in, fetched) = std::sync::mpsc::sync_channel::<Result<Fetched, SyncError>>(1);
         let (pages_in, pages) = std::sync::mpsc::sync_channel::<Result<ReadPage, SyncError>>(1);
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 let mut after = start;
                 loop {
-                    let page: Result<ChangePage, SyncError> = self.get(&format!(
-                        "/v1/changes?after={after}&limit={}",
-                        self.config.page
-                    ));
-                    let next = page
-                        .as_ref()
-                        .ok()
-                        .filter(|p| p.more && p.next_after > after)
-                        .map(|p| p.next_after);
-                    let page = page.map(ReadPage::from);
-                    // The applier stopped (an error): nothing more is wanted.
-                    if pages_in.send(page).is_err() {
+                    let page = self.fetch_page(after);
+                    let next = page.as_ref().ok().and_then(|p| p.next_after(after));
+                    // The reader stopped (an error): nothing more is wanted.
+                    if fetched_in.send(page).is_err() {
                         return;
                     }
                     match next {
@@ -305,8 +337,23 @@ impl Syncer {
                     }
                 }
             });
-            // Owned here, so an error below drops it and the fetcher's next send fails
-            // instead of waiting for a reader that is gone.
+            // Applied pages go back to the thread that read them, to be freed where they
+            // were allocated: freed by the applier, each of their many allocations would
+            // take the reader's allocator lock from under it.
+            let (spent_in, spent) = std::sync::mpsc::channel::<ReadPage>();
+            scope.spawn(move || {
+                for page in fetched {
+                    spent.try_iter().for_each(drop);
+                    if pages_in.send(page.and_then(Fetched::read)).is_err() {
+                        return;
+                    }
+                }
+                // The applier stops once it has the last page.
+                drop(pages_in);
+                spent.iter().for_each(drop);
+            });
+            // Owned here, so an error below drops it and the reader's next send fails
+            // instead of waiting for an applier that is gone.
             let pages = pages;
             store.with_background_checkpoints(|store, committed| {
                 let mut applied = 0;
@@ -315,6 +362,7 @@ impl Syncer {
                     let page = page?;
                     let report = store.apply_read_changes(&page.changes, page.next_after)?;
                     committed.notify();
+                    let _ = spent_in.send(page);
                     applied += report.applied;
                     skipped.extend(report.skipped);
                     self.update(|p| p.applied = applied);
@@ -322,6 +370,19 @@ impl Syncer {
                 Ok((applied, skipped))
             })?
         })
+    }
+
+    /// One page of changes as it came. Without a link to the next page (the last page, or
+    /// a registry that gives none) it is read here, since what comes next depends on it.
+    fn fetch_page(&self, after: i64) -> Result<Fetched, SyncError> {
+        let path = format!("/v1/changes?after={after}&limit={}", self.config.page);
+        let response = self.send_get(&path)?;
+        let linked = next_page_link(response.headers()).filter(|next| *next > after);
+        let body = read_body(response)?;
+        match linked {
+            Some(next_after) => Ok(Fetched::Linked { body, next_after }),
+            None => parse(&body).map(Fetched::Read),
+        }
     }
 
     /// Hands the audit log's head to the registry and keeps its signed receipt. First the
@@ -441,13 +502,16 @@ impl Syncer {
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
-        let response = again_if_dropped(|| {
+        read_answer(self.send_get(path)?)
+    }
+
+    fn send_get(&self, path: &str) -> Result<ureq::http::Response<ureq::Body>, SyncError> {
+        again_if_dropped(|| {
             self.agent
                 .get(&format!("{}{path}", self.config.registry))
                 .header("Authorization", &format!("Bearer {}", self.config.token))
                 .call()
-        })?;
-        read_answer(response)
+        })
     }
 
     /// Runs rounds until `stop` receives or disconnects: again after `interval` when a round
@@ -559,8 +623,17 @@ fn again_if_dropped(
 }
 
 fn read_answer<T: serde::de::DeserializeOwned>(
-    mut response: ureq::http::Response<ureq::Body>,
+    response: ureq::http::Response<ureq::Body>,
 ) -> Result<T, SyncError> {
+    parse(&read_body(response)?)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SyncError> {
+    serde_json::from_slice(body).map_err(|e| SyncError::BadAnswer(e.to_string()))
+}
+
+/// The body of a 200 answer; any other is the registry's refusal, with its message.
+fn read_body(mut response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, SyncError> {
     let status = response.status().as_u16();
     let body = response
         .body_mut()
@@ -574,5 +647,20 @@ fn read_answer<T: serde::de::DeserializeOwned>(
             .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
         return Err(SyncError::Refused { status, message });
     }
-    serde_json::from_slice(&body).map_err(|e| SyncError::BadAnswer(e.to_string()))
+    Ok(body)
+}
+
+/// The cursor of the next page from a `Link: </v1/changes?after=N&limit=L>; rel="next"`
+/// header, if the answer has one that says so.
+fn next_page_link(headers: &ureq::http::HeaderMap) -> Option<i64> {
+    headers
+        .get_all(ureq::http::header::LINK)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .find(|link| link.split(';').skip(1).any(|p| p.trim() == "rel=\"next\""))
+        .and_then(|link| link.trim().strip_prefix('<')?.split_once('>'))
+        .and_then(|(target, _)| target.split_once('?'))
+        .and_then(|(_, query)| query.split('&').find_map(|p| p.strip_prefix("after=")))
+        .and_then(|after| after.parse().ok())
 }

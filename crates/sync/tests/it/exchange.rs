@@ -5,7 +5,7 @@ use kartika_card::model::{CardNumber, FacilityCode, Identity, IdentityFields, Pa
 use kartika_store::{PatientQuery, TapOutcome};
 use time::macros::date;
 
-use crate::support::{registry, syncer, syncer_with_batch, CardKey, Clinic};
+use crate::support::{registry, syncer, syncer_paging, syncer_with_batch, CardKey, Clinic};
 
 /// The card Pamulang issued to a patient, as Serpong's reader reads it.
 fn card_of(patient_number: &str) -> Identity {
@@ -111,16 +111,21 @@ fn two_clinics_a_month_offline(
         .block_card(&serpong.admin, "6037990000000055", "dicuri")
         .unwrap();
 
-    // Both come back at the same moment.
+    // Both come back at the same moment, and pull in pages of two: each page links the
+    // next, which is fetched while this one is read.
     let url = registry.url();
     let (token_a, token_b) = (tokens[0].clone(), tokens[1].clone());
     let a = std::thread::spawn(move || {
-        let report = syncer(&url, &token_a).round(&mut pamulang.store).unwrap();
+        let report = syncer_paging(&url, &token_a, 2)
+            .round(&mut pamulang.store)
+            .unwrap();
         (pamulang, report)
     });
     let url = registry.url();
     let b = std::thread::spawn(move || {
-        let report = syncer(&url, &token_b).round(&mut serpong.store).unwrap();
+        let report = syncer_paging(&url, &token_b, 2)
+            .round(&mut serpong.store)
+            .unwrap();
         (serpong, report)
     });
     let (mut pamulang, _) = a.join().unwrap();

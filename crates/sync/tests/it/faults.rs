@@ -1,9 +1,11 @@
 //! A link that breaks: every change arrives exactly once and the outbox ends empty.
 
+use std::io::{BufRead, Write};
 use std::sync::atomic::Ordering;
 
 use crate::support::{registry, syncer_with_batch, Clinic, ClosesWhenReused, CuttingProxy};
 use kartika_store::OutboxKind;
+use kartika_sync::SyncError;
 
 #[test]
 fn ten_thousand_visits_through_a_hundred_cuts_arrive_exactly_once() {
@@ -148,4 +150,61 @@ fn a_kept_alive_connection_closed_as_it_is_reused_costs_no_round() {
         "requests were sent on connections closed under them"
     );
     assert_eq!(clinic.store.sync_health().unwrap().pending, 0);
+}
+
+/// A registry (or whatever answers in its place) whose first page links, as the next,
+/// a page further on than the first page ends: changes 6 to 9 would be skipped.
+fn registry_with_a_lying_link() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(&stream);
+            let mut request = String::new();
+            // The request line, then headers up to the empty line (a GET has no body).
+            while reader.read_line(&mut request).is_ok_and(|n| n > 2) {}
+            let revocation = |seq: i64, card: &str| {
+                serde_json::json!({"seq": seq, "facility": "P3674060", "kind": "revocation",
+                    "record_id": card, "payload": {"reason": "hilang"}})
+            };
+            let (page, link) = if request.starts_with("GET /v1/changes?after=0&") {
+                let page = serde_json::json!({"changes": [revocation(5, "6037990000000048")],
+                    "next_after": 5, "more": true});
+                (page, "Link: </v1/changes?after=9&limit=2000>; rel=\"next\"\r\n")
+            } else {
+                let page = serde_json::json!({"changes": [revocation(10, "6037990000000055")],
+                    "next_after": 10, "more": false});
+                (page, "")
+            };
+            let body = page.to_string();
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{link}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = (&stream).write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn a_next_page_link_that_skips_changes_is_refused_and_nothing_is_applied() {
+    let url = registry_with_a_lying_link();
+    let mut clinic = Clinic::new("P3674010", "Puskesmas Serpong");
+    let error = syncer_with_batch(&url, "token", 500)
+        .round(&mut clinic.store)
+        .unwrap_err();
+    assert!(
+        matches!(error, SyncError::BadAnswer(_)) && error.to_string().contains("links"),
+        "{error}"
+    );
+    assert!(error.is_transient(), "tried again at the next round");
+    // Neither page is applied: the first's cursor would have been moved past the gap.
+    for card in ["6037990000000048", "6037990000000055"] {
+        assert_eq!(clinic.store.revocation_reason(card).unwrap(), None);
+    }
+    let health = clinic.store.sync_health().unwrap();
+    assert_eq!(health.pull_after, 0);
+    assert!(health.last_error.is_some_and(|e| e.contains("links")));
 }

@@ -121,6 +121,13 @@ pub fn syncer(url: &str, token: &str) -> Syncer {
     syncer_with_batch(url, token, 500)
 }
 
+/// A syncer that pulls `page` changes at a time: a few changes make several pages.
+pub fn syncer_paging(url: &str, token: &str, page: usize) -> Syncer {
+    let mut config = SyncConfig::new(url, token);
+    config.page = page;
+    Syncer::new(config).unwrap()
+}
+
 pub fn syncer_with_batch(url: &str, token: &str, max_rows: usize) -> Syncer {
     let mut config = SyncConfig::new(url, token);
     config.max_rows = max_rows;
