@@ -280,6 +280,59 @@ fn settle() {
     assert!(synced.is_ok_and(|s| s.success()), "sync(1) failed");
 }
 
+/// Pulls measured, each into a fresh clinic; the median is reported, as this shared
+/// machine's speed wanders between runs.
+const PULLS: usize = 3;
+
+/// A pull into a fresh clinic, then the same pages over HTTP, read and parsed by the
+/// clinic but not applied: how many changes, and the two times.
+fn pull_once(
+    into: &std::path::Path,
+    registry: &RunningRegistry,
+    token: &str,
+) -> (usize, Duration, Duration) {
+    let (mut serpong, _, _) = clinic(into, "P3674010");
+    let puller = Syncer::new(SyncConfig::new(&registry.url(), token)).expect("syncer");
+    settle();
+    let started = Instant::now();
+    let pulled = puller.round(&mut serpong).expect("pull").applied;
+    let pull = started.elapsed();
+
+    let agent = ureq::Agent::new_with_defaults();
+    settle();
+    let started = Instant::now();
+    let mut after = 0;
+    loop {
+        let body = agent
+            .get(&format!(
+                "{}/v1/changes?after={after}&limit=2000",
+                registry.url()
+            ))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .expect("page")
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .expect("page body");
+        let page: kartika_protocol::ChangePage = serde_json::from_slice(&body).expect("page json");
+        after = page.next_after;
+        if !page.more {
+            break;
+        }
+    }
+    let http_paging = started.elapsed();
+    eprintln!("pull {}; pages over HTTP {}", secs(pull), secs(http_paging));
+    (pulled, pull, http_paging)
+}
+
+fn median(times: impl Iterator<Item = Duration>) -> Duration {
+    let mut times: Vec<Duration> = times.collect();
+    times.sort_unstable();
+    times[times.len() / 2]
+}
+
 fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
@@ -318,7 +371,6 @@ fn main() {
     assert_eq!(report.sent, all.len());
 
     // 2. Pull: a second Puskesmas whose desk has seen every one of these patients.
-    let (mut serpong, _, _) = clinic(dir.path(), "P3674010");
     {
         let conn = rusqlite::Connection::open(&registry_path).expect("registry file");
         conn.execute(
@@ -327,52 +379,35 @@ fn main() {
         )
         .expect("seen");
     }
-    let puller = Syncer::new(SyncConfig::new(&registry.url(), &token_b)).expect("syncer");
-    eprintln!("pulling");
-    settle();
-    let started = Instant::now();
-    let pulled = puller.round(&mut serpong).expect("pull").applied;
-    let pull = started.elapsed();
-    // The same pages over HTTP, read and parsed by the clinic, not applied.
-    let agent = ureq::Agent::new_with_defaults();
-    settle();
-    let started = Instant::now();
-    let mut after = 0;
-    loop {
-        let body = agent
-            .get(&format!(
-                "{}/v1/changes?after={after}&limit=2000",
-                registry.url()
-            ))
-            .header("Authorization", &format!("Bearer {token_b}"))
-            .call()
-            .expect("page")
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_vec()
-            .expect("page body");
-        let page: kartika_protocol::ChangePage = serde_json::from_slice(&body).expect("page json");
-        after = page.next_after;
-        if !page.more {
-            break;
-        }
-    }
-    let http_paging = started.elapsed();
+    let pulls: Vec<(usize, Duration, Duration)> = (0..PULLS)
+        .map(|round| {
+            let into = dir.path().join(format!("pull-{round}"));
+            std::fs::create_dir(&into).expect("pull folder");
+            pull_once(&into, &registry, &token_b)
+        })
+        .collect();
+    let pulled = pulls[0].0;
+    let pull = median(pulls.iter().map(|p| p.1));
+    let http_paging = median(pulls.iter().map(|p| p.2));
+    // The registry's paging alone, on its file with nothing else open.
     drop(registry);
     let mut paging = SqliteBackend::open(&registry_path).expect("reopen");
     let serpong_node = node("P3674010", "terminal").expect("node");
-    settle();
-    let started = Instant::now();
-    let mut after = 0;
-    loop {
-        let page = paging.changes(&serpong_node, after, 2_000).expect("page");
-        after = page.next_after;
-        if !page.more {
-            break;
+    let paging_time = median((0..PULLS).map(|_| {
+        settle();
+        let started = Instant::now();
+        let mut after = 0;
+        loop {
+            let page = paging.changes(&serpong_node, after, 2_000).expect("page");
+            after = page.next_after;
+            if !page.more {
+                break;
+            }
         }
-    }
-    let paging_time = started.elapsed();
+        let paging = started.elapsed();
+        eprintln!("paging alone {}", secs(paging));
+        paging
+    }));
 
     if pull_only {
         println!(
@@ -432,7 +467,7 @@ fn main() {
         "| registry ingest, PostgreSQL, four connections (the registry's pool) | {pg_pool:.0} records/s | — | 50,000/s |"
     );
     println!(
-        "| pull {pulled} changes into a second clinic (HTTP + apply) | {} | {} (the registry's paging alone, no HTTP); {} (the same pages over HTTP, parsed, not applied) | at most twice the paging |",
+        "| pull {pulled} changes into a second clinic (HTTP + apply; median of {PULLS}) | {} | {} (the registry's paging alone, no HTTP); {} (the same pages over HTTP, parsed, not applied) | at most twice the paging |",
         secs(pull),
         secs(paging_time),
         secs(http_paging)
