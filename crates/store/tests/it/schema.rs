@@ -290,7 +290,11 @@ fn visits_pulled_before_the_upgrade_are_kept_shown_and_updated_after_it() {
         let history = store.patient_history(&admin, &siti).unwrap();
         history.visits.into_iter().map(|v| v.notes).collect()
     };
-    assert_eq!(notes(&mut store), vec![None], "the visit is still in her history");
+    assert_eq!(
+        notes(&mut store),
+        vec![None],
+        "the visit is still in her history"
+    );
 
     // A later version of the same visit replaces it, as before the upgrade.
     payload["version"] = serde_json::Value::from(2);

@@ -171,7 +171,10 @@ fn registry_with_a_lying_link() -> String {
             let (page, link) = if request.starts_with("GET /v1/changes?after=0&") {
                 let page = serde_json::json!({"changes": [revocation(5, "6037990000000048")],
                     "next_after": 5, "more": true});
-                (page, "Link: </v1/changes?after=9&limit=2000>; rel=\"next\"\r\n")
+                (
+                    page,
+                    "Link: </v1/changes?after=9&limit=2000>; rel=\"next\"\r\n",
+                )
             } else {
                 let page = serde_json::json!({"changes": [revocation(10, "6037990000000055")],
                     "next_after": 10, "more": false});
