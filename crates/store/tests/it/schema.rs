@@ -180,34 +180,52 @@ fn network_filesystems_are_told_from_local_disks() {
     assert!(clinic.path.exists());
 }
 
-#[test]
-fn names_indexed_before_the_upgrade_and_after_it_are_both_found() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.sqlite");
-    // Schema 13 indexed a new patient's name by a trigger; 14 by the store's code.
-    create_at_version(&path, 13).unwrap();
-    let conn = raw(&path);
+/// A file an older Kartika left at schema `version`, for facility `code`, holding Siti
+/// Lestari (registered at Pamulang as `siti`) as that version wrote her; the connection
+/// stays open for more rows.
+fn old_file_with_siti(
+    path: &std::path::Path,
+    version: i64,
+    code: &str,
+    siti: &str,
+) -> rusqlite::Connection {
+    create_at_version(path, version).unwrap();
+    let conn = raw(path);
     conn.execute(
         "INSERT INTO facility (id, code, name, utc_offset_minutes, created_at)
-         VALUES (1, 'P3674060', 'Puskesmas Pamulang', 420, 0)",
-        [],
+         VALUES (1, ?1, 'Puskesmas Lama', 420, 0)",
+        [code],
     )
     .unwrap();
     conn.execute(
         "INSERT INTO patient (uuid, patient_number, name, name_key, birth_date, sex,
             origin_facility, created_at, updated_at)
-         VALUES (randomblob(16), 'P36740600000019', 'Siti Lestari', 'siti lestari',
-            '1990-01-10', 2, 'P3674060', 0, 0)",
-        [],
+         VALUES (randomblob(16), ?1, 'Siti Lestari', 'siti lestari', '1990-01-10', 2,
+            'P3674060', 0, 0)",
+        [siti],
     )
     .unwrap();
-    drop(conn);
+    conn
+}
 
-    let mut store = Store::open(&path).unwrap();
+/// Opens (and so upgrades) the file and logs its first admin in.
+fn opened_with_first_admin(path: &std::path::Path) -> (Store, kartika_store::Session) {
+    let mut store = Store::open(path).unwrap();
     store
         .add_first_admin(&crate::support::staff("admin", kartika_store::Role::Admin))
         .unwrap();
     let admin = store.login("admin", crate::support::PASSWORD).unwrap();
+    (store, admin)
+}
+
+#[test]
+fn names_indexed_before_the_upgrade_and_after_it_are_both_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    // Schema 13 indexed a new patient's name by a trigger; 14 by the store's code.
+    drop(old_file_with_siti(&path, 13, "P3674060", "P36740600000019"));
+
+    let (mut store, admin) = opened_with_first_admin(&path);
     store
         .add_staff(
             &admin,
@@ -256,22 +274,7 @@ fn visits_pulled_before_the_upgrade_are_kept_shown_and_updated_after_it() {
     // Schema 14 kept remote visits keyed by their id; 15 in the order they arrive.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("serpong.sqlite");
-    create_at_version(&path, 14).unwrap();
-    let conn = raw(&path);
-    conn.execute(
-        "INSERT INTO facility (id, code, name, utc_offset_minutes, created_at)
-         VALUES (1, 'P3674010', 'Puskesmas Serpong', 420, 0)",
-        [],
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO patient (uuid, patient_number, name, name_key, birth_date, sex,
-            origin_facility, created_at, updated_at)
-         VALUES (randomblob(16), ?1, 'Siti Lestari', 'siti lestari', '1990-01-10', 2,
-            'P3674060', 0, 0)",
-        [&siti],
-    )
-    .unwrap();
+    let conn = old_file_with_siti(&path, 14, "P3674010", &siti);
     conn.execute(
         "INSERT INTO remote_visit (visit_id, patient_number, facility_code, version,
             arrived_at, payload)
@@ -281,11 +284,7 @@ fn visits_pulled_before_the_upgrade_are_kept_shown_and_updated_after_it() {
     .unwrap();
     drop(conn);
 
-    let mut store = Store::open(&path).unwrap();
-    store
-        .add_first_admin(&crate::support::staff("admin", kartika_store::Role::Admin))
-        .unwrap();
-    let admin = store.login("admin", crate::support::PASSWORD).unwrap();
+    let (mut store, admin) = opened_with_first_admin(&path);
     let notes = |store: &mut Store| -> Vec<Option<String>> {
         let history = store.patient_history(&admin, &siti).unwrap();
         history.visits.into_iter().map(|v| v.notes).collect()
