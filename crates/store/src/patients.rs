@@ -42,7 +42,8 @@ pub struct NewPatient {
     pub phone: Option<String>,
 }
 
-/// A patient as stored.
+/// A patient as stored. In JSON (the record a sync pushes) a field not known is left out;
+/// records written before that carry it as `null`, and both read alike.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Patient {
     /// The record's id, born where the patient was first registered.
@@ -50,10 +51,13 @@ pub struct Patient {
     /// No. RM: facility code, sequence, check character.
     pub patient_number: String,
     /// NIK.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nik: Option<String>,
     /// BPJS number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bpjs_number: Option<String>,
     /// No. KK.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub family_card_number: Option<String>,
     /// Full name.
     pub name: String,
@@ -62,19 +66,23 @@ pub struct Patient {
     /// Sex.
     pub sex: Sex,
     /// Blood group.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blood_group: Option<String>,
     /// Street address.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Village code.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region_code: Option<String>,
     /// Phone number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// The facility that registered the patient first.
     pub origin_facility: String,
     /// Counts changes; the registry keeps every version.
     pub version: i64,
     /// The IHS number SATUSEHAT gave the patient, once known.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ihs_number: Option<String>,
 }
 

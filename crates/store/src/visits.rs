@@ -125,18 +125,25 @@ pub struct QueueEntry {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Vitals {
     /// Sistole, mmHg.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub systolic: Option<i64>,
     /// Diastole, mmHg.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub diastolic: Option<i64>,
     /// Nadi, beats a minute.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pulse: Option<i64>,
     /// Napas, breaths a minute.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub respiratory_rate: Option<i64>,
     /// Suhu, °C.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// Berat badan, kg.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
     /// Tinggi badan, cm.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
 }
 
@@ -150,7 +157,8 @@ pub struct Step {
     pub by: String,
 }
 
-/// A visit, whole.
+/// A visit, whole. In JSON (the record a sync pushes) a field not known is left out, as in
+/// [`Patient`](crate::Patient).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VisitDetail {
     /// The visit's id.
@@ -172,18 +180,23 @@ pub struct VisitDetail {
     /// Kunjungan baru.
     pub first_this_year: bool,
     /// Dalam wilayah.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inside_catchment: Option<bool>,
     /// Where it stands.
     pub status: VisitStatus,
     /// Registered.
     pub arrived: Step,
     /// Called in (Dilayani).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<Step>,
     /// Finished, referred or cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ended: Option<Step>,
     /// Keluhan.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub complaint: Option<String>,
     /// The examiner's notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Vital signs.
     pub vitals: Vitals,

@@ -411,3 +411,103 @@ fn a_long_pull_checkpoints_on_a_thread_of_its_own_and_gives_checkpoints_back() {
         "and the store checkpoints again as before, even after a failed pull"
     );
 }
+
+/// What a clinic pushes leaves out what it does not know; records pushed before that (with
+/// each unknown field written as `null`) are in the registry for good, and read alike.
+#[test]
+fn records_with_unknown_fields_left_out_or_written_as_null_are_applied_alike() {
+    let mut pamulang = Clinic::with_facility("P3674060");
+    let number = pamulang.patient(&kartika_store::NewPatient {
+        nik: None,
+        bpjs_number: None,
+        family_card_number: None,
+        blood_group: None,
+        address: None,
+        phone: None,
+        ..siti()
+    });
+    pamulang.visit(&number, "general");
+    let pending = pamulang.store.outbox_pending(100).unwrap();
+    let payload_of = |kind: OutboxKind| -> Value {
+        let row = pending
+            .iter()
+            .find(|r| r.kind == kind)
+            .expect("in the outbox");
+        serde_json::from_str(row.payload.get()).unwrap()
+    };
+    let (patient, visit) = (
+        payload_of(OutboxKind::Patient),
+        payload_of(OutboxKind::Visit),
+    );
+    for record in [&patient, &visit, &visit["vitals"]] {
+        let nulls: Vec<&String> = record
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v.is_null())
+            .map(|(k, _)| k)
+            .collect();
+        assert!(nulls.is_empty(), "{nulls:?} written as null");
+    }
+    assert!(patient.get("phone").is_none() && visit.get("notes").is_none());
+
+    // As clinics wrote them before: each optional field that is left out, as `null`.
+    let with_nulls = |mut record: Value, fields: &[&str]| {
+        for field in fields {
+            if record.get(field).is_none() {
+                record[*field] = Value::Null;
+            }
+        }
+        record
+    };
+    let old_patient = with_nulls(
+        patient.clone(),
+        &[
+            "nik",
+            "bpjs_number",
+            "family_card_number",
+            "blood_group",
+            "address",
+            "region_code",
+            "phone",
+            "ihs_number",
+        ],
+    );
+    let mut old_visit = with_nulls(
+        visit.clone(),
+        &["inside_catchment", "started", "ended", "complaint", "notes"],
+    );
+    old_visit["vitals"] = with_nulls(
+        visit["vitals"].clone(),
+        &[
+            "systolic",
+            "diastolic",
+            "pulse",
+            "respiratory_rate",
+            "temperature",
+            "weight",
+            "height",
+        ],
+    );
+    assert!(old_patient.to_string().len() > patient.to_string().len() + 100);
+    let visit_id = visit["visit_id"].as_str().unwrap().to_owned();
+
+    let mut shown = Vec::new();
+    for (patient, visit) in [(patient, visit), (old_patient, old_visit)] {
+        let mut here = Clinic::with_facility("P3674010");
+        let page = [
+            change(1, "P3674060", OutboxKind::Patient, "p", patient),
+            change(2, "P3674060", OutboxKind::Visit, &visit_id, visit),
+        ];
+        let report = here.store.apply_changes(&page, 2).unwrap();
+        assert_eq!((report.applied, report.skipped.len()), (2, 0));
+        let history = here.store.patient_history(&here.desk, &number).unwrap();
+        assert_eq!(
+            history.visits.len(),
+            1,
+            "the visit is in the patient's history"
+        );
+        shown.push(history);
+    }
+    assert_eq!(shown[0], shown[1]);
+}
