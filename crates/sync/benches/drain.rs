@@ -294,9 +294,14 @@ fn pull_once(
     let (mut serpong, _, _) = clinic(into, "P3674010");
     let puller = Syncer::new(SyncConfig::new(&registry.url(), token)).expect("syncer");
     settle();
+    let cpu_before = process_cpu();
     let started = Instant::now();
     let pulled = puller.round(&mut serpong).expect("pull").applied;
     let pull = started.elapsed();
+    // The registry's threads and the clinic's, together.
+    let cpu = process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
 
     let agent = ureq::Agent::new_with_defaults();
     settle();
@@ -323,8 +328,29 @@ fn pull_once(
         }
     }
     let http_paging = started.elapsed();
-    eprintln!("pull {}; pages over HTTP {}", secs(pull), secs(http_paging));
+    eprintln!(
+        "pull {} ({} on the processors); pages over HTTP {}",
+        secs(pull),
+        cpu.map_or("unknown".into(), secs),
+        secs(http_paging)
+    );
     (pulled, pull, http_paging)
+}
+
+/// The processor time this thread has taken so far (Linux).
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+/// The processor time this process has taken so far, in clock ticks of 10 ms (Linux).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command's name (in parentheses): state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn median(times: impl Iterator<Item = Duration>) -> Duration {
@@ -395,6 +421,7 @@ fn main() {
     let serpong_node = node("P3674010", "terminal").expect("node");
     let paging_time = median((0..PULLS).map(|_| {
         settle();
+        let cpu_before = thread_cpu();
         let started = Instant::now();
         let mut after = 0;
         loop {
@@ -405,7 +432,15 @@ fn main() {
             }
         }
         let paging = started.elapsed();
-        eprintln!("paging alone {}", secs(paging));
+        // How much of it the processor took: the rest is waiting, for the disk.
+        let cpu = thread_cpu()
+            .zip(cpu_before)
+            .map(|(after, before)| after - before);
+        eprintln!(
+            "paging alone {} ({} of it on the processor)",
+            secs(paging),
+            cpu.map_or("unknown".into(), secs)
+        );
         paging
     }));
 
