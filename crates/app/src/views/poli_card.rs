@@ -117,7 +117,10 @@ fn summary(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         let pin =
             widgets::labelled_password(ui, T::PatientPin.get(lang), &mut card.summary.pin_typed);
         let entered = pin.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button(T::OpenSummary.get(lang)).clicked() || entered) && !card.busy {
+        // While the card is at work the button is greyed out: a click then is not lost
+        // without a sign.
+        let open = ui.add_enabled(!card.busy, egui::Button::new(T::OpenSummary.get(lang)));
+        if open.clicked() || (entered && !card.busy) {
             commands.push(Command::ReadCardSummary);
         }
         return;
@@ -128,7 +131,8 @@ fn summary(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         T::ChronicConditions.get(lang),
         &mut card.summary.conditions,
     );
-    if ui.button(T::WriteSummary.get(lang)).clicked() && !card.busy {
+    let write = ui.add_enabled(!card.busy, egui::Button::new(T::WriteSummary.get(lang)));
+    if write.clicked() {
         commands.push(Command::WriteCardSummary);
     }
 }

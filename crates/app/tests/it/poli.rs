@@ -288,6 +288,15 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
     app.click(&format!("Buka {ticket}"));
     app.until("the visit again", |h| h.state().state().poli.open.is_some());
     app.click("Kartu");
+    // Opening the visit reads the card's log again; until then the card is at work.
+    app.until("the card at rest", |h| {
+        h.state()
+            .state()
+            .poli
+            .card
+            .as_ref()
+            .is_some_and(|c| !c.busy)
+    });
     for expected in ["Sisa percobaan: 2", "Sisa percobaan: 1"] {
         app.type_into("PIN pasien (diketik oleh pasien)", "0000");
         app.click("Buka ringkasan");
