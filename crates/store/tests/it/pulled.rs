@@ -6,17 +6,22 @@ use serde_json::Value;
 
 use crate::support::{siti, Clinic};
 
-/// The patient record a clinic would push for its newest patient.
-fn pushed_patient(clinic: &Clinic) -> Value {
+/// The record of `kind` a clinic would push for its newest patient or visit.
+fn pushed(clinic: &Clinic, kind: OutboxKind) -> Value {
     let row = clinic
         .store
         .outbox_pending(100)
         .unwrap()
         .into_iter()
         .rev()
-        .find(|r| r.kind == OutboxKind::Patient)
-        .expect("a patient in the outbox");
+        .find(|r| r.kind == kind)
+        .expect("a record of that kind in the outbox");
     serde_json::from_str(row.payload.get()).unwrap()
+}
+
+/// The patient record a clinic would push for its newest patient.
+fn pushed_patient(clinic: &Clinic) -> Value {
+    pushed(clinic, OutboxKind::Patient)
 }
 
 fn change(
@@ -427,17 +432,9 @@ fn records_with_unknown_fields_left_out_or_written_as_null_are_applied_alike() {
         ..siti()
     });
     pamulang.visit(&number, "general");
-    let pending = pamulang.store.outbox_pending(100).unwrap();
-    let payload_of = |kind: OutboxKind| -> Value {
-        let row = pending
-            .iter()
-            .find(|r| r.kind == kind)
-            .expect("in the outbox");
-        serde_json::from_str(row.payload.get()).unwrap()
-    };
     let (patient, visit) = (
-        payload_of(OutboxKind::Patient),
-        payload_of(OutboxKind::Visit),
+        pushed_patient(&pamulang),
+        pushed(&pamulang, OutboxKind::Visit),
     );
     let nulls = |record: &Value| {
         let fields = record.as_object().unwrap();
