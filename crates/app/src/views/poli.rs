@@ -107,18 +107,23 @@ fn queue_list(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
                         T::Open
                     };
                     let label = format!("{} {}", action.get(lang), entry.ticket);
-                    if ui.button(label).clicked() {
+                    // Ids of the visit's own, not counted from the row's labels: a queue
+                    // reloaded as the visit changes keeps them, so a click (or a screen
+                    // reader's press) in that moment still reaches its button.
+                    let open = ui.push_id(("open", &entry.visit_id), |ui| ui.button(label));
+                    if open.inner.clicked() {
                         commands.push(Command::OpenQueueVisit {
                             visit_id: entry.visit_id.clone(),
                             patient_number: entry.patient_number.clone(),
                         });
                     }
-                    if entry.status == VisitStatus::Waiting
-                        && ui
-                            .button(format!("{} {}", T::CancelVisit.get(lang), entry.ticket))
-                            .clicked()
-                    {
-                        commands.push(Command::CancelQueueVisit(entry.visit_id.clone()));
+                    if entry.status == VisitStatus::Waiting {
+                        let cancel = ui.push_id(("cancel", &entry.visit_id), |ui| {
+                            ui.button(format!("{} {}", T::CancelVisit.get(lang), entry.ticket))
+                        });
+                        if cancel.inner.clicked() {
+                            commands.push(Command::CancelQueueVisit(entry.visit_id.clone()));
+                        }
                     }
                 });
             });

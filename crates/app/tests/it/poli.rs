@@ -285,6 +285,14 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
     assert_eq!(log[0].facility_code().as_str(), "P3674060");
 
     // The patient types a wrong PIN three times.
+    app.until("the queue showing the visit finished", |h| {
+        h.state()
+            .state()
+            .poli
+            .queue
+            .iter()
+            .any(|q| q.ticket == ticket && q.status == kartika_store::VisitStatus::Finished)
+    });
     app.click(&format!("Buka {ticket}"));
     app.until("the visit again", |h| h.state().state().poli.open.is_some());
     app.click("Kartu");
