@@ -116,8 +116,10 @@ fn passwords_are_not_sent_in_the_clear_to_another_pc() {
 
 #[test]
 fn a_server_that_is_off_is_said_so() {
-    // A port nobody listens on: bound, then let go.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+    // A port nobody listens on: bound, then let go. On 127.0.0.2, another loopback
+    // address: the servers of the tests running beside this one listen on 127.0.0.1 and
+    // may be given the same port the moment it is let go.
+    let addr = std::net::TcpListener::bind("127.0.0.2:0")
         .unwrap()
         .local_addr()
         .unwrap();
