@@ -30,8 +30,10 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
         open.rows.len()
     ));
     let rows = &open.rows;
-    // The diagnoses come last and take the rest of the width; every cell stays on one
-    // line, so a row is as high as the table says and only rows in view are laid out.
+    // The status (a referral, a cancellation) comes before the diagnoses, which take
+    // whatever width the other columns leave, so the vital signs stay in view in any
+    // window wide enough for them; a narrower one scrolls sideways. Every cell stays on
+    // one line, so a row is as high as the table says and only rows in view are laid out.
     egui::ScrollArea::horizontal().show(ui, |ui| {
         TableBuilder::new(ui)
             .striped(true)
@@ -39,28 +41,23 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
             .column(Column::exact(78.0))
             .column(Column::exact(66.0).clip(true))
             .column(Column::exact(80.0).clip(true))
-            .column(
-                Column::initial(300.0)
-                    .at_least(160.0)
-                    .resizable(true)
-                    .clip(true),
-            )
+            .column(Column::exact(62.0).clip(true))
+            .column(Column::remainder().at_least(160.0).clip(true))
             .column(Column::exact(56.0))
             .column(Column::exact(36.0))
             .column(Column::exact(40.0))
             .column(Column::exact(40.0))
-            .column(Column::remainder().at_least(62.0).clip(true))
             .header(22.0, |mut header| {
                 for name in [
                     T::Date,
                     T::Facility,
                     T::Unit,
+                    T::Status,
                     T::Diagnoses,
                     T::BloodPressure,
                     T::PulseShort,
                     T::TemperatureShort,
                     T::WeightShort,
-                    T::Status,
                 ] {
                     header.col(|ui| {
                         ui.strong(name.get(lang));
@@ -74,12 +71,12 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
                         &r.date,
                         &r.facility,
                         &r.unit,
+                        &r.status,
                         &r.diagnoses,
                         &r.blood_pressure,
                         &r.pulse,
                         &r.temperature,
                         &r.weight,
-                        &r.status,
                     ];
                     for (index, text) in cells.into_iter().enumerate() {
                         row.col(|ui| {
@@ -91,7 +88,7 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
                                 rich
                             };
                             let label = ui.add(egui::Label::new(rich).truncate());
-                            if index == 3 {
+                            if index == 4 {
                                 label.on_hover_text(text.as_str());
                             }
                         });

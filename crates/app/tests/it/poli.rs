@@ -2,6 +2,7 @@
 //! screen, and the card of the patient in the room.
 
 use eframe::egui;
+use egui_kittest::kittest::Queryable;
 use kartika_card::crypto::TrustAnchors;
 use kartika_card::CardSession;
 use kartika_store::{Role, VisitStatus};
@@ -178,6 +179,17 @@ fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
 
     app.click("Riwayat");
     assert!(app.shows("J06.9 Acute upper respiratory infection"));
+    // How each visit ended is read without scrolling sideways (the window is 1280 wide).
+    let window_right = app.harness.ctx.content_rect().right();
+    for status in ["Status", "Selesai"] {
+        for node in app.harness.query_all_by_label(status) {
+            assert!(
+                node.rect().right() <= window_right,
+                "{status:?} lies beyond the window's edge: {:?}",
+                node.rect()
+            );
+        }
+    }
     app.click("Grafik");
     let with_pressure = open
         .history
