@@ -156,6 +156,25 @@ impl From<ChangePage> for ReadPage {
     }
 }
 
+/// The registry's answer to a page asked for, its body not read yet.
+struct PageAnswer {
+    response: ureq::http::Response<ureq::Body>,
+    /// The cursor of the next page, when the registry links it.
+    linked: Option<i64>,
+}
+
+impl PageAnswer {
+    /// The page as it came. Without a link to the next page (the last page, or a registry
+    /// that gives none) it is read here, since what comes next depends on it.
+    fn fetched(self) -> Result<Fetched, SyncError> {
+        let body = read_body(self.response)?;
+        match self.linked {
+            Some(next_after) => Ok(Fetched::Linked { body, next_after }),
+            None => parse(&body).map(Fetched::Read),
+        }
+    }
+}
+
 /// A page as the fetching thread hands it on.
 enum Fetched {
     /// Not read yet; the registry linked the page after it.
@@ -314,9 +333,9 @@ impl Syncer {
 
     /// Pulls every page after the cursor and applies each with its cursor, on three
     /// threads: one fetches, one reads what was fetched, and this one applies. When the
-    /// registry links the next page, it is asked for before this one is read, so the
-    /// registry pages, this clinic reads and its store applies all at once, and a long
-    /// backlog takes about as long as the slowest of the three, not their sum.
+    /// registry links the next page, it is asked for as soon as this one's head arrives,
+    /// so the registry pages, this clinic reads and its store applies all at once, and a
+    /// long backlog takes about as long as the slowest of the three, not their sum.
     fn pull_all(&self, store: &mut Store) -> Result<(usize, Vec<(i64, String)>), SyncError> {
         let start = store.pull_cursor()?;
         let (fetched_in, fetched) = std::sync::mpsc::sync_channel::<Result<Fetched, SyncError>>(1);
@@ -324,17 +343,28 @@ impl Syncer {
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 let mut after = start;
+                let mut answer = self.ask_for_page(after);
                 loop {
-                    let page = self.fetch_page(after);
+                    // The page the registry links is asked for on a connection of its own
+                    // before this page's body is read, so the registry pages while this
+                    // page travels: over a slow link the round trip and the transfer
+                    // overlap instead of adding up.
+                    let linked = answer.as_ref().ok().and_then(|a| a.linked);
+                    let following = linked.map(|next_after| self.ask_for_page(next_after));
+                    let page = answer.and_then(PageAnswer::fetched);
                     let next = page.as_ref().ok().and_then(|p| p.next_after(after));
                     // The reader stopped (an error): nothing more is wanted.
                     if fetched_in.send(page).is_err() {
                         return;
                     }
-                    match next {
-                        Some(next_after) => after = next_after,
-                        None => return,
-                    }
+                    let Some(next_after) = next else {
+                        return;
+                    };
+                    after = next_after;
+                    answer = match following {
+                        Some(following) => following,
+                        None => self.ask_for_page(after),
+                    };
                 }
             });
             // Applied pages go back to the thread that read them, to be freed where they
@@ -372,17 +402,12 @@ impl Syncer {
         })
     }
 
-    /// One page of changes as it came. Without a link to the next page (the last page, or
-    /// a registry that gives none) it is read here, since what comes next depends on it.
-    fn fetch_page(&self, after: i64) -> Result<Fetched, SyncError> {
+    /// Asks for the page of changes after `after`; its body is read later.
+    fn ask_for_page(&self, after: i64) -> Result<PageAnswer, SyncError> {
         let path = format!("/v1/changes?after={after}&limit={}", self.config.page);
         let response = self.send_get(&path)?;
         let linked = next_page_link(response.headers()).filter(|next| *next > after);
-        let body = read_body(response)?;
-        match linked {
-            Some(next_after) => Ok(Fetched::Linked { body, next_after }),
-            None => parse(&body).map(Fetched::Read),
-        }
+        Ok(PageAnswer { response, linked })
     }
 
     /// Hands the audit log's head to the registry and keeps its signed receipt. First the

@@ -2,6 +2,8 @@
 
 use std::io::{BufRead, Write};
 use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use crate::support::{registry, syncer_with_batch, Clinic, ClosesWhenReused, CuttingProxy};
 use kartika_store::OutboxKind;
@@ -210,4 +212,84 @@ fn a_next_page_link_that_skips_changes_is_refused_and_nothing_is_applied() {
     let health = clinic.store.sync_health().unwrap();
     assert_eq!(health.pull_after, 0);
     assert!(health.last_error.is_some_and(|e| e.contains("links")));
+}
+
+/// A registry at the end of a slow link: the first page's head, linking the next page,
+/// comes at once, but its body only once the next page has been asked for (or after ten
+/// seconds). Says, once the first page's body is sent, whether the next page was asked
+/// for while it was held back.
+fn registry_on_a_slow_link() -> (String, mpsc::Receiver<bool>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let next_asked = Arc::new((Mutex::new(false), Condvar::new()));
+    let (verdict_in, verdict) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let (next_asked, verdict_in) = (Arc::clone(&next_asked), verdict_in.clone());
+            // The client asks for the next page on a connection of its own.
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(&stream);
+                let mut request = String::new();
+                while reader.read_line(&mut request).is_ok_and(|n| n > 2) {}
+                let revocation = |seq: i64, card: &str| {
+                    serde_json::json!({"seq": seq, "facility": "P3674060", "kind": "revocation",
+                        "record_id": card, "payload": {"reason": "hilang"}})
+                };
+                let (page, link) = if request.starts_with("GET /v1/changes?after=0&") {
+                    let page = serde_json::json!({"changes": [revocation(5, "6037990000000048")],
+                        "next_after": 5, "more": true});
+                    (
+                        page,
+                        "Link: </v1/changes?after=5&limit=2000>; rel=\"next\"\r\n",
+                    )
+                } else if request.starts_with("GET /v1/changes?after=5&") {
+                    let (asked, told) = &*next_asked;
+                    *asked.lock().unwrap() = true;
+                    told.notify_all();
+                    let page = serde_json::json!({"changes": [revocation(10, "6037990000000055")],
+                        "next_after": 10, "more": false});
+                    (page, "")
+                } else {
+                    let _ = (&stream).write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    return;
+                };
+                let body = page.to_string();
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{link}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = (&stream).write_all(head.as_bytes());
+                if !link.is_empty() {
+                    let (asked, told) = &*next_asked;
+                    let (asked, _) = told
+                        .wait_timeout_while(asked.lock().unwrap(), Duration::from_secs(10), |a| !*a)
+                        .unwrap();
+                    let _ = verdict_in.send(*asked);
+                }
+                let _ = (&stream).write_all(body.as_bytes());
+            });
+        }
+    });
+    (url, verdict)
+}
+
+#[test]
+fn over_a_slow_link_the_next_page_is_asked_for_while_the_one_before_travels() {
+    let (url, asked_ahead) = registry_on_a_slow_link();
+    let mut clinic = Clinic::new("P3674010", "Puskesmas Serpong");
+    let report = syncer_with_batch(&url, "token", 500)
+        .round(&mut clinic.store)
+        .expect("both pages pulled");
+    assert!(
+        asked_ahead.recv().unwrap(),
+        "the second page was asked for only once the first had arrived whole"
+    );
+    assert_eq!(report.applied, 2);
+    for card in ["6037990000000048", "6037990000000055"] {
+        assert!(clinic.store.revocation_reason(card).unwrap().is_some());
+    }
+    assert_eq!(clinic.store.sync_health().unwrap().pull_after, 10);
 }
