@@ -1,7 +1,8 @@
 //! Sync at scale: 100,000 visits drained from one clinic to the registry over loopback;
 //! the registry's ingest rate on SQLite and on PostgreSQL beside a bare insert (COPY for
 //! PostgreSQL) of the same rows; pulling 100,000 changes. Run:
-//! `cargo bench -p kartika-sync --bench drain` (`-- --small` for 10,000 visits).
+//! `cargo bench -p kartika-sync --bench drain` (`-- --small` for 10,000 visits;
+//! `--slow-link[=MS]` pulls only, through a slow link modelled here).
 //! Prints a Markdown table for docs/benchmarks.md.
 
 use std::sync::Arc;
@@ -286,13 +287,9 @@ const PULLS: usize = 3;
 
 /// A pull into a fresh clinic, then the same pages over HTTP, read and parsed by the
 /// clinic but not applied: how many changes, and the two times.
-fn pull_once(
-    into: &std::path::Path,
-    registry: &RunningRegistry,
-    token: &str,
-) -> (usize, Duration, Duration) {
+fn pull_once(into: &std::path::Path, registry: &str, token: &str) -> (usize, Duration, Duration) {
     let (mut serpong, _, _) = clinic(into, "P3674010");
-    let puller = Syncer::new(SyncConfig::new(&registry.url(), token)).expect("syncer");
+    let puller = Syncer::new(SyncConfig::new(registry, token)).expect("syncer");
     settle();
     let cpu_before = process_cpu();
     let started = Instant::now();
@@ -309,10 +306,7 @@ fn pull_once(
     let mut after = 0;
     loop {
         let body = agent
-            .get(&format!(
-                "{}/v1/changes?after={after}&limit=2000",
-                registry.url()
-            ))
+            .get(&format!("{registry}/v1/changes?after={after}&limit=2000"))
             .header("Authorization", &format!("Bearer {token}"))
             .call()
             .expect("page")
@@ -369,6 +363,13 @@ fn main() {
     let pull_only = std::env::args().any(|a| a == "--pull-only");
     // Only PostgreSQL's ingest on one connection, for working on it.
     let postgres_only = std::env::args().any(|a| a == "--postgres-only");
+    // Only the pull, through a slow link (best with `--small`): `--slow-link` is a mobile
+    // connection (50 ms each way), `--slow-link=300` a satellite one.
+    let slow_link = std::env::args().find_map(|a| match a.strip_prefix("--slow-link") {
+        Some("") => Some(50),
+        Some(ms) => ms.strip_prefix('=')?.parse().ok(),
+        None => None,
+    });
     let visits = if small { 10_000 } else { 100_000 };
     let dir = tempfile::tempdir().expect("temp dir");
 
@@ -405,13 +406,26 @@ fn main() {
         )
         .expect("seen");
     }
+    // A Puskesmas on a mobile connection: the same pulls through a link of its speed.
+    let link = slow_link.map(|ms| SlowLink::start(registry.addr(), Duration::from_millis(ms)));
+    let url = link.as_ref().map_or_else(|| registry.url(), SlowLink::url);
     let pulls: Vec<(usize, Duration, Duration)> = (0..PULLS)
         .map(|round| {
             let into = dir.path().join(format!("pull-{round}"));
             std::fs::create_dir(&into).expect("pull folder");
-            pull_once(&into, &registry, &token_b)
+            pull_once(&into, &url, &token_b)
         })
         .collect();
+    if let Some(link) = link {
+        println!(
+            "pull {} changes through {}: {} (HTTP + apply); the pages over the link, one after another, not applied: {}",
+            pulls[0].0,
+            link.describe(),
+            secs(median(pulls.iter().map(|p| p.1))),
+            secs(median(pulls.iter().map(|p| p.2)))
+        );
+        return;
+    }
     let pulled = pulls[0].0;
     let pull = median(pulls.iter().map(|p| p.1));
     let http_paging = median(pulls.iter().map(|p| p.2));
@@ -511,4 +525,91 @@ fn main() {
         "\nsetup: {patients} patients and {visits} visits registered through the store in {}",
         secs(fill_time)
     );
+}
+
+/// A slow connection between a Puskesmas and the registry: `latency` each way and
+/// `BYTES_PER_SECOND` in each direction, shared by all connections across it, as one
+/// link is. Each chunk read is delivered once the chunks before it in its direction have
+/// gone through at the link's speed, and the latency has passed.
+struct SlowLink {
+    addr: std::net::SocketAddr,
+    latency: Duration,
+}
+
+impl SlowLink {
+    const BYTES_PER_SECOND: f64 = 1_000_000.0;
+
+    fn start(registry: std::net::SocketAddr, latency: Duration) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("link port");
+        let addr = listener.local_addr().expect("link address");
+        // When each direction is free again.
+        let up = Arc::new(std::sync::Mutex::new(Instant::now()));
+        let down = Arc::new(std::sync::Mutex::new(Instant::now()));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = std::net::TcpStream::connect(registry) else {
+                    continue;
+                };
+                let (client_out, server_out) = (
+                    client.try_clone().expect("client socket"),
+                    server.try_clone().expect("server socket"),
+                );
+                let (up, down) = (Arc::clone(&up), Arc::clone(&down));
+                std::thread::spawn(move || carry(client, server_out, &up, latency));
+                std::thread::spawn(move || carry(server, client_out, &down, latency));
+            }
+        });
+        Self { addr, latency }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "a link of {} ms each way and {} MB/s",
+            self.latency.as_millis(),
+            Self::BYTES_PER_SECOND / 1e6
+        )
+    }
+}
+
+/// Carries one direction of a connection across the link.
+fn carry(
+    mut from: std::net::TcpStream,
+    mut into: std::net::TcpStream,
+    free_at: &std::sync::Mutex<Instant>,
+    latency: Duration,
+) {
+    use std::io::{Read, Write};
+    let (read_in, read) = std::sync::mpsc::channel::<(Instant, Vec<u8>)>();
+    std::thread::spawn(move || {
+        let mut buffer = vec![0; 16 * 1024];
+        while let Ok(n) = from.read(&mut buffer) {
+            if n == 0
+                || read_in
+                    .send((Instant::now(), buffer[..n].to_vec()))
+                    .is_err()
+            {
+                break;
+            }
+        }
+    });
+    for (read_at, chunk) in read {
+        let sent = {
+            let mut free_at = free_at.lock().expect("link");
+            let start = read_at.max(*free_at);
+            *free_at =
+                start + Duration::from_secs_f64(chunk.len() as f64 / SlowLink::BYTES_PER_SECOND);
+            *free_at
+        };
+        // The link is modelled in time, so the benchmark waits as the bytes would.
+        std::thread::sleep((sent + latency).saturating_duration_since(Instant::now()));
+        if into.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    let _ = into.shutdown(std::net::Shutdown::Write);
 }
