@@ -182,7 +182,9 @@ fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
     // How each visit ended is read without scrolling sideways (the window is 1280 wide).
     let window_right = app.harness.ctx.content_rect().right();
     for status in ["Status", "Selesai"] {
-        for node in app.harness.query_all_by_label(status) {
+        let shown: Vec<_> = app.harness.query_all_by_label(status).collect();
+        assert!(!shown.is_empty(), "the history shows {status:?}");
+        for node in shown {
             assert!(
                 node.rect().right() <= window_right,
                 "{status:?} lies beyond the window's edge: {:?}",
