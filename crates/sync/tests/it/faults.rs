@@ -162,14 +162,7 @@ fn registry_with_a_lying_link() -> String {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
-            let mut reader = std::io::BufReader::new(&stream);
-            let mut request = String::new();
-            // The request line, then headers up to the empty line (a GET has no body).
-            while reader.read_line(&mut request).is_ok_and(|n| n > 2) {}
-            let revocation = |seq: i64, card: &str| {
-                serde_json::json!({"seq": seq, "facility": "P3674060", "kind": "revocation",
-                    "record_id": card, "payload": {"reason": "hilang"}})
-            };
+            let request = request_head(&stream);
             let (page, link) = if request.starts_with("GET /v1/changes?after=0&") {
                 let page = serde_json::json!({"changes": [revocation(5, "6037990000000048")],
                     "next_after": 5, "more": true});
@@ -183,14 +176,33 @@ fn registry_with_a_lying_link() -> String {
                 (page, "")
             };
             let body = page.to_string();
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{link}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = (&stream).write_all(answer.as_bytes());
+            let _ = (&stream).write_all(answer_head(link, &body).as_bytes());
+            let _ = (&stream).write_all(body.as_bytes());
         }
     });
     url
+}
+
+/// A request's line and headers, up to the empty line (a GET has no body).
+fn request_head(stream: &std::net::TcpStream) -> String {
+    let mut reader = std::io::BufReader::new(stream);
+    let mut request = String::new();
+    while reader.read_line(&mut request).is_ok_and(|n| n > 2) {}
+    request
+}
+
+/// The head of a page's answer, with `link` as it should appear among the headers.
+fn answer_head(link: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{link}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+}
+
+/// A pulled change revoking `card`.
+fn revocation(seq: i64, card: &str) -> serde_json::Value {
+    serde_json::json!({"seq": seq, "facility": "P3674060", "kind": "revocation",
+        "record_id": card, "payload": {"reason": "hilang"}})
 }
 
 #[test]
@@ -229,13 +241,7 @@ fn registry_on_a_slow_link() -> (String, mpsc::Receiver<bool>) {
             let (next_asked, verdict_in) = (Arc::clone(&next_asked), verdict_in.clone());
             // The client asks for the next page on a connection of its own.
             std::thread::spawn(move || {
-                let mut reader = std::io::BufReader::new(&stream);
-                let mut request = String::new();
-                while reader.read_line(&mut request).is_ok_and(|n| n > 2) {}
-                let revocation = |seq: i64, card: &str| {
-                    serde_json::json!({"seq": seq, "facility": "P3674060", "kind": "revocation",
-                        "record_id": card, "payload": {"reason": "hilang"}})
-                };
+                let request = request_head(&stream);
                 let (page, link) = if request.starts_with("GET /v1/changes?after=0&") {
                     let page = serde_json::json!({"changes": [revocation(5, "6037990000000048")],
                         "next_after": 5, "more": true});
@@ -257,11 +263,7 @@ fn registry_on_a_slow_link() -> (String, mpsc::Receiver<bool>) {
                     return;
                 };
                 let body = page.to_string();
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{link}Content-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = (&stream).write_all(head.as_bytes());
+                let _ = (&stream).write_all(answer_head(link, &body).as_bytes());
                 if !link.is_empty() {
                     let (asked, told) = &*next_asked;
                     let (asked, _) = told
