@@ -406,7 +406,7 @@ fn main() {
         )
         .expect("seen");
     }
-    // A Puskesmas on a mobile connection: the same pulls through a link of its speed.
+    // A Puskesmas on a slow connection: the same pulls through a link of its speed.
     let link = slow_link.map(|ms| SlowLink::start(registry.addr(), Duration::from_millis(ms)));
     let url = link.as_ref().map_or_else(|| registry.url(), SlowLink::url);
     let pulls: Vec<(usize, Duration, Duration)> = (0..PULLS)

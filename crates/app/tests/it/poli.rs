@@ -305,7 +305,7 @@ fn through_pcscd_the_finished_visit_is_written_to_the_card_and_three_wrong_pins_
             .poli
             .queue
             .iter()
-            .any(|q| q.ticket == ticket && q.status == kartika_store::VisitStatus::Finished)
+            .any(|q| q.ticket == ticket && q.status == VisitStatus::Finished)
     });
     app.click(&format!("Buka {ticket}"));
     app.until("the visit again", |h| h.state().state().poli.open.is_some());

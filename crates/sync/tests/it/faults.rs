@@ -164,16 +164,12 @@ fn registry_with_a_lying_link() -> String {
             let Ok(stream) = stream else { continue };
             let request = request_head(&stream);
             let (page, link) = if request.starts_with("GET /v1/changes?after=0&") {
-                let page = serde_json::json!({"changes": [revocation(5, "6037990000000048")],
-                    "next_after": 5, "more": true});
                 (
-                    page,
+                    page_of(5, "6037990000000048", true),
                     "Link: </v1/changes?after=9&limit=2000>; rel=\"next\"\r\n",
                 )
             } else {
-                let page = serde_json::json!({"changes": [revocation(10, "6037990000000055")],
-                    "next_after": 10, "more": false});
-                (page, "")
+                (page_of(10, "6037990000000055", false), "")
             };
             let body = page.to_string();
             let _ = (&stream).write_all(answer_head(link, &body).as_bytes());
@@ -199,10 +195,11 @@ fn answer_head(link: &str, body: &str) -> String {
     )
 }
 
-/// A pulled change revoking `card`.
-fn revocation(seq: i64, card: &str) -> serde_json::Value {
-    serde_json::json!({"seq": seq, "facility": "P3674060", "kind": "revocation",
-        "record_id": card, "payload": {"reason": "hilang"}})
+/// A page of one pulled change, revoking `card`, that says whether `more` follow.
+fn page_of(seq: i64, card: &str, more: bool) -> serde_json::Value {
+    let revocation = serde_json::json!({"seq": seq, "facility": "P3674060",
+        "kind": "revocation", "record_id": card, "payload": {"reason": "hilang"}});
+    serde_json::json!({"changes": [revocation], "next_after": seq, "more": more})
 }
 
 #[test]
@@ -243,19 +240,15 @@ fn registry_on_a_slow_link() -> (String, mpsc::Receiver<bool>) {
             std::thread::spawn(move || {
                 let request = request_head(&stream);
                 let (page, link) = if request.starts_with("GET /v1/changes?after=0&") {
-                    let page = serde_json::json!({"changes": [revocation(5, "6037990000000048")],
-                        "next_after": 5, "more": true});
                     (
-                        page,
+                        page_of(5, "6037990000000048", true),
                         "Link: </v1/changes?after=5&limit=2000>; rel=\"next\"\r\n",
                     )
                 } else if request.starts_with("GET /v1/changes?after=5&") {
                     let (asked, told) = &*next_asked;
                     *asked.lock().unwrap() = true;
                     told.notify_all();
-                    let page = serde_json::json!({"changes": [revocation(10, "6037990000000055")],
-                        "next_after": 10, "more": false});
-                    (page, "")
+                    (page_of(10, "6037990000000055", false), "")
                 } else {
                     let _ = (&stream).write_all(
                         b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
