@@ -1,12 +1,14 @@
 //! The registry's listener. TLS handshakes run side by side, each with a deadline; a
 //! connection that sends nothing for a while is closed (a request's head included); and
-//! the number of connections is capped. A slow or idle client delays no one else.
+//! the number of connections is capped, for each client address too. A slow or idle
+//! client delays no one else.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,6 +21,10 @@ use tokio_rustls::TlsAcceptor;
 
 /// The most connections served at once; the next waits in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 1_024;
+/// The most connections one client address (for IPv6, its /64) holds at once; the next is
+/// closed on arrival. A Puskesmas's sync uses two, so many may share one carrier-grade NAT
+/// address, while one client alone cannot take the slots that everyone shares.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 64;
 /// How long a client may take over its TLS handshake.
 pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 /// How long a connection may send nothing while the server waits to read (a request's
@@ -39,7 +45,7 @@ impl Listener {
         let local = tcp.local_addr()?;
         let (handover, ready) = mpsc::channel(64);
         let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let accepting = tokio::spawn(accept(tcp, tls, permits, handover));
+        let accepting = tokio::spawn(accept(tcp, tls, permits, Peers::default(), handover));
         Ok(Self {
             ready,
             local,
@@ -58,6 +64,7 @@ async fn accept(
     tcp: TcpListener,
     tls: Option<TlsAcceptor>,
     permits: Arc<Semaphore>,
+    peers: Peers,
     handover: mpsc::Sender<(Guarded, SocketAddr)>,
 ) {
     loop {
@@ -68,6 +75,14 @@ async fn accept(
             // Out of file descriptors and the like: give the system a moment.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
+        };
+        // Past its share, the connection is closed here and its slot goes back.
+        let Some(peer) = peers.admit(addr.ip()) else {
+            continue;
+        };
+        let slot = Slot {
+            _shared: permit,
+            _peer: peer,
         };
         let _ = stream.set_nodelay(true);
         let (tls, handover) = (tls.clone(), handover.clone());
@@ -83,7 +98,7 @@ async fn accept(
                     }
                 }
             };
-            let _ = handover.send((Guarded::new(stream, permit), addr)).await;
+            let _ = handover.send((Guarded::new(stream, slot), addr)).await;
         });
     }
 }
@@ -105,6 +120,66 @@ impl axum::serve::Listener for Listener {
     }
 }
 
+/// How many connections each client address holds.
+#[derive(Clone, Default)]
+struct Peers(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+impl Peers {
+    /// A place for one more connection from `ip`, unless it holds its share already.
+    fn admit(&self, ip: IpAddr) -> Option<PeerSlot> {
+        let key = peer_key(ip);
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = held.entry(key).or_insert(0);
+        if *count >= MAX_CONNECTIONS_PER_PEER {
+            return None;
+        }
+        *count += 1;
+        Some(PeerSlot {
+            peers: self.clone(),
+            key,
+        })
+    }
+}
+
+/// The address a client is counted under: an IPv6 client's /64, as one subscriber is
+/// given a whole /64; an IPv4 address written as IPv6, as itself.
+fn peer_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// One connection counted against its client address, until it ends.
+struct PeerSlot {
+    peers: Peers,
+    key: IpAddr,
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut held = self.peers.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// A connection's place: one of all, and one of its client's.
+struct Slot {
+    _shared: OwnedSemaphorePermit,
+    _peer: PeerSlot,
+}
+
 /// A connection, plain or TLS.
 enum Stream {
     Plain(TcpStream),
@@ -115,11 +190,11 @@ enum Stream {
 pub struct Guarded {
     stream: Stream,
     idle: Pin<Box<Sleep>>,
-    _slot: OwnedSemaphorePermit,
+    _slot: Slot,
 }
 
 impl Guarded {
-    fn new(stream: Stream, slot: OwnedSemaphorePermit) -> Self {
+    fn new(stream: Stream, slot: Slot) -> Self {
         Self {
             stream,
             idle: Box::pin(tokio::time::sleep(IDLE_LIMIT)),
@@ -195,5 +270,34 @@ impl AsyncWrite for Guarded {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_slash_64_and_a_mapped_ipv4_one_as_itself() {
+        let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let same_subscriber: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let another: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(peer_key(one), peer_key(same_subscriber));
+        assert_ne!(peer_key(one), peer_key(another));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(peer_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn a_client_past_its_share_is_refused_until_one_of_its_connections_ends() {
+        let peers = Peers::default();
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let mut held: Vec<PeerSlot> = (0..MAX_CONNECTIONS_PER_PEER)
+            .map(|_| peers.admit(ip).expect("within its share"))
+            .collect();
+        assert!(peers.admit(ip).is_none());
+        assert!(peers.admit("192.0.2.8".parse().unwrap()).is_some());
+        held.pop();
+        assert!(peers.admit(ip).is_some());
     }
 }

@@ -1,10 +1,11 @@
 //! The listener: clients that connect and then say nothing (or stall in the TLS
-//! handshake) hold up no one.
+//! handshake) hold up no one, and no one client takes every connection.
 
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
+use kartika_registry::net::{MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER};
 use kartika_registry::sqlite::SqliteBackend;
 use kartika_testkit::served::ServedOnThread;
 
@@ -68,4 +69,100 @@ fn idle_and_stalled_clients_do_not_delay_a_healthy_request_over_tls() {
         .expect("a healthy request passes while idle clients hold connections");
     assert_eq!(answer.status(), 200);
     drop(idle);
+}
+
+/// A plain-HTTP registry with an empty store.
+fn plain_registry(dir: &std::path::Path) -> ServedOnThread {
+    let backend = SqliteBackend::open(&dir.join("registry.sqlite")).unwrap();
+    let pool = kartika_registry::api::Pool::new(Box::new(backend), Vec::new());
+    ServedOnThread::start(([127, 0, 0, 1], 0).into(), move |listener, shutdown| {
+        kartika_registry::serve(listener, pool, shutdown)
+    })
+}
+
+#[test]
+fn a_client_holding_as_many_connections_as_the_registry_serves_shuts_out_no_one_else() {
+    // The hoarder's sockets and the registry's ends of them, in this one process.
+    allow_open_files(2 * MAX_CONNECTIONS + 256);
+    let dir = tempfile::tempdir().unwrap();
+    let registry = plain_registry(dir.path());
+    let client = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // From 127.0.0.2, one after another, as many idle connections as the registry serves.
+    // Those past the client's share end at once; one kept would end only at the idle
+    // limit (30 s), so 5 s is a deadline, not a measurement.
+    let (held, closed_at_once) = client.block_on(async {
+        let connect = || async {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(([127, 0, 0, 2], 0).into()).unwrap();
+            socket.connect(registry.addr()).await.unwrap()
+        };
+        let mut held = Vec::new();
+        for _ in 0..MAX_CONNECTIONS_PER_PEER {
+            held.push(connect().await);
+        }
+        let mut closed_at_once = 0;
+        for _ in MAX_CONNECTIONS_PER_PEER..MAX_CONNECTIONS {
+            use tokio::io::AsyncReadExt;
+            let mut past_its_share = connect().await;
+            let mut byte = [0u8; 1];
+            let ended = past_its_share.read(&mut byte);
+            if tokio::time::timeout(Duration::from_secs(5), ended)
+                .await
+                .is_err()
+            {
+                break;
+            }
+            closed_at_once += 1;
+        }
+        (held, closed_at_once)
+    });
+    assert_eq!(
+        closed_at_once,
+        MAX_CONNECTIONS - MAX_CONNECTIONS_PER_PEER,
+        "the registry closes each connection past one client's share"
+    );
+
+    // Every slot was the hoarder's: this request waited in the kernel's queue until the
+    // idle limit freed one.
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .new_agent();
+    let answer = agent
+        .get(&format!(
+            "http://127.0.0.1:{}/healthz",
+            registry.addr().port()
+        ))
+        .call()
+        .expect("a request from elsewhere is answered while one client holds its share");
+    assert_eq!(answer.status(), 200);
+    drop(held);
+}
+
+/// Raises this process's limit of open files to `wanted` (within the hard limit), as a
+/// shell's `ulimit -n` would.
+fn allow_open_files(wanted: usize) {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let wanted = wanted as u64;
+    if limit.current.is_some_and(|current| current >= wanted) {
+        return;
+    }
+    let raised = limit.maximum.map_or(wanted, |maximum| maximum.min(wanted));
+    assert!(
+        raised >= wanted,
+        "this test needs {wanted} open files; the hard limit is {:?} (raise it with `ulimit -Hn`)",
+        limit.maximum
+    );
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(raised),
+            maximum: limit.maximum,
+        },
+    )
+    .expect("raise the limit of open files");
 }
