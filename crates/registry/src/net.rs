@@ -23,7 +23,8 @@ use tokio_rustls::TlsAcceptor;
 pub const MAX_CONNECTIONS: usize = 1_024;
 /// The most connections one client address (for IPv6, its /64) holds at once; the next is
 /// closed on arrival. A Puskesmas's sync uses two, so many may share one carrier-grade NAT
-/// address, while one client alone cannot take the slots that everyone shares.
+/// address, while one client alone cannot take the slots that everyone shares. (The
+/// registry ends its own TLS: behind a proxy, every client would share the proxy's address.)
 pub const MAX_CONNECTIONS_PER_PEER: usize = 64;
 /// How long a client may take over its TLS handshake.
 pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
