@@ -90,9 +90,10 @@ fn a_client_holding_as_many_connections_as_the_registry_serves_shuts_out_no_one_
         .enable_all()
         .build()
         .unwrap();
-    // From 127.0.0.2, one after another, as many idle connections as the registry serves.
-    // Those past the client's share end at once; one kept would end only at the idle
-    // limit (30 s), so 5 s is a deadline, not a measurement.
+    // From 127.0.0.2, as many idle connections as the registry serves, one after another
+    // so that each is seen accepted or refused (opened all at once, some wait in the
+    // kernel's full queue). Those past the client's share end at once; one kept would end
+    // only at the idle limit (30 s), so 5 s is a deadline, not a measurement.
     let (held, closed_at_once) = client.block_on(async {
         let connect = || async {
             let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -125,8 +126,8 @@ fn a_client_holding_as_many_connections_as_the_registry_serves_shuts_out_no_one_
         "the registry closes each connection past one client's share"
     );
 
-    // Every slot was the hoarder's: this request waited in the kernel's queue until the
-    // idle limit freed one.
+    // Without the cap every slot was the hoarder's, and this request waited in the
+    // kernel's queue until the idle limit freed one.
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(5)))
         .build()
