@@ -1,6 +1,7 @@
 //! Sync at scale: 100,000 visits drained from one clinic to the registry over loopback;
 //! the registry's ingest rate on SQLite and on PostgreSQL beside a bare insert (COPY for
-//! PostgreSQL) of the same rows; pulling 100,000 changes. Run:
+//! PostgreSQL) of the same rows; pulling them all (120,000 changes with the patients) into
+//! a second clinic, beside the registry's paging of the same changes alone. Run:
 //! `cargo bench -p kartika-sync --bench drain` (`-- --small` for 10,000 visits;
 //! `--slow-link[=MS]` pulls only, through a slow link modelled here).
 //! Prints a Markdown table for docs/benchmarks.md.
