@@ -119,7 +119,7 @@ fn main() {
     let (cert, key) = (dir.path().join("server.crt"), dir.path().join("server.key"));
     std::fs::write(&cert, certified.cert.pem()).unwrap();
     std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
-    let acceptor = kartika_registry::tls::acceptor(&cert, &key).expect("TLS");
+    let acceptor = kartika_listener::acceptor(&cert, &key).expect("TLS");
     let ca = std::fs::read(&cert).unwrap();
     let https = RunningServer::start_with(
         &db,

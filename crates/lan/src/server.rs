@@ -1,5 +1,5 @@
 //! The Puskesmas's clinic server: the store's operations over HTTP(S) on the LAN, behind
-//! the registry's listener (handshakes side by side with a deadline, idle connections
+//! the servers' shared listener (handshakes side by side with a deadline, idle connections
 //! closed, connections capped). Every store call runs on a blocking thread with a
 //! connection of a small pool; SQLite serialises the writes, WAL lets reads run beside them.
 
@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kartika_registry::net::Listener;
+use kartika_listener::Listener;
 use tokio::sync::{watch, Semaphore};
 
 use kartika_store::{Clock, Session, Store, StoreError};
@@ -177,7 +177,7 @@ pub async fn serve(
         Arc::clone(&server).watch_outside_writes(config.db.clone(), Arc::clone(&config.clock)),
     );
     let served = axum::serve(
-        kartika_registry::net::Listener::new(listener, tls)?,
+        Listener::new(listener, tls)?,
         router(server).into_make_service_with_connect_info::<Peer>(),
     )
     .with_graceful_shutdown(shutdown)

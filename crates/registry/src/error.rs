@@ -29,9 +29,6 @@ pub enum RegistryError {
     /// The node is enrolled already.
     #[error("node {0} is enrolled already")]
     AlreadyEnrolled(String),
-    /// The TLS certificate or key cannot be used.
-    #[error("TLS: {0}")]
-    Tls(String),
     /// The storage lock was poisoned by a panic in another request.
     #[error("the registry storage is unusable after an internal error; restart the registry")]
     Poisoned,

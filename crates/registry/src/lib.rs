@@ -11,11 +11,9 @@ pub mod api;
 pub mod backend;
 mod error;
 mod fhir_api;
-pub mod net;
 pub mod postgres_backend;
 pub mod rules;
 pub mod sqlite;
-pub mod tls;
 pub mod validate;
 
 use std::sync::Arc;
@@ -120,7 +118,7 @@ pub async fn serve_tls(
 ) -> std::io::Result<()> {
     let shared: api::SharedBackend = Arc::new(pool);
     let served = axum::serve(
-        net::Listener::new(listener, Some(acceptor))?,
+        kartika_listener::Listener::new(listener, Some(acceptor))?,
         api::router(Arc::clone(&shared)),
     )
     .with_graceful_shutdown(shutdown)
@@ -137,7 +135,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let shared: api::SharedBackend = Arc::new(pool);
     let served = axum::serve(
-        net::Listener::new(listener, None)?,
+        kartika_listener::Listener::new(listener, None)?,
         api::router(Arc::clone(&shared)),
     )
     .with_graceful_shutdown(shutdown)

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use kartika_registry::net::{MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER};
+use kartika_listener::{MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER};
 use kartika_registry::sqlite::SqliteBackend;
 use kartika_testkit::served::ServedOnThread;
 
@@ -24,7 +24,7 @@ impl TlsRegistry {
         let key = dir.path().join("registry.key");
         std::fs::write(&cert, certified.cert.pem()).unwrap();
         std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
-        let acceptor = kartika_registry::tls::acceptor(&cert, &key).unwrap();
+        let acceptor = kartika_listener::acceptor(&cert, &key).unwrap();
         let backend = SqliteBackend::open(&dir.path().join("registry.sqlite")).unwrap();
         let pool = kartika_registry::api::Pool::new(Box::new(backend), Vec::new());
         let served =

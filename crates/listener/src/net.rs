@@ -1,4 +1,4 @@
-//! The registry's listener. TLS handshakes run side by side, each with a deadline; a
+//! The servers' listener. TLS handshakes run side by side, each with a deadline; a
 //! connection that sends nothing for a while is closed (a request's head included); and
 //! the number of connections is capped, for each client address too. A slow or idle
 //! client delays no one else.
@@ -22,9 +22,9 @@ use tokio_rustls::TlsAcceptor;
 /// The most connections served at once; the next waits in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 1_024;
 /// The most connections one client address (for IPv6, its /64) holds at once; the next is
-/// closed on arrival. A Puskesmas's sync uses two, so many may share one carrier-grade NAT
-/// address, while one client alone cannot take the slots that everyone shares. (The
-/// registry ends its own TLS: behind a proxy, every client would share the proxy's address.)
+/// closed on arrival. A Puskesmas's sync uses two at the registry, so many may share one carrier-grade NAT
+/// address, while one client alone cannot take the slots that everyone shares. (Each
+/// server ends its own TLS: behind a proxy, every client would share the proxy's address.)
 pub const MAX_CONNECTIONS_PER_PEER: usize = 64;
 /// How long a client may take over its TLS handshake.
 pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
