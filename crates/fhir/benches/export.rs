@@ -62,12 +62,12 @@ fn main() {
     });
     let (fhir, fhir_bytes) = median(|| {
         let mut bytes = Vec::new();
-        kartika_fhir::write_export_bundle(&records, &mut bytes).expect("bundle");
+        records.write_fhir_bundle(&mut bytes).expect("bundle");
         bytes.len()
     });
     let (plain, plain_bytes) = median(|| serde_json::to_vec(&records).expect("json").len());
     let mut bytes = Vec::new();
-    kartika_fhir::write_export_bundle(&records, &mut bytes).expect("bundle");
+    records.write_fhir_bundle(&mut bytes).expect("bundle");
     let bundle: serde_json::Value = serde_json::from_slice(&bytes).expect("the Bundle is JSON");
     let count = |kind: &str| {
         bundle["entry"].as_array().map_or(0, |e| {

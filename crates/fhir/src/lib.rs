@@ -10,14 +10,16 @@
 #![deny(missing_docs)]
 
 mod bundle;
+mod records;
 mod resources;
 
 pub use bundle::{capability_statement, operation_outcome, searchset, transaction};
+pub use records::{
+    CaseKind, Diagnosis, DiagnosisRank, PatientRecord, Step, VisitRecord, VisitStatus, Vitals,
+};
 pub use resources::{condition_id, conditions, encounter, observations, patient, utc, Entry};
 
 use std::collections::HashMap;
-
-use kartika_store::ExportRecords;
 
 /// The identifier systems and extension URLs used.
 pub mod system {
@@ -67,33 +69,14 @@ pub enum References {
     Bundle,
 }
 
-/// What the mapping needs of the facility, from the exported records.
-pub fn export_facility(records: &ExportRecords) -> Facility {
-    let ids = &records.satusehat;
-    Facility {
-        // Until SATUSEHAT has given the facility its id, the facility code stands in.
-        organization_id: ids
-            .organization_id
-            .clone()
-            .unwrap_or_else(|| records.facility.code.clone()),
-        locations: ids.locations.iter().cloned().collect(),
-        unit_names: records
-            .units
-            .iter()
-            .map(|u| (u.code.clone(), u.name.clone()))
-            .collect(),
-        practitioners: ids.practitioners.iter().cloned().collect(),
-    }
-}
-
-/// A clinic's exported records as one transaction Bundle, written as it is made: each
-/// entry is serialized and dropped before the next, so ten thousand encounters never sit
-/// in memory as one tree.
+/// A clinic's patients, each with its visits, as one transaction Bundle, written as it is
+/// made: each entry is serialized and dropped before the next, so ten thousand encounters
+/// never sit in memory as one tree. Returns how many entries were written.
 pub fn write_export_bundle(
-    records: &ExportRecords,
+    facility: &Facility,
+    patients: impl IntoIterator<Item = (PatientRecord, Vec<VisitRecord>)>,
     out: &mut impl std::io::Write,
 ) -> serde_json::Result<usize> {
-    let facility = export_facility(records);
     out.write_all(br#"{"resourceType":"Bundle","type":"transaction","entry":["#)
         .map_err(serde_json::Error::io)?;
     let mut written = 0usize;
@@ -104,15 +87,14 @@ pub fn write_export_bundle(
         written += 1;
         serde_json::to_writer(out, &bundle::transaction_entry(entry))
     };
-    for exported in &records.patients {
-        let person = &exported.patient;
-        write(patient(person, References::Bundle), out)?;
-        for visit in &exported.visits {
-            write(encounter(visit, person, &facility, References::Bundle), out)?;
-            for entry in conditions(visit, person, References::Bundle) {
+    for (person, visits) in patients {
+        write(patient(&person, References::Bundle), out)?;
+        for visit in &visits {
+            write(encounter(visit, &person, facility, References::Bundle), out)?;
+            for entry in conditions(visit, &person, References::Bundle) {
                 write(entry, out)?;
             }
-            for entry in observations(visit, person, &facility, References::Bundle) {
+            for entry in observations(visit, &person, facility, References::Bundle) {
                 write(entry, out)?;
             }
         }

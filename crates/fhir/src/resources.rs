@@ -1,11 +1,11 @@
-//! Patient, Encounter, Condition and Observation from the store's records.
+//! Patient, Encounter, Condition and Observation from a patient's and a visit's records.
 
 use kartika_card::model::Sex;
-use kartika_store::{CaseKind, DiagnosisRank, Patient, VisitDetail, VisitStatus};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::records::{CaseKind, DiagnosisRank, PatientRecord, VisitRecord, VisitStatus};
 use crate::{system, Facility, References};
 
 /// A resource and how others refer to it.
@@ -60,7 +60,7 @@ fn entry(kind: &str, server_id: &str, uuid: &str, refs: References, mut resource
     Entry { url, resource }
 }
 
-fn patient_ref(p: &Patient, refs: References) -> Value {
+fn patient_ref(p: &PatientRecord, refs: References) -> Value {
     let reference = match refs {
         References::Server => format!("Patient/{}", p.patient_number),
         References::Bundle => format!("urn:uuid:{}", p.id),
@@ -68,7 +68,7 @@ fn patient_ref(p: &Patient, refs: References) -> Value {
     json!({ "reference": reference, "display": p.name })
 }
 
-fn encounter_ref(v: &VisitDetail, refs: References) -> Value {
+fn encounter_ref(v: &VisitRecord, refs: References) -> Value {
     let reference = match refs {
         References::Server => format!("Encounter/{}", v.visit_id),
         References::Bundle => format!("urn:uuid:{}", v.visit_id),
@@ -93,7 +93,7 @@ fn administrative_code(region: &str) -> Value {
 }
 
 /// The Patient.
-pub fn patient(p: &Patient, refs: References) -> Entry {
+pub fn patient(p: &PatientRecord, refs: References) -> Entry {
     let mut identifier = Vec::new();
     if let Some(nik) = &p.nik {
         identifier.push(json!({ "use": "official", "system": system::NIK, "value": nik }));
@@ -143,7 +143,7 @@ pub fn condition_id(visit_id: &str, code: &str) -> String {
     format!("{visit_id}-{code}")
 }
 
-fn condition_url(v: &VisitDetail, code: &str, refs: References) -> String {
+fn condition_url(v: &VisitRecord, code: &str, refs: References) -> String {
     match refs {
         References::Server => format!("Condition/{}", condition_id(&v.visit_id, code)),
         References::Bundle => format!(
@@ -155,7 +155,7 @@ fn condition_url(v: &VisitDetail, code: &str, refs: References) -> String {
 
 /// The Encounter: class AMB, the statuses with their periods, who attended, where, and
 /// the diagnoses ranked (primary first).
-pub fn encounter(v: &VisitDetail, p: &Patient, f: &Facility, refs: References) -> Entry {
+pub fn encounter(v: &VisitRecord, p: &PatientRecord, f: &Facility, refs: References) -> Entry {
     let arrived = utc(v.arrived.at);
     let mut history = Vec::new();
     let status = match v.status {
@@ -266,7 +266,7 @@ pub fn encounter(v: &VisitDetail, p: &Patient, f: &Facility, refs: References) -
 
 /// One Condition per diagnosis, active, an encounter diagnosis, kasus baru or lama in
 /// Kartika's extension.
-pub fn conditions(v: &VisitDetail, p: &Patient, refs: References) -> Vec<Entry> {
+pub fn conditions(v: &VisitRecord, p: &PatientRecord, refs: References) -> Vec<Entry> {
     v.diagnoses
         .iter()
         .map(|d| {
@@ -310,7 +310,7 @@ pub fn conditions(v: &VisitDetail, p: &Patient, refs: References) -> Vec<Entry> 
 
 /// The vital signs measured, one Observation each: LOINC code, its display, the value and
 /// its UCUM unit.
-fn vital_signs(v: &VisitDetail) -> Vec<(&'static str, &'static str, f64, &'static str)> {
+fn vital_signs(v: &VisitRecord) -> Vec<(&'static str, &'static str, f64, &'static str)> {
     let vitals = &v.vitals;
     let whole = |n: Option<i64>| n.map(|n| n as f64);
     [
@@ -343,7 +343,12 @@ fn vital_signs(v: &VisitDetail) -> Vec<(&'static str, &'static str, f64, &'stati
 }
 
 /// One Observation per vital sign recorded at the visit.
-pub fn observations(v: &VisitDetail, p: &Patient, f: &Facility, refs: References) -> Vec<Entry> {
+pub fn observations(
+    v: &VisitRecord,
+    p: &PatientRecord,
+    f: &Facility,
+    refs: References,
+) -> Vec<Entry> {
     let when = v.started.as_ref().map_or(v.arrived.at, |s| s.at);
     let performer = v
         .started

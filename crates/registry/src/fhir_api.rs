@@ -11,9 +11,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use kartika_fhir::{system, Entry, Facility, References};
+use kartika_fhir::{system, Entry, Facility, PatientRecord, References, VisitRecord};
 use kartika_protocol::Kind;
-use kartika_store::{Patient, VisitDetail};
 use serde_json::Value;
 
 use crate::api::{authenticate, with_backend, ApiError, SharedBackend};
@@ -88,8 +87,8 @@ fn checked_id(id: &str) -> Result<&str, Fhir> {
 
 /// A patient's newest details and visits, from every stored version.
 struct Record {
-    patient: Patient,
-    visits: Vec<VisitDetail>,
+    patient: PatientRecord,
+    visits: Vec<VisitRecord>,
 }
 
 /// Reads a patient's records through the same call as `/v1`'s history.
@@ -105,16 +104,16 @@ async fn record(
     })
     .await?;
     let mut patient = None;
-    let mut visits: BTreeMap<String, VisitDetail> = BTreeMap::new();
+    let mut visits: BTreeMap<String, VisitRecord> = BTreeMap::new();
     for change in changes {
         match change.kind {
             Kind::Patient => {
-                if let Ok(p) = serde_json::from_str::<Patient>(change.payload.get()) {
+                if let Ok(p) = serde_json::from_str::<PatientRecord>(change.payload.get()) {
                     patient = Some(p);
                 }
             }
             Kind::Visit => {
-                if let Ok(v) = serde_json::from_str::<VisitDetail>(change.payload.get()) {
+                if let Ok(v) = serde_json::from_str::<VisitRecord>(change.payload.get()) {
                     visits.insert(v.visit_id.clone(), v);
                 }
             }
@@ -122,14 +121,14 @@ async fn record(
         }
     }
     let patient = patient.ok_or_else(|| not_found("This patient"))?;
-    let mut visits: Vec<VisitDetail> = visits.into_values().collect();
+    let mut visits: Vec<VisitRecord> = visits.into_values().collect();
     visits.sort_by_key(|v| v.arrived.at);
     Ok(Record { patient, visits })
 }
 
 /// The mapping's view of the facility a visit took place at: the registry knows its code,
 /// not yet its SATUSEHAT ids.
-fn facility_of(visit: &VisitDetail) -> Facility {
+fn facility_of(visit: &VisitRecord) -> Facility {
     Facility {
         organization_id: visit.facility_code.clone(),
         ..Facility::default()
@@ -144,7 +143,7 @@ fn base(headers: &HeaderMap) -> String {
     format!("http://{host}/fhir/r4")
 }
 
-fn visit_entries(record: &Record, visit: &VisitDetail, with_details: bool) -> Vec<Entry> {
+fn visit_entries(record: &Record, visit: &VisitRecord, with_details: bool) -> Vec<Entry> {
     let facility = facility_of(visit);
     let mut entries = vec![kartika_fhir::encounter(
         visit,
@@ -254,7 +253,7 @@ async fn visit_record(
     backend: &SharedBackend,
     headers: &HeaderMap,
     visit_id: &str,
-) -> Result<(Record, VisitDetail), Fhir> {
+) -> Result<(Record, VisitRecord), Fhir> {
     let visit_id = checked_id(visit_id)?.to_owned();
     authenticate(backend, headers).await?;
     let id = visit_id.clone();
@@ -351,7 +350,7 @@ async fn of_encounter(
     backend: &SharedBackend,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
-    of: impl FnOnce(&Record, &VisitDetail) -> Vec<Entry>,
+    of: impl FnOnce(&Record, &VisitRecord) -> Vec<Entry>,
 ) -> Result<Fhir, Fhir> {
     let visit_id = referenced(query, "encounter", "Encounter")?;
     let (record, visit) = visit_record(backend, headers, visit_id).await?;

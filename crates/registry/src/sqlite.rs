@@ -15,6 +15,19 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite_0002.sql"),
 ];
 
+/// A connection's settings that decide what survives a power cut.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Durability {
+    /// `wal`.
+    pub journal_mode: String,
+    /// 2 is FULL: a commit is on the disk when it returns.
+    pub synchronous: i64,
+    /// Whether foreign keys are enforced.
+    pub foreign_keys: bool,
+    /// The log is copied into the file once it holds this many pages.
+    pub wal_autocheckpoint: i64,
+}
+
 /// The registry in one SQLite file.
 pub struct SqliteBackend {
     conn: Connection,
@@ -23,8 +36,20 @@ pub struct SqliteBackend {
 impl SqliteBackend {
     /// How this connection writes (WAL, `synchronous=FULL`, foreign keys), or `None` when
     /// it cannot be read.
-    pub fn durability(&self) -> Option<kartika_store::Durability> {
-        kartika_store::durability_of(&self.conn).ok()
+    pub fn durability(&self) -> Option<Durability> {
+        let conn = &self.conn;
+        let number = |pragma: &str| {
+            conn.query_row(&format!("PRAGMA {pragma}"), [], |r| r.get::<_, i64>(0))
+                .ok()
+        };
+        Some(Durability {
+            journal_mode: conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .ok()?,
+            synchronous: number("synchronous")?,
+            foreign_keys: number("foreign_keys")? == 1,
+            wal_autocheckpoint: number("wal_autocheckpoint")?,
+        })
     }
 
     /// Opens or creates the file and brings its schema up to date.

@@ -334,7 +334,7 @@ fn the_records_come_back_out_of_their_resources() {
         .map(|d| {
             (
                 d.code.as_str(),
-                if d.case == kartika_store::CaseKind::New {
+                if d.case == kartika_fhir::CaseKind::New {
                     "new"
                 } else {
                     "old"
@@ -360,7 +360,7 @@ fn visits_not_yet_finished_say_where_they_stand() {
         facility,
         ..
     } = finished_visit();
-    let statuses = |v: &kartika_store::VisitDetail| {
+    let statuses = |v: &kartika_fhir::VisitRecord| {
         let e = kartika_fhir::encounter(v, &patient, &facility, References::Server).resource;
         validate(&e);
         let history: Vec<String> = e["statusHistory"]
@@ -376,7 +376,7 @@ fn visits_not_yet_finished_say_where_they_stand() {
         )
     };
     let mut waiting = visit.clone();
-    waiting.status = kartika_store::VisitStatus::Waiting;
+    waiting.status = kartika_fhir::VisitStatus::Waiting;
     waiting.started = None;
     waiting.ended = None;
     assert_eq!(
@@ -384,7 +384,7 @@ fn visits_not_yet_finished_say_where_they_stand() {
         ("arrived".into(), vec!["arrived".into()], true)
     );
     let mut seen = visit.clone();
-    seen.status = kartika_store::VisitStatus::InProgress;
+    seen.status = kartika_fhir::VisitStatus::InProgress;
     seen.ended = None;
     assert_eq!(
         statuses(&seen),
@@ -395,7 +395,7 @@ fn visits_not_yet_finished_say_where_they_stand() {
         )
     );
     let mut cancelled = waiting.clone();
-    cancelled.status = kartika_store::VisitStatus::Cancelled;
+    cancelled.status = kartika_fhir::VisitStatus::Cancelled;
     assert_eq!(
         statuses(&cancelled),
         ("cancelled".into(), vec!["arrived".into()], true)

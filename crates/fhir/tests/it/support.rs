@@ -1,15 +1,14 @@
-//! A finished visit in a real clinic store, the facility's SATUSEHAT ids, and the FHIR R4
+//! A finished visit in a real clinic store, as the mapping reads it, the facility's SATUSEHAT ids, and the FHIR R4
 //! JSON Schema.
 
 use std::collections::HashMap;
 
-use kartika_fhir::Facility;
-use kartika_store::{Patient, VisitDetail};
+use kartika_fhir::{Facility, PatientRecord, VisitRecord};
 pub use kartika_testkit::fhir::validate;
 
 pub struct Visit {
-    pub patient: Patient,
-    pub visit: VisitDetail,
+    pub patient: PatientRecord,
+    pub visit: VisitRecord,
     pub facility: Facility,
     _dir: tempfile::TempDir,
 }
@@ -31,8 +30,8 @@ pub fn finished_visit() -> Visit {
         practitioners: HashMap::from([("perawat".into(), "N10000001".into())]),
     };
     Visit {
-        patient,
-        visit,
+        patient: PatientRecord::from(&patient),
+        visit: VisitRecord::from(&visit),
         facility,
         _dir: dir,
     }

@@ -32,7 +32,7 @@ fn every_connection_writes_durably_a_new_file_and_a_reopened_one() {
         let durability = backend.durability().expect("pragmas");
         assert_eq!(
             durability,
-            kartika_store::Durability {
+            kartika_registry::sqlite::Durability {
                 journal_mode: "wal".into(),
                 synchronous: 2,
                 foreign_keys: true,
