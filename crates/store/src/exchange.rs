@@ -2,6 +2,7 @@
 //! registry's answer, and applying pulled changes with the cursor in one transaction.
 //! Nothing here knows HTTP; `kartika-sync` carries the bytes.
 
+use kartika_protocol::{Change, Kind};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,7 @@ use crate::access::{Action, Session};
 use crate::clock::from_millis;
 use crate::patients::{insert_patient, validate, write_details, Origin, Patient};
 use crate::visits::VisitDetail;
+
 use crate::{Ctx, NewPatient, OutboxKind, OutboxRecord, Result, Store, StoreError};
 
 /// The actor the audit log names for pulled changes.
@@ -36,28 +38,12 @@ pub struct SetAside {
     pub reason: String,
 }
 
-/// A change pulled from the registry.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct IncomingChange {
-    /// The registry's sequence number.
-    pub seq: i64,
-    /// The facility that made it.
-    pub facility: String,
-    /// What it carries.
-    pub kind: OutboxKind,
-    /// The record.
-    pub record_id: String,
-    /// The record itself, as the registry sent it: parsed here straight into the record it
-    /// carries, and kept as sent where the store keeps it whole.
-    pub payload: Box<serde_json::value::RawValue>,
-}
-
 /// A pulled change with its payload read into the record it carries. Reading is the part
 /// of applying that needs no store, so the sync client does it on the thread that fetches
 /// pages while the store applies the page before.
 #[derive(Debug)]
 pub struct ReadChange {
-    change: IncomingChange,
+    change: Change,
     record: std::result::Result<Record, (&'static str, String)>,
 }
 
@@ -72,20 +58,20 @@ enum Record {
     Ignored,
 }
 
-impl From<IncomingChange> for ReadChange {
-    fn from(change: IncomingChange) -> Self {
+impl From<Change> for ReadChange {
+    fn from(change: Change) -> Self {
         fn read<T: serde::de::DeserializeOwned>(
             what: &'static str,
-            change: &IncomingChange,
+            change: &Change,
         ) -> std::result::Result<T, (&'static str, String)> {
             serde_json::from_str(change.payload.get())
                 .map_err(|e| (what, format!("cannot be read: {e}")))
         }
         let record = match change.kind {
-            OutboxKind::Patient => read("patient", &change).map(|p| Record::Patient(Box::new(p))),
-            OutboxKind::Visit => read("visit", &change).map(|v| Record::Visit(Box::new(v))),
-            OutboxKind::Revocation => read("revocation", &change).map(Record::Revocation),
-            OutboxKind::Card | OutboxKind::Presence => Ok(Record::Ignored),
+            Kind::Patient => read("patient", &change).map(|p| Record::Patient(Box::new(p))),
+            Kind::Visit => read("visit", &change).map(|v| Record::Visit(Box::new(v))),
+            Kind::Revocation => read("revocation", &change).map(Record::Revocation),
+            Kind::Card | Kind::Presence => Ok(Record::Ignored),
         };
         Self { change, record }
     }
@@ -212,11 +198,7 @@ impl Store {
 
     /// Applies a pulled page and moves the cursor to `next_after`, in one transaction: a
     /// crash leaves the page and the cursor both applied or both not.
-    pub fn apply_changes(
-        &mut self,
-        changes: &[IncomingChange],
-        next_after: i64,
-    ) -> Result<ApplyReport> {
+    pub fn apply_changes(&mut self, changes: &[Change], next_after: i64) -> Result<ApplyReport> {
         let read: Vec<ReadChange> = changes.iter().cloned().map(ReadChange::from).collect();
         self.apply_read_changes(&read, next_after)
     }
@@ -371,7 +353,7 @@ fn move_pull_cursor(ctx: &Ctx<'_>, next_after: i64) -> Result<()> {
 fn apply_alone(ctx: &Ctx<'_>, change: &ReadChange, today: time::Date) -> Result<Option<String>> {
     // A patient takes several statements; the other kinds take one, which SQLite applies
     // whole or not at all, so they need no savepoint of their own.
-    let savepoint = change.change.kind == OutboxKind::Patient;
+    let savepoint = change.change.kind == Kind::Patient;
     let run = |sql: &str| -> Result<()> {
         ctx.tx.prepare_cached(sql)?.execute([])?;
         Ok(())
@@ -419,7 +401,7 @@ fn of_the_store_itself(error: &StoreError) -> bool {
 /// is tried again.
 const KARTIKA_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-fn keep_set_aside(ctx: &Ctx<'_>, change: &IncomingChange, reason: &str) -> Result<()> {
+fn keep_set_aside(ctx: &Ctx<'_>, change: &Change, reason: &str) -> Result<()> {
     ctx.tx
         .prepare_cached(
             "INSERT INTO pulled_set_aside (seq, facility, kind, record_id, payload, reason,
@@ -431,7 +413,7 @@ fn keep_set_aside(ctx: &Ctx<'_>, change: &IncomingChange, reason: &str) -> Resul
         .execute(params![
             change.seq,
             change.facility,
-            change.kind,
+            OutboxKind::from(change.kind),
             change.record_id,
             change.payload.get(),
             reason,
@@ -461,10 +443,10 @@ fn retry_set_aside_after_upgrade(
         let Ok(payload) = serde_json::value::RawValue::from_string(payload) else {
             continue;
         };
-        let change = ReadChange::from(IncomingChange {
+        let change = ReadChange::from(Change {
             seq,
             facility,
-            kind,
+            kind: kind.into(),
             record_id,
             payload,
         });
@@ -495,11 +477,7 @@ fn apply_one(ctx: &Ctx<'_>, read: &ReadChange, today: time::Date) -> Result<Opti
     }
 }
 
-fn apply_revocation(
-    ctx: &Ctx<'_>,
-    change: &IncomingChange,
-    revocation: &RevocationPayload,
-) -> Result<()> {
+fn apply_revocation(ctx: &Ctx<'_>, change: &Change, revocation: &RevocationPayload) -> Result<()> {
     if let Some(node) = &revocation.node {
         return revoke_node(ctx, change, node, revocation);
     }
@@ -531,7 +509,7 @@ fn apply_revocation(
     Ok(())
 }
 
-fn apply_visit(ctx: &Ctx<'_>, change: &IncomingChange, visit: &VisitDetail) -> Result<()> {
+fn apply_visit(ctx: &Ctx<'_>, change: &Change, visit: &VisitDetail) -> Result<()> {
     if visit.facility_code == ctx.facility.code {
         return Ok(());
     }
@@ -576,7 +554,7 @@ struct RevocationPayload {
 /// A node the registry's operator revoked: cards it signs from that day are refused here.
 fn revoke_node(
     ctx: &Ctx<'_>,
-    change: &IncomingChange,
+    change: &Change,
     node: &str,
     revocation: &RevocationPayload,
 ) -> Result<()> {

@@ -15,7 +15,7 @@ use kartika_protocol::{
     AuditHead, AuditReceipt, ChangePage, ErrorBody, PresenceProof, PushOutcome, PushRecord,
     PushRequest, PushResponse,
 };
-use kartika_store::{IncomingChange, ReadChange, Settlement, Store, StoreError};
+use kartika_store::{ReadChange, Settlement, Store, StoreError};
 
 /// Why a sync round stopped.
 #[derive(Debug, thiserror::Error)]
@@ -146,11 +146,7 @@ struct ReadPage {
 impl From<ChangePage> for ReadPage {
     fn from(page: ChangePage) -> Self {
         Self {
-            changes: page
-                .changes
-                .into_iter()
-                .map(|c| ReadChange::from(incoming(c)))
-                .collect(),
+            changes: page.changes.into_iter().map(ReadChange::from).collect(),
             next_after: page.next_after,
         }
     }
@@ -209,16 +205,6 @@ impl Fetched {
             }
         };
         Ok(ReadPage::from(page))
-    }
-}
-
-fn incoming(c: kartika_protocol::Change) -> IncomingChange {
-    IncomingChange {
-        seq: c.seq,
-        facility: c.facility,
-        kind: c.kind.into(),
-        record_id: c.record_id,
-        payload: c.payload,
     }
 }
 
@@ -474,7 +460,6 @@ impl Syncer {
             Some(proof) => self.post_json(&path, proof, false)?,
             None => self.get(&path)?,
         };
-        let changes: Vec<IncomingChange> = changes.into_iter().map(incoming).collect();
         Ok(store.apply_changes(&changes, 0)?.applied)
     }
 

@@ -1,7 +1,8 @@
 //! Cards: issued, blocked, replaced, and checked at the tap.
 
 use kartika_card::model::{Identity, IdentityJson};
-use kartika_store::{CardStatus, IncomingChange, OutboxKind, StoreError, TapOutcome};
+use kartika_protocol::Change;
+use kartika_store::{CardStatus, OutboxKind, StoreError, TapOutcome};
 
 use crate::support::{siti, Clinic};
 
@@ -174,10 +175,10 @@ fn a_found_card_is_unblocked_here_and_at_the_clinics_that_applied_its_block() {
     let pending = clinic.store.outbox_pending(100).unwrap();
     let as_change = |seq: i64, kind: OutboxKind| {
         let record = pending.iter().rev().find(|r| r.kind == kind).unwrap();
-        IncomingChange {
+        Change {
             seq,
             facility: "P3674010".into(),
-            kind,
+            kind: kind.into(),
             record_id: record.record_id.clone(),
             payload: record.payload.clone(),
         }
@@ -202,10 +203,10 @@ fn a_found_card_is_unblocked_here_and_at_the_clinics_that_applied_its_block() {
         .rev()
         .find(|r| r.kind == OutboxKind::Revocation)
         .unwrap();
-    let mut change = IncomingChange {
+    let mut change = Change {
         seq: 2,
         facility: "P3674099".into(),
-        kind: OutboxKind::Revocation,
+        kind: kartika_protocol::Kind::Revocation,
         record_id: lift.record_id.clone(),
         payload: lift.payload.clone(),
     };

@@ -1,7 +1,8 @@
 //! Pulled changes from a registry whose nodes are strangers: each applied on its own, none
 //! wedging the pulls, none lost, none blanking what this Puskesmas knows.
 
-use kartika_store::{IncomingChange, OutboxKind, TapOutcome, Warning};
+use kartika_protocol::Change;
+use kartika_store::{OutboxKind, TapOutcome, Warning};
 use serde_json::Value;
 
 use crate::support::{siti, Clinic};
@@ -24,23 +25,17 @@ fn pushed_patient(clinic: &Clinic) -> Value {
     pushed(clinic, OutboxKind::Patient)
 }
 
-fn change(
-    seq: i64,
-    facility: &str,
-    kind: OutboxKind,
-    record_id: &str,
-    payload: Value,
-) -> IncomingChange {
-    IncomingChange {
+fn change(seq: i64, facility: &str, kind: OutboxKind, record_id: &str, payload: Value) -> Change {
+    Change {
         seq,
         facility: facility.into(),
-        kind,
+        kind: kind.into(),
         record_id: record_id.into(),
         payload: serde_json::value::to_raw_value(&payload).unwrap(),
     }
 }
 
-fn revocation(seq: i64, facility: &str, card: &str) -> IncomingChange {
+fn revocation(seq: i64, facility: &str, card: &str) -> Change {
     change(
         seq,
         facility,

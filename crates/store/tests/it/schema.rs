@@ -298,10 +298,10 @@ fn visits_pulled_before_the_upgrade_are_kept_shown_and_updated_after_it() {
     // A later version of the same visit replaces it, as before the upgrade.
     payload["version"] = serde_json::Value::from(2);
     payload["notes"] = serde_json::Value::from("kontrol 3 hari");
-    let newer = kartika_store::IncomingChange {
+    let newer = kartika_protocol::Change {
         seq: 7,
         facility: "P3674060".into(),
-        kind: kartika_store::OutboxKind::Visit,
+        kind: kartika_protocol::Kind::Visit,
         record_id: visit.record_id.clone(),
         payload: serde_json::value::to_raw_value(&payload).unwrap(),
     };
