@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use kartika_app::workers::remote::ServerLink;
 use kartika_app::{AppConfig, DemoConfig};
 use kartika_card::crypto::TrustAnchors;
@@ -82,7 +83,7 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-pub struct AppArgs<'a> {
+pub struct AppPaths<'a> {
     pub data: &'a Path,
     pub trust: &'a Path,
     pub registry: Option<&'a str>,
@@ -92,7 +93,7 @@ pub struct AppArgs<'a> {
     pub server_ca: Option<&'a Path>,
 }
 
-pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
+pub fn app(args: &AppPaths<'_>) -> Result<ExitCode> {
     require_display()?;
     std::fs::create_dir_all(args.data)
         .with_context(|| format!("cannot create the data folder {}", args.data.display()))?;
@@ -132,7 +133,7 @@ pub fn app(args: &AppArgs<'_>) -> Result<ExitCode> {
         // A workstation joined with `kartika workstation join` keeps its link in its folder.
         .map_or_else(
             || {
-                crate::lan_commands::joined_link(args.data).map(|link| {
+                crate::commands::lan::joined_link(args.data).map(|link| {
                     link.map(|link| ServerLink::Puskesmas {
                         link,
                         folder: args.data.to_owned(),
@@ -188,7 +189,7 @@ pub fn display(
                 .transpose()?,
         },
         (None, Some(data)) => ServerLink::Puskesmas {
-            link: crate::lan_commands::joined_link(data)?.with_context(|| {
+            link: crate::commands::lan::joined_link(data)?.with_context(|| {
                 format!(
                     "{} is not a workstation's folder; join this PC first (kartika workstation join)",
                     data.display()
@@ -211,4 +212,95 @@ pub fn display(
     })
     .map_err(|e| anyhow::anyhow!("the window could not open: {e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// The demo's folder (default: the user's local data folder, kartika/demo).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Throw the demo's data away and start over.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Patients to seed a new demo with (the benchmarks use 200000).
+    #[arg(long, default_value_t = 3_000)]
+    pub patients: u32,
+    /// Visits to seed a new demo with (the benchmarks use 1000000).
+    #[arg(long, default_value_t = 20_000)]
+    pub visits: u32,
+}
+
+#[derive(Args)]
+pub struct AppArgs {
+    /// The data folder: clinic.sqlite and printed tickets.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The registry's root public key (PEM) that cards must chain to.
+    #[arg(long)]
+    pub trust: PathBuf,
+    /// The registry to sync with, for example https://registry.example:8700.
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// A file holding the node's access token.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// PEM certificates to trust for an https registry.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+    /// The Puskesmas's server (`kartika serve-clinic`), for a workstation whose store
+    /// is there, for example https://192.168.1.10:7443.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// PEM certificates the server's certificate must chain to.
+    #[arg(long, requires = "server")]
+    pub server_ca: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DisplayArgs {
+    /// This PC's workstation folder (kartika workstation join).
+    #[arg(long, required_unless_present = "server")]
+    pub data: Option<PathBuf>,
+    /// Or the server's URL.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// PEM certificates the server's must chain to (with --server).
+    #[arg(long, requires = "server")]
+    pub server_ca: Option<PathBuf>,
+    /// In English instead of Bahasa Indonesia.
+    #[arg(long)]
+    pub english: bool,
+}
+
+pub fn run_demo(args: DemoArgs) -> Result<ExitCode> {
+    demo(
+        args.data,
+        args.fresh,
+        SeedSize {
+            patients: args.patients,
+            visits: args.visits,
+            days: SeedSize::DEMO.days,
+        },
+    )
+}
+
+pub fn run_app(args: AppArgs) -> Result<ExitCode> {
+    app(&AppPaths {
+        data: &args.data,
+        trust: &args.trust,
+        registry: args.registry.as_deref(),
+        token_file: args.token_file.as_deref(),
+        ca_file: args.ca_file.as_deref(),
+        server: args.server.as_deref(),
+        server_ca: args.server_ca.as_deref(),
+    })
+}
+
+pub fn run_display(args: DisplayArgs) -> Result<ExitCode> {
+    display(
+        args.data.as_deref(),
+        args.server.as_deref(),
+        args.server_ca.as_deref(),
+        args.english,
+    )
 }

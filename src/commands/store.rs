@@ -3,10 +3,11 @@
 //! arguments, which other users of the machine can see.
 
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use clap::Subcommand;
 use kartika_store::generate::GenerateOptions;
 use kartika_store::{
     FacilityProfile, NewStaff, PatientQuery, PatientSummary, QueueEntry, Role, Session, Store,
@@ -285,4 +286,255 @@ pub fn db_restore(db: &Path, from: &Path) -> Result<ExitCode> {
         println!("the replaced file is kept as {}", aside.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+pub enum DbCommand {
+    /// Create a clinic database for a Puskesmas.
+    Init {
+        #[arg(long)]
+        db: PathBuf,
+        /// For example P3674060; it prefixes every patient number created here.
+        #[arg(long)]
+        facility_code: String,
+        #[arg(long)]
+        facility_name: String,
+        /// The catchment's region code, for example 36.74.06 (a district).
+        #[arg(long)]
+        region: Option<String>,
+        /// WIB, WITA or WIT.
+        #[arg(long, default_value = "WIB")]
+        zone: String,
+    },
+    /// Fill a database with realistic patients and visits, for benchmarks and demos.
+    Generate {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 200_000)]
+        patients: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        visits: u32,
+        /// Days of history, ending on --until.
+        #[arg(long, default_value_t = 730)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The history's last day, YYYY-MM-DD, before today (default: yesterday).
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A consistent copy of the database while it is in use (SQLite's online backup):
+    /// into a folder with a dated name, keeping the newest --keep there, or to --out.
+    Backup {
+        #[arg(long)]
+        db: PathBuf,
+        /// A folder (a second disk, a USB stick): the copy gets a dated name.
+        #[arg(long, conflicts_with = "out", required_unless_present = "out")]
+        into: Option<PathBuf>,
+        /// How many dated copies the folder keeps.
+        #[arg(long, default_value_t = 7, requires = "into")]
+        keep: usize,
+        /// One file instead of a folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Put a backup in place of the database, after checking its integrity, its facility
+    /// and its audit chain; the replaced file is kept beside it. Close the app first.
+    Restore {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// The ids SATUSEHAT knows the facility, its units and its staff by (admins only);
+    /// prints them after any change.
+    Satusehat {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+        /// The facility's Organization id.
+        #[arg(long)]
+        organization: Option<String>,
+        /// A unit's Location id, as UNIT=ID (repeatable).
+        #[arg(long = "location")]
+        locations: Vec<String>,
+        /// A staff member's IHS number, as USERNAME=IHS (repeatable).
+        #[arg(long = "practitioner")]
+        practitioners: Vec<String>,
+        /// A patient's IHS number, as PATIENT_NUMBER=IHS (repeatable).
+        #[arg(long = "patient")]
+        patients: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StaffCommand {
+    /// Add an account. The new password is read from KARTIKA_NEW_PASSWORD or standard input.
+    /// The first account (an admin) needs no login; later ones need --as an admin.
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// admin, registration or nurse.
+        #[arg(long)]
+        role: String,
+        /// The admin adding the account (password from KARTIKA_PASSWORD or standard input).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PatientCommand {
+    /// Find patients by NIK, patient number, card number, BPJS number, No. KK or name.
+    Search {
+        #[arg(long)]
+        db: PathBuf,
+        /// Who is searching (password from KARTIKA_PASSWORD or standard input).
+        #[arg(long = "as")]
+        as_user: String,
+        /// A number or part of a name.
+        text: String,
+        /// Narrows a name search, YYYY-MM-DD.
+        #[arg(long)]
+        birth_date: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum VisitCommand {
+    /// The visits of a day, all units or one.
+    List {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+        /// YYYY-MM-DD; today in the facility's zone when left out.
+        #[arg(long)]
+        date: Option<String>,
+        /// One unit's queue, for example general.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain; exits non-zero and names the first broken entry.
+    Verify {
+        #[arg(long)]
+        db: PathBuf,
+        /// The registry's root.pub: also check that the registry signed the receipts.
+        #[arg(long)]
+        trust: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run_db(command: DbCommand) -> Result<ExitCode> {
+    match command {
+        DbCommand::Init {
+            db,
+            facility_code,
+            facility_name,
+            region,
+            zone,
+        } => db_init(&db, &facility_code, &facility_name, region, &zone),
+        DbCommand::Generate {
+            db,
+            patients,
+            visits,
+            days,
+            seed,
+            until,
+            json,
+        } => db_generate(
+            &db,
+            &generate_options(patients, visits, days, seed, until.as_deref())?,
+            json,
+        ),
+        DbCommand::Backup {
+            db,
+            into,
+            keep,
+            out,
+        } => db_backup(&db, into.as_deref(), keep, out.as_deref()),
+        DbCommand::Restore { db, from } => db_restore(&db, &from),
+        DbCommand::Satusehat {
+            db,
+            as_user,
+            organization,
+            locations,
+            practitioners,
+            patients,
+        } => crate::commands::export::satusehat_ids(
+            &db,
+            &as_user,
+            organization.as_deref(),
+            &locations,
+            &practitioners,
+            &patients,
+        ),
+    }
+}
+
+pub fn run_staff(command: StaffCommand) -> Result<ExitCode> {
+    let StaffCommand::Add {
+        db,
+        username,
+        display_name,
+        role,
+        as_user,
+        json,
+    } = command;
+    staff_add(
+        &db,
+        &StaffToAdd {
+            username: &username,
+            display_name: &display_name,
+            role: &role,
+            as_user: as_user.as_deref(),
+        },
+        json,
+    )
+}
+
+pub fn run_patient(command: PatientCommand) -> Result<ExitCode> {
+    let PatientCommand::Search {
+        db,
+        as_user,
+        text,
+        birth_date,
+        json,
+    } = command;
+    patient_search(&db, &as_user, &text, birth_date, json)
+}
+
+pub fn run_visit(command: VisitCommand) -> Result<ExitCode> {
+    let VisitCommand::List {
+        db,
+        as_user,
+        date,
+        unit,
+        json,
+    } = command;
+    visit_list(&db, &as_user, date.as_deref(), unit.as_deref(), json)
+}
+
+pub fn run_audit(command: AuditCommand) -> Result<ExitCode> {
+    let AuditCommand::Verify { db, trust, json } = command;
+    audit_verify(&db, trust.as_deref(), json)
 }

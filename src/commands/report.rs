@@ -2,14 +2,15 @@
 //! table, CSV, XLSX or JSON.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use kartika_report::{Format, Report};
 use kartika_store::{ReportFilter, ReportPeriod, Store};
 
-use crate::store_commands::login;
+use crate::commands::store::login;
 
 /// Which report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -24,7 +25,7 @@ pub enum Kind {
     Daily,
 }
 
-pub struct ReportArgs<'a> {
+pub struct ReportRequest<'a> {
     pub kind: Kind,
     pub db: &'a Path,
     pub as_user: &'a str,
@@ -37,7 +38,7 @@ pub struct ReportArgs<'a> {
     pub out: Option<&'a Path>,
 }
 
-fn period(args: &ReportArgs<'_>) -> Result<ReportPeriod> {
+fn period(args: &ReportRequest<'_>) -> Result<ReportPeriod> {
     Ok(match (args.month, args.from, args.to) {
         (Some(month), None, None) => ReportPeriod::month(month)?,
         (None, Some(from), Some(to)) => ReportPeriod::new(from, to)?,
@@ -46,7 +47,7 @@ fn period(args: &ReportArgs<'_>) -> Result<ReportPeriod> {
     })
 }
 
-pub fn report(args: &ReportArgs<'_>) -> Result<ExitCode> {
+pub fn report(args: &ReportRequest<'_>) -> Result<ExitCode> {
     let format = Format::parse(args.format)
         .with_context(|| format!("--format {}: use table, csv, xlsx or json", args.format))?;
     if format == Format::Xlsx && args.out.is_none() {
@@ -74,4 +75,51 @@ pub fn report(args: &ReportArgs<'_>) -> Result<ExitCode> {
             .context("cannot write the report")?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Which report.
+    #[arg(value_enum)]
+    pub kind: Kind,
+    #[arg(long)]
+    pub db: PathBuf,
+    #[arg(long = "as")]
+    pub as_user: String,
+    /// A month, YYYY-MM, in the facility's own days.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub month: Option<String>,
+    /// The first day, YYYY-MM-DD (the day itself for the daily report).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The last day, YYYY-MM-DD.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only one unit's visits, for example general.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Count new cases only (the ten most common diagnoses).
+    #[arg(long)]
+    pub new_cases: bool,
+    /// table, csv, xlsx or json.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Write to this file instead of standard output (needed for xlsx).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: ReportArgs) -> Result<ExitCode> {
+    report(&ReportRequest {
+        kind: args.kind,
+        db: &args.db,
+        as_user: &args.as_user,
+        month: args.month.as_deref(),
+        from: args.from.as_deref(),
+        to: args.to.as_deref(),
+        unit: args.unit.as_deref(),
+        new_cases_only: args.new_cases,
+        format: &args.format,
+        out: args.out.as_deref(),
+    })
 }

@@ -1,10 +1,11 @@
 //! `kartika readers` and `kartika card …`: issuing and reading cards in a PC/SC reader.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
 use kartika_card::crypto::TrustAnchors;
 use kartika_card::model::{Identity, IdentityJson, Pin};
 use kartika_card::verify::{CardReading, Verdict};
@@ -201,4 +202,75 @@ pub fn wait(reader: &str, trust_path: &Path, json: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct ReadersArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum CardCommand {
+    /// Issue a blank card in a reader to the patient in an identity JSON file.
+    Issue {
+        #[arg(long)]
+        reader: String,
+        #[arg(long)]
+        identity: PathBuf,
+        #[arg(long)]
+        pin: String,
+        /// The issuing node's folder (node.key, node.cert).
+        #[arg(long)]
+        node: PathBuf,
+        /// The registry root public key written to the card (root.pub).
+        #[arg(long)]
+        root_pub: PathBuf,
+    },
+    /// Read and verify the card in a reader; exits non-zero unless it is genuine.
+    Read {
+        #[arg(long)]
+        reader: String,
+        /// The registry root public key to trust (root.pub).
+        #[arg(long)]
+        trust: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Wait for cards in a reader, read and verify each, and keep waiting.
+    Wait {
+        #[arg(long)]
+        reader: String,
+        #[arg(long)]
+        trust: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run_readers(args: ReadersArgs) -> Result<ExitCode> {
+    readers(args.json)
+}
+
+pub fn run(command: CardCommand) -> Result<ExitCode> {
+    match command {
+        CardCommand::Issue {
+            reader,
+            identity,
+            pin,
+            node,
+            root_pub,
+        } => issue(&reader, &identity, &pin, &node, &root_pub),
+        CardCommand::Read {
+            reader,
+            trust,
+            json,
+        } => read(&reader, &trust, json),
+        CardCommand::Wait {
+            reader,
+            trust,
+            json,
+        } => wait(&reader, &trust, json),
+    }
 }

@@ -1,10 +1,11 @@
 //! `kartika root …` and `kartika node …`: the keys and certificates of the trust chain.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use clap::Subcommand;
 use kartika_card::crypto::{NodeCertificate, PublicKey, Roles};
 use kartika_card::model::parse_iso_date;
 use p256::ecdsa::SigningKey;
@@ -62,4 +63,58 @@ pub fn root_certify(root: &Path, node: &Path, roles: &str, valid_until: &str) ->
         id.trim()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+pub enum RootCommand {
+    /// Create a root key pair: DIR/root.key (mode 0600) and DIR/root.pub.
+    Init {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Certify a node: writes DIR/node.cert into the node's folder.
+    Certify {
+        /// The folder holding root.key.
+        #[arg(long)]
+        root: PathBuf,
+        /// The node's folder (node.id, node.pub).
+        #[arg(long)]
+        node: PathBuf,
+        /// Comma-separated: terminal, issuer.
+        #[arg(long)]
+        roles: String,
+        /// Last day the certificate is valid, YYYY-MM-DD.
+        #[arg(long)]
+        valid_until: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum NodeCommand {
+    /// Create a node key pair: DIR/node.key (mode 0600), DIR/node.pub and DIR/node.id.
+    Init {
+        /// The node's id, usually the facility code.
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn run_root(command: RootCommand) -> Result<ExitCode> {
+    match command {
+        RootCommand::Init { out } => root_init(&out),
+        RootCommand::Certify {
+            root,
+            node,
+            roles,
+            valid_until,
+        } => root_certify(&root, &node, &roles, &valid_until),
+    }
+}
+
+pub fn run_node(command: NodeCommand) -> Result<ExitCode> {
+    match command {
+        NodeCommand::Init { id, out } => node_init(&id, &out),
+    }
 }

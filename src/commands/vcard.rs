@@ -1,10 +1,11 @@
 //! `kartika vcard …`: software cards for tests and demos.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
+use clap::Subcommand;
 use kartika_vcard::vpcd::VpcdLink;
 use kartika_vcard::{CardOptions, LinkModel, VcardError, VirtualCard};
 
@@ -38,5 +39,37 @@ pub fn attach(card_path: &Path, slot: u8, baud: Option<u32>) -> Result<ExitCode>
         eprintln!("card {} inserted in vpcd slot {slot}", card_path.display());
         connection.serve(&mut card, link, None)?;
         eprintln!("the reader closed the connection (pcscd stopped?); inserting the card again");
+    }
+}
+
+#[derive(Subcommand)]
+pub enum VcardCommand {
+    /// Create a blank virtual card (life cycle PERSONALIZATION).
+    Create {
+        #[arg(long)]
+        out: PathBuf,
+        /// Refuse extended-length APDUs, like many older cards and readers.
+        #[arg(long)]
+        short_apdu_only: bool,
+    },
+    /// Insert the card into vpcd reader slot N until stopped (stopping pulls the card).
+    Attach {
+        #[arg(long)]
+        card: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        slot: u8,
+        /// Slow the card to a contact card's link speed, for example 9600 or 115200.
+        #[arg(long)]
+        baud: Option<u32>,
+    },
+}
+
+pub fn run(command: VcardCommand) -> Result<ExitCode> {
+    match command {
+        VcardCommand::Create {
+            out,
+            short_apdu_only,
+        } => create(&out, short_apdu_only),
+        VcardCommand::Attach { card, slot, baud } => attach(&card, slot, baud),
     }
 }

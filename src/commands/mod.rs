@@ -1,0 +1,11 @@
+//! The command groups: each module holds its commands' arguments beside their handlers.
+
+pub mod app;
+pub mod card;
+pub mod export;
+pub mod lan;
+pub mod node;
+pub mod registry;
+pub mod report;
+pub mod store;
+pub mod vcard;
