@@ -1,6 +1,7 @@
 //! The `kartika` command line, end to end: cards through a real pcscd and vpcd, the clinic
 //! store through a real SQLite file, the registry as a real process on loopback.
 
+mod boundaries;
 mod cli;
 mod lan_cli;
 mod registry_cli;
