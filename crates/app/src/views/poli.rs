@@ -382,8 +382,14 @@ fn diagnoses(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     }
     let search = &mut state.poli.diagnosis;
     let label = ui.label(T::DiagnosisSearch.get(lang));
+    // An id of its own: an added diagnosis puts a row above the box, which would give an
+    // id counted by position a new value, and the keyboard would stay with the old one.
     let response = ui
-        .add(egui::TextEdit::singleline(&mut search.text).desired_width(360.0))
+        .add(
+            egui::TextEdit::singleline(&mut search.text)
+                .id_salt("diagnosis_search")
+                .desired_width(360.0),
+        )
         .labelled_by(label.id);
     search.refresh();
     if response.has_focus() {
