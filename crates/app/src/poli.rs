@@ -145,8 +145,11 @@ pub struct HistoryRow {
     pub elsewhere: bool,
     /// The unit's code.
     pub unit: String,
-    /// "J06.9 Acute upper respiratory infection (baru); …", primary first.
+    /// "J06.9 Infeksi saluran pernapasan atas akut… (kasus baru); …", primary first, in
+    /// the screen's language where the list has the title in it.
     pub diagnoses: String,
+    /// The same codes with WHO's English titles, shown on hover.
+    pub diagnoses_who: String,
     /// "120/80".
     pub blood_pressure: String,
     /// "76".
@@ -195,6 +198,7 @@ fn history_rows(visits: &[VisitDetail], here: &Here) -> Vec<HistoryRow> {
                     .find(|u| !elsewhere && u.code == v.unit_code)
                     .map_or_else(|| v.unit_code.clone(), |u| u.name.clone()),
                 diagnoses: diagnoses_line(v, lang),
+                diagnoses_who: diagnoses_line(v, Lang::En),
                 blood_pressure: match (vitals.systolic, vitals.diastolic) {
                     (Some(s), Some(d)) => format!("{s}/{d}"),
                     _ => String::new(),
@@ -221,15 +225,27 @@ fn here_words(lang: Lang) -> &'static str {
     }
 }
 
-/// Primary first, each with its title and whether it is a new case.
+/// Primary first, each with its title in `lang` and whether it is a new case.
 pub fn diagnoses_line(visit: &VisitDetail, lang: Lang) -> String {
     let mut diagnoses: Vec<_> = visit.diagnoses.iter().collect();
     diagnoses.sort_by_key(|d| d.rank != DiagnosisRank::Primary);
     diagnoses
         .iter()
-        .map(|d| format!("{} {} ({})", d.code, d.title, case_words(d.case, lang)))
+        .map(|d| {
+            let title = diagnosis_title(&d.code, &d.title, lang);
+            format!("{} {title} ({})", d.code, case_words(d.case, lang))
+        })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A diagnosis's title as the screen shows it: in Bahasa Indonesia the shipped Indonesian
+/// title where there is one, otherwise (and in English) WHO's title, which stays on hover.
+pub fn diagnosis_title<'a>(code: &str, who_title: &'a str, lang: Lang) -> &'a str {
+    match lang {
+        Lang::Id => kartika_store::icd10::title_id(code).unwrap_or(who_title),
+        Lang::En => who_title,
+    }
 }
 
 /// "baru" or "lama".

@@ -12,7 +12,7 @@ mod write;
 use kartika_store::{DailyReport, Lb1Report, TopDiagnoses, VisitRecap};
 use serde::{Deserialize, Serialize};
 
-pub use sheet::{Column, Sheet, Value};
+pub use sheet::{Column, Sheet, Value, WHO_TITLE_COLUMN};
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -67,11 +67,47 @@ pub struct Sheet {
     pub totals: Option<Vec<Value>>,
 }
 
+/// The heading of the column that holds WHO's English title beside the Indonesian one: a
+/// file keeps it; a screen shows it when the pointer rests on the Indonesian title.
+pub const WHO_TITLE_COLUMN: &str = "Diagnosa (WHO)";
+
+const MONTHS: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+
+/// `2026-11-01` as a Puskesmas writes it on a form: "1 November 2026". Anything else is
+/// left as it is.
+fn long_date(iso: &str) -> String {
+    let mut parts = iso.splitn(3, '-');
+    let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next()) else {
+        return iso.to_owned();
+    };
+    let month = month
+        .parse::<usize>()
+        .ok()
+        .and_then(|m| MONTHS.get(m.wrapping_sub(1)));
+    match (day.parse::<u8>(), month) {
+        (Ok(day), Some(month)) => format!("{day} {month} {year}"),
+        _ => iso.to_owned(),
+    }
+}
+
 fn period_words(from: &str, to: &str) -> String {
     if from == to {
-        format!("Tanggal {from}")
+        format!("Tanggal {}", long_date(from))
     } else {
-        format!("Periode {from} s.d. {to}")
+        format!("Periode {} s.d. {}", long_date(from), long_date(to))
     }
 }
 
@@ -171,7 +207,7 @@ pub fn top10(top: &TopDiagnoses) -> Sheet {
     Sheet {
         title: "10 Besar Penyakit".into(),
         subtitle,
-        columns: ["No", "Kode ICD-10", "Diagnosa", "Jumlah"]
+        columns: ["No", "Kode ICD-10", "Diagnosa", WHO_TITLE_COLUMN, "Jumlah"]
             .into_iter()
             .map(Column::plain)
             .collect(),
@@ -182,6 +218,7 @@ pub fn top10(top: &TopDiagnoses) -> Sheet {
                 vec![
                     Value::Number(r.rank as i64),
                     Value::text(&r.code),
+                    Value::text(r.title_id.as_deref().unwrap_or(&r.title)),
                     Value::text(&r.title),
                     Value::Number(r.count),
                 ]

@@ -309,8 +309,11 @@ pub struct DiagnosisCount {
     pub rank: usize,
     /// ICD-10 code.
     pub code: String,
-    /// Its title.
+    /// WHO's English title.
     pub title: String,
+    /// The Indonesian title, where the shipped list has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_id: Option<String>,
     /// How many times.
     pub count: i64,
 }
@@ -627,6 +630,7 @@ fn ranked_diagnoses(
         ranked.push(DiagnosisCount {
             rank: index + 1,
             title: icd10::title(&code).unwrap_or_default().to_owned(),
+            title_id: icd10::title_id(&code).map(str::to_owned),
             code,
             count,
         });

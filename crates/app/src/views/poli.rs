@@ -9,7 +9,7 @@ use kartika_store::{DiagnosisRank, VisitStatus};
 use super::{poli_card, poli_history, widgets};
 use crate::command::{Command, Commands};
 use crate::format;
-use crate::poli::{case_words, minutes_waited, rank_words, status_words, PoliTab};
+use crate::poli::{case_words, diagnosis_title, minutes_waited, rank_words, status_words, PoliTab};
 use crate::state::{Pending, State};
 use crate::text::T;
 
@@ -365,7 +365,8 @@ fn diagnoses(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         for d in listed {
             ui.horizontal(|ui| {
                 ui.label(egui::RichText::new(&d.code).strong());
-                ui.label(&d.title);
+                ui.label(diagnosis_title(&d.code, &d.title, lang))
+                    .on_hover_text(&d.title);
                 ui.weak(format!(
                     "{} · {}",
                     rank_words(d.rank, lang),
@@ -415,9 +416,14 @@ fn diagnoses(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         }
     }
     for (index, hit) in search.hits.iter().enumerate() {
-        let text = format!("{}  {}", hit.code, hit.title);
+        let text = format!(
+            "{}  {}",
+            hit.code,
+            diagnosis_title(&hit.code, &hit.title, lang)
+        );
         if ui
             .selectable_label(index == search.selected, text)
+            .on_hover_text(&hit.title)
             .clicked()
         {
             commands.push(Command::AddDiagnosis(hit.code.clone()));

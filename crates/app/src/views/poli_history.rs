@@ -89,7 +89,8 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
                             };
                             let label = ui.add(egui::Label::new(rich).truncate());
                             if index == 4 {
-                                label.on_hover_text(text.as_str());
+                                // The whole line, cut in the cell, and WHO's titles.
+                                label.on_hover_text(format!("{text}\n\nWHO: {}", r.diagnoses_who));
                             }
                         });
                     }

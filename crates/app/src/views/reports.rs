@@ -143,11 +143,20 @@ pub fn show(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
 }
 
 /// The sheet as a table: one heading row of flat names, the rows (only those in view are
-/// laid out), the totals in bold.
+/// laid out), the totals in bold. WHO's titles beside the Indonesian ones are not a column
+/// here: they show when the pointer rests on the Indonesian title.
 fn table(ui: &mut egui::Ui, sheet: &kartika_report::Sheet) {
+    let who_column = sheet
+        .columns
+        .iter()
+        .position(|c| c.name == kartika_report::WHO_TITLE_COLUMN);
+    let shown: Vec<usize> = (0..sheet.columns.len())
+        .filter(|i| Some(*i) != who_column)
+        .collect();
     egui::ScrollArea::horizontal().show(ui, |ui| {
         let mut builder = TableBuilder::new(ui).striped(true);
-        for column in &sheet.columns {
+        for &index in &shown {
+            let column = &sheet.columns[index];
             builder = builder.column(match column.name.as_str() {
                 "Diagnosa" | "Uraian" => TableColumn::initial(320.0).clip(true),
                 _ if column.group.is_some() => TableColumn::exact(64.0),
@@ -162,19 +171,26 @@ fn table(ui: &mut egui::Ui, sheet: &kartika_report::Sheet) {
             .collect();
         builder
             .header(22.0, |mut header| {
-                for column in &sheet.columns {
+                for &index in &shown {
                     header.col(|ui| {
-                        ui.strong(column.flat_name());
+                        ui.strong(sheet.columns[index].flat_name());
                     });
                 }
             })
             .body(|body| {
                 body.rows(20.0, rows.len(), |mut row| {
                     let (values, totals) = rows[row.index()];
-                    for value in values {
+                    let who_title = who_column.and_then(|i| values.get(i));
+                    for &index in &shown {
+                        let Some(value) = values.get(index) else {
+                            continue;
+                        };
                         row.col(|ui| {
                             let text = egui::RichText::new(value.display());
-                            ui.label(if totals { text.strong() } else { text });
+                            let label = ui.label(if totals { text.strong() } else { text });
+                            if let (Some(who), true) = (who_title, Some(index + 1) == who_column) {
+                                label.on_hover_text(who.display());
+                            }
                         });
                     }
                 });

@@ -178,7 +178,11 @@ fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
     );
 
     app.click("Riwayat");
-    assert!(app.shows("J06.9 Acute upper respiratory infection"));
+    // The Indonesian title in the history; WHO's stays on hover.
+    assert!(app.shows("J06.9 Infeksi saluran pernapasan atas akut"));
+    assert!(open_visit(&app).rows[0]
+        .diagnoses_who
+        .starts_with("J06.9 Acute upper respiratory infection"));
     // How each visit ended is read without scrolling sideways (the window is 1280 wide).
     let window_right = app.harness.ctx.content_rect().right();
     for status in ["Status", "Selesai"] {
@@ -236,10 +240,11 @@ fn after_enter_adds_a_diagnosis_the_keyboard_stays_in_the_box_for_the_next() {
         .get_by_label("Cari diagnosa (kode atau kata), Enter menambahkan")
         .focus();
     app.harness.run_ok();
-    for (code, count) in [("J06.9", 1), ("I10", 2), ("K30", 3)] {
-        types(&mut app, code);
+    // The words a nurse types, each finding its usual code first.
+    for (typed, count) in [("ISPA", 1), ("darah tinggi", 2), ("K30", 3)] {
+        types(&mut app, typed);
         app.harness.key_press(egui::Key::Enter);
-        app.until(&format!("diagnosis {count}, {code}"), move |h| {
+        app.until(&format!("diagnosis {count}, {typed}"), move |h| {
             h.state()
                 .state()
                 .poli
@@ -255,6 +260,7 @@ fn after_enter_adds_a_diagnosis_the_keyboard_stays_in_the_box_for_the_next() {
         .map(|d| d.code.clone())
         .collect();
     assert_eq!(codes, ["J06.9", "I10", "K30"], "every code typed was added");
+    assert!(app.shows("Hipertensi esensial (primer)"), "in Bahasa Indonesia");
 }
 
 #[test]

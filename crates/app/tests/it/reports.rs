@@ -42,6 +42,26 @@ fn the_admin_reads_lb1_and_the_top_ten_and_saves_them() {
     app.click("10 besar penyakit");
     app.until_text("10 Besar Penyakit");
     assert!(app.shows("Grafik 10 besar penyakit"));
+    assert!(app.shows("Periode 1 "), "the period in words, not ISO dates");
+    let Some(kartika_report::Report::Top10(top)) = app
+        .harness
+        .state()
+        .state()
+        .reports
+        .shown
+        .as_ref()
+        .map(|(report, _)| report.clone())
+    else {
+        panic!("the top ten is shown");
+    };
+    let first = top.rows.first().expect("the month has diagnoses");
+    let indonesian = first.title_id.as_deref().expect("an Indonesian title");
+    assert!(app.shows(indonesian), "{indonesian} on screen");
+    assert!(
+        app.harness.query_by_label(&first.title).is_none(),
+        "WHO's title {:?} waits for the pointer, not a column",
+        first.title
+    );
     app.click("Kasus baru saja");
     app.until_text("kasus baru saja");
 

@@ -87,7 +87,7 @@ fn lb1_as_xlsx_is_laid_out_as_the_paper_form() {
     assert_eq!(at(0, 0), "LB1 — Laporan Bulanan Data Kesakitan");
     assert_eq!(
         at(1, 0),
-        "Puskesmas Pamulang (P3674060), Periode 2026-11-01 s.d. 2026-11-30"
+        "Puskesmas Pamulang (P3674060), Periode 1 November 2026 s.d. 30 November 2026"
     );
     // Headings: code and title down two rows, each age group over its L and P.
     assert_eq!(at(3, 0), "Kode ICD-10");
@@ -182,6 +182,7 @@ fn the_other_reports_write_in_every_format() {
             rank: 1,
             code: "I10".into(),
             title: "Essential (primary) hypertension".into(),
+            title_id: Some("Hipertensi esensial (primer)".into()),
             count: 31,
         }],
     });
@@ -198,6 +199,15 @@ fn the_other_reports_write_in_every_format() {
         serde_json::from_slice(&top.render(Format::Json).unwrap()).unwrap();
     assert_eq!(json["report"], "top10");
     assert_eq!(json["rows"][0]["count"], 31);
+    let csv = String::from_utf8(top.render(Format::Csv).unwrap()).unwrap();
+    assert!(
+        csv.contains("I10,Hipertensi esensial (primer),Essential (primary) hypertension,31"),
+        "the Indonesian title, WHO's beside it: {csv}"
+    );
+    assert!(
+        table.contains("Periode 1 November 2026 s.d. 30 November 2026"),
+        "{table}"
+    );
 
     let recap = Report::Visits(VisitRecap {
         period: Some(period),
