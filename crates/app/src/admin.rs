@@ -136,6 +136,8 @@ pub struct IssueForm {
     pub face: Option<PathBuf>,
     /// Done: the card is issued and recorded.
     pub done: bool,
+    /// Put the keyboard in the first PIN field on the next frame: the patient types next.
+    pub focus_pin: bool,
 }
 
 /// The new-account form.

@@ -23,8 +23,8 @@ use crate::command::{Command, Commands};
 use crate::format;
 use crate::problem::Problem;
 use crate::state::{
-    DemoInfo, DeskState, LoginForm, Pending, Preferences, ReportsState, Screen, SetupForm, State,
-    SyncState, TapVerdict, VisitChoice,
+    DemoInfo, DeskState, LoginField, LoginForm, Pending, Preferences, ReportsState, Screen,
+    SetupForm, State, SyncState, TapVerdict, VisitChoice,
 };
 use crate::text::{Lang, T};
 use crate::ticket::{self, TicketText};
@@ -378,6 +378,7 @@ impl KartikaApp {
                 self.state.session = None;
                 self.state.screen = Screen::Login;
                 self.state.login.problem = Some(problem);
+                self.state.login.keyboard_to = Some(LoginField::Username);
                 return;
             }
             _ => {}
@@ -385,7 +386,11 @@ impl KartikaApp {
         match kind {
             // The worker's first answer: the store itself.
             None if id == 0 => self.state.screen = Screen::Broken(problem),
-            Some(Pending::LogIn) => self.state.login.problem = Some(problem),
+            Some(Pending::LogIn) => {
+                self.state.login.problem = Some(problem);
+                self.state.login.password.clear();
+                self.state.login.keyboard_to = Some(LoginField::Password);
+            }
             Some(Pending::SetUp) => self.state.setup.problem = Some(problem),
             Some(Pending::Admit) => {
                 self.state.desk.verdict = Some(TapVerdict::Refused(problem));
@@ -561,6 +566,7 @@ impl KartikaApp {
                         self.readers.send(ReaderCommand::PullVirtual);
                     }
                 }
+                self.state.login.keyboard_to = Some(LoginField::Username);
                 self.state.screen = Screen::Login;
             }
             Command::SetUp => self.set_up(),

@@ -57,6 +57,8 @@ pub struct PoliState {
     pub notice: Option<String>,
     /// Put the keyboard in the first vital sign on the next frame.
     pub focus_exam: bool,
+    /// Put the keyboard in the referral's "where to" on the next frame.
+    pub focus_referral: bool,
 }
 
 impl PoliState {

@@ -268,7 +268,7 @@ pub struct DemoInfo {
 }
 
 /// The login form.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct LoginForm {
     /// Login name.
     pub username: String,
@@ -276,6 +276,29 @@ pub struct LoginForm {
     pub password: String,
     /// Why the last attempt failed.
     pub problem: Option<Problem>,
+    /// Where the keyboard goes the next time the form is drawn: the username when the
+    /// screen opens, the password again after a refusal.
+    pub keyboard_to: Option<LoginField>,
+}
+
+impl Default for LoginForm {
+    fn default() -> Self {
+        Self {
+            username: String::new(),
+            password: String::new(),
+            problem: None,
+            keyboard_to: Some(LoginField::Username),
+        }
+    }
+}
+
+/// A field of the login form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginField {
+    /// The username.
+    Username,
+    /// The password.
+    Password,
 }
 
 /// The first-run form.

@@ -106,6 +106,7 @@ impl KartikaApp {
             Command::StartIssue(replacing) => {
                 admin.issue = Some(IssueForm {
                     replacing,
+                    focus_pin: true,
                     ..IssueForm::default()
                 });
                 admin.problem = None;
@@ -428,6 +429,11 @@ impl KartikaApp {
             Err(Problem::BlankCard) => ReaderCard::Blank { reader },
             Err(problem) => ReaderCard::Refused { reader, problem },
         });
+        // A blank card laid on the reader for an open issuance: the patient types the PIN.
+        if let (Some(form), Some(ReaderCard::Blank { .. })) = (&mut admin.issue, &admin.reader_card)
+        {
+            form.focus_pin = !form.running && !form.done;
+        }
     }
 
     /// A card task of the admin's room ended.

@@ -222,8 +222,12 @@ fn issue(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         return;
     }
     ui.label(T::IssueSteps.get(lang));
-    widgets::labelled_password(ui, T::NewPin.get(lang), &mut form.pin);
-    widgets::labelled_password(ui, T::NewPinAgain.get(lang), &mut form.pin_again);
+    let pin = widgets::labelled_password(ui, T::NewPin.get(lang), &mut form.pin);
+    if std::mem::take(&mut form.focus_pin) {
+        pin.request_focus();
+    }
+    let again = widgets::labelled_password(ui, T::NewPinAgain.get(lang), &mut form.pin_again);
+    let entered = again.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     if let Some(step) = form.step {
         ui.add(
             egui::ProgressBar::new(f32::from(step.number()) / f32::from(IssueStep::COUNT))
@@ -232,9 +236,11 @@ fn issue(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     }
     ui.horizontal(|ui| {
         let ready = !form.running;
-        if ui
+        if (ui
             .add_enabled(ready, egui::Button::new(T::IssueCard.get(lang)))
             .clicked()
+            || entered)
+            && ready
         {
             commands.push(Command::IssueCard);
         }

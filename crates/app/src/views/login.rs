@@ -5,7 +5,7 @@ use kartika_store::Role;
 
 use super::widgets;
 use crate::command::{Command, Commands};
-use crate::state::{Pending, State};
+use crate::state::{LoginField, Pending, State};
 use crate::text::T;
 
 /// A role's name on screen.
@@ -28,9 +28,15 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         }
         ui.add_space(16.0);
         let busy = state.is_pending(Pending::LogIn);
-        widgets::labelled_input(ui, T::Username.get(lang), &mut state.login.username);
+        let username =
+            widgets::labelled_input(ui, T::Username.get(lang), &mut state.login.username);
         let password =
             widgets::labelled_password(ui, T::Password.get(lang), &mut state.login.password);
+        match state.login.keyboard_to.take() {
+            Some(LoginField::Username) => username.request_focus(),
+            Some(LoginField::Password) => password.request_focus(),
+            None => {}
+        }
         let entered = password.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         ui.add_space(8.0);
         ui.horizontal(|ui| {

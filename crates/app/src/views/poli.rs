@@ -19,6 +19,8 @@ const FINISH: egui::KeyboardShortcut =
     egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Enter);
 const SAVE: egui::KeyboardShortcut =
     egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
+const REFER: egui::KeyboardShortcut =
+    egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::R);
 
 /// The unit's queue, at the side.
 pub fn queue_panel(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
@@ -137,13 +139,17 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let active = state.poli.open_is_active();
     // Taken before the text fields see them, so Ctrl+Enter in the notes finishes rather
     // than breaking the line.
-    let (call, finish, save) = ui.input_mut(|i| {
+    let (call, finish, save, refer) = ui.input_mut(|i| {
         (
             i.consume_shortcut(&CALL_NEXT),
             i.consume_shortcut(&FINISH),
             i.consume_shortcut(&SAVE),
+            i.consume_shortcut(&REFER),
         )
     });
+    if active && refer {
+        start_referral(state);
+    }
     if call && !active {
         commands.push(Command::CallNext);
     }
@@ -434,6 +440,14 @@ fn diagnoses(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     }
 }
 
+/// Opens the referral's "where to", with the keyboard in it.
+fn start_referral(state: &mut State) {
+    if state.poli.referral.is_none() {
+        state.poli.referral = Some(String::new());
+    }
+    state.poli.focus_referral = true;
+}
+
 fn ending(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let lang = state.lang();
     let busy = state.is_pending(Pending::EndVisit) || state.is_pending(Pending::VisitChange);
@@ -445,7 +459,7 @@ fn ending(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             commands.push(Command::FinishVisit);
         }
         if state.poli.referral.is_none() && ui.button(T::Refer.get(lang)).clicked() {
-            state.poli.referral = Some(String::new());
+            start_referral(state);
         }
         if busy {
             ui.spinner();
@@ -457,6 +471,9 @@ fn ending(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             let field = ui
                 .add(egui::TextEdit::singleline(referral).desired_width(300.0))
                 .labelled_by(label.id);
+            if std::mem::take(&mut state.poli.focus_referral) {
+                field.request_focus();
+            }
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if ui.button(T::ReferConfirm.get(lang)).clicked() || entered {
                 commands.push(Command::ReferVisit);

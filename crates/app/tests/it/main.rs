@@ -3,6 +3,7 @@
 
 mod admin;
 mod desk;
+mod keyboard;
 mod lan;
 mod pcsc;
 mod poli;

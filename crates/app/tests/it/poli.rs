@@ -260,7 +260,10 @@ fn after_enter_adds_a_diagnosis_the_keyboard_stays_in_the_box_for_the_next() {
         .map(|d| d.code.clone())
         .collect();
     assert_eq!(codes, ["J06.9", "I10", "K30"], "every code typed was added");
-    assert!(app.shows("Hipertensi esensial (primer)"), "in Bahasa Indonesia");
+    assert!(
+        app.shows("Hipertensi esensial (primer)"),
+        "in Bahasa Indonesia"
+    );
 }
 
 #[test]

@@ -42,7 +42,10 @@ fn the_admin_reads_lb1_and_the_top_ten_and_saves_them() {
     app.click("10 besar penyakit");
     app.until_text("10 Besar Penyakit");
     assert!(app.shows("Grafik 10 besar penyakit"));
-    assert!(app.shows("Periode 1 "), "the period in words, not ISO dates");
+    assert!(
+        app.shows("Periode 1 "),
+        "the period in words, not ISO dates"
+    );
     let Some(kartika_report::Report::Top10(top)) = app
         .harness
         .state()
