@@ -32,7 +32,7 @@ use crate::views;
 use crate::workers::clinic::{
     ClinicAnswer, ClinicReply, ClinicRequest, ClinicWorker, Operation, ReportKind,
 };
-use crate::workers::reader::{ReaderCommand, ReaderSetup, ReaderUpdate, ReaderWorker};
+use crate::workers::reader::{ReaderCommand, ReaderSetup, ReaderState, ReaderUpdate, ReaderWorker};
 use crate::workers::remote::ServerLink;
 use crate::workers::sync::SyncWorker;
 use crate::workers::Waker;
@@ -291,6 +291,7 @@ impl KartikaApp {
                     Role::Registration | Role::Admin => {
                         self.state.screen = Screen::Desk;
                         self.refresh_counts();
+                        self.read_cards_on_readers();
                     }
                     Role::Nurse => {
                         // A nurse reads her own unit's reports, and no others.
@@ -466,6 +467,35 @@ impl KartikaApp {
         self.state.desk.patient = Some(desk);
     }
 
+    /// A screen that takes taps has opened: a card already lying on a reader is read
+    /// there, as if just tapped.
+    fn read_cards_on_readers(&mut self) {
+        let lying = self
+            .state
+            .readers
+            .iter()
+            .any(|r| r.state == ReaderState::CardPresent);
+        if lying {
+            if self.state.screen == Screen::Desk {
+                self.state.desk.verdict = Some(TapVerdict::Reading);
+            }
+            self.readers.send(ReaderCommand::ReadAgain);
+        }
+    }
+
+    /// "Reading the card" ends when no card is left to read: the card was pulled before
+    /// its verdict reached the desk, or the verdict went to another screen.
+    fn forget_desk_reading(&mut self) {
+        let card_there = self
+            .state
+            .readers
+            .iter()
+            .any(|r| r.state != ReaderState::Waiting);
+        if !card_there && self.state.desk.verdict == Some(TapVerdict::Reading) {
+            self.state.desk.verdict = None;
+        }
+    }
+
     fn refresh_counts(&mut self) {
         self.session_request(Pending::QueueCounts, Operation::QueueCounts {});
     }
@@ -480,6 +510,12 @@ impl KartikaApp {
                 self.state.reader_service_down = service_down;
                 self.forget_pulled_card();
                 self.forget_admin_card();
+                self.forget_desk_reading();
+            }
+            ReaderUpdate::DemoCard(path) => {
+                if let Some(demo) = &mut self.state.demo {
+                    demo.inserted = path.and_then(|p| demo.tray.iter().position(|c| c.path == p));
+                }
             }
             ReaderUpdate::IssueStep(step) => self.on_issue_step(step),
             ReaderUpdate::Card {
@@ -576,7 +612,9 @@ impl KartikaApp {
                 };
                 if let Some(card) = demo.tray.get(index) {
                     demo.inserted = Some(index);
-                    self.state.desk.verdict = Some(TapVerdict::Reading);
+                    if self.state.screen == Screen::Desk {
+                        self.state.desk.verdict = Some(TapVerdict::Reading);
+                    }
                     self.readers
                         .send(ReaderCommand::TapVirtual(card.path.clone()));
                 }
@@ -651,8 +689,12 @@ impl KartikaApp {
             Command::Show(Screen::Poli) => self.show_poli(),
             Command::Show(Screen::Admin) => self.show_admin(),
             Command::Show(screen) => {
+                let desk_opened = screen == Screen::Desk && self.state.screen != screen;
                 self.state.screen = screen;
                 self.refresh_counts();
+                if desk_opened {
+                    self.read_cards_on_readers();
+                }
             }
             Command::SetReportKind(kind) => {
                 self.state.reports.kind = kind;

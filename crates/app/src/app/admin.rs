@@ -20,8 +20,12 @@ use crate::workers::reader::{CardFound, CardTask, ReaderCommand, ReaderState};
 
 impl KartikaApp {
     pub(super) fn show_admin(&mut self) {
+        let opened = self.state.screen != Screen::Admin;
         self.state.screen = Screen::Admin;
         self.load_admin_tab();
+        if opened {
+            self.read_cards_on_readers();
+        }
     }
 
     /// What the tab on screen shows, read again.

@@ -43,8 +43,12 @@ impl KartikaApp {
     }
 
     pub(super) fn show_poli(&mut self) {
+        let opened = self.state.screen != Screen::Poli;
         self.state.screen = Screen::Poli;
         self.load_poli_queue();
+        if opened {
+            self.read_cards_on_readers();
+        }
     }
 
     /// Reads the queue again, unless a read is already on its way.

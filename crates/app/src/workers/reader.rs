@@ -81,6 +81,8 @@ pub enum ReaderUpdate {
     },
     /// A card being issued began this step.
     IssueStep(kartika_card::IssueStep),
+    /// The demo card in the demo's reader now (its file), or none: what the tray shows.
+    DemoCard(Option<PathBuf>),
     /// A card task ended.
     Card {
         /// The card.
@@ -97,6 +99,9 @@ pub enum ReaderCommand {
     TapVirtual(PathBuf),
     /// Takes the demo card out.
     PullVirtual,
+    /// Reads every card already in a reader again, as a tap: a screen that takes taps has
+    /// opened with a card lying on the reader.
+    ReadAgain,
     /// The facility's zone, so a card's expiry is judged on the local day.
     Zone(UtcOffset),
     /// Work on the card in `reader`, if it is still card `card_number`.
@@ -322,6 +327,7 @@ impl Worker {
                 }
             }
             ReaderCommand::PullVirtual => self.pull_virtual(),
+            ReaderCommand::ReadAgain => self.read_again(),
             ReaderCommand::Card {
                 reader,
                 card_number,
@@ -337,11 +343,40 @@ impl Worker {
     }
 
     fn pull_virtual(&mut self) {
+        let had = self.vpcd.is_some() || self.in_process.is_some();
         if let Some(card) = self.vpcd.take() {
             card.puller.pull();
         }
         if self.in_process.take().is_some() {
             self.set_state(IN_PROCESS_READER, ReaderState::Waiting);
+        }
+        if had {
+            self.publish(ReaderUpdate::DemoCard(None));
+        }
+    }
+
+    /// Reads again each card lying in a reader, and reports each as a tap.
+    fn read_again(&mut self) {
+        if let Some(mut card) = self.in_process.take() {
+            let seen_at = Instant::now();
+            self.set_state(IN_PROCESS_READER, ReaderState::Reading);
+            let result = self.verify(&mut card);
+            self.in_process = Some(card);
+            self.set_state(IN_PROCESS_READER, ReaderState::CardPresent);
+            self.report_tap(IN_PROCESS_READER, result, seen_at);
+        }
+        let present: Vec<String> = self
+            .readers
+            .iter()
+            .filter(|r| r.name != IN_PROCESS_READER && r.state == ReaderState::CardPresent)
+            .map(|r| r.name.clone())
+            .collect();
+        for reader in present {
+            let seen_at = Instant::now();
+            self.set_state(&reader, ReaderState::Reading);
+            let result = self.read_pcsc(&reader);
+            self.set_state(&reader, ReaderState::CardPresent);
+            self.report_tap(&reader, result, seen_at);
         }
     }
 
@@ -364,6 +399,7 @@ impl Worker {
                         // The card ends when pulled; an error is a pulled card too.
                         let _ = link.serve(&mut card, None, None);
                     });
+                self.publish(ReaderUpdate::DemoCard(Some(path.clone())));
                 self.vpcd = Some(VpcdCard {
                     path,
                     puller,
@@ -372,7 +408,10 @@ impl Worker {
                     seen: false,
                 });
             }
-            Err(problem) => self.report_tap(VPCD_READER, Err(problem), Instant::now()),
+            Err(problem) => {
+                self.publish(ReaderUpdate::DemoCard(None));
+                self.report_tap(VPCD_READER, Err(problem), Instant::now());
+            }
         }
     }
 
@@ -384,6 +423,7 @@ impl Worker {
         if card.attempts < VPCD_ATTEMPTS {
             self.insert_into_vpcd(card.path, card.attempts + 1);
         } else {
+            self.publish(ReaderUpdate::DemoCard(None));
             let problem = Problem::CardUnreadable("vpcd".into());
             self.report_tap(VPCD_READER, Err(problem), Instant::now());
         }
@@ -394,6 +434,7 @@ impl Worker {
         let mut card = match VirtualCard::open(&path) {
             Ok(card) => card,
             Err(e) => {
+                self.publish(ReaderUpdate::DemoCard(None));
                 let problem = Problem::CardUnreadable(e.to_string());
                 return self.report_tap(IN_PROCESS_READER, Err(problem), seen_at);
             }
@@ -401,6 +442,7 @@ impl Worker {
         self.set_state(IN_PROCESS_READER, ReaderState::Reading);
         let result = self.verify(&mut card);
         self.in_process = Some(card);
+        self.publish(ReaderUpdate::DemoCard(Some(path)));
         self.set_state(IN_PROCESS_READER, ReaderState::CardPresent);
         self.report_tap(IN_PROCESS_READER, result, seen_at);
     }

@@ -7,6 +7,7 @@ mod keyboard;
 mod lan;
 mod pcsc;
 mod poli;
+mod reader_on_open;
 mod reports;
 mod setup;
 mod support;
