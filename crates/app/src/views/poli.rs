@@ -25,9 +25,11 @@ const REFER: egui::KeyboardShortcut =
 /// The unit's queue, at the side.
 pub fn queue_panel(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let lang = state.lang();
+    // Its width is fixed: a row's buttons wrap inside it, so a long queue line never
+    // pushes the history's last columns off the window.
     egui::Panel::left("poli_queue")
         .resizable(false)
-        .default_size(330.0)
+        .exact_size(330.0)
         .show(ui, |ui| {
             ui.heading(T::PoliQueue.get(lang));
             let chosen = state
@@ -88,7 +90,7 @@ fn queue_list(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
                     ui.label(if open { ticket.underline() } else { ticket });
                     ui.label(&entry.name);
                 });
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.label(status_words(entry.status, lang));
                     ui.weak(format!(
                         "· {} {}",
@@ -103,6 +105,9 @@ fn queue_list(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
                             T::Minutes.get(lang)
                         ));
                     }
+                });
+                // The buttons on a line of their own, so the words above wrap, never them.
+                ui.horizontal(|ui| {
                     let action = if entry.status == VisitStatus::Waiting {
                         T::Call
                     } else {

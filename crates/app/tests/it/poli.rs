@@ -183,9 +183,10 @@ fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
     assert!(open_visit(&app).rows[0]
         .diagnoses_who
         .starts_with("J06.9 Acute upper respiratory infection"));
-    // How each visit ended is read without scrolling sideways (the window is 1280 wide).
+    // How each visit ended, and every vital sign up to the last column, are read without
+    // scrolling sideways in the demo's window (1280 wide, the tray and the queue beside).
     let window_right = app.harness.ctx.content_rect().right();
-    for status in ["Status", "Selesai"] {
+    for status in ["Status", "Selesai", "TD", "Nadi", "Suhu", "BB"] {
         let shown: Vec<_> = app.harness.query_all_by_label(status).collect();
         assert!(!shown.is_empty(), "the history shows {status:?}");
         for node in shown {
