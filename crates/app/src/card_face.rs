@@ -97,5 +97,47 @@ mod tests {
         assert!(text.contains("(6367 4060 0000 0013) Tj"));
         assert!(text.contains("(Siti Rahayu) Tj"));
         assert!(text.trim_end().ends_with("%%EOF"));
+        assert!(
+            !text.contains("FontFile2"),
+            "Latin-1 needs no font of its own"
+        );
+    }
+
+    #[test]
+    fn a_name_beyond_latin_1_is_printed_with_an_embedded_font_not_as_question_marks() {
+        let face = CardFace {
+            title: "Kartu Pasien Kartika".into(),
+            facility: "Puskesmas Pamulang".into(),
+            name: "Ā'isyah Yılmaz Şahin".into(),
+            patient_number: "No. RM P36740600000013V".into(),
+            card_number: grouped("6367406000000013"),
+            dates: "Terbit 28-11-2026".into(),
+        };
+        let bytes = pdf_bytes(&face);
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("/Subtype /Type0"), "a Type0 font");
+        assert!(text.contains("/FontFile2"), "with the font's file embedded");
+        assert!(
+            !text.contains("Yi?maz") && !text.contains("Y?lmaz"),
+            "no letter lost"
+        );
+        // The map back to text holds the letters Latin-1 lacks, so the name can be copied.
+        for letter in ['ı', 'Ā', 'Ş'] {
+            let utf16: String = letter
+                .to_string()
+                .encode_utf16()
+                .map(|u| format!("{u:04X}"))
+                .collect();
+            assert!(
+                text.contains(&format!("<{utf16}>")),
+                "{letter} in the ToUnicode map"
+            );
+        }
+        // And every letter has a real glyph: none is the font's "missing" glyph 0.
+        let cmap = &text[text.find("beginbfchar").expect("a ToUnicode map")..];
+        assert!(
+            !cmap.contains("\n<0000> "),
+            "a letter the font lacks: {cmap}"
+        );
     }
 }
