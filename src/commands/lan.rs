@@ -164,17 +164,19 @@ pub fn join(
         write_private(&key_path, pem.as_bytes())?;
         public_key
     };
-    std::fs::write(data.join(PINNED_CA), &ca_pem)?;
-    std::fs::write(data.join(SERVER_ADDRESS), address)?;
     let link = PuskesmasLink {
         address: address.to_owned(),
-        ca_pem: ca_pem.into_bytes(),
+        ca_pem: ca_pem.clone().into_bytes(),
         identity: None,
         generation_file: Some(data.join(GENERATION_SEEN)),
         emergency_series: None,
     };
     let client = Client::puskesmas(&link)?;
     let asked = client.ask_to_join(name, &public_key)?;
+    // Kept only now: the server has answered over TLS under the authority the node vouched
+    // for. A stranger that answered the discovery first leaves nothing behind.
+    std::fs::write(data.join(PINNED_CA), &ca_pem)?;
+    std::fs::write(data.join(SERVER_ADDRESS), address)?;
     println!(
         "asked to join {facility} as \"{name}\" (request {}): an admin approves it on the server PC with\n    kartika workstation approve --db CLINIC.sqlite --as ADMIN --id {}",
         asked.id, asked.id

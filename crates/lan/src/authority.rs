@@ -153,7 +153,10 @@ impl Authority {
 }
 
 /// Checks that `voucher` is the word of the Puskesmas `facility_code`'s node, under a
-/// registry root of `trust`; answers the CA certificate (PEM) to pin.
+/// registry root of `trust`; answers the CA certificate (PEM) to pin: the one the node
+/// signed, written anew from the bytes checked, never the text as it came. A voucher
+/// holding anything besides that one certificate is refused: a certificate appended by a
+/// server in the middle would otherwise be pinned beside the genuine one.
 pub fn verify_voucher(
     voucher: &Voucher,
     facility_code: &str,
@@ -174,7 +177,7 @@ pub fn verify_voucher(
             node.node_id()
         )));
     }
-    let ca_der = pem_body(&voucher.ca_pem).map_err(|e| refuse(&e))?;
+    let ca_der = only_certificate(&voucher.ca_pem).map_err(|e| refuse(&e))?;
     let signature =
         hex::decode(&voucher.signature).map_err(|_| refuse("the signature is not hex"))?;
     if !node
@@ -185,7 +188,25 @@ pub fn verify_voucher(
             "the node's signature does not match the CA certificate",
         ));
     }
-    Ok(voucher.ca_pem.clone())
+    Ok(certificate_pem(&ca_der))
+}
+
+/// The DER of the one certificate `pem` holds; an error when it holds none, more than
+/// one, or anything else (a key, a second block of another kind).
+pub fn only_certificate(pem: &str) -> Result<Vec<u8>, String> {
+    let blocks = pem.matches("-----BEGIN ").count();
+    if blocks != 1 {
+        return Err(format!(
+            "it must hold exactly one CA certificate, and holds {blocks} PEM blocks"
+        ));
+    }
+    pem_body(pem)
+}
+
+/// A certificate as PEM, written from its DER.
+fn certificate_pem(der: &[u8]) -> String {
+    let body = ::pem::Pem::new("CERTIFICATE", der.to_vec());
+    ::pem::encode(&body)
 }
 
 /// The SHA-256 of a certificate, as the server recognises a workstation by it.

@@ -185,6 +185,14 @@ impl Client {
                 Ok::<_, LanError>(ureq::tls::ClientCert::new_with_certs(&[certificate], key))
             })
             .transpose()?;
+        // The pinned authority is one certificate: a file that holds more was not written
+        // by this program's join, and is not believed.
+        let pinned = String::from_utf8_lossy(&link.ca_pem);
+        crate::authority::only_certificate(&pinned).map_err(|why| {
+            LanError::Invalid(format!(
+                "the Puskesmas's pinned authority (puskesmas-ca.pem) is not one certificate: {why}; join this PC again"
+            ))
+        })?;
         Ok(Self::build(
             format!("https://{SERVER_NAME}:{}", address.port()),
             Tls {

@@ -97,6 +97,35 @@ fn a_voucher_not_of_this_puskesmas_or_not_under_the_root_is_refused() {
 }
 
 #[test]
+fn a_ca_appended_to_a_genuine_voucher_is_refused_and_never_pinned() {
+    let pki = Pki::new();
+    let (server, _authority) = Running::with_authority(&pki);
+    let voucher = Client::voucher_at(&server.addr.to_string()).unwrap();
+    // A server in the middle keeps the node's signature and adds a CA of its own.
+    let (other, _) = Running::with_authority(&pki);
+    let attackers_ca = Client::voucher_at(&other.addr.to_string()).unwrap().ca_pem;
+    for tampered in [
+        format!("{}{attackers_ca}", voucher.ca_pem),
+        format!("{attackers_ca}{}", voucher.ca_pem),
+    ] {
+        let appended = Voucher {
+            ca_pem: tampered,
+            ..voucher.clone()
+        };
+        let err = verify_voucher(&appended, "P3674060", &pki.trust()).unwrap_err();
+        assert!(err.to_string().contains("exactly one"), "{err}");
+    }
+    // What is pinned is the one certificate the node signed, written anew.
+    let pinned = verify_voucher(&voucher, "P3674060", &pki.trust()).unwrap();
+    assert_eq!(pinned.matches("-----BEGIN CERTIFICATE-----").count(), 1);
+    // A pinned file holding two certificates (not written by a join) is not believed.
+    let (mut link, _, _) = join(&server, &pki, "Loket 1");
+    link.ca_pem = format!("{pinned}{attackers_ca}").into_bytes();
+    let err = Client::puskesmas(&link).err().expect("refused");
+    assert!(err.to_string().contains("not one certificate"), "{err}");
+}
+
+#[test]
 fn a_server_whose_certificate_is_not_of_the_pinned_authority_is_refused() {
     let pki = Pki::new();
     let (server, authority) = Running::with_authority(&pki);
