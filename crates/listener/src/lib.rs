@@ -8,6 +8,7 @@ mod net;
 mod tls;
 
 pub use net::{
-    Guarded, Listener, HANDSHAKE_LIMIT, IDLE_LIMIT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER,
+    Guarded, Limits, Listener, HANDSHAKE_LIMIT, IDLE_LIMIT, MAX_CONNECTIONS,
+    MAX_CONNECTIONS_PER_PEER, REQUEST_LIMIT, REQUEST_MIN_RATE,
 };
 pub use tls::{acceptor, TlsError};

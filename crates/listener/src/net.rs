@@ -1,7 +1,8 @@
 //! The servers' listener. TLS handshakes run side by side, each with a deadline; a
-//! connection that sends nothing for a while is closed (a request's head included); and
-//! the number of connections is capped, for each client address too. A slow or idle
-//! client delays no one else.
+//! connection that sends nothing for a while is closed; one that keeps sending a request
+//! slower than any real client does (a byte now and then) is closed too; and the number of
+//! connections is capped, for each client address too. A slow or idle client delays no
+//! one else.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,6 +32,36 @@ pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 /// How long a connection may send nothing while the server waits to read (a request's
 /// head, its body, or the next request).
 pub const IDLE_LIMIT: Duration = Duration::from_secs(30);
+/// How long a request may take to arrive, counted from its first byte, before the
+/// allowance its size earns ([`REQUEST_MIN_RATE`]).
+pub const REQUEST_LIMIT: Duration = Duration::from_secs(20);
+/// Bytes a second that extend a request's time: a push of megabytes over a slow mobile
+/// link still arrives, a trickle of single bytes does not.
+pub const REQUEST_MIN_RATE: u64 = 8 * 1024;
+
+/// The limits a listener holds its connections to; [`Limits::default`] is the servers'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// [`HANDSHAKE_LIMIT`].
+    pub handshake: Duration,
+    /// [`IDLE_LIMIT`].
+    pub idle: Duration,
+    /// [`REQUEST_LIMIT`].
+    pub request: Duration,
+    /// [`REQUEST_MIN_RATE`], bytes a second.
+    pub request_min_rate: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            handshake: HANDSHAKE_LIMIT,
+            idle: IDLE_LIMIT,
+            request: REQUEST_LIMIT,
+            request_min_rate: REQUEST_MIN_RATE,
+        }
+    }
+}
 
 /// Accepts connections on its own task and hands over those that are ready to serve.
 pub struct Listener {
@@ -43,10 +74,26 @@ impl Listener {
     /// Serves `tcp`, over TLS when given an acceptor. Must be called inside a Tokio
     /// runtime.
     pub fn new(tcp: TcpListener, tls: Option<TlsAcceptor>) -> io::Result<Self> {
+        Self::with_limits(tcp, tls, Limits::default())
+    }
+
+    /// [`Listener::new`] with other limits (a test's shorter ones).
+    pub fn with_limits(
+        tcp: TcpListener,
+        tls: Option<TlsAcceptor>,
+        limits: Limits,
+    ) -> io::Result<Self> {
         let local = tcp.local_addr()?;
         let (handover, ready) = mpsc::channel(64);
         let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let accepting = tokio::spawn(accept(tcp, tls, permits, Peers::default(), handover));
+        let accepting = tokio::spawn(accept(
+            tcp,
+            tls,
+            limits,
+            permits,
+            Peers::default(),
+            handover,
+        ));
         Ok(Self {
             ready,
             local,
@@ -64,6 +111,7 @@ impl Drop for Listener {
 async fn accept(
     tcp: TcpListener,
     tls: Option<TlsAcceptor>,
+    limits: Limits,
     permits: Arc<Semaphore>,
     peers: Peers,
     handover: mpsc::Sender<(Guarded, SocketAddr)>,
@@ -93,13 +141,15 @@ async fn accept(
             let stream = match tls {
                 None => Stream::Plain(stream),
                 Some(acceptor) => {
-                    match tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(stream)).await {
+                    match tokio::time::timeout(limits.handshake, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => Stream::Tls(Box::new(tls)),
                         _ => return,
                     }
                 }
             };
-            let _ = handover.send((Guarded::new(stream, slot), addr)).await;
+            let _ = handover
+                .send((Guarded::new(stream, slot, limits), addr))
+                .await;
         });
     }
 }
@@ -187,20 +237,43 @@ enum Stream {
     Tls(Box<TlsStream<TcpStream>>),
 }
 
-/// A served connection: closed when idle too long; its slot freed when it ends.
+/// A served connection: closed when idle too long, or when a request keeps arriving past
+/// its time; its slot freed when it ends.
 pub struct Guarded {
     stream: Stream,
+    limits: Limits,
     idle: Pin<Box<Sleep>>,
+    /// The request being received: when its first byte came, and how many since. Reset
+    /// when the server answers, which it does only once a request has arrived whole.
+    receiving: Option<(Instant, u64)>,
     _slot: Slot,
 }
 
 impl Guarded {
-    fn new(stream: Stream, slot: Slot) -> Self {
+    fn new(stream: Stream, slot: Slot, limits: Limits) -> Self {
         Self {
             stream,
-            idle: Box::pin(tokio::time::sleep(IDLE_LIMIT)),
+            limits,
+            idle: Box::pin(tokio::time::sleep(limits.idle)),
+            receiving: None,
             _slot: slot,
         }
+    }
+
+    /// Counts `bytes` just received; an error when the request they belong to has taken
+    /// longer than its size allows.
+    fn received(&mut self, bytes: u64) -> io::Result<()> {
+        let now = Instant::now();
+        let (since, total) = self.receiving.get_or_insert((now, 0));
+        *total += bytes;
+        let earned = Duration::from_secs(*total / self.limits.request_min_rate.max(1));
+        if now.duration_since(*since) > self.limits.request + earned {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client sent its request too slowly",
+            ));
+        }
+        Ok(())
     }
 
     /// The certificate (DER) the client showed in the TLS handshake, if it showed one and
@@ -231,8 +304,13 @@ impl AsyncRead for Guarded {
         };
         match polled {
             Poll::Ready(result) => {
-                if buf.filled().len() > before {
-                    self.idle.as_mut().reset(Instant::now() + IDLE_LIMIT);
+                let read = buf.filled().len() - before;
+                if read > 0 {
+                    let idle = self.limits.idle;
+                    self.idle.as_mut().reset(Instant::now() + idle);
+                    if let Err(too_slow) = self.received(read as u64) {
+                        return Poll::Ready(Err(too_slow));
+                    }
                 }
                 Poll::Ready(result)
             }
@@ -253,6 +331,8 @@ impl AsyncWrite for Guarded {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        // The server answers: the request it answers has arrived.
+        self.receiving = None;
         match &mut self.stream {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
