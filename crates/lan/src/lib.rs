@@ -28,7 +28,9 @@ pub use refusal::Refusal;
 use serde::{Deserialize, Serialize};
 
 /// The protocol this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+///
+/// 2: the set-aside records (`SyncDetails`) are an admin's; `SyncHealth` is everyone's.
+pub const PROTOCOL_VERSION: u32 = 2;
 /// The header naming the protocol version of a request.
 pub const PROTOCOL_HEADER: &str = "kartika-lan-protocol";
 /// The header naming the store's generation on every answer of the server.

@@ -164,7 +164,10 @@ pub enum Operation {
         /// Which entries.
         filter: AuditFilter,
     },
-    /// Sync health and the set-aside records, after sending some again when given.
+    /// Sync health: counts, the last success and error (any role: the top bar shows it).
+    SyncHealth,
+    /// Sync health and the set-aside records, after sending some again when given (admins
+    /// only: the records and the registry's reasons name patients).
     SyncDetails {
         /// Set-aside records to send again.
         resend: Vec<String>,
@@ -205,6 +208,7 @@ impl Operation {
             Self::DeskPatient { .. }
             | Self::Search { .. }
             | Self::QueueCounts
+            | Self::SyncHealth
             | Self::UnitQueue { .. }
             | Self::CardAtPoli { .. }
             | Self::History { .. }
@@ -693,11 +697,10 @@ pub fn apply(
                     s.resend_set_aside(session, &resend)
                 })?;
             }
-            Ok(Answer::SyncDetails(
-                store.sync_health()?,
-                store.set_aside(SET_ASIDE_ROWS)?,
-            ))
+            let set_aside = store.set_aside_records(session, SET_ASIDE_ROWS)?;
+            Ok(Answer::SyncDetails(store.sync_health()?, set_aside))
         }
+        Operation::SyncHealth => Ok(Answer::SyncHealth(store.sync_health_for(session)?)),
         Operation::ChangeFacility { change } => {
             match &change {
                 FacilityChange::Profile(profile) => {

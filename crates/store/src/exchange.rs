@@ -170,21 +170,18 @@ impl Store {
         })
     }
 
-    /// Outbox rows the registry refused, newest first.
+    /// Outbox rows the registry refused, newest first, for an admin: they name records and
+    /// carry the registry's reasons.
+    pub fn set_aside_records(&mut self, session: &Session, limit: usize) -> Result<Vec<SetAside>> {
+        self.read(session, Action::ManageFacility, |ctx| {
+            set_aside_rows(ctx.tx, limit)
+        })
+    }
+
+    /// Outbox rows the registry refused, newest first (the sync worker's and the command
+    /// line's own reading, with no session).
     pub fn set_aside(&self, limit: usize) -> Result<Vec<SetAside>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, kind, record_id, rejected_reason FROM outbox
-             WHERE rejected_at IS NOT NULL ORDER BY seq DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok(SetAside {
-                id: r.get::<_, uuid::Uuid>(0)?.to_string(),
-                kind: r.get(1)?,
-                record_id: r.get(2)?,
-                reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        set_aside_rows(&self.conn, limit)
     }
 
     /// The pull cursor: the registry sequence of the last change applied here.
@@ -277,29 +274,12 @@ impl Store {
 
     /// Pending and refused rows, the cursor, the last success and the last error.
     pub fn sync_health(&self) -> Result<SyncHealth> {
-        let (pending, set_aside): (i64, i64) = self.conn.query_row(
-            "SELECT count(*) FILTER (WHERE sent_at IS NULL AND rejected_at IS NULL),
-                    count(*) FILTER (WHERE rejected_at IS NOT NULL) FROM outbox",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let (pull_after, last_success, last_error): (i64, Option<i64>, Option<String>) =
-            self.conn.query_row(
-                "SELECT pull_after, last_success, last_error FROM sync_state WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-        let pulled_set_aside: i64 =
-            self.conn
-                .query_row("SELECT count(*) FROM pulled_set_aside", [], |r| r.get(0))?;
-        Ok(SyncHealth {
-            pending,
-            set_aside,
-            pulled_set_aside,
-            pull_after,
-            last_success: last_success.map(from_millis),
-            last_error,
-        })
+        sync_health_of(&self.conn)
+    }
+
+    /// [`Store::sync_health`] for a signed-in account of any role: the top bar shows it.
+    pub fn sync_health_for(&mut self, session: &Session) -> Result<SyncHealth> {
+        self.read(session, Action::ReadPatients, |ctx| sync_health_of(ctx.tx))
     }
 }
 
@@ -656,4 +636,47 @@ fn apply_patient(
             .map(|(_, created)| Some(created.patient.patient_number))
         }
     }
+}
+
+/// The refused outbox rows, newest first, at most `limit`.
+fn set_aside_rows(conn: &rusqlite::Connection, limit: usize) -> Result<Vec<SetAside>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, record_id, rejected_reason FROM outbox
+             WHERE rejected_at IS NOT NULL ORDER BY seq DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+        Ok(SetAside {
+            id: r.get::<_, uuid::Uuid>(0)?.to_string(),
+            kind: r.get(1)?,
+            record_id: r.get(2)?,
+            reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Pending and refused rows, the cursor, the last success and the last error.
+fn sync_health_of(conn: &rusqlite::Connection) -> Result<SyncHealth> {
+    let (pending, set_aside): (i64, i64) = conn.query_row(
+        "SELECT count(*) FILTER (WHERE sent_at IS NULL AND rejected_at IS NULL),
+                    count(*) FILTER (WHERE rejected_at IS NOT NULL) FROM outbox",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (pull_after, last_success, last_error): (i64, Option<i64>, Option<String>) = conn
+        .query_row(
+            "SELECT pull_after, last_success, last_error FROM sync_state WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+    let pulled_set_aside: i64 =
+        conn.query_row("SELECT count(*) FROM pulled_set_aside", [], |r| r.get(0))?;
+    Ok(SyncHealth {
+        pending,
+        set_aside,
+        pulled_set_aside,
+        pull_after,
+        last_success: last_success.map(from_millis),
+        last_error,
+    })
 }

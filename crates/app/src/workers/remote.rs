@@ -246,8 +246,8 @@ fn answer(
         }
         ClinicRequest::SyncHealth => {
             let token = token.ok_or(Problem::SessionEnded)?;
-            match client.call(&token, Operation::SyncDetails { resend: Vec::new() })? {
-                Answer::SyncDetails(health, _) => Ok(Answer::SyncHealth(health)),
+            match client.call(&token, Operation::SyncHealth)? {
+                Answer::SyncHealth(health) => Ok(Answer::SyncHealth(health)),
                 other => Err(Problem::from(LanError::BadAnswer(format!("{other:?}")))),
             }
         }

@@ -127,3 +127,33 @@ fn a_server_that_is_off_is_said_so() {
     let err = client.login("desk1", PASSWORD).unwrap_err();
     assert!(matches!(err, LanError::Unreachable { .. }), "{err:?}");
 }
+
+#[test]
+fn the_set_aside_records_are_an_admins_and_the_sync_health_everyones() {
+    let server = Running::start();
+    for user in ["nurse", "desk1"] {
+        let (client, me) = server.login(user);
+        let err = client
+            .call(&me.token, Operation::SyncDetails { resend: Vec::new() })
+            .unwrap_err();
+        assert!(
+            matches!(err, LanError::Refused(Refusal::NotAllowed { .. })),
+            "{user}: {err:?}"
+        );
+        let health = client
+            .call(&me.token, Operation::SyncHealth)
+            .expect("health");
+        assert!(
+            matches!(health, kartika_lan::Answer::SyncHealth(_)),
+            "{health:?}"
+        );
+    }
+    let (client, admin) = server.login("admin");
+    let details = client
+        .call(&admin.token, Operation::SyncDetails { resend: Vec::new() })
+        .expect("the admin reads them");
+    assert!(
+        matches!(details, kartika_lan::Answer::SyncDetails(..)),
+        "{details:?}"
+    );
+}
