@@ -265,7 +265,15 @@ fn a_visit_opened_again_from_the_queue_takes_the_keyboard_in_its_first_vital() {
     // Back to the queue, then the nurse opens the same visit again: choosing whom to
     // see is done on the list; from there on, keys only.
     app.click("« Kembali ke antrian");
-    app.until("the queue", |h| h.state().state().poli.open.is_none());
+    let in_progress = visit.clone();
+    app.until("the queue to show the visit in progress", move |h| {
+        let poli = &h.state().state().poli;
+        poli.open.is_none()
+            && poli
+                .queue
+                .iter()
+                .any(|q| q.visit_id == in_progress && q.status == VisitStatus::InProgress)
+    });
     app.click(&format!("Buka {ticket}"));
     app.until("the visit open again", |h| {
         h.state().state().poli.open.is_some()
