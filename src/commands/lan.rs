@@ -27,7 +27,12 @@ pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result
     let mut config = ServerConfig::new(db);
     let acceptor = match tls {
         ServerTls::None => None,
-        ServerTls::Files(cert, key) => Some(kartika_listener::acceptor(cert, key)?),
+        ServerTls::Files(cert, key) => {
+            eprintln!(
+                "serving with --tls-cert: any PC on the LAN that knows a password may call, and no PC can join as a workstation; use it only on a LAN you trust, and --node everywhere else"
+            );
+            Some(kartika_listener::acceptor(cert, key)?)
+        }
         ServerTls::Node(node) => {
             let node = crate::keys::read_node_credentials(node)?;
             let authority = Authority::open_or_create(&authority_folder(db), &node)?;

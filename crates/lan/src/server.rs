@@ -271,14 +271,20 @@ async fn approved_workstation(
 async fn authority(State(server): State<Arc<ClinicServer>>) -> Result<Json<Voucher>, Failure> {
     match &server.authority {
         Some(authority) => Ok(Json(authority.voucher().clone())),
-        None => Err(Failure {
-            status: StatusCode::NOT_FOUND,
-            body: ErrorBody {
-                refusal: None,
-                error: "this server has no Puskesmas certificate authority (serve-clinic --node)"
-                    .into(),
-            },
-        }),
+        None => Err(no_authority()),
+    }
+}
+
+/// Without an authority (`--tls-cert`, a trusted LAN's fallback) no PC can join: the
+/// join routes would only be a way for strangers to write to the store.
+fn no_authority() -> Failure {
+    Failure {
+        status: StatusCode::NOT_FOUND,
+        body: ErrorBody {
+            refusal: None,
+            error: "this server has no Puskesmas certificate authority, so workstations cannot join it (serve-clinic --node)"
+                .into(),
+        },
     }
 }
 
@@ -288,6 +294,9 @@ async fn request_workstation(
     Json(request): Json<WorkstationRequest>,
 ) -> Result<Json<WorkstationAnswer>, Failure> {
     check_version(&headers)?;
+    if server.authority.is_none() {
+        return Err(no_authority());
+    }
     let public_key = hex::decode(&request.public_key)
         .map_err(|_| Failure::bad_request("public_key must be hex"))?;
     let id = server
@@ -300,6 +309,9 @@ async fn workstation(
     State(server): State<Arc<ClinicServer>>,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Json<WorkstationAnswer>, Failure> {
+    if server.authority.is_none() {
+        return Err(no_authority());
+    }
     workstation_answer(&server, id).await
 }
 

@@ -35,9 +35,32 @@ pub struct Workstation {
 
 impl Store {
     /// A PC asks to become a workstation; answers the id it waits under. Nothing is
-    /// trusted yet: an admin decides.
+    /// trusted yet: an admin decides. Anyone on the LAN may ask, so a request writes (and
+    /// audits) only when it adds one: a key that is no P-256 point, a name another
+    /// workstation holds, or a request already made changes nothing.
     pub fn request_workstation(&mut self, name: &str, public_key: &[u8]) -> Result<String> {
         let name = crate::text::required_line(name, "workstation name", 60)?;
+        kartika_card::crypto::PublicKey::from_bytes(public_key)
+            .map_err(|_| StoreError::invalid("workstation key", "is not a P-256 public key"))?;
+        let id = hex::encode(&Sha256::digest(public_key)[..5]);
+        let asked_before: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM workstation WHERE id = ?1)",
+            [&id],
+            |r| r.get(0),
+        )?;
+        if asked_before {
+            return Ok(id);
+        }
+        let name_taken: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM workstation WHERE name = ?1 AND revoked_at IS NULL)",
+            [&name],
+            |r| r.get(0),
+        )?;
+        if name_taken {
+            return Err(StoreError::Conflict(format!(
+                "a workstation named \"{name}\" already waits or is approved; choose another name, or ask the admin to revoke the old one"
+            )));
+        }
         let public_key = public_key.to_vec();
         self.write_as_system("workstation", move |ctx| {
             let waiting: i64 = ctx.tx.query_row(
@@ -50,13 +73,15 @@ impl Store {
                     "{MOST_WAITING} workstations already wait for an admin; approve or refuse them first"
                 )));
             }
-            let id = hex::encode(&Sha256::digest(&public_key)[..5]);
-            ctx.tx.execute(
+            let added = ctx.tx.execute(
                 "INSERT INTO workstation (id, name, public_key, requested_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (id) DO NOTHING",
                 params![id, name, public_key, ctx.now_ms],
             )?;
-            ctx.audit("workstation.requested", None, &format!("{id} {name}"))?;
+            // Two asking at once with one key: the second adds nothing, and audits nothing.
+            if added > 0 {
+                ctx.audit("workstation.requested", None, &format!("{id} {name}"))?;
+            }
             Ok(id)
         })
     }

@@ -157,3 +157,18 @@ fn the_set_aside_records_are_an_admins_and_the_sync_health_everyones() {
         "{details:?}"
     );
 }
+
+#[test]
+fn a_server_without_an_authority_lets_no_pc_ask_to_join() {
+    // The --tls-cert fallback: no authority to vouch for workstations.
+    let server = Running::start();
+    let client = server.client();
+    let err = client.ask_to_join("Loket 1", &[4; 65]).unwrap_err();
+    assert!(err.to_string().contains("cannot join"), "{err}");
+    let mut store = server.store();
+    let admin = store.login("admin", PASSWORD).unwrap();
+    assert!(
+        store.list_workstations(&admin).unwrap().is_empty(),
+        "nothing reached the store"
+    );
+}

@@ -83,14 +83,72 @@ fn only_the_tokens_hash_is_kept() {
     }
 }
 
+/// A workstation's P-256 public key, the same for the same `n`.
+fn workstation_key(n: u8) -> Vec<u8> {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    let secret = p256::SecretKey::from_slice(&[n + 1; 32]).expect("a scalar");
+    secret
+        .public_key()
+        .to_encoded_point(false)
+        .as_bytes()
+        .to_vec()
+}
+
+/// The audit log's entries for join requests (reading the log is audited too).
+fn join_requests_audited(clinic: &mut Clinic) -> usize {
+    let admin = clinic.admin.clone();
+    clinic
+        .store
+        .audit_search(&admin, &kartika_store::AuditFilter::default(), 10_000)
+        .expect("the audit log")
+        .iter()
+        .filter(|e| e.action == "workstation.requested")
+        .count()
+}
+
+#[test]
+fn a_join_request_writes_only_when_it_adds_one() {
+    let mut clinic = Clinic::new();
+    let id = clinic
+        .store
+        .request_workstation("Loket 1", &workstation_key(1))
+        .expect("asked");
+    let before = join_requests_audited(&mut clinic);
+    assert_eq!(before, 1);
+    // The same PC asking again, a hundred times: the same id, nothing written.
+    for _ in 0..100 {
+        let again = clinic
+            .store
+            .request_workstation("Loket 1", &workstation_key(1))
+            .expect("asked again");
+        assert_eq!(again, id);
+    }
+    // A key that is no point on the curve, and a decoy copying the name: refused.
+    let mut not_a_point = vec![0x04; 65];
+    not_a_point[1] = 7;
+    let err = clinic
+        .store
+        .request_workstation("Loket 2", &not_a_point)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err:?}");
+    let err = clinic
+        .store
+        .request_workstation("Loket 1", &workstation_key(2))
+        .unwrap_err();
+    assert!(err.to_string().contains("already waits"), "{err}");
+    assert_eq!(
+        join_requests_audited(&mut clinic),
+        1,
+        "no audit entry added"
+    );
+    let admin = clinic.admin.clone();
+    assert_eq!(clinic.store.list_workstations(&admin).unwrap().len(), 1);
+}
+
 #[test]
 fn strangers_asking_to_join_cannot_fill_the_admins_list() {
     let mut clinic = Clinic::new();
-    let key = |n: u8| {
-        let mut key = vec![0x04; 65];
-        key[1] = n;
-        key
-    };
+    let key = workstation_key;
     for n in 0..20 {
         clinic
             .store
