@@ -20,8 +20,8 @@ pub mod server;
 
 pub use client::{Client, LanError, LoggedIn, PuskesmasLink};
 pub use operation::{
-    apply, opened, Answer, CardChange, FacilityChange, Operation, PoliVisit, RegistryLink,
-    ReportKind, ReportQuery, StaffChange, VisitEnd, WorkstationChange,
+    apply, apply_from, opened, Answer, CardChange, FacilityChange, Operation, PoliVisit,
+    RegistryLink, ReportKind, ReportQuery, Sender, StaffChange, VisitEnd, WorkstationChange,
 };
 pub use refusal::Refusal;
 

@@ -498,6 +498,25 @@ pub fn apply(
     operation: Operation,
     request_id: Option<&[u8; 16]>,
 ) -> Result<Answer, StoreError> {
+    apply_from(store, session, operation, request_id, &Sender::default())
+}
+
+/// Who sent an operation, as far as the server knows it from the connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sender {
+    /// The emergency series of the sending workstation (from its certificate); `None` for
+    /// a store on this PC, or a server without an authority.
+    pub emergency_series: Option<u8>,
+}
+
+/// [`apply`] for an operation that came from `sender`.
+pub fn apply_from(
+    store: &mut Store,
+    session: &Session,
+    operation: Operation,
+    request_id: Option<&[u8; 16]>,
+    sender: &Sender,
+) -> Result<Answer, StoreError> {
     match operation {
         Operation::AdmitCard { identity, proof } => {
             let outcome = once(store, request_id, "admit_card", |s| {
@@ -554,12 +573,20 @@ pub fn apply(
             visit,
             number,
             arrived_at,
-        } => Ok(Answer::Registered(once(
-            store,
-            request_id,
-            "register_emergency_visit",
-            |s| s.register_emergency_visit(session, &visit, number, arrived_at),
-        )?)),
+        } => {
+            let series = sender.emergency_series.ok_or_else(|| {
+                StoreError::Invalid {
+                    field: "emergency visit",
+                    reason: "only a workstation with an emergency series (joined to the server) registers one".into(),
+                }
+            })?;
+            Ok(Answer::Registered(once(
+                store,
+                request_id,
+                "register_emergency_visit",
+                |s| s.register_emergency_visit(session, &visit, number, arrived_at, series),
+            )?))
+        }
         Operation::QueueCounts => Ok(Answer::QueueCounts(store.queue_counts(session)?)),
         Operation::UnitQueue { unit_code } => Ok(Answer::UnitQueue(
             store.queue_for_unit(session, &unit_code, None)?,

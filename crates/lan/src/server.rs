@@ -20,9 +20,9 @@ use kartika_store::{Clock, Session, Store, StoreError};
 
 use crate::authority::{Authority, Voucher};
 use crate::{
-    apply, opened, Answer, Calls, Changed, ErrorBody, LoginAnswer, LoginRequest, Operation,
-    OperationRequest, Refusal, WorkstationAnswer, WorkstationChange, WorkstationRequest,
-    GENERATION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    apply, apply_from, opened, Answer, Calls, Changed, ErrorBody, LoginAnswer, LoginRequest,
+    Operation, OperationRequest, Refusal, Sender, WorkstationAnswer, WorkstationChange,
+    WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// How many store connections serve requests at once.
@@ -403,6 +403,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 
 async fn operation(
     State(server): State<Arc<ClinicServer>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Json(request): Json<OperationRequest>,
 ) -> Result<Json<Answer>, Failure> {
@@ -438,7 +439,18 @@ async fn operation(
                             None,
                         )
                     }),
-                (operation, _) => apply(store, &session, operation, id),
+                (operation, authority) => {
+                    // The sender's emergency series, from its certificate: only a server
+                    // with an authority knows its workstations.
+                    let series = match (authority, peer.fingerprint) {
+                        (Some(_), Some(fingerprint)) => store.workstation_series(&fingerprint)?,
+                        _ => None,
+                    };
+                    let sender = Sender {
+                        emergency_series: series,
+                    };
+                    apply_from(store, &session, operation, id, &sender)
+                }
             }
         })
         .await??;

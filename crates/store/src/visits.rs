@@ -308,18 +308,30 @@ impl Store {
     }
 
     /// Opens a visit a desk registered while the server was away, with the number it
-    /// handed out then (see [`emergency_number`]) and the time the patient arrived.
+    /// handed out then (see [`emergency_number`]) and the time the patient arrived. The
+    /// number must be one of `series`, the sending desk's own (the server knows it from
+    /// the desk's certificate): no desk takes another's numbers or jumps the queue with a
+    /// number of no series.
     pub fn register_emergency_visit(
         &mut self,
         session: &Session,
         new: &NewVisit,
         number: i64,
         arrived_at: time::OffsetDateTime,
+        series: u8,
     ) -> Result<VisitTicket> {
-        if number >= 0 {
+        let of_series = (1..1000)
+            .filter_map(|count| emergency_number(series, count))
+            .any(|n| n == number);
+        if !of_series {
             return Err(StoreError::invalid(
                 "queue number",
-                "is not of an emergency series",
+                format!(
+                    "{number} is not a number of this desk's emergency series {}",
+                    ticket("", emergency_number(series, 1).unwrap_or(-1))
+                        .trim_start_matches('-')
+                        .trim_end_matches(char::is_numeric)
+                ),
             ));
         }
         self.open_visit(session, new, Some((number, arrived_at)))

@@ -177,6 +177,19 @@ impl Store {
         })
     }
 
+    /// The emergency series of the approved, unrevoked workstation whose certificate has
+    /// this fingerprint, if it has one.
+    pub fn workstation_series(&mut self, fingerprint: &[u8; 32]) -> Result<Option<u8>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT emergency_series FROM workstation WHERE fingerprint = ?1 AND revoked_at IS NULL",
+            )?
+            .query_row([fingerprint.as_slice()], |r| r.get::<_, Option<u8>>(0))
+            .optional()?
+            .flatten())
+    }
+
     /// Whether the certificate with this SHA-256 belongs to an approved workstation that
     /// is not revoked.
     pub fn workstation_allowed(&mut self, fingerprint: &[u8; 32]) -> Result<bool> {

@@ -152,3 +152,71 @@ fn a_server_whose_certificate_is_not_of_the_pinned_authority_is_refused() {
         .login("desk1", PASSWORD)
         .expect("its own server");
 }
+
+/// An approved workstation named `name`, its client and its emergency series.
+fn approved_desk(
+    server: &Running,
+    authority: &kartika_lan::authority::Authority,
+    pki: &Pki,
+    name: &str,
+) -> (Client, u8) {
+    let (mut link, id, key_pem) = join(server, pki, name);
+    approve(server, authority, &id);
+    let answer = Client::puskesmas(&link).unwrap().join_request(&id).unwrap();
+    let certificate = hex::decode(answer.certificate.expect("issued")).unwrap();
+    link.identity = Some((key_pem, certificate));
+    (
+        Client::puskesmas(&link).unwrap(),
+        answer.emergency_series.expect("a series"),
+    )
+}
+
+#[test]
+fn a_desk_sends_emergency_visits_only_of_its_own_series() {
+    use kartika_lan::{Answer, Operation, Refusal};
+    let pki = Pki::new();
+    let (server, authority) = Running::with_authority(&pki);
+    let (desk_a, series_a) = approved_desk(&server, &authority, &pki, "Loket 1");
+    let (_desk_b, series_b) = approved_desk(&server, &authority, &pki, "Loket 2");
+    assert_ne!(series_a, series_b);
+    let me = desk_a.login("desk1", PASSWORD).unwrap();
+    let Answer::Created { created, .. } = desk_a
+        .call(
+            &me.token,
+            Operation::CreatePatient {
+                patient: Box::new(crate::support::patient(1)),
+            },
+        )
+        .unwrap()
+    else {
+        panic!("no patient");
+    };
+    let number = created.patient.patient_number;
+    let arrived = kartika_store::Clock::now(&server.clock) - time::Duration::minutes(10);
+    let emergency = |n: i64| Operation::RegisterEmergency {
+        visit: crate::support::visit(&number, "general"),
+        number: n,
+        arrived_at: arrived,
+    };
+    // Desk B's first number, and numbers of no series, sent from desk A: refused.
+    for (n, what) in [
+        (
+            kartika_store::emergency_number(series_b, 1).unwrap(),
+            "desk B's",
+        ),
+        (-1, "U-A01 of no series"),
+        (-9_223_372_036_854_775_807, "the queue's very front"),
+    ] {
+        let err = desk_a.call(&me.token, emergency(n)).unwrap_err();
+        assert!(
+            matches!(err, LanError::Refused(Refusal::Invalid { .. })),
+            "{what}: {err:?}"
+        );
+    }
+    // Its own first number: accepted.
+    let own = kartika_store::emergency_number(series_a, 1).unwrap();
+    let Answer::Registered(ticket) = desk_a.call(&me.token, emergency(own)).unwrap() else {
+        panic!("not registered");
+    };
+    assert!(ticket.ticket.starts_with("U-"), "{ticket:?}");
+}

@@ -531,7 +531,7 @@ fn visits_of_a_desks_emergency_series_keep_their_number_and_the_servers_count_go
     let series_b = kartika_store::emergency_number(2, 1).expect("B, first");
     let emergency = clinic
         .store
-        .register_emergency_visit(&desk, &sick_visit(&budi, "general"), series_b, arrived)
+        .register_emergency_visit(&desk, &sick_visit(&budi, "general"), series_b, arrived, 2)
         .expect("the emergency visit");
     assert_eq!(emergency.ticket, "U-B01");
     assert_eq!(
@@ -544,6 +544,7 @@ fn visits_of_a_desks_emergency_series_keep_their_number_and_the_servers_count_go
         &sick_visit(&siti, "dental"),
         series_b,
         arrived,
+        2,
     );
     assert!(again.is_ok(), "another unit, its own count: {again:?}");
     let third = clinic.patient(&numbered(2));
@@ -552,6 +553,7 @@ fn visits_of_a_desks_emergency_series_keep_their_number_and_the_servers_count_go
         &sick_visit(&third, "general"),
         series_b,
         arrived,
+        2,
     );
     assert!(
         matches!(taken, Err(kartika_store::StoreError::Conflict(_))),
@@ -562,6 +564,7 @@ fn visits_of_a_desks_emergency_series_keep_their_number_and_the_servers_count_go
         &sick_visit(&budi, "dental"),
         kartika_store::emergency_number(2, 2).unwrap(),
         clinic.clock.now() + time::Duration::minutes(5),
+        2,
     );
     assert!(
         later.is_err(),
@@ -572,6 +575,29 @@ fn visits_of_a_desks_emergency_series_keep_their_number_and_the_servers_count_go
         None,
         "26 series at most"
     );
+    // Another desk's numbers, a number of no series, and one past the series' count: refused.
+    let fourth = clinic.patient(&numbered(3));
+    for (number, what) in [
+        (
+            kartika_store::emergency_number(1, 1).unwrap(),
+            "desk A's first",
+        ),
+        (-1, "U-A01 of no series"),
+        (-9_223_372_036_854_775_807, "a number of no series"),
+        (-2_000, "series B's count 0"),
+    ] {
+        let refused = clinic.store.register_emergency_visit(
+            &desk,
+            &sick_visit(&fourth, "general"),
+            number,
+            arrived,
+            2,
+        );
+        assert!(
+            matches!(refused, Err(kartika_store::StoreError::Invalid { .. })),
+            "{what}: {refused:?}"
+        );
+    }
     let queue = clinic
         .store
         .queue_for_unit(&clinic.nurse.clone(), "general", None)
