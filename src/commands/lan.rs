@@ -310,6 +310,14 @@ fn copy_once(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
+    // The code comes from the server: only the facility-code alphabet may name a file here.
+    if facility.is_empty()
+        || !facility
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        bail!("the server named its facility \"{facility}\", which is no facility code");
+    }
     let path = into.join(format!("kartika-{facility}-standby-{stamp}.sqlite"));
     let staging = path.with_extension("partial");
     {

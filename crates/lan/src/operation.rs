@@ -490,6 +490,9 @@ fn step_id(request_id: Option<&[u8; 16]>, step: u8) -> Option<[u8; 16]> {
     })
 }
 
+/// The most queries one `Search` may carry.
+const MOST_SEARCH_QUERIES: usize = 5;
+
 /// Answers `operation` for `session` on `store`. With a `request_id`, each write is done
 /// once: the same id again gets the answer kept with the write.
 pub fn apply(
@@ -543,6 +546,13 @@ pub fn apply_from(
             store.desk_patient(session, &patient_number)?,
         ))),
         Operation::Search { queries } => {
+            // Each query is an audited read: a desk asks a few at once, never many.
+            if queries.len() > MOST_SEARCH_QUERIES {
+                return Err(StoreError::Invalid {
+                    field: "search",
+                    reason: format!("at most {MOST_SEARCH_QUERIES} queries at once"),
+                });
+            }
             let mut found: Vec<PatientSummary> = Vec::new();
             for query in &queries {
                 for hit in store.search_patients(session, query)? {

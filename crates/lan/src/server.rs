@@ -25,6 +25,9 @@ use crate::{
     WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
+/// What a client hears of a store call that failed inside the server.
+const INTERNAL_ERROR: &str = "the server failed on this request; try again, and tell the administrator if it keeps happening";
+
 /// How many store connections serve requests at once.
 const STORE_CONNECTIONS: usize = 4;
 /// How long a long-poll for changes waits before answering "nothing new": short, so a
@@ -72,6 +75,8 @@ pub struct ClinicServer {
     generation: i64,
     /// The store's file.
     db: PathBuf,
+    /// The clock the store reads, for a connection opened anew.
+    clock: Arc<dyn Clock>,
     /// The facility served.
     facility_code: String,
 }
@@ -95,6 +100,7 @@ impl ClinicServer {
             authority: config.authority.clone(),
             generation,
             db: config.db.clone(),
+            clock: Arc::clone(&config.clock),
             facility_code,
         }))
     }
@@ -115,14 +121,26 @@ impl ClinicServer {
             .await
             .map_err(|_| Failure::closing())?;
         let mut store = lock(&self.stores).pop().ok_or_else(Failure::closing)?;
+        let (db, clock) = (self.db.clone(), Arc::clone(&self.clock));
         let (store, value) = tokio::task::spawn_blocking(move || {
-            let value = work(&mut store);
-            (store, value)
+            let value = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut store)));
+            match value {
+                Ok(value) => (Some(store), Ok(value)),
+                // A call that panicked may have left its connection halfway through a
+                // transaction: a new one takes its place, so the pool keeps its size.
+                Err(_) => {
+                    drop(store);
+                    (Store::open_with_clock(&db, clock).ok(), Err(()))
+                }
+            }
         })
         .await
-        .map_err(|e| Failure::internal(format!("a store call failed: {e}")))?;
-        lock(&self.stores).push(store);
-        Ok(value)
+        .map_err(|_| Failure::internal(INTERNAL_ERROR.into()))?;
+        if let Some(store) = store {
+            lock(&self.stores).push(store);
+        }
+        // The panic's own words stay on the server: they are for its operator.
+        value.map_err(|()| Failure::internal(INTERNAL_ERROR.into()))
     }
 
     /// The session of the request's token, kept by the store (so it outlives a restart).
@@ -626,5 +644,49 @@ impl From<StoreError> for Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         (self.status, Json(self.body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_call_that_panics_gives_its_connection_back_and_says_nothing_of_the_panic() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let db = dir.path().join("clinic.sqlite");
+        let profile = kartika_store::FacilityProfile {
+            code: "P3674060".into(),
+            name: "Puskesmas Pamulang".into(),
+            region_code: None,
+            zone: kartika_store::TimeZone::Wib,
+        };
+        drop(Store::create(&db, &profile).expect("a store"));
+        let server = ClinicServer::open(&ServerConfig::new(&db)).expect("the server");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            for _ in 0..STORE_CONNECTIONS + 1 {
+                let failed = server
+                    .with_store(|_| -> () { panic!("secret detail of a bug") })
+                    .await
+                    .expect_err("the call fails");
+                assert!(
+                    !failed.body.error.contains("secret"),
+                    "{}",
+                    failed.body.error
+                );
+            }
+            // Every connection that panicked was replaced: the pool serves as before.
+            for _ in 0..2 * STORE_CONNECTIONS {
+                let code = server
+                    .with_store(|store| store.facility().code)
+                    .await
+                    .expect("served");
+                assert_eq!(code, "P3674060");
+            }
+        });
+        assert_eq!(lock(&server.stores).len(), STORE_CONNECTIONS);
     }
 }

@@ -172,3 +172,33 @@ fn a_server_without_an_authority_lets_no_pc_ask_to_join() {
         "nothing reached the store"
     );
 }
+
+#[test]
+fn a_search_carries_a_few_queries_not_many() {
+    let server = Running::start();
+    let (client, me) = server.login("desk1");
+    let query = || kartika_store::PatientQuery::Name {
+        name: "siti".into(),
+        birth_date: None,
+    };
+    client
+        .call(
+            &me.token,
+            Operation::Search {
+                queries: vec![query(); 5],
+            },
+        )
+        .expect("five are a desk's");
+    let err = client
+        .call(
+            &me.token,
+            Operation::Search {
+                queries: vec![query(); 6],
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, LanError::Refused(Refusal::Invalid { .. })),
+        "{err:?}"
+    );
+}

@@ -220,3 +220,44 @@ fn a_desk_sends_emergency_visits_only_of_its_own_series() {
     };
     assert!(ticket.ticket.starts_with("U-"), "{ticket:?}");
 }
+
+#[test]
+fn the_server_speaks_tls_1_3_only() {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::{self, pki_types::ServerName};
+    let pki = Pki::new();
+    let (server, _authority) = Running::with_authority(&pki);
+    let voucher = Client::voucher_at(&server.addr.to_string()).unwrap();
+    let ca_pem = verify_voucher(&voucher, "P3674060", &pki.trust()).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    use rustls::pki_types::pem::PemObject;
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let attempt = |versions: &[&'static rustls::SupportedProtocolVersion]| {
+        let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_root_certificates(roots.clone())
+            .with_no_client_auth();
+        let name = ServerName::try_from(kartika_lan::authority::SERVER_NAME).unwrap();
+        let mut connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let mut tcp = std::net::TcpStream::connect(server.addr).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut done = Ok(());
+        while connection.is_handshaking() {
+            if let Err(e) = connection.complete_io(&mut tcp) {
+                done = Err(e);
+                break;
+            }
+        }
+        done
+    };
+    assert!(attempt(&[&rustls::version::TLS13]).is_ok(), "1.3 is spoken");
+    assert!(
+        attempt(&[&rustls::version::TLS12]).is_err(),
+        "1.2 is refused"
+    );
+}
