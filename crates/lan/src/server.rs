@@ -28,6 +28,9 @@ use crate::{
 /// What a client hears of a store call that failed inside the server.
 const INTERNAL_ERROR: &str = "the server failed on this request; try again, and tell the administrator if it keeps happening";
 
+/// How many password checks run at once: half the store connections.
+const LOGINS_AT_ONCE: usize = 2;
+
 /// How many store connections serve requests at once.
 const STORE_CONNECTIONS: usize = 4;
 /// How long a long-poll for changes waits before answering "nothing new": short, so a
@@ -68,6 +71,8 @@ impl ServerConfig {
 pub struct ClinicServer {
     stores: Mutex<Vec<Store>>,
     permits: Semaphore,
+    /// Password checks under way at once, fewer than the store connections.
+    logins: Semaphore,
     changes: watch::Sender<u64>,
     session_idle: Duration,
     authority: Option<Arc<Authority>>,
@@ -95,6 +100,7 @@ impl ClinicServer {
         Ok(Arc::new(Self {
             stores: Mutex::new(stores),
             permits: Semaphore::new(STORE_CONNECTIONS),
+            logins: Semaphore::new(LOGINS_AT_ONCE),
             changes: watch::channel(0).0,
             session_idle: config.session_idle,
             authority: config.authority.clone(),
@@ -248,6 +254,18 @@ async fn stamp_generation(
 #[derive(Clone, Debug)]
 pub struct Peer {
     fingerprint: Option<[u8; 32]>,
+    address: std::net::IpAddr,
+}
+
+impl Peer {
+    /// Where a login comes from, as wrong passwords are counted: a workstation by its
+    /// certificate, any other PC by its address.
+    fn login_source(&self) -> String {
+        match &self.fingerprint {
+            Some(fingerprint) => format!("workstation {}", hex::encode(&fingerprint[..8])),
+            None => format!("address {}", self.address),
+        }
+    }
 }
 
 impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Listener>> for Peer {
@@ -257,6 +275,7 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, List
                 .io()
                 .peer_certificate()
                 .map(|der| crate::authority::fingerprint(&der)),
+            address: stream.remote_addr().ip(),
         }
     }
 }
@@ -384,12 +403,21 @@ async fn facility(
 
 async fn login(
     State(server): State<Arc<ClinicServer>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Json(login): Json<LoginRequest>,
 ) -> Result<Json<LoginAnswer>, Failure> {
     check_version(&headers)?;
+    // A password check takes a store connection for its whole (slow, on purpose) hash:
+    // at most this many at once, so a flood of logins leaves connections for the work.
+    let _checking = server
+        .logins
+        .acquire()
+        .await
+        .map_err(|_| Failure::closing())?;
+    let source = peer.login_source();
     let (session, token) = server
-        .with_store(move |store| store.open_session(&login.username, &login.password))
+        .with_store(move |store| store.open_session_from(&login.username, &login.password, &source))
         .await??;
     Ok(Json(LoginAnswer {
         token,

@@ -74,7 +74,7 @@ pub use reports::{
 };
 pub use satusehat::SatusehatIds;
 pub use schema::SCHEMA_VERSION;
-pub use staff::{NewStaff, StaffMember};
+pub use staff::{NewStaff, StaffMember, CONSOLE};
 pub use text::name_key;
 pub use visits::{
     emergency_number, ticket, Care, Examination, NewVisit, PatientHistory, Payer, QueueEntry, Step,

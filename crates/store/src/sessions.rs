@@ -17,7 +17,17 @@ impl Store {
     /// Checks a username and password as [`Store::login`] does, and keeps a session for a
     /// workstation: the token it answers is the only copy.
     pub fn open_session(&mut self, username: &str, password: &str) -> Result<(Session, String)> {
-        let session = self.login(username, password)?;
+        self.open_session_from(username, password, crate::CONSOLE)
+    }
+
+    /// [`Store::open_session`] for a password typed at `source` (see [`Store::login_from`]).
+    pub fn open_session_from(
+        &mut self,
+        username: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<(Session, String)> {
+        let session = self.login_from(username, password, source)?;
         let token = new_token();
         let now = to_millis(self.clock.now());
         self.conn.execute(

@@ -126,6 +126,8 @@ impl Store {
             if changed == 0 {
                 return Err(StoreError::not_found("disabled staff account", username));
             }
+            ctx.tx
+                .execute("DELETE FROM login_failure WHERE username = ?1", [username])?;
             ctx.audit("staff.enable", None, username)
         })
     }
@@ -151,6 +153,8 @@ impl Store {
             // A reset password (perhaps a known one) ends the account's open sessions.
             ctx.tx
                 .execute("DELETE FROM staff_session WHERE username = ?1", [username])?;
+            ctx.tx
+                .execute("DELETE FROM login_failure WHERE username = ?1", [username])?;
             ctx.audit("staff.password", None, username)
         })
     }
@@ -182,50 +186,66 @@ impl Store {
         })
     }
 
-    /// Checks a username and password and returns a session. Every attempt is audited.
-    /// After [`LOCKOUT_AFTER`] wrong passwords in a row an account waits before it may try
-    /// again, the wait doubling up to fifteen minutes; an unknown username costs the same
-    /// password check as a known one, so timing does not tell them apart.
+    /// Checks a username and password typed at this PC (the store's own console or app)
+    /// and returns a session; see [`Store::login_from`].
     pub fn login(&mut self, username: &str, password: &str) -> Result<Session> {
+        self.login_from(username, password, CONSOLE)
+    }
+
+    /// Checks a username and password typed at `source` (a workstation, a PC on the LAN:
+    /// the server names it) and returns a session. Every attempt is audited. After
+    /// [`LOCKOUT_AFTER`] wrong passwords in a row for one name from one source, that name
+    /// waits at that source before it may try again, the wait doubling up to fifteen
+    /// minutes: a hostile PC locks out only itself. A name that is no account is counted
+    /// and answered the same way, and costs the same password check, so neither the
+    /// answer nor its time tells which names exist.
+    pub fn login_from(&mut self, username: &str, password: &str, source: &str) -> Result<Session> {
         let now = to_millis(self.clock.now());
+        let username: String = username.chars().take(64).collect();
+        let source: String = source.chars().take(80).collect();
         let row: Option<LoginRow> = self
             .conn
             .query_row(
-                "SELECT display_name, role, password_hash, disabled_at, failed_logins, locked_until
-                 FROM staff WHERE username = ?1",
-                [username],
+                "SELECT display_name, role, password_hash, disabled_at FROM staff WHERE username = ?1",
+                [&username],
                 |r| {
                     Ok(LoginRow {
                         display_name: r.get(0)?,
                         role: r.get(1)?,
                         hash: r.get(2)?,
                         disabled: r.get::<_, Option<i64>>(3)?.is_some(),
-                        failures: r.get(4)?,
-                        locked_until: r.get(5)?,
                     })
                 },
             )
             .optional()?;
-        let attempt = match row {
-            None => {
+        let (failures, locked_until): (i64, Option<i64>) = self
+            .conn
+            .query_row(
+                "SELECT failures, locked_until FROM login_failure WHERE username = ?1 AND source = ?2",
+                [&username, &source],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, None));
+        let attempt = match (row, locked_until) {
+            (_, Some(until)) if until > now => Attempt::Waiting { until },
+            (None, _) => {
                 password_matches(password, unknown_user_hash()?)?;
-                Attempt::Unknown
+                Attempt::Refused {
+                    failures: failures + 1,
+                }
             }
-            Some(LoginRow {
-                locked_until: Some(until),
-                ..
-            }) if until > now => Attempt::Waiting { until },
-            Some(account) => {
+            (Some(account), _) => {
                 if password_matches(password, &account.hash)? && !account.disabled {
                     Attempt::Accepted(Session {
-                        username: username.to_owned(),
+                        username: username.clone(),
                         display_name: account.display_name,
                         role: account.role,
                         on_server: false,
                     })
                 } else {
                     Attempt::Refused {
-                        failures: account.failures + 1,
+                        failures: failures + 1,
                     }
                 }
             }
@@ -233,24 +253,19 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let actor: String = username.chars().take(64).collect();
         let audit =
-            |action: &str, detail: &str| audit::append(&tx, now, &actor, action, None, detail);
+            |action: &str, detail: &str| audit::append(&tx, now, &username, action, None, detail);
         let outcome = match attempt {
             Attempt::Accepted(session) => {
                 tx.execute(
-                    "UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE username = ?1",
-                    [username],
+                    "DELETE FROM login_failure WHERE username = ?1 AND source = ?2",
+                    [&username, &source],
                 )?;
-                audit("staff.login", "")?;
+                audit("staff.login", &source)?;
                 Ok(session)
             }
-            Attempt::Unknown => {
-                audit("staff.login_failed", "")?;
-                Err(StoreError::LoginFailed)
-            }
             Attempt::Waiting { until } => {
-                audit("staff.login_while_locked", "")?;
+                audit("staff.login_while_locked", &source)?;
                 Err(StoreError::LoginLocked {
                     minutes: minutes_until(now, until),
                 })
@@ -258,13 +273,22 @@ impl Store {
             Attempt::Refused { failures } => {
                 let locked_until = lockout(failures).map(|wait| now + wait);
                 tx.execute(
-                    "UPDATE staff SET failed_logins = ?1, locked_until = ?2 WHERE username = ?3",
-                    params![failures, locked_until, username],
+                    "INSERT INTO login_failure (username, source, failures, locked_until)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (username, source) DO UPDATE
+                     SET failures = excluded.failures, locked_until = excluded.locked_until",
+                    params![username, source, failures, locked_until],
                 )?;
-                audit("staff.login_failed", &format!("{failures} in a row"))?;
+                audit(
+                    "staff.login_failed",
+                    &format!("{failures} in a row from {source}"),
+                )?;
                 match locked_until {
                     Some(until) => {
-                        audit("staff.locked", &format!("until {}", from_millis(until)))?;
+                        audit(
+                            "staff.locked",
+                            &format!("{source} until {}", from_millis(until)),
+                        )?;
                         Err(StoreError::LoginLocked {
                             minutes: minutes_until(now, until),
                         })
@@ -375,20 +399,20 @@ const FIRST_WAIT_MS: i64 = 30_000;
 /// The longest wait.
 const LONGEST_WAIT_MS: i64 = 15 * 60_000;
 
+/// The source of a login typed at the store's own PC (its command line or its app).
+pub const CONSOLE: &str = "console";
+
 /// An account as a login reads it.
 struct LoginRow {
     display_name: String,
     role: Role,
     hash: String,
     disabled: bool,
-    failures: i64,
-    locked_until: Option<i64>,
 }
 
 /// What one login attempt came to, before it is recorded.
 enum Attempt {
     Accepted(Session),
-    Unknown,
     Waiting { until: i64 },
     Refused { failures: i64 },
 }

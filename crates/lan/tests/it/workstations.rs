@@ -261,3 +261,27 @@ fn the_server_speaks_tls_1_3_only() {
         "1.2 is refused"
     );
 }
+
+#[test]
+fn a_hostile_workstation_locks_out_only_itself() {
+    use kartika_lan::Refusal;
+    let pki = Pki::new();
+    let (server, authority) = Running::with_authority(&pki);
+    let (hostile, _) = approved_desk(&server, &authority, &pki, "Loket 1");
+    let (other, _) = approved_desk(&server, &authority, &pki, "Poli Umum");
+    for _ in 0..12 {
+        let _ = hostile.login("admin", "tebakan");
+    }
+    let err = hostile.login("admin", PASSWORD).unwrap_err();
+    assert!(
+        matches!(err, LanError::Refused(Refusal::LoginLocked { .. })),
+        "{err:?}"
+    );
+    other
+        .login("admin", PASSWORD)
+        .expect("the admin at another workstation");
+    server
+        .store()
+        .login("admin", PASSWORD)
+        .expect("the admin at the server's console");
+}

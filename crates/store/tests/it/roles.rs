@@ -210,12 +210,51 @@ fn the_wait_doubles_up_to_fifteen_minutes() {
 #[test]
 fn an_unknown_username_is_refused_like_a_wrong_password() {
     let mut clinic = Clinic::new();
-    for _ in 0..8 {
-        assert!(matches!(
-            clinic.store.login("nobody", "whatever-it-is"),
-            Err(StoreError::LoginFailed)
-        ));
+    // The same answers, one after another, for a name that is no account and for one that
+    // is: the lock tells nobody which names exist.
+    let mut answers = |username: &str| -> Vec<String> {
+        (0..7)
+            .map(|_| match clinic.store.login(username, "whatever-it-is") {
+                Err(StoreError::LoginFailed) => "failed".to_owned(),
+                Err(StoreError::LoginLocked { minutes }) => format!("locked {minutes}"),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    let nobody = answers("nobody");
+    let desk = answers("desk");
+    assert_eq!(nobody, desk);
+    assert_eq!(
+        nobody[..5],
+        ["failed", "failed", "failed", "failed", "locked 1"]
+    );
+}
+
+#[test]
+fn wrong_passwords_from_one_pc_lock_that_pc_out_not_the_others_nor_the_console() {
+    let mut clinic = Clinic::new();
+    let hostile = "workstation 0011223344556677";
+    for _ in 0..12 {
+        let _ = clinic.store.login_from("admin", "tebakan", hostile);
     }
+    assert!(matches!(
+        clinic
+            .store
+            .login_from("admin", crate::support::PASSWORD, hostile),
+        Err(StoreError::LoginLocked { .. })
+    ));
+    clinic
+        .store
+        .login_from(
+            "admin",
+            crate::support::PASSWORD,
+            "workstation 8899aabbccddeeff",
+        )
+        .expect("the admin at another PC");
+    clinic
+        .store
+        .login("admin", crate::support::PASSWORD)
+        .expect("the admin at the server's console");
 }
 
 #[test]
