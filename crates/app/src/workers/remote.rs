@@ -54,6 +54,8 @@ impl ServerLink {
 struct Away {
     /// The records kept for the server (a workstation with an emergency series only).
     offline: Option<Offline>,
+    /// Who is logged in: the records they kept go out under their login only.
+    username: Option<String>,
     units: Vec<ServiceUnit>,
     zone: time::UtcOffset,
     clock: Arc<dyn Clock>,
@@ -83,9 +85,11 @@ pub(super) fn serve(
         offline: match link {
             ServerLink::Puskesmas { link, folder } => link
                 .emergency_series
-                .map(|series| Offline::open(folder, series)),
+                .zip(link.identity.as_ref())
+                .map(|(series, (key_pem, _))| Offline::open(folder, series, key_pem.as_bytes())),
             ServerLink::Url { .. } => None,
         },
+        username: None,
         units: Vec::new(),
         zone: time::UtcOffset::UTC,
         clock,
@@ -126,6 +130,7 @@ pub(super) fn serve(
                 Ok((id, ClinicRequest::LogIn { username, password })) => {
                     let answer = client.login(&username, &password).map(|logged_in| {
                         set(&token, Some(logged_in.token.clone()));
+                        away.username = Some(logged_in.session.username().to_owned());
                         let client = client.clone();
                         let (token, server_away) = (&token, &server_away);
                         scope.spawn(move || {
@@ -143,6 +148,7 @@ pub(super) fn serve(
                     if matches!(request, ClinicRequest::LogOut) {
                         // The news stream of this login ends with it.
                         set(&token, None);
+                        away.username = None;
                     }
                     send(ClinicReply {
                         id,
@@ -170,8 +176,12 @@ pub(super) fn serve(
                 }
                 // Records kept while the server was away go as soon as it answers.
                 Err(RecvTimeoutError::Timeout) => {
-                    if let (Some(token), Some(offline)) = (current(&token), away.offline.as_mut()) {
-                        if let Some(news) = send_kept(offline, &client, &token) {
+                    if let (Some(token), Some(username), Some(offline)) = (
+                        current(&token),
+                        away.username.clone(),
+                        away.offline.as_mut(),
+                    ) {
+                        if let Some(news) = send_kept(offline, &client, &token, &username) {
                             send(ClinicReply {
                                 id: NEWS,
                                 answer: news,
@@ -196,11 +206,12 @@ fn send_kept(
     offline: &mut Offline,
     client: &Client,
     token: &str,
+    username: &str,
 ) -> Option<Result<Answer, Problem>> {
     if offline.waiting() == 0 {
         return None;
     }
-    match offline.send(client, token) {
+    match offline.send(client, token, username) {
         Ok(refused) if refused.is_empty() => Some(Ok(Answer::ChangedElsewhere)),
         Ok(refused) => Some(Err(Problem::KeptRecordsRefused(
             refused
@@ -222,16 +233,19 @@ fn answer(
     away: &mut Away,
 ) -> Result<Answer, Problem> {
     match request {
-        ClinicRequest::Store { operation, .. } => {
+        ClinicRequest::Store { operation, session } => {
             let token = token.ok_or(Problem::SessionEnded)?;
+            let username = session.username().to_owned();
             if known_away && away.offline.is_some() {
-                if let Some(kept) = keep_while_away(away, operation.clone()) {
+                if let Some(kept) = keep_while_away(away, &username, operation.clone()) {
                     return kept;
                 }
             }
             // What was kept goes first: a visit after the tap that admitted its patient.
             let kept_first = match away.offline.as_mut() {
-                Some(offline) if offline.waiting() > 0 => offline.send(client, &token).map(drop),
+                Some(offline) if offline.waiting() > 0 => {
+                    offline.send(client, &token, &username).map(drop)
+                }
                 _ => Ok(()),
             };
             let answered = match kept_first {
@@ -239,8 +253,10 @@ fn answer(
                 Err(e) => Err(e),
             };
             match answered {
-                Err(LanError::Unreachable { server, .. }) => keep_while_away(away, operation)
-                    .unwrap_or(Err(Problem::ServerUnreachable(server))),
+                Err(LanError::Unreachable { server, .. }) => {
+                    keep_while_away(away, &username, operation)
+                        .unwrap_or(Err(Problem::ServerUnreachable(server)))
+                }
                 other => Ok(other?),
             }
         }
@@ -271,12 +287,16 @@ fn answer(
 /// An operation done while the server is away, when this workstation may: the desk's tap
 /// and registration (an emergency ticket), the poli's records (kept, said so). `None` for
 /// what needs the server.
-fn keep_while_away(away: &mut Away, operation: Operation) -> Option<Result<Answer, Problem>> {
+fn keep_while_away(
+    away: &mut Away,
+    username: &str,
+    operation: Operation,
+) -> Option<Result<Answer, Problem>> {
     let offline = away.offline.as_mut()?;
     let cannot_keep = |e: std::io::Error| Problem::FileNotSaved(e.to_string());
     Some(match operation {
         Operation::AdmitCard { identity, proof } => offline
-            .admit(identity, proof)
+            .admit(username, identity, proof)
             .map(|(outcome, desk)| Answer::Admitted {
                 outcome,
                 desk: Some(desk),
@@ -291,14 +311,14 @@ fn keep_while_away(away: &mut Away, operation: Operation) -> Option<Result<Answe
             let now = away.clock.now();
             let today = kartika_card::model::format_iso_date(now.to_offset(away.zone).date());
             offline
-                .register(visit, &unit, &today, now)
+                .register(username, visit, &unit, &today, now)
                 .map(Answer::Registered)
                 .map_err(cannot_keep)
         }
         operation @ (Operation::SaveExamination { .. }
         | Operation::AddDiagnosis { .. }
         | Operation::RemoveDiagnosis { .. }
-        | Operation::EndVisit { .. }) => match offline.keep(operation) {
+        | Operation::EndVisit { .. }) => match offline.keep(username, operation) {
             Ok(()) => Err(Problem::KeptOffline),
             Err(e) => Err(cannot_keep(e)),
         },
