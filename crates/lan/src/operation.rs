@@ -3,6 +3,7 @@
 //! which answers it with the same [`apply`]: views cannot tell the two apart.
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use kartika_card::model::Identity;
 use kartika_protocol::PresenceProof;
@@ -463,31 +464,53 @@ pub fn opened(store: &Store) -> Result<Answer, StoreError> {
     })
 }
 
-/// Runs a write once for `request_id` when one is given (a retry gets the kept answer);
-/// with none, simply runs it.
+/// A request's id with what it was for: the account that sent it and a digest of what it
+/// asked. A kept answer goes back only to the same account asking the same thing: an id
+/// reused by another session, or for another request, is refused.
+struct Request {
+    id: [u8; 16],
+    purpose: String,
+}
+
+impl Request {
+    fn new(id: [u8; 16], session: &Session, operation: &Operation) -> Self {
+        let body = serde_json::to_vec(operation).unwrap_or_default();
+        let digest = sha2::Sha256::digest(&body);
+        Self {
+            id,
+            purpose: format!("{} {}", session.username(), hex::encode(&digest[..16])),
+        }
+    }
+
+    /// The `step`th write of one request that makes several (a visit's examination, then
+    /// its end), so each is kept on its own.
+    fn step(&self, step: u8) -> Self {
+        let mut id = self.id;
+        id[15] ^= step;
+        Self {
+            id,
+            purpose: self.purpose.clone(),
+        }
+    }
+}
+
+/// Runs a write once for `request` when one is given (a retry gets the kept answer);
+/// without one, simply runs it.
 fn once<T>(
     store: &mut Store,
-    request_id: Option<&[u8; 16]>,
+    request: Option<&Request>,
     name: &str,
     write: impl FnOnce(&mut Store) -> Result<T, StoreError>,
 ) -> Result<T, StoreError>
 where
     T: Serialize + serde::de::DeserializeOwned + 'static,
 {
-    match request_id {
-        Some(id) => store.answer_once(id, name, write),
+    match request {
+        Some(request) => {
+            store.answer_once(&request.id, &format!("{name} {}", request.purpose), write)
+        }
         None => write(store),
     }
-}
-
-/// The id of the `step`th write of one request that makes several (a visit's examination,
-/// then its end), so each is kept on its own.
-fn step_id(request_id: Option<&[u8; 16]>, step: u8) -> Option<[u8; 16]> {
-    request_id.map(|id| {
-        let mut stepped = *id;
-        stepped[15] ^= step;
-        stepped
-    })
 }
 
 /// The most queries one `Search` may carry.
@@ -520,6 +543,8 @@ pub fn apply_from(
     request_id: Option<&[u8; 16]>,
     sender: &Sender,
 ) -> Result<Answer, StoreError> {
+    let request = request_id.map(|id| Request::new(*id, session, &operation));
+    let request_id = request.as_ref();
     match operation {
         Operation::AdmitCard { identity, proof } => {
             let outcome = once(store, request_id, "admit_card", |s| {
@@ -529,7 +554,7 @@ pub fn apply_from(
                 TapOutcome::Known { patient, .. }
                 | TapOutcome::RegisteredFromCard { patient, .. } => {
                     if let Some(proof) = &proof {
-                        let id = step_id(request_id, 1);
+                        let id = request_id.map(|r| r.step(1));
                         once(store, id.as_ref(), "note_presence", |s| {
                             s.note_presence(session, proof)
                         })?;
@@ -666,7 +691,7 @@ pub fn apply_from(
             end,
         } => {
             if let Some(exam) = exam {
-                let id = step_id(request_id, 1);
+                let id = request_id.map(|r| r.step(1));
                 once(store, id.as_ref(), "record_examination", |s| {
                     s.record_examination(session, &visit_id, &exam)
                 })?;
@@ -790,7 +815,7 @@ fn change_card(
     session: &Session,
     patient_number: &str,
     change: &CardChange,
-    id: Option<&[u8; 16]>,
+    id: Option<&Request>,
 ) -> Result<(), StoreError> {
     match change {
         CardChange::Issued {
@@ -834,7 +859,7 @@ fn change_staff(
     store: &mut Store,
     session: &Session,
     change: &StaffChange,
-    id: Option<&[u8; 16]>,
+    id: Option<&Request>,
 ) -> Result<(), StoreError> {
     match change {
         StaffChange::Add(new) => drop(once(store, id, "add_staff", |s| s.add_staff(session, new))?),

@@ -149,11 +149,13 @@ impl ClinicServer {
         value.map_err(|()| Failure::internal(INTERNAL_ERROR.into()))
     }
 
-    /// The session of the request's token, kept by the store (so it outlives a restart).
-    async fn session(&self, headers: &HeaderMap) -> Result<Session, Failure> {
+    /// The session of the request's token, kept by the store (so it outlives a restart),
+    /// if it was opened at the PC that sends it.
+    async fn session(&self, headers: &HeaderMap, peer: &Peer) -> Result<Session, Failure> {
         let token = bearer(headers).ok_or_else(Failure::session_ended)?;
         let idle_ms = i64::try_from(self.session_idle.as_millis()).unwrap_or(i64::MAX);
-        self.with_store(move |store| store.resume_session(&token, idle_ms))
+        let source = peer.login_source();
+        self.with_store(move |store| store.resume_session_from(&token, idle_ms, &source))
             .await?
             .map_err(|e| match e {
                 StoreError::LoginFailed => Failure::session_ended(),
@@ -262,7 +264,7 @@ impl Peer {
     /// certificate, any other PC by its address.
     fn login_source(&self) -> String {
         match &self.fingerprint {
-            Some(fingerprint) => format!("workstation {}", hex::encode(&fingerprint[..8])),
+            Some(fingerprint) => kartika_store::workstation_source(fingerprint),
             None => format!("address {}", self.address),
         }
     }
@@ -454,7 +456,7 @@ async fn operation(
     Json(request): Json<OperationRequest>,
 ) -> Result<Json<Answer>, Failure> {
     check_version(&headers)?;
-    let session = server.session(&headers).await?;
+    let session = server.session(&headers, &peer).await?;
     let request_id: [u8; 16] = hex::decode(&request.request_id)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
@@ -509,10 +511,11 @@ async fn operation(
 /// A copy of the store for the standby PC (an admin's session, an approved workstation).
 async fn backup(
     State(server): State<Arc<ClinicServer>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
 ) -> Result<Vec<u8>, Failure> {
     check_version(&headers)?;
-    let session = server.session(&headers).await?;
+    let session = server.session(&headers, &peer).await?;
     // Beside the store, on the server PC's own disk; one copy at a time per request.
     let path = server.db.with_file_name(format!(
         "standby-copy-{}.sqlite",
@@ -566,11 +569,12 @@ struct After {
 /// [`EVENTS_WAIT`] with the same version.
 async fn events(
     State(server): State<Arc<ClinicServer>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Query(After { after }): Query<After>,
 ) -> Result<Json<Changed>, Failure> {
     check_version(&headers)?;
-    server.session(&headers).await?;
+    server.session(&headers, &peer).await?;
     let mut changes = server.changes.subscribe();
     let newer = changes.wait_for(|version| *version != after);
     let version = match tokio::time::timeout(EVENTS_WAIT, newer).await {

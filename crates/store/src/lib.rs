@@ -80,7 +80,7 @@ pub use visits::{
     emergency_number, ticket, Care, Examination, NewVisit, PatientHistory, Payer, QueueEntry, Step,
     VisitDetail, VisitStatus, VisitTicket, Vitals, EMERGENCY_SERIES,
 };
-pub use workstations::Workstation;
+pub use workstations::{workstation_source, Workstation};
 
 /// Test-only hooks, compiled with the `test-hooks` feature.
 #[cfg(feature = "test-hooks")]

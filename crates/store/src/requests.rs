@@ -38,7 +38,9 @@ impl AnswerKeeper {
 impl Store {
     /// Runs `operation` (one write of the store) once for `request_id`: the first time it
     /// runs and its answer is kept with its change; a retry with the same id gets the kept
-    /// answer and changes nothing. An id sent before for another operation is refused.
+    /// answer and changes nothing. `operation` names what the id is for (the caller may
+    /// add who sent it and what it asked): an id sent before for anything else is
+    /// refused, and the earlier answer never leaves.
     pub fn answer_once<T>(
         &mut self,
         request_id: &[u8; 16],
@@ -97,12 +99,12 @@ impl Store {
         match kept {
             None => Ok(None),
             Some((earlier, _)) if earlier != operation => Err(StoreError::Conflict(format!(
-                "request {} was already used for {earlier}, not {operation}; a new request needs a new id",
+                "request {} was already used for another request; a new request needs a new id",
                 hex::encode(request_id)
             ))),
-            Some((_, answer)) => serde_json::from_str(&answer).map(Some).map_err(|e| {
-                StoreError::Damaged(format!("a kept answer cannot be read: {e}"))
-            }),
+            Some((_, answer)) => serde_json::from_str(&answer)
+                .map(Some)
+                .map_err(|e| StoreError::Damaged(format!("a kept answer cannot be read: {e}"))),
         }
     }
 }

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_names_indexed_by_the_store.sql"),
     include_str!("migrations/0015_remote_visits_in_arrival_order.sql"),
     include_str!("migrations/0016_login_failures_per_source.sql"),
+    include_str!("migrations/0017_sessions_bound_to_their_pc.sql"),
 ];
 
 /// The schema version this build writes.

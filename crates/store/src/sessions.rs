@@ -31,22 +31,35 @@ impl Store {
         let token = new_token();
         let now = to_millis(self.clock.now());
         self.conn.execute(
-            "INSERT INTO staff_session (token_hash, username, role, started_at, used_at)
-             VALUES (?1, ?2, ?3, ?4, ?4)",
+            "INSERT INTO staff_session (token_hash, username, role, started_at, used_at, source)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
             params![
                 token_hash(&token).as_slice(),
                 session.username,
                 session.role,
-                now
+                now,
+                source
             ],
         )?;
         Ok((session, token))
     }
 
-    /// The session of `token`, if it exists, was used within `idle_ms`, and its account is
-    /// still enabled; otherwise [`StoreError::LoginFailed`]. Sessions idle too long are
-    /// forgotten.
+    /// The session of `token` typed at this PC; see [`Store::resume_session_from`].
     pub fn resume_session(&mut self, token: &str, idle_ms: i64) -> Result<Session> {
+        self.resume_session_from(token, idle_ms, crate::CONSOLE)
+    }
+
+    /// The session of `token`, if it exists, was opened at `source` (see
+    /// [`Store::login_from`]), was used within `idle_ms`, and its account is still
+    /// enabled; otherwise [`StoreError::LoginFailed`]. A token from another PC than its
+    /// own is refused: stolen, it is of no use elsewhere. Sessions idle too long are
+    /// forgotten.
+    pub fn resume_session_from(
+        &mut self,
+        token: &str,
+        idle_ms: i64,
+        source: &str,
+    ) -> Result<Session> {
         let now = to_millis(self.clock.now());
         let hash = token_hash(token);
         let row: Option<(String, String, crate::Role, crate::Role, i64, Option<i64>)> = self
@@ -54,9 +67,9 @@ impl Store {
             .prepare_cached(
                 "SELECT s.username, f.display_name, f.role, s.role, s.used_at, f.disabled_at
                  FROM staff_session s JOIN staff f ON f.username = s.username
-                 WHERE s.token_hash = ?1",
+                 WHERE s.token_hash = ?1 AND (s.source IS NULL OR s.source = ?2)",
             )?
-            .query_row([hash.as_slice()], |r| {
+            .query_row(params![hash.as_slice(), source], |r| {
                 Ok((
                     r.get(0)?,
                     r.get(1)?,

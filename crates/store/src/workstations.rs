@@ -173,6 +173,18 @@ impl Store {
             if changed == 0 {
                 return Err(StoreError::not_found("workstation", id));
             }
+            // The sessions opened on it end with it.
+            let fingerprint: Option<Vec<u8>> = ctx.tx.query_row(
+                "SELECT fingerprint FROM workstation WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            if let Some(fingerprint) = fingerprint.and_then(|f| <[u8; 32]>::try_from(f).ok()) {
+                ctx.tx.execute(
+                    "DELETE FROM staff_session WHERE source = ?1",
+                    [workstation_source(&fingerprint)],
+                )?;
+            }
             ctx.audit("workstation.revoked", None, id)
         })
     }
@@ -202,6 +214,12 @@ impl Store {
             .optional()?
             .is_some())
     }
+}
+
+/// Where a login from the workstation whose certificate has this SHA-256 comes from, as
+/// wrong passwords and sessions are kept.
+pub fn workstation_source(fingerprint: &[u8; 32]) -> String {
+    format!("workstation {}", hex::encode(&fingerprint[..8]))
 }
 
 const SELECT: &str = "SELECT id, name, requested_at, approved_by, certificate, revoked_at,

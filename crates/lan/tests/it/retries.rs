@@ -86,3 +86,67 @@ fn answers_lost_after_the_commit_cost_nothing_twice() {
     assert_eq!(count(&server, "patient"), 5, "each patient once");
     assert_eq!(count(&server, "visit"), 5, "each visit once");
 }
+
+#[test]
+fn a_kept_answer_goes_back_only_to_its_own_session_and_request() {
+    let server = Running::start();
+    let (desk, me) = server.login("desk1");
+    let Answer::Created { created, .. } = desk
+        .call(
+            &me.token,
+            Operation::CreatePatient {
+                patient: Box::new(patient(8)),
+            },
+        )
+        .unwrap()
+    else {
+        panic!("not created");
+    };
+    let number = created.patient.patient_number;
+    let id = kartika_lan::client::new_request_id();
+    desk.call_with_id(
+        &me.token,
+        Operation::RegisterVisit {
+            visit: visit(&number, "general"),
+        },
+        id,
+    )
+    .expect("registered");
+    // A nurse's session reusing the desk's id, for another unit: refused, not answered
+    // with the desk's ticket (nor registered: the nurse may not).
+    let (nurse, her) = server.login("nurse");
+    let err = nurse
+        .call_with_id(
+            &her.token,
+            Operation::RegisterVisit {
+                visit: visit(&number, "dental"),
+            },
+            id,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            kartika_lan::LanError::Refused(kartika_lan::Refusal::Conflict { .. })
+        ),
+        "{err:?}"
+    );
+    // The desk itself asking something else under the same id: refused too.
+    let err = desk
+        .call_with_id(
+            &me.token,
+            Operation::RegisterVisit {
+                visit: visit(&number, "dental"),
+            },
+            id,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            kartika_lan::LanError::Refused(kartika_lan::Refusal::Conflict { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(count(&server, "visit"), 1);
+}

@@ -285,3 +285,38 @@ fn a_hostile_workstation_locks_out_only_itself() {
         .login("admin", PASSWORD)
         .expect("the admin at the server's console");
 }
+
+#[test]
+fn a_session_works_only_from_its_own_workstation_and_ends_when_it_is_revoked() {
+    use kartika_lan::Operation;
+    let pki = Pki::new();
+    let (server, authority) = Running::with_authority(&pki);
+    let (loket, _) = approved_desk(&server, &authority, &pki, "Loket 1");
+    let (poli, _) = approved_desk(&server, &authority, &pki, "Poli Gigi");
+    let me = loket.login("desk1", PASSWORD).unwrap();
+    loket
+        .call(&me.token, Operation::QueueCounts)
+        .expect("at its own desk");
+    // The same token from another workstation: no session there.
+    let err = poli.call(&me.token, Operation::QueueCounts).unwrap_err();
+    assert!(matches!(err, LanError::SessionEnded), "{err:?}");
+    // Revoking the desk's PC ends the sessions opened on it.
+    let sessions = || -> i64 {
+        server
+            .sql()
+            .query_row("SELECT COUNT(*) FROM staff_session", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(sessions(), 1);
+    let mut store = server.store();
+    let admin = store.login("admin", PASSWORD).unwrap();
+    let id = store
+        .list_workstations(&admin)
+        .unwrap()
+        .into_iter()
+        .find(|w| w.name == "Loket 1")
+        .unwrap()
+        .id;
+    store.revoke_workstation(&admin, &id).unwrap();
+    assert_eq!(sessions(), 0, "the desk's session ended with its PC");
+}
