@@ -44,6 +44,24 @@ const MIGRATIONS: &[&str] = &[
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Opens (or with `create`, creates) the file and brings its schema up to date.
+/// Health data is for the store's own user: on Unix the file is made readable by its
+/// owner only (SQLite gives its log files the same mode), whatever the umask, and an
+/// existing file found open to others is closed to them. A file this user does not own
+/// is left as it is. (On Windows the data folder's ACL decides: see docs/lan.md.)
+fn owner_only(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
     let shown = path.display().to_string();
     if create && path.exists() {
@@ -58,6 +76,7 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let mut conn = Connection::open_with_flags(path, flags)?;
+    owner_only(path);
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // Every operation's statements stay prepared; the default of 16 is fewer than one
     // visit registration uses with its audit entry and outbox row.

@@ -320,3 +320,20 @@ fn a_session_works_only_from_its_own_workstation_and_ends_when_it_is_revoked() {
     store.revoke_workstation(&admin, &id).unwrap();
     assert_eq!(sessions(), 0, "the desk's session ended with its PC");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_authoritys_folder_is_its_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("lan");
+    let node = pki.node(
+        "P3674060",
+        kartika_card::crypto::Roles::TERMINAL,
+        time::macros::date!(2030 - 12 - 31),
+    );
+    kartika_lan::authority::Authority::open_or_create(&folder, &node).unwrap();
+    let mode = std::fs::metadata(&folder).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{mode:o}");
+}

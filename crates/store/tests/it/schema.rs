@@ -309,3 +309,17 @@ fn visits_pulled_before_the_upgrade_are_kept_shown_and_updated_after_it() {
     assert_eq!(report.applied, 1, "{report:?}");
     assert_eq!(notes(&mut store), vec![Some("kontrol 3 hari".to_owned())]);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_store_file_is_its_owners_only_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let clinic = crate::support::Clinic::new();
+    let path = clinic.path.clone();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    // A file found open to others is closed to them when the store opens it.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Store::open(&path).unwrap());
+    assert_eq!(mode(&path), 0o600);
+}
