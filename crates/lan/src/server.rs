@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,6 +27,32 @@ use crate::{
 
 /// What a client hears of a store call that failed inside the server.
 const INTERNAL_ERROR: &str = "the server failed on this request; try again, and tell the administrator if it keeps happening";
+
+/// How many times one address may ask to join in a minute: a PC asks once, and again
+/// after a restart; a flood is a stranger's.
+const JOINS_PER_MINUTE: usize = 5;
+
+/// When each address asked to join, over the last minute.
+#[derive(Default)]
+struct JoinRequests(Mutex<std::collections::HashMap<std::net::IpAddr, Vec<Instant>>>);
+
+impl JoinRequests {
+    /// Counts a request from `address` at `now`; false when it asked too often.
+    fn allow(&self, address: std::net::IpAddr, now: Instant) -> bool {
+        let minute = Duration::from_secs(60);
+        let mut asked = lock(&self.0);
+        asked.retain(|_, times| {
+            times.retain(|t| now.duration_since(*t) < minute);
+            !times.is_empty()
+        });
+        let times = asked.entry(address).or_default();
+        if times.len() >= JOINS_PER_MINUTE {
+            return false;
+        }
+        times.push(now);
+        true
+    }
+}
 
 /// How many password checks run at once: half the store connections.
 const LOGINS_AT_ONCE: usize = 2;
@@ -73,6 +99,8 @@ pub struct ClinicServer {
     permits: Semaphore,
     /// Password checks under way at once, fewer than the store connections.
     logins: Semaphore,
+    /// Join requests per address in the last minute: anyone may ask, not endlessly.
+    join_requests: JoinRequests,
     changes: watch::Sender<u64>,
     session_idle: Duration,
     authority: Option<Arc<Authority>>,
@@ -101,6 +129,7 @@ impl ClinicServer {
             stores: Mutex::new(stores),
             permits: Semaphore::new(STORE_CONNECTIONS),
             logins: Semaphore::new(LOGINS_AT_ONCE),
+            join_requests: JoinRequests::default(),
             changes: watch::channel(0).0,
             session_idle: config.session_idle,
             authority: config.authority.clone(),
@@ -329,12 +358,24 @@ fn no_authority() -> Failure {
 
 async fn request_workstation(
     State(server): State<Arc<ClinicServer>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Json(request): Json<WorkstationRequest>,
 ) -> Result<Json<WorkstationAnswer>, Failure> {
     check_version(&headers)?;
     if server.authority.is_none() {
         return Err(no_authority());
+    }
+    if !server.join_requests.allow(peer.address, Instant::now()) {
+        return Err(Failure {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: ErrorBody {
+                refusal: Some(Refusal::Busy),
+                error: format!(
+                    "this PC asked to join {JOINS_PER_MINUTE} times within a minute; wait a minute"
+                ),
+            },
+        });
     }
     let public_key = hex::decode(&request.public_key)
         .map_err(|_| Failure::bad_request("public_key must be hex"))?;
@@ -682,6 +723,23 @@ impl IntoResponse for Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_may_ask_to_join_a_few_times_a_minute() {
+        let requests = JoinRequests::default();
+        let (one, other): (std::net::IpAddr, std::net::IpAddr) =
+            ("192.0.2.7".parse().unwrap(), "192.0.2.8".parse().unwrap());
+        let start = Instant::now();
+        for _ in 0..JOINS_PER_MINUTE {
+            assert!(requests.allow(one, start));
+        }
+        assert!(!requests.allow(one, start), "a flood is refused");
+        assert!(requests.allow(other, start), "another PC is not");
+        assert!(
+            requests.allow(one, start + Duration::from_secs(61)),
+            "a minute later it may ask again"
+        );
+    }
 
     #[test]
     fn a_store_call_that_panics_gives_its_connection_back_and_says_nothing_of_the_panic() {

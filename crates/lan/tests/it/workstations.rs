@@ -337,3 +337,30 @@ fn the_authoritys_folder_is_its_owners_only() {
     let mode = std::fs::metadata(&folder).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "{mode:o}");
 }
+
+#[test]
+fn a_flood_of_join_requests_from_one_pc_is_refused_and_writes_nothing() {
+    let pki = Pki::new();
+    let (server, _authority) = Running::with_authority(&pki);
+    let voucher = Client::voucher_at(&server.addr.to_string()).unwrap();
+    let ca_pem = verify_voucher(&voucher, "P3674060", &pki.trust()).unwrap();
+    let link = PuskesmasLink {
+        address: server.addr.to_string(),
+        ca_pem: ca_pem.into_bytes(),
+        identity: None,
+        generation_file: None,
+        emergency_series: None,
+    };
+    let client = Client::puskesmas(&link).unwrap();
+    let mut refused = 0;
+    for n in 0..20 {
+        let (_, key) = new_workstation_key().unwrap();
+        if client.ask_to_join(&format!("Umpan {n}"), &key).is_err() {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 15, "five a minute from one PC");
+    let mut store = server.store();
+    let admin = store.login("admin", PASSWORD).unwrap();
+    assert_eq!(store.list_workstations(&admin).unwrap().len(), 5);
+}
