@@ -141,6 +141,21 @@ fn stored_visit(app: &App, patient_number: &str, visit_id: &str) -> kartika_stor
         .expect("the visit")
 }
 
+/// Types `typed` in the diagnosis box (which has the keyboard), presses Enter, and waits
+/// for the visit's `count`th diagnosis.
+fn adds_diagnosis(app: &mut App, typed: &str, count: usize) {
+    types(app, typed);
+    press(app, egui::Key::Enter);
+    app.until(&format!("diagnosis {count}, {typed}"), move |h| {
+        h.state()
+            .state()
+            .poli
+            .open
+            .as_ref()
+            .is_some_and(|o| o.visit.diagnoses.len() == count)
+    });
+}
+
 /// F2, and waits for the called visit; returns its patient's number and its id.
 fn calls_the_next_patient(app: &mut App) -> (String, String) {
     press(app, egui::Key::F2);
@@ -173,18 +188,8 @@ fn the_poli_goes_from_f2_through_the_form_to_ctrl_enter_by_keys() {
     press(&mut app, egui::Key::Tab);
     types(&mut app, "tenggorokan merah");
     press(&mut app, egui::Key::Tab);
-    for (typed, count) in [("ISPA", 1), ("demam", 2)] {
-        types(&mut app, typed);
-        press(&mut app, egui::Key::Enter);
-        app.until(&format!("diagnosis {count}"), move |h| {
-            h.state()
-                .state()
-                .poli
-                .open
-                .as_ref()
-                .is_some_and(|o| o.visit.diagnoses.len() == count)
-        });
-    }
+    adds_diagnosis(&mut app, "ISPA", 1);
+    adds_diagnosis(&mut app, "demam", 2);
     press_with(&mut app, egui::Modifiers::COMMAND, egui::Key::Enter);
     let finished = visit.clone();
     app.until("the queue to show the visit finished", move |h| {
@@ -328,4 +333,39 @@ fn an_issuance_goes_from_the_tap_through_the_pin_twice_to_done_by_keys() {
         .unwrap_or_default();
     assert_eq!(cards.len(), 1, "the store holds the new card");
     assert_eq!(cards[0].status, kartika_store::CardStatus::Active);
+}
+
+#[test]
+fn after_enter_adds_a_diagnosis_the_keyboard_stays_in_the_box_for_the_next() {
+    let mut app = App::demo();
+    logs_in_by_keyboard(&mut app, Role::Nurse);
+    app.until_text("Antrian poli hari ini");
+    calls_the_next_patient(&mut app);
+    // Once, to reach the box; from here on only keys and typed text.
+    app.harness
+        .get_by_label("Cari diagnosa (kode atau kata), Enter menambahkan")
+        .focus();
+    app.harness.run_ok();
+    // The words a nurse types, each finding its usual code first.
+    for (typed, count) in [("ISPA", 1), ("darah tinggi", 2), ("K30", 3)] {
+        adds_diagnosis(&mut app, typed, count);
+    }
+    let codes: Vec<String> = app
+        .harness
+        .state()
+        .state()
+        .poli
+        .open
+        .as_ref()
+        .expect("open")
+        .visit
+        .diagnoses
+        .iter()
+        .map(|d| d.code.clone())
+        .collect();
+    assert_eq!(codes, ["J06.9", "I10", "K30"], "every code typed was added");
+    assert!(
+        app.shows("Hipertensi esensial (primer)"),
+        "in Bahasa Indonesia"
+    );
 }

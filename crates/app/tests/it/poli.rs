@@ -217,56 +217,6 @@ fn a_nurse_calls_the_next_patient_records_vitals_and_diagnoses_and_finishes() {
     assert!(app.shows(&format!("Berat badan (kg) ({weights})")));
 }
 
-/// What a nurse types goes to whatever has the keyboard, as on a real desk.
-fn types(app: &mut App, text: &str) {
-    app.harness.event(egui::Event::Text(text.to_owned()));
-    app.harness.run_ok();
-}
-
-#[test]
-fn after_enter_adds_a_diagnosis_the_keyboard_stays_in_the_box_for_the_next() {
-    let mut app = App::demo();
-    at_the_poli(&mut app);
-    app.harness.key_press(egui::Key::F2);
-    app.until("the called visit", |h| {
-        h.state()
-            .state()
-            .poli
-            .open
-            .as_ref()
-            .is_some_and(|o| o.visit.status == VisitStatus::InProgress)
-    });
-    // Once, to reach the box; from here on only keys and typed text.
-    app.harness
-        .get_by_label("Cari diagnosa (kode atau kata), Enter menambahkan")
-        .focus();
-    app.harness.run_ok();
-    // The words a nurse types, each finding its usual code first.
-    for (typed, count) in [("ISPA", 1), ("darah tinggi", 2), ("K30", 3)] {
-        types(&mut app, typed);
-        app.harness.key_press(egui::Key::Enter);
-        app.until(&format!("diagnosis {count}, {typed}"), move |h| {
-            h.state()
-                .state()
-                .poli
-                .open
-                .as_ref()
-                .is_some_and(|o| o.visit.diagnoses.len() == count)
-        });
-    }
-    let codes: Vec<String> = open_visit(&app)
-        .visit
-        .diagnoses
-        .iter()
-        .map(|d| d.code.clone())
-        .collect();
-    assert_eq!(codes, ["J06.9", "I10", "K30"], "every code typed was added");
-    assert!(
-        app.shows("Hipertensi esensial (primer)"),
-        "in Bahasa Indonesia"
-    );
-}
-
 #[test]
 fn a_visit_not_yet_called_can_be_cancelled_from_the_queue_and_an_empty_queue_says_so() {
     let mut app = App::demo();

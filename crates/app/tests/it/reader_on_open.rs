@@ -14,15 +14,33 @@ fn tray_holds(app: &App) -> Option<std::path::PathBuf> {
     demo.inserted.map(|i| demo.tray[i].path.clone())
 }
 
-#[test]
-fn a_card_tapped_in_the_admin_room_is_read_at_the_desk_and_its_pull_clears_the_desk() {
+/// The admin's room, with the tray card `card` laid on its reader.
+fn tapped_in_the_admin_room(card: &str) -> App {
     let mut app = App::demo();
     app.log_in(Role::Admin);
     app.until_text("Tempelkan kartu");
     app.click("Ruang admin");
     app.until_text("Tempelkan kartu pasien atau kartu kosong");
-    app.tap("Siti Rahayu — asli");
+    app.tap(card);
     app.until_text("Kartu di pembaca");
+    app
+}
+
+/// Pulls the demo card and waits for the tray to say so.
+fn pulled(app: &mut App) {
+    app.click("Cabut kartu");
+    app.until("the reader empty", |h| {
+        h.state()
+            .state()
+            .demo
+            .as_ref()
+            .is_some_and(|d| d.inserted.is_none())
+    });
+}
+
+#[test]
+fn a_card_tapped_in_the_admin_room_is_read_at_the_desk_and_its_pull_clears_the_desk() {
+    let mut app = tapped_in_the_admin_room("Siti Rahayu — asli");
     let siti = app.tray_card(kartika_demo::TrayCardKind::Genuine);
     assert_eq!(
         tray_holds(&app).as_ref(),
@@ -37,35 +55,15 @@ fn a_card_tapped_in_the_admin_room_is_read_at_the_desk_and_its_pull_clears_the_d
     assert_eq!(tray_holds(&app).as_ref(), Some(&siti));
 
     // Pulled: nothing left reading, the tray empty.
-    app.click("Cabut kartu");
-    app.until("the reader empty", |h| {
-        h.state()
-            .state()
-            .demo
-            .as_ref()
-            .is_some_and(|d| d.inserted.is_none())
-    });
+    pulled(&mut app);
     assert!(!app.shows("Membaca kartu"));
 }
 
 #[test]
 fn a_card_pulled_before_its_verdict_reaches_the_desk_leaves_no_reading_behind() {
-    let mut app = App::demo();
-    app.log_in(Role::Admin);
-    app.until_text("Tempelkan kartu");
-    app.click("Ruang admin");
-    app.until_text("Tempelkan kartu pasien atau kartu kosong");
     // A tap in the admin room once left the desk "reading" for good.
-    app.tap("Budi Santoso — asli");
-    app.until_text("Kartu di pembaca");
-    app.click("Cabut kartu");
-    app.until("the reader empty", |h| {
-        h.state()
-            .state()
-            .demo
-            .as_ref()
-            .is_some_and(|d| d.inserted.is_none())
-    });
+    let mut app = tapped_in_the_admin_room("Budi Santoso — asli");
+    pulled(&mut app);
     app.click("Pendaftaran");
     app.until_text("Tempelkan kartu");
     assert!(!app.shows("Membaca kartu"), "nothing is being read");

@@ -112,41 +112,27 @@ fn a_kept_answer_goes_back_only_to_its_own_session_and_request() {
         id,
     )
     .expect("registered");
-    // A nurse's session reusing the desk's id, for another unit: refused, not answered
-    // with the desk's ticket (nor registered: the nurse may not).
+    // A nurse's session reusing the desk's id, for another unit, and the desk itself asking
+    // something else under it: refused, never answered with the desk's ticket (nor
+    // registered: the nurse may not).
     let (nurse, her) = server.login("nurse");
-    let err = nurse
-        .call_with_id(
-            &her.token,
-            Operation::RegisterVisit {
-                visit: visit(&number, "dental"),
-            },
-            id,
-        )
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            kartika_lan::LanError::Refused(kartika_lan::Refusal::Conflict { .. })
-        ),
-        "{err:?}"
-    );
-    // The desk itself asking something else under the same id: refused too.
-    let err = desk
-        .call_with_id(
-            &me.token,
-            Operation::RegisterVisit {
-                visit: visit(&number, "dental"),
-            },
-            id,
-        )
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            kartika_lan::LanError::Refused(kartika_lan::Refusal::Conflict { .. })
-        ),
-        "{err:?}"
-    );
+    for (client, token) in [(&nurse, &her.token), (&desk, &me.token)] {
+        let err = client
+            .call_with_id(
+                token,
+                Operation::RegisterVisit {
+                    visit: visit(&number, "dental"),
+                },
+                id,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                kartika_lan::LanError::Refused(kartika_lan::Refusal::Conflict { .. })
+            ),
+            "{err:?}"
+        );
+    }
     assert_eq!(count(&server, "visit"), 1);
 }
