@@ -305,7 +305,6 @@ fn copy_once(
     into: &Path,
     keep: usize,
 ) -> Result<std::path::PathBuf> {
-    let bytes = client.standby_copy(token)?;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -320,13 +319,18 @@ fn copy_once(
     }
     let path = into.join(format!("kartika-{facility}-standby-{stamp}.sqlite"));
     let staging = path.with_extension("partial");
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&staging)
-            .with_context(|| format!("cannot write {}", staging.display()))?;
-        file.write_all(&bytes)
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("cannot write {}", staging.display()))?;
+    // Written as it arrives (a store of gigabytes never sits in memory); a copy that
+    // fails halfway leaves nothing behind.
+    let written = std::fs::File::create(&staging)
+        .with_context(|| format!("cannot write {}", staging.display()))
+        .and_then(|mut file| {
+            client.standby_copy(token, &mut file)?;
+            file.sync_all()
+                .with_context(|| format!("cannot write {}", staging.display()))
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&staging);
+        return Err(e);
     }
     // A copy is kept only when it opens as a store whose audit chain holds.
     let checked = kartika_store::Store::open(&staging)

@@ -421,6 +421,13 @@ fn a_promoted_standby_copy_serves_on_and_the_old_server_is_refused() {
     );
     let copy = kartika_store::backups_in(&copies, "P3674060").unwrap();
     assert_eq!(copy.len(), 1, "one copy");
+    // Streamed from a file the server no longer names: nothing is left beside its store.
+    let left: Vec<_> = std::fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("standby-copy-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 
     // The server PC is lost: the standby's copy is promoted and served with the
     // Puskesmas's authority (its lan/ folder copied to the standby once).

@@ -369,15 +369,25 @@ impl Client {
     }
 
     /// A copy of the store for the standby PC (an admin's session).
-    pub fn standby_copy(&self, token: &str) -> Result<Vec<u8>, LanError> {
-        let response = self.send(|| {
+    pub fn standby_copy(&self, token: &str, out: &mut dyn std::io::Write) -> Result<u64, LanError> {
+        let mut response = self.send(|| {
             self.agent
                 .get(format!("{}/v1/backup", self.server))
                 .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
                 .header("Authorization", format!("Bearer {token}"))
                 .call()
         })?;
-        self.body(response)
+        if response.status().as_u16() != 200 {
+            // An error is small: read as any other answer's.
+            return self.body(response).map(|_| 0);
+        }
+        self.check_generation(&response)?;
+        // The copy is the whole store: written as it arrives, whatever its size.
+        let mut copy = response.body_mut().with_config().limit(u64::MAX).reader();
+        std::io::copy(&mut copy, out).map_err(|e| LanError::Unreachable {
+            server: self.server.clone(),
+            detail: e.to_string(),
+        })
     }
 
     /// Waits (a second and a half at most) until the store's version differs from
@@ -456,14 +466,7 @@ impl Client {
     /// any other answer as the error it says.
     fn body(&self, mut response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, LanError> {
         let status = response.status().as_u16();
-        let generation = response
-            .headers()
-            .get(GENERATION_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<i64>().ok());
-        if let Some(generation) = generation {
-            self.generation.check(generation)?;
-        }
+        self.check_generation(&response)?;
         let body = response
             .body_mut()
             .with_config()
@@ -489,6 +492,22 @@ impl Client {
             (_, Some(refusal)) => LanError::Refused(refusal),
             (_, None) => LanError::BadAnswer(format!("HTTP {status}: {}", error.error)),
         })
+    }
+
+    /// Refuses an answer from a server of an older store generation than one seen.
+    fn check_generation(
+        &self,
+        response: &ureq::http::Response<ureq::Body>,
+    ) -> Result<(), LanError> {
+        let generation = response
+            .headers()
+            .get(GENERATION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok());
+        match generation {
+            Some(generation) => self.generation.check(generation),
+            None => Ok(()),
+        }
     }
 
     fn unreachable(&self, error: &ureq::Error) -> LanError {

@@ -101,6 +101,8 @@ pub struct ClinicServer {
     logins: Semaphore,
     /// Join requests per address in the last minute: anyone may ask, not endlessly.
     join_requests: JoinRequests,
+    /// The standby's copy being made or sent: one at a time.
+    standby_copies: Arc<Semaphore>,
     changes: watch::Sender<u64>,
     session_idle: Duration,
     authority: Option<Arc<Authority>>,
@@ -118,6 +120,7 @@ impl ClinicServer {
     /// Opens the store's connections. Refuses a store on a network filesystem (the store
     /// does) and one that does not exist.
     pub fn open(config: &ServerConfig) -> Result<Arc<Self>, StoreError> {
+        remove_leftover_copies(&config.db);
         let stores = (0..STORE_CONNECTIONS)
             .map(|_| Store::open_with_clock(&config.db, Arc::clone(&config.clock)))
             .collect::<Result<Vec<_>, _>>()?;
@@ -130,6 +133,7 @@ impl ClinicServer {
             permits: Semaphore::new(STORE_CONNECTIONS),
             logins: Semaphore::new(LOGINS_AT_ONCE),
             join_requests: JoinRequests::default(),
+            standby_copies: Arc::new(Semaphore::new(1)),
             changes: watch::channel(0).0,
             session_idle: config.session_idle,
             authority: config.authority.clone(),
@@ -554,26 +558,103 @@ async fn backup(
     State(server): State<Arc<ClinicServer>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
-) -> Result<Vec<u8>, Failure> {
+) -> Result<Response, Failure> {
     check_version(&headers)?;
     let session = server.session(&headers, &peer).await?;
-    // Beside the store, on the server PC's own disk; one copy at a time per request.
+    // One copy at a time, from its making to the end of its sending: each is the whole
+    // store on the server's disk.
+    let Ok(copying) = Arc::clone(&server.standby_copies).try_acquire_owned() else {
+        return Err(Failure {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: ErrorBody {
+                refusal: Some(Refusal::Busy),
+                error: "another copy of the store is being made; try again later".into(),
+            },
+        });
+    };
+    // Beside the store, on the server PC's own disk.
     let path = server.db.with_file_name(format!(
-        "standby-copy-{}.sqlite",
+        "{STANDBY_COPY_PREFIX}{}.sqlite",
         hex::encode(crate::client::new_request_id())
     ));
-    let copied = server
-        .with_store(move |store| {
-            store.backup_for_standby(&session, &path)?;
-            let bytes = std::fs::read(&path).map_err(|e| StoreError::File {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            });
-            let _ = std::fs::remove_file(&path);
-            bytes
-        })
+    let made = path.clone();
+    server
+        .with_store(move |store| store.backup_for_standby(&session, &made))
         .await??;
-    Ok(copied)
+    // Sent chunk by chunk from the file, never whole in memory; the file goes when the
+    // sending ends, however it ends.
+    let (chunks, body) = tokio::sync::mpsc::channel(4);
+    std::thread::spawn(move || {
+        let _copying = copying;
+        send_file(&path, &chunks);
+        let _ = std::fs::remove_file(&path);
+    });
+    Ok(axum::body::Body::from_stream(FileChunks(body)).into_response())
+}
+
+/// What the standby's copies are named while they are made and sent; one left by a
+/// server that stopped halfway is removed when the server starts.
+const STANDBY_COPY_PREFIX: &str = "standby-copy-";
+
+/// Reads `path` in chunks into `chunks`, until the end or until nobody listens.
+fn send_file(
+    path: &std::path::Path,
+    chunks: &tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>,
+) {
+    use std::io::Read;
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            let _ = chunks.blocking_send(Err(e));
+            return;
+        }
+    };
+    // Where the system allows it (not Windows), the name goes at once: the open file is
+    // read to its end all the same, and nothing is left if the server stops mid-way.
+    let _ = std::fs::remove_file(path);
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let read = match file.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(n) => Ok(axum::body::Bytes::copy_from_slice(&buffer[..n])),
+            Err(e) => Err(e),
+        };
+        let failed = read.is_err();
+        if chunks.blocking_send(read).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// A file's chunks as a body's stream.
+struct FileChunks(tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>);
+
+impl futures_core::Stream for FileChunks {
+    type Item = std::io::Result<axum::body::Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// Removes the standby copies a server stopped halfway left beside the store.
+fn remove_leftover_copies(db: &std::path::Path) {
+    let Some(folder) = db.parent() else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(STANDBY_COPY_PREFIX) && name.ends_with(".sqlite") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// How many calls the waiting room's screen shows.
@@ -723,6 +804,26 @@ impl IntoResponse for Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_standby_copy_left_by_a_server_that_stopped_is_removed_when_it_starts() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let db = dir.path().join("clinic.sqlite");
+        let profile = kartika_store::FacilityProfile {
+            code: "P3674060".into(),
+            name: "Puskesmas Pamulang".into(),
+            region_code: None,
+            zone: kartika_store::TimeZone::Wib,
+        };
+        drop(Store::create(&db, &profile).expect("a store"));
+        let left = dir.path().join(format!("{STANDBY_COPY_PREFIX}0011.sqlite"));
+        std::fs::write(&left, b"half a copy").expect("written");
+        let kept = dir.path().join("patients-export.sqlite");
+        std::fs::write(&kept, b"someone else's").expect("written");
+        drop(ClinicServer::open(&ServerConfig::new(&db)).expect("the server"));
+        assert!(!left.exists(), "the half copy is gone");
+        assert!(kept.exists(), "nothing else is touched");
+    }
 
     #[test]
     fn an_address_may_ask_to_join_a_few_times_a_minute() {
