@@ -384,7 +384,9 @@ async fn request_workstation(
     let public_key = hex::decode(&request.public_key)
         .map_err(|_| Failure::bad_request("public_key must be hex"))?;
     let id = server
-        .with_store(move |store| store.request_workstation(&request.name, &public_key))
+        .with_store(move |store| {
+            store.request_workstation(&request.name, &public_key, &peer.address.to_string())
+        })
         .await??;
     workstation_answer(&server, id).await
 }

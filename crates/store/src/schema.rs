@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_remote_visits_in_arrival_order.sql"),
     include_str!("migrations/0016_login_failures_per_source.sql"),
     include_str!("migrations/0017_sessions_bound_to_their_pc.sql"),
+    include_str!("migrations/0018_workstation_requested_from.sql"),
 ];
 
 /// The schema version this build writes.

@@ -31,6 +31,9 @@ pub struct Workstation {
     /// Its emergency series (the letter of the tickets it gives while the server is away),
     /// once approved.
     pub emergency_series: Option<u8>,
+    /// Where it asked from (its address, as the server saw it).
+    #[serde(default)]
+    pub requested_from: Option<String>,
 }
 
 impl Store {
@@ -38,7 +41,12 @@ impl Store {
     /// trusted yet: an admin decides. Anyone on the LAN may ask, so a request writes (and
     /// audits) only when it adds one: a key that is no P-256 point, a name another
     /// workstation holds, or a request already made changes nothing.
-    pub fn request_workstation(&mut self, name: &str, public_key: &[u8]) -> Result<String> {
+    pub fn request_workstation(
+        &mut self,
+        name: &str,
+        public_key: &[u8],
+        requested_from: &str,
+    ) -> Result<String> {
         let name = crate::text::required_line(name, "workstation name", 60)?;
         kartika_card::crypto::PublicKey::from_bytes(public_key)
             .map_err(|_| StoreError::invalid("workstation key", "is not a P-256 public key"))?;
@@ -62,6 +70,7 @@ impl Store {
             )));
         }
         let public_key = public_key.to_vec();
+        let requested_from: String = requested_from.chars().take(64).collect();
         self.write_as_system("workstation", move |ctx| {
             let waiting: i64 = ctx.tx.query_row(
                 "SELECT COUNT(*) FROM workstation WHERE approved_at IS NULL AND revoked_at IS NULL",
@@ -74,13 +83,18 @@ impl Store {
                 )));
             }
             let added = ctx.tx.execute(
-                "INSERT INTO workstation (id, name, public_key, requested_at) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO workstation (id, name, public_key, requested_at, requested_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (id) DO NOTHING",
-                params![id, name, public_key, ctx.now_ms],
+                params![id, name, public_key, ctx.now_ms, requested_from],
             )?;
             // Two asking at once with one key: the second adds nothing, and audits nothing.
             if added > 0 {
-                ctx.audit("workstation.requested", None, &format!("{id} {name}"))?;
+                ctx.audit(
+                    "workstation.requested",
+                    None,
+                    &format!("{id} {name} from {requested_from}"),
+                )?;
             }
             Ok(id)
         })
@@ -223,7 +237,7 @@ pub fn workstation_source(fingerprint: &[u8; 32]) -> String {
 }
 
 const SELECT: &str = "SELECT id, name, requested_at, approved_by, certificate, revoked_at,
-                      emergency_series FROM workstation";
+                      emergency_series, requested_from FROM workstation";
 
 fn workstation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workstation> {
     Ok(Workstation {
@@ -234,5 +248,6 @@ fn workstation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workstation> {
         certificate: r.get(4)?,
         revoked: r.get::<_, Option<i64>>(5)?.is_some(),
         emergency_series: r.get(6)?,
+        requested_from: r.get(7)?,
     })
 }

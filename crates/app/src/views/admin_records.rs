@@ -327,8 +327,14 @@ pub fn workstations(ui: &mut egui::Ui, state: &mut State, commands: &mut Command
         .striped(true)
         .show(ui, |ui| {
             for ws in &state.admin.workstations {
+                // The id is the key's fingerprint, as the PC shows it while it waits; the
+                // address tells a decoy from the PC the admin expects.
                 ui.label(&ws.id);
                 ui.label(&ws.name);
+                ui.label(match &ws.requested_from {
+                    Some(address) => format!("{} {address}", T::RequestedFrom.get(lang)),
+                    None => String::new(),
+                });
                 let series = ws
                     .emergency_series
                     .map(|s| format!(" ({})", char::from(b'A' + s.saturating_sub(1))))

@@ -362,5 +362,12 @@ fn a_flood_of_join_requests_from_one_pc_is_refused_and_writes_nothing() {
     assert_eq!(refused, 15, "five a minute from one PC");
     let mut store = server.store();
     let admin = store.login("admin", PASSWORD).unwrap();
-    assert_eq!(store.list_workstations(&admin).unwrap().len(), 5);
+    let listed = store.list_workstations(&admin).unwrap();
+    assert_eq!(listed.len(), 5);
+    assert!(
+        listed
+            .iter()
+            .all(|w| w.requested_from.as_deref() == Some("127.0.0.1")),
+        "the admin sees where each asked from: {listed:?}"
+    );
 }

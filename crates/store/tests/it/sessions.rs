@@ -111,7 +111,7 @@ fn a_join_request_writes_only_when_it_adds_one() {
     let mut clinic = Clinic::new();
     let id = clinic
         .store
-        .request_workstation("Loket 1", &workstation_key(1))
+        .request_workstation("Loket 1", &workstation_key(1), "192.0.2.7")
         .expect("asked");
     let before = join_requests_audited(&mut clinic);
     assert_eq!(before, 1);
@@ -119,7 +119,7 @@ fn a_join_request_writes_only_when_it_adds_one() {
     for _ in 0..100 {
         let again = clinic
             .store
-            .request_workstation("Loket 1", &workstation_key(1))
+            .request_workstation("Loket 1", &workstation_key(1), "192.0.2.7")
             .expect("asked again");
         assert_eq!(again, id);
     }
@@ -128,12 +128,12 @@ fn a_join_request_writes_only_when_it_adds_one() {
     not_a_point[1] = 7;
     let err = clinic
         .store
-        .request_workstation("Loket 2", &not_a_point)
+        .request_workstation("Loket 2", &not_a_point, "192.0.2.7")
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid { .. }), "{err:?}");
     let err = clinic
         .store
-        .request_workstation("Loket 1", &workstation_key(2))
+        .request_workstation("Loket 1", &workstation_key(2), "192.0.2.7")
         .unwrap_err();
     assert!(err.to_string().contains("already waits"), "{err}");
     assert_eq!(
@@ -152,12 +152,12 @@ fn strangers_asking_to_join_cannot_fill_the_admins_list() {
     for n in 0..20 {
         clinic
             .store
-            .request_workstation(&format!("PC {n}"), &key(n))
+            .request_workstation(&format!("PC {n}"), &key(n), "192.0.2.7")
             .expect("asked");
     }
     let err = clinic
         .store
-        .request_workstation("PC 21", &key(21))
+        .request_workstation("PC 21", &key(21), "192.0.2.7")
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     let admin = clinic.admin.clone();
