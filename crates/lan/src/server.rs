@@ -807,10 +807,9 @@ impl IntoResponse for Failure {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_standby_copy_left_by_a_server_that_stopped_is_removed_when_it_starts() {
-        let dir = tempfile::tempdir().expect("a folder");
-        let db = dir.path().join("clinic.sqlite");
+    /// A new clinic store in `folder`; its path.
+    fn new_store(folder: &std::path::Path) -> PathBuf {
+        let db = folder.join("clinic.sqlite");
         let profile = kartika_store::FacilityProfile {
             code: "P3674060".into(),
             name: "Puskesmas Pamulang".into(),
@@ -818,6 +817,13 @@ mod tests {
             zone: kartika_store::TimeZone::Wib,
         };
         drop(Store::create(&db, &profile).expect("a store"));
+        db
+    }
+
+    #[test]
+    fn a_standby_copy_left_by_a_server_that_stopped_is_removed_when_it_starts() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let db = new_store(dir.path());
         let left = dir.path().join(format!("{STANDBY_COPY_PREFIX}0011.sqlite"));
         std::fs::write(&left, b"half a copy").expect("written");
         let kept = dir.path().join("patients-export.sqlite");
@@ -847,14 +853,7 @@ mod tests {
     #[test]
     fn a_store_call_that_panics_gives_its_connection_back_and_says_nothing_of_the_panic() {
         let dir = tempfile::tempdir().expect("a folder");
-        let db = dir.path().join("clinic.sqlite");
-        let profile = kartika_store::FacilityProfile {
-            code: "P3674060".into(),
-            name: "Puskesmas Pamulang".into(),
-            region_code: None,
-            zone: kartika_store::TimeZone::Wib,
-        };
-        drop(Store::create(&db, &profile).expect("a store"));
+        let db = new_store(dir.path());
         let server = ClinicServer::open(&ServerConfig::new(&db)).expect("the server");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
