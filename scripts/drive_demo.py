@@ -139,7 +139,7 @@ def screenshots():
         type_into(label, value)
     type_into("Keluhan", "Batuk pilek tiga hari, demam sejak semalam")
     type_into("Cari diagnosa (kode atau kata), Enter menambahkan", "J06")
-    click_containing("J06.9  Acute upper respiratory infection")
+    click_containing("J06.9  Infeksi saluran pernapasan atas akut")
     wait_for("the diagnosis", containing("kasus"))
     type_into("Cari diagnosa (kode atau kata), Enter menambahkan", "fever")
     wait_for("the search", containing("R50.9"))
