@@ -15,7 +15,7 @@ fn in_the_admin_room(app: &mut App) {
 }
 
 /// Finds a patient by `text` and opens their cards.
-fn open_patient(app: &mut App, text: &str, name: &str) {
+pub(crate) fn open_patient(app: &mut App, text: &str, name: &str) {
     app.type_into("NIK, No. RM, No. BPJS, No. KK atau nama", text);
     app.click("Cari");
     // A result reads "name · No. RM · birth date" (the tray's cards read "name — …").
@@ -42,7 +42,7 @@ fn first_blank_card(app: &App) -> std::path::PathBuf {
     app.tray_card(kartika_demo::TrayCardKind::Blank)
 }
 
-fn cards_of_open_patient(app: &App) -> Vec<kartika_store::Card> {
+pub(crate) fn cards_of_open_patient(app: &App) -> Vec<kartika_store::Card> {
     app.harness
         .state()
         .state()

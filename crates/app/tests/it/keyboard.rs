@@ -302,15 +302,7 @@ fn an_issuance_goes_from_the_tap_through_the_pin_twice_to_done_by_keys() {
     // Finding the patient and choosing "issue" happen before the path under test.
     app.click("Ruang admin");
     app.until_text("Tempelkan kartu pasien atau kartu kosong");
-    app.type_into("NIK, No. RM, No. BPJS, No. KK atau nama", "Sri Nugroho");
-    app.click("Cari");
-    app.until_text("Sri Nugroho · ");
-    app.harness
-        .get_all_by_label_contains("Sri Nugroho · ")
-        .next()
-        .expect("a hit")
-        .click();
-    app.harness.run_ok();
+    crate::admin::open_patient(&mut app, "Sri Nugroho", "Sri Nugroho");
     app.until_text("Terbitkan kartu baru");
     app.click("Terbitkan kartu baru");
 
@@ -322,15 +314,7 @@ fn an_issuance_goes_from_the_tap_through_the_pin_twice_to_done_by_keys() {
     types(&mut app, "2468");
     press(&mut app, egui::Key::Enter);
     app.until_text("Kartu diterbitkan dan tercatat");
-    let cards = app
-        .harness
-        .state()
-        .state()
-        .admin
-        .patient
-        .as_ref()
-        .map(|(_, cards)| cards.clone())
-        .unwrap_or_default();
+    let cards = crate::admin::cards_of_open_patient(&app);
     assert_eq!(cards.len(), 1, "the store holds the new card");
     assert_eq!(cards[0].status, kartika_store::CardStatus::Active);
 }
