@@ -23,8 +23,18 @@ pub enum ServerTls<'a> {
     Node(&'a Path),
 }
 
-pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result<ExitCode> {
+pub fn serve_clinic(
+    db: &Path,
+    listen: SocketAddr,
+    tls: ServerTls<'_>,
+    card_trust: Option<TrustAnchors>,
+) -> Result<ExitCode> {
     let mut config = ServerConfig::new(db);
+    if card_trust.is_none() {
+        eprintln!(
+            "no --trust: cards tapped at other PCs are refused; give the registry's root key so the server can check them"
+        );
+    }
     let acceptor = match tls {
         ServerTls::None => None,
         ServerTls::Files(cert, key) => {
@@ -35,6 +45,11 @@ pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result
         }
         ServerTls::Node(node) => {
             let node = crate::keys::read_node_credentials(node)?;
+            if let Some(trust) = &card_trust {
+                if !trust.certifies(node.certificate()) {
+                    bail!("the node's certificate is not signed by the root key given with --trust; give the registry root that certified this node");
+                }
+            }
             let authority = Authority::open_or_create(&authority_folder(db), &node)?;
             let acceptor = authority.server_tls()?;
             config.authority = Some(std::sync::Arc::new(authority));
@@ -46,6 +61,7 @@ pub fn serve_clinic(db: &Path, listen: SocketAddr, tls: ServerTls<'_>) -> Result
             "{listen} is not a loopback address: passwords would cross the LAN in the clear; give --node (the Puskesmas's own authority) or --tls-cert and --tls-key to serve the workstations"
         );
     }
+    config.card_trust = card_trust.map(std::sync::Arc::new);
     let server = ClinicServer::open(&config)
         .with_context(|| format!("cannot serve the clinic store {}", db.display()))?;
     // With the Puskesmas's authority the server is for the LAN: it answers workstations
@@ -388,8 +404,12 @@ pub struct ServeClinicArgs {
     pub tls_key: Option<PathBuf>,
     /// The node's folder (node.key, node.cert): the Puskesmas's own certificate
     /// authority, vouched for by the node, serves approved workstations only.
-    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"], requires = "trust")]
     pub node: Option<PathBuf>,
+    /// The registry's root public key (PEM): the server checks each card tapped at a
+    /// workstation under it. Required with --node; without it, taps at other PCs are refused.
+    #[arg(long)]
+    pub trust: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -491,7 +511,12 @@ pub fn run_serve_clinic(args: ServeClinicArgs) -> Result<ExitCode> {
         (None, Some((cert, key))) => ServerTls::Files(cert, key),
         (None, None) => ServerTls::None,
     };
-    serve_clinic(&args.db, args.listen, tls)
+    let card_trust = args
+        .trust
+        .as_deref()
+        .map(|path| crate::keys::read_public_key(path).map(|root| TrustAnchors::new(vec![root])))
+        .transpose()?;
+    serve_clinic(&args.db, args.listen, tls, card_trust)
 }
 
 pub fn run_standby(command: StandbyCommand) -> Result<ExitCode> {

@@ -27,7 +27,8 @@ fn clinic(dir: &Path) -> PathBuf {
 /// `serve-clinic` as a process, killed when dropped (a failing test leaves none behind).
 struct ClinicServer {
     db: PathBuf,
-    node: Option<PathBuf>,
+    /// The node's folder and the registry root's public key.
+    node: Option<(PathBuf, PathBuf)>,
     port: u16,
     process: Option<Child>,
 }
@@ -37,11 +38,12 @@ impl ClinicServer {
         Self::start_with(db, None)
     }
 
-    /// With the Puskesmas's authority, vouched for by the node in `node`.
-    fn start_with(db: &Path, node: Option<&Path>) -> Self {
+    /// With the Puskesmas's authority, vouched for by the node in `node`, checking cards
+    /// under the registry root `root_pub`.
+    fn start_with(db: &Path, node: Option<(&Path, &Path)>) -> Self {
         let mut server = Self {
             db: db.to_owned(),
-            node: node.map(Path::to_owned),
+            node: node.map(|(node, root)| (node.to_owned(), root.to_owned())),
             port: 0,
             process: None,
         };
@@ -56,8 +58,8 @@ impl ClinicServer {
     fn restart(&mut self) {
         let listen = self.address();
         let mut args = vec!["serve-clinic", "--db", path(&self.db), "--listen", &listen];
-        if let Some(node) = &self.node {
-            args.extend(["--node", path(node)]);
+        if let Some((node, root_pub)) = &self.node {
+            args.extend(["--node", path(node), "--trust", path(root_pub)]);
         }
         let (child, port) = spawn_listening(&args);
         self.port = port;
@@ -328,7 +330,7 @@ fn a_pc_joins_the_puskesmas_once_an_admin_approves_it_and_is_refused_once_revoke
     let dir = tempfile::tempdir().unwrap();
     let db = clinic(dir.path());
     let (root_pub, node) = root_and_node(dir.path());
-    let server = ClinicServer::start_with(&db, Some(&node));
+    let server = ClinicServer::start_with(&db, Some((&node, &root_pub)));
     let address = server.address();
     let data = dir.path().join("loket1");
     let (join, id) = start_join(&address, &root_pub, &data, "Loket 1");
@@ -374,7 +376,7 @@ fn a_promoted_standby_copy_serves_on_and_the_old_server_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = clinic(dir.path());
     let (root_pub, node) = root_and_node(dir.path());
-    let old_server = ClinicServer::start_with(&db, Some(&node));
+    let old_server = ClinicServer::start_with(&db, Some((&node, &root_pub)));
     let old_address = old_server.address();
     let desk = joined(
         &db,
@@ -454,7 +456,7 @@ fn a_promoted_standby_copy_serves_on_and_the_old_server_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("generation 2"));
-    let new_server = ClinicServer::start_with(&new_db, Some(&node));
+    let new_server = ClinicServer::start_with(&new_db, Some((&node, &root_pub)));
     let on_new = Client::puskesmas(&PuskesmasLink {
         address: new_server.address(),
         ..desk.clone()

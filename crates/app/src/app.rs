@@ -542,6 +542,7 @@ impl KartikaApp {
             ReaderUpdate::Tapped {
                 result,
                 proof,
+                evidence,
                 seen_at,
                 ..
             } => {
@@ -557,15 +558,15 @@ impl KartikaApp {
                 desk.warnings.clear();
                 desk.problem = None;
                 desk.notice = None;
-                match result {
-                    Ok(identity) => {
+                match (result, evidence) {
+                    (Ok(_), Some(tap)) => {
                         desk.verdict = Some(TapVerdict::Admitting);
-                        self.session_request(
-                            Pending::Admit,
-                            Operation::AdmitCard { identity, proof },
-                        );
+                        self.session_request(Pending::Admit, Operation::AdmitCard { tap, proof });
                     }
-                    Err(problem) => desk.verdict = Some(TapVerdict::Refused(problem)),
+                    (Ok(_), None) => {
+                        desk.verdict = Some(TapVerdict::Refused(Problem::PulledTooEarly));
+                    }
+                    (Err(problem), _) => desk.verdict = Some(TapVerdict::Refused(problem)),
                 }
             }
         }

@@ -42,6 +42,10 @@ pub enum Problem {
     Revoked(String),
     /// The card was replaced by a newer one.
     Replaced(String),
+    /// A card of this Puskesmas that its store has no record of: only the admin records one.
+    UnrecordedCard,
+    /// The Puskesmas's server judged the tap itself and refused it.
+    RefusedByServer(String),
     /// Wrong username or password.
     WrongLogin,
     /// Too many wrong passwords: the account waits this many minutes.
@@ -219,6 +223,7 @@ impl From<Rejection> for Problem {
         match rejection {
             // A card naming one Puskesmas and signed by another was made to deceive.
             Rejection::MalformedSecurityObject(_)
+            | Rejection::MalformedIdentity(_)
             | Rejection::AlteredData
             | Rejection::IssuerMismatch { .. } => Self::Forged,
             Rejection::UntrustedIssuer | Rejection::IssuerNotAllowed => Self::UntrustedIssuer,
@@ -240,6 +245,8 @@ impl Problem {
             "replaced" => Self::Replaced(detail),
             "terminated" => Self::TerminatedCard,
             "blocked" => Self::Revoked(detail),
+            "unrecorded" => Self::UnrecordedCard,
+            "not genuine" => Self::RefusedByServer(detail),
             _ if reason.ends_with("replaced") => Self::Replaced(String::new()),
             _ if reason.ends_with("terminated") => Self::TerminatedCard,
             _ => Self::Revoked(reason.trim().to_owned()),
@@ -256,6 +263,8 @@ impl Problem {
                 | Self::Copied
                 | Self::ExpiredCard(_)
                 | Self::Revoked(_)
+                | Self::UnrecordedCard
+                | Self::RefusedByServer(_)
                 | Self::Replaced(_)
                 | Self::TerminatedCard
         )
@@ -291,6 +300,10 @@ impl Problem {
             (En, Self::Copied) => "Card refused: it is a copy, not the original card. Keep it, tell the admin, and search by NIK.".into(),
             (Id, Self::ExpiredCard(date)) => format!("Kartu kedaluwarsa sejak {date}. Minta pasien ke admin untuk kartu baru; layani lewat pencarian NIK."),
             (En, Self::ExpiredCard(date)) => format!("The card expired on {date}. Send the patient to the admin for a new card; serve them through NIK search."),
+            (Id, Self::UnrecordedCard) => "Kartu ini diterbitkan Puskesmas ini tetapi tidak tercatat di sini. Minta admin memeriksanya dan mengetuknya di loket dengan akun admin untuk mencatatnya; sementara itu layani pasien lewat pencarian nama atau NIK.".into(),
+            (En, Self::UnrecordedCard) => "This card was issued by this Puskesmas but is not recorded here. Ask the admin to check it and tap it at a desk under an admin account to record it; meanwhile serve the patient through name or NIK search.".into(),
+            (Id, Self::RefusedByServer(reason)) => format!("Server Puskesmas menolak kartu ini ({reason}). Ketuk kartu sekali lagi; bila tetap ditolak, hubungi admin."),
+            (En, Self::RefusedByServer(reason)) => format!("The Puskesmas's server refused this card ({reason}). Tap the card once more; if it is refused again, call the admin."),
             (Id, Self::Revoked(reason)) => format!("Kartu diblokir ({reason}). Minta pasien ke admin untuk kartu pengganti; layani lewat pencarian NIK."),
             (En, Self::Revoked(reason)) => format!("The card is blocked ({reason}). Send the patient to the admin for a replacement; serve them through NIK search."),
             (Id, Self::Replaced(detail)) => format!("Kartu ini sudah diganti dengan kartu baru{}. Minta pasien memakai kartu barunya; layani lewat pencarian NIK.", bracketed(detail)),

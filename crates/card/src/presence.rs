@@ -6,7 +6,11 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::crypto::{internal_auth_message, PublicKey};
+use time::Date;
+
+use crate::crypto::{internal_auth_message, PublicKey, SecurityObject, TrustAnchors};
+use crate::model::Identity;
+use crate::verify::{judge, Evidence, Rejection, Verdict};
 
 /// The label of a presence challenge.
 pub const LABEL_PRESENCE: &[u8] = b"KARTIKA-PRESENCE-V1";
@@ -40,4 +44,59 @@ pub fn presence_verifies(
         &internal_auth_message(&challenge, card_number.as_bytes()),
         signature,
     )
+}
+
+/// What a tap read, in the card's own bytes, with the presence challenge it answered:
+/// enough for a host that never held the card (the Puskesmas's server, judging a
+/// workstation's tap) to run every check of §5 again under its own root keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TapEvidence {
+    /// FF20 exactly as the card sent it.
+    pub identity_tlv: Vec<u8>,
+    /// FF21 exactly as the card sent it.
+    pub security_tlv: Vec<u8>,
+    /// The node id the challenge named (empty on a host without a terminal certificate).
+    pub node_id: String,
+    /// When the host made the challenge, milliseconds since 1970 UTC.
+    pub at_ms: i64,
+    /// The host's random bytes.
+    pub nonce: [u8; 16],
+    /// The card's signature over the challenge.
+    pub signature: Vec<u8>,
+}
+
+impl TapEvidence {
+    /// The challenge the card answered.
+    pub fn challenge(&self) -> [u8; 32] {
+        presence_challenge(&self.node_id, self.at_ms, &self.nonce)
+    }
+
+    /// The identity, as the card holds it, without any check: for the host whose own
+    /// reader judged the card a moment ago.
+    pub fn identity(&self) -> Result<Identity, Rejection> {
+        Identity::from_tlv(&self.identity_tlv)
+            .map_err(|e| Rejection::MalformedIdentity(e.to_string()))
+    }
+
+    /// The identity, once the issuer chain under `trust`, the issuer's signature, the
+    /// card's answer to the challenge and the expiry date all hold on `today`.
+    pub fn judge(&self, trust: &TrustAnchors, today: Date) -> Result<Identity, Rejection> {
+        let identity = self.identity()?;
+        let security = SecurityObject::from_tlv(&self.security_tlv).map_err(|e| e.to_string());
+        let verdict = judge(
+            &Evidence {
+                identity: &identity,
+                identity_tlv: &self.identity_tlv,
+                security_object: security.as_ref().map_err(Clone::clone),
+                challenge: &self.challenge(),
+                challenge_signature: &self.signature,
+            },
+            trust,
+            today,
+        );
+        match verdict {
+            Verdict::Genuine => Ok(identity),
+            Verdict::NotGenuine(rejection) => Err(rejection),
+        }
+    }
 }

@@ -361,6 +361,7 @@ impl<T: Transport> CardSession<T> {
         Ok(CardReading {
             identity,
             identity_tlv,
+            security_tlv,
             verdict,
             challenge_signature,
             card_public_key,

@@ -25,6 +25,9 @@ impl Verdict {
 /// Why a card is not accepted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
+    /// FF20 could not be read as the contract says.
+    #[error("the card's identity data is damaged or forged ({0})")]
+    MalformedIdentity(String),
     /// FF21 could not be read as the contract says.
     #[error("the card's security data is damaged or forged ({0})")]
     MalformedSecurityObject(String),
@@ -126,6 +129,8 @@ pub struct CardReading {
     pub identity: Identity,
     /// FF20 exactly as the card sent it (what the issuer signed).
     pub identity_tlv: Vec<u8>,
+    /// FF21 exactly as the card sent it.
+    pub security_tlv: Vec<u8>,
     /// The verdict.
     pub verdict: Verdict,
     /// The card's signature over the challenge: with a presence challenge it proves to the

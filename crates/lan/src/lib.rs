@@ -17,10 +17,11 @@ mod identity_wire;
 pub mod operation;
 mod refusal;
 pub mod server;
+mod tap_wire;
 
 pub use client::{Client, LanError, LoggedIn, PuskesmasLink};
 pub use operation::{
-    apply, apply_from, opened, Answer, CardChange, FacilityChange, Operation, PoliVisit,
+    apply, apply_from, opened, Answer, CardChange, CardJudge, FacilityChange, Operation, PoliVisit,
     RegistryLink, ReportKind, ReportQuery, Sender, StaffChange, VisitEnd, WorkstationChange,
 };
 pub use refusal::Refusal;
@@ -30,7 +31,9 @@ use serde::{Deserialize, Serialize};
 /// The protocol this build speaks.
 ///
 /// 2: the set-aside records (`SyncDetails`) are an admin's; `SyncHealth` is everyone's.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// 3: a tap (`AdmitCard`) carries the card's own bytes and its answer, which the server
+/// judges itself.
+pub const PROTOCOL_VERSION: u32 = 3;
 /// The header naming the protocol version of a request.
 pub const PROTOCOL_HEADER: &str = "kartika-lan-protocol";
 /// The header naming the store's generation on every answer of the server.

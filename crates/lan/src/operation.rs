@@ -2,10 +2,14 @@
 //! [`Operation`] with [`apply`] on its own store, or sends it to the Puskesmas's server,
 //! which answers it with the same [`apply`]: views cannot tell the two apart.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+use kartika_card::crypto::TrustAnchors;
 use kartika_card::model::Identity;
+use kartika_card::presence::TapEvidence;
 use kartika_protocol::PresenceProof;
 use kartika_report::Report;
 use kartika_store::{
@@ -13,7 +17,7 @@ use kartika_store::{
     Examination, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient, PatientCreated,
     PatientHistory, PatientQuery, PatientSummary, QueueEntry, ReportFilter, ReportPeriod,
     RestoreReport, ServiceUnit, Session, SetAside, StaffMember, Store, StoreError, SyncHealth,
-    TapOutcome, UnitQueue, VisitDetail, VisitStatus, VisitTicket,
+    TapOutcome, TapSeen, UnitQueue, VisitDetail, VisitStatus, VisitTicket,
 };
 
 /// How many years a new card is valid.
@@ -29,9 +33,10 @@ const SET_ASIDE_ROWS: usize = 200;
 pub enum Operation {
     /// A verified card at the desk: refuses revoked cards, finds or registers the patient.
     AdmitCard {
-        /// What the card says.
-        #[serde(with = "crate::identity_wire")]
-        identity: Box<Identity>,
+        /// What the card sent, and its answer to the tap's challenge: the server judges it
+        /// again under its own root keys.
+        #[serde(with = "crate::tap_wire")]
+        tap: Box<TapEvidence>,
         /// The card's proof of presence, kept for the registry when the patient is
         /// another Puskesmas's.
         proof: Option<PresenceProof>,
@@ -528,11 +533,39 @@ pub fn apply(
 }
 
 /// Who sent an operation, as far as the server knows it from the connection.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Sender {
     /// The emergency series of the sending workstation (from its certificate); `None` for
     /// a store on this PC, or a server without an authority.
     pub emergency_series: Option<u8>,
+    /// Who judges a tapped card.
+    pub cards: CardJudge,
+}
+
+/// Who judges whether a tapped card is genuine before the store admits it.
+#[derive(Clone, Debug, Default)]
+pub enum CardJudge {
+    /// The reader of this PC did, a moment ago: the store is on the same PC.
+    #[default]
+    ThisPc,
+    /// The card was tapped at a workstation: the server judges its evidence again under
+    /// these root keys, and refuses every tap without them.
+    Server(Option<Arc<TrustAnchors>>),
+}
+
+impl CardJudge {
+    /// The card's identity, if the tap's evidence holds; otherwise why not, in the words
+    /// a refused tap carries (`not genuine: …`).
+    fn identity(&self, tap: &TapEvidence, today: time::Date) -> Result<Identity, String> {
+        let judged = match self {
+            Self::ThisPc => tap.identity(),
+            Self::Server(Some(trust)) => tap.judge(trust, today),
+            Self::Server(None) => {
+                return Err("not genuine: this server cannot check cards; start serve-clinic with --trust (the registry's root key)".into())
+            }
+        };
+        judged.map_err(|rejection| format!("not genuine: {rejection}"))
+    }
 }
 
 /// [`apply`] for an operation that came from `sender`.
@@ -546,9 +579,33 @@ pub fn apply_from(
     let request = request_id.map(|id| Request::new(*id, session, &operation));
     let request_id = request.as_ref();
     match operation {
-        Operation::AdmitCard { identity, proof } => {
-            let outcome = once(store, request_id, "admit_card", |s| {
-                s.admit_card(session, &identity)
+        Operation::AdmitCard { tap, proof } => {
+            let identity = match sender.cards.identity(&tap, store.today()) {
+                Ok(identity) => identity,
+                Err(reason) => {
+                    let card_number = tap.identity().map(|i| i.card_number.to_string());
+                    let card_number = card_number.unwrap_or_default();
+                    store.note_refused_tap(session, &card_number, &reason)?;
+                    return Ok(Answer::Admitted {
+                        outcome: TapOutcome::Refused {
+                            card_number,
+                            reason,
+                            patient_number: None,
+                        },
+                        desk: None,
+                    });
+                }
+            };
+            let outcome = once(store, request_id, "admit_card", |s| match sender.cards {
+                CardJudge::ThisPc => s.admit_card(session, &identity),
+                CardJudge::Server(_) => s.admit_workstation_tap(
+                    session,
+                    &identity,
+                    &TapSeen {
+                        at_ms: tap.at_ms,
+                        nonce: tap.nonce,
+                    },
+                ),
             })?;
             let desk = match &outcome {
                 TapOutcome::Known { patient, .. }

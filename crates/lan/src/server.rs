@@ -16,13 +16,14 @@ use axum::{Json, Router};
 use kartika_listener::Listener;
 use tokio::sync::{watch, Semaphore};
 
+use kartika_card::crypto::TrustAnchors;
 use kartika_store::{Clock, Session, Store, StoreError};
 
 use crate::authority::{Authority, Voucher};
 use crate::{
-    apply, apply_from, opened, Answer, Calls, Changed, ErrorBody, LoginAnswer, LoginRequest,
-    Operation, OperationRequest, Refusal, Sender, WorkstationAnswer, WorkstationChange,
-    WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    apply, apply_from, opened, Answer, Calls, CardJudge, Changed, ErrorBody, LoginAnswer,
+    LoginRequest, Operation, OperationRequest, Refusal, Sender, WorkstationAnswer,
+    WorkstationChange, WorkstationRequest, GENERATION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// What a client hears of a store call that failed inside the server.
@@ -78,6 +79,9 @@ pub struct ServerConfig {
     /// The Puskesmas's certificate authority: with one, only approved workstations (their
     /// certificates issued by it) are served, besides the set-up's own requests.
     pub authority: Option<Arc<Authority>>,
+    /// The registry's root keys, under which the server judges each card a workstation
+    /// says was tapped; without them every tap from a workstation is refused.
+    pub card_trust: Option<Arc<TrustAnchors>>,
 }
 
 impl ServerConfig {
@@ -89,6 +93,7 @@ impl ServerConfig {
             clock: Arc::new(kartika_store::SystemClock),
             session_idle: Duration::from_secs(12 * 60 * 60),
             authority: None,
+            card_trust: None,
         }
     }
 }
@@ -106,6 +111,7 @@ pub struct ClinicServer {
     changes: watch::Sender<u64>,
     session_idle: Duration,
     authority: Option<Arc<Authority>>,
+    card_trust: Option<Arc<TrustAnchors>>,
     /// The store's generation, named on every answer.
     generation: i64,
     /// The store's file.
@@ -137,6 +143,7 @@ impl ClinicServer {
             changes: watch::channel(0).0,
             session_idle: config.session_idle,
             authority: config.authority.clone(),
+            card_trust: config.card_trust.clone(),
             generation,
             db: config.db.clone(),
             clock: Arc::clone(&config.clock),
@@ -510,6 +517,7 @@ async fn operation(
         .ok_or_else(|| Failure::bad_request("request_id must be 32 hex digits"))?;
     let writes = request.operation.writes();
     let authority = server.authority.clone();
+    let cards = CardJudge::Server(server.card_trust.clone());
     let answer = server
         .with_store(move |store| {
             let id = writes.then_some(&request_id);
@@ -543,6 +551,7 @@ async fn operation(
                     };
                     let sender = Sender {
                         emergency_series: series,
+                        cards,
                     };
                     apply_from(store, &session, operation, id, &sender)
                 }

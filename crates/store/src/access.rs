@@ -111,7 +111,7 @@ impl Action {
         }
     }
 
-    fn allowed(self, role: Role) -> bool {
+    pub(crate) fn allowed(self, role: Role) -> bool {
         match role {
             Role::Admin => true,
             Role::Registration => matches!(

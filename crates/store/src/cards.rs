@@ -357,6 +357,23 @@ impl Store {
         })
     }
 
+    /// Notes in the audit log a tap a workstation sent whose card the server refused as
+    /// not genuine: the admin sees which account sent it, and what was wrong.
+    pub fn note_refused_tap(
+        &mut self,
+        session: &Session,
+        card_number: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.write(session, Action::RegisterPatient, |ctx| {
+            ctx.audit(
+                "card.tap_not_genuine",
+                None,
+                &format!("{card_number} {reason}"),
+            )
+        })
+    }
+
     /// Notes in the audit log that a card's PIN was reset at this terminal.
     pub fn note_pin_reset(&mut self, session: &Session, card_number: &str) -> Result<()> {
         let card_number = card_number.trim().to_owned();
@@ -378,7 +395,30 @@ impl Store {
 
     /// The tap at the desk, after the card was verified as genuine: refuses revoked cards,
     /// finds the patient, and registers a patient new to this Puskesmas from the card.
+    /// A card of this Puskesmas that is not recorded here is refused unless the session
+    /// may manage cards: only issuance records a card as issued here.
     pub fn admit_card(&mut self, session: &Session, identity: &Identity) -> Result<TapOutcome> {
+        self.admit(session, identity, None)
+    }
+
+    /// [`Store::admit_card`] for a tap a workstation sent, whose evidence the server has
+    /// judged: each card answer is admitted once, and only within [`TAP_MOST_AGE_MS`] of
+    /// its challenge (a desk that kept it while the server was away sends it later).
+    pub fn admit_workstation_tap(
+        &mut self,
+        session: &Session,
+        identity: &Identity,
+        seen: &TapSeen,
+    ) -> Result<TapOutcome> {
+        self.admit(session, identity, Some(seen))
+    }
+
+    fn admit(
+        &mut self,
+        session: &Session,
+        identity: &Identity,
+        seen: Option<&TapSeen>,
+    ) -> Result<TapOutcome> {
         let card_number = identity.card_number.to_string();
         let details = NewPatient {
             nik: identity.nik.as_ref().map(ToString::to_string),
@@ -393,8 +433,20 @@ impl Store {
             phone: None,
         };
         let valid = validate(&details, self.today())?;
+        let records_own_cards = Action::ManageCards.allowed(session.role());
         self.write(session, Action::RegisterPatient, |ctx| {
             let patient_number = identity.patient_number.to_string();
+            let refused = |reason: String| TapOutcome::Refused {
+                card_number: card_number.clone(),
+                reason,
+                patient_number: None,
+            };
+            if let Some(seen) = seen {
+                if let Some(reason) = tap_not_fresh(ctx, seen)? {
+                    ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
+                    return Ok(refused(reason));
+                }
+            }
             if let Some(refusal) = refusal(ctx, &card_number, &patient_number)? {
                 ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
                 return Ok(refusal);
@@ -402,6 +454,13 @@ impl Store {
             if let Some(refusal) = revoked_issuer(ctx, identity)? {
                 ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
                 return Ok(refusal);
+            }
+            let ours = identity.facility_code.as_str() == ctx.facility.code;
+            if ours && !records_own_cards && !card_recorded(ctx, &card_number)? {
+                ctx.audit("card.tap_refused", Some(&patient_number), &card_number)?;
+                return Ok(refused(format!(
+                    "unrecorded: card {card_number} was issued by this Puskesmas but is not recorded here"
+                )));
             }
             let known = find_by_number(ctx.tx, &patient_number);
             let outcome = match known {
@@ -600,6 +659,54 @@ fn insert_card(ctx: &Ctx<'_>, card_number: &str, patient_id: i64, issued_here: b
 
 /// A card seen at a tap but not recorded here: recorded as the patient's active card, as
 /// issued here when the card names this Puskesmas as its issuer (already verified).
+/// How long after its challenge a workstation's tap is still admitted: a desk keeps taps
+/// while the server is away, and sends them when it is back.
+pub const TAP_MOST_AGE_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// How far ahead of the server's clock a workstation's tap may be dated.
+const TAP_MOST_AHEAD_MS: i64 = 5 * 60 * 1000;
+
+/// The challenge of a workstation's tap: when it was made, and its random bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TapSeen {
+    /// When the workstation made the challenge, milliseconds since 1970 UTC.
+    pub at_ms: i64,
+    /// Its random bytes.
+    pub nonce: [u8; 16],
+}
+
+/// Why a workstation's tap is not admitted on time grounds, if it is not; otherwise its
+/// challenge is kept as used.
+fn tap_not_fresh(ctx: &Ctx<'_>, seen: &TapSeen) -> Result<Option<String>> {
+    if seen.at_ms > ctx.now_ms + TAP_MOST_AHEAD_MS {
+        return Ok(Some(
+            "not genuine: the tap is dated in the future; check the workstation's clock".into(),
+        ));
+    }
+    let oldest = ctx.now_ms - TAP_MOST_AGE_MS;
+    if seen.at_ms < oldest {
+        return Ok(Some(
+            "not genuine: the tap is too old; tap the card again".into(),
+        ));
+    }
+    ctx.tx
+        .prepare_cached("DELETE FROM tap_seen WHERE at_ms < ?1")?
+        .execute([oldest])?;
+    let added = ctx
+        .tx
+        .prepare_cached("INSERT OR IGNORE INTO tap_seen (nonce, at_ms) VALUES (?1, ?2)")?
+        .execute(params![&seen.nonce[..], seen.at_ms])?;
+    Ok((added == 0)
+        .then(|| "not genuine: this card answer was sent before; tap the card again".to_owned()))
+}
+
+fn card_recorded(ctx: &Ctx<'_>, card_number: &str) -> Result<bool> {
+    Ok(ctx.tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM card WHERE card_number = ?1)",
+        [card_number],
+        |r| r.get(0),
+    )?)
+}
+
 fn ensure_card_recorded(ctx: &Ctx<'_>, identity: &Identity, patient_id: i64) -> Result<()> {
     let card_number = identity.card_number.as_str();
     let owner: Option<i64> = ctx

@@ -55,7 +55,7 @@ pub use access::{Role, Session};
 pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditReport, RECEIPT_SIGNER};
 pub use backup::{backups_in, BackupReport, RestoreReport};
 pub use calls::Call;
-pub use cards::{Card, CardStatus, TapOutcome};
+pub use cards::{Card, CardStatus, TapOutcome, TapSeen, TAP_MOST_AGE_MS};
 pub use checkpoint::Committed;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use desk::{DeskPatient, LastVisit, UnitQueue};

@@ -7,6 +7,7 @@ use kartika_card::model::{
     BloodGroup, BpjsNumber, CardNumber, FacilityCode, Identity, IdentityFields, Nik, PatientNumber,
     Pin, RegionCode, Sex,
 };
+use kartika_card::presence::TapEvidence;
 use kartika_card::{CardSession, IssueRequest};
 use kartika_vcard::{CardOptions, VirtualCard};
 use p256::ecdsa::SigningKey;
@@ -139,17 +140,63 @@ pub fn issued_card(
     identity: &Identity,
     options: CardOptions,
 ) -> VirtualCard {
-    let mut card = blank_card(path, options);
-    let mut session = CardSession::new(&mut card);
-    session
+    personalized(blank_card(path, options), &pki.node, &pki.root, identity)
+}
+
+/// A card issued to `identity` by `issuer`, a node certified under `root`.
+pub fn card_issued_by(
+    path: &Path,
+    issuer: &NodeCredentials,
+    root: &PublicKey,
+    identity: &Identity,
+) -> VirtualCard {
+    personalized(
+        blank_card(path, CardOptions::default()),
+        issuer,
+        root,
+        identity,
+    )
+}
+
+fn personalized(
+    mut card: VirtualCard,
+    issuer: &NodeCredentials,
+    root: &PublicKey,
+    identity: &Identity,
+) -> VirtualCard {
+    CardSession::new(&mut card)
         .personalize(&IssueRequest {
             identity,
             pin: &pin(),
-            issuer: &pki.node,
-            root: &pki.root,
+            issuer,
+            root,
         })
-        .expect("personalize sample card");
+        .expect("personalize the card");
     card
+}
+
+/// A tap of `card` at a host of node `node_id` (empty: no terminal certificate) at
+/// `at_ms`: what the workstation's reader sends its server.
+pub fn tap_evidence(
+    card: &mut VirtualCard,
+    trust: &TrustAnchors,
+    node_id: &str,
+    at_ms: i64,
+) -> TapEvidence {
+    let mut nonce = [0u8; 16];
+    OsRng.fill_bytes(&mut nonce);
+    let challenge = kartika_card::presence::presence_challenge(node_id, at_ms, &nonce);
+    let reading = CardSession::new(card)
+        .verify_card(trust, today(), &challenge)
+        .expect("the card answers");
+    TapEvidence {
+        identity_tlv: reading.identity_tlv,
+        security_tlv: reading.security_tlv,
+        node_id: node_id.to_owned(),
+        at_ms,
+        nonce,
+        signature: reading.challenge_signature,
+    }
 }
 
 /// A card issued to the sample patient, in a temporary folder that lives as long as it.

@@ -15,6 +15,7 @@ use ring::hmac;
 use sha2::{Digest, Sha256};
 
 use kartika_card::model::{Identity, IdentityJson};
+use kartika_card::presence::TapEvidence;
 use kartika_lan::{Client, LanError, Operation, Refusal};
 use kartika_store::{DeskPatient, NewVisit, Patient, ServiceUnit, TapOutcome, VisitTicket};
 use serde::{Deserialize, Serialize};
@@ -118,11 +119,12 @@ impl Offline {
     pub fn admit(
         &mut self,
         username: &str,
-        identity: Box<Identity>,
+        tap: Box<TapEvidence>,
         proof: Option<kartika_protocol::PresenceProof>,
     ) -> std::io::Result<(TapOutcome, Box<DeskPatient>)> {
+        let identity = tap.identity().map_err(std::io::Error::other)?;
         let patient = patient_from_card(&identity);
-        self.keep(username, Operation::AdmitCard { identity, proof })?;
+        self.keep(username, Operation::AdmitCard { tap, proof })?;
         let desk = DeskPatient {
             patient: patient.clone(),
             last_visit: None,

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use kartika_card::crypto::{NodeCredentials, TrustAnchors};
 use kartika_card::model::{Identity, MedicalSummary, Pin, VisitRecord};
+use kartika_card::presence::TapEvidence;
 use kartika_card::verify::{CardReading, Verdict};
 use kartika_card::{CardError, CardSession, PinStatus, Transport};
 use kartika_protocol::PresenceProof;
@@ -76,6 +77,8 @@ pub enum ReaderUpdate {
         result: Result<Box<Identity>, Problem>,
         /// The card's answer to this terminal's presence challenge, for the registry.
         proof: Option<PresenceProof>,
+        /// What a genuine card sent, for a server that judges it again.
+        evidence: Option<Box<TapEvidence>>,
         /// When the card was seen, for the tap-to-screen measurement.
         seen_at: Instant,
     },
@@ -534,21 +537,27 @@ impl Worker {
 
     /// The challenge of a tap: with this terminal's node id, the time and a nonce, so the
     /// card's answer also proves to the registry that the card was here.
+    /// Without a terminal certificate the challenge names no node: it still carries the
+    /// time and the nonce, which let the Puskesmas's server judge the tap fresh.
     fn presence_challenge(&self) -> TapChallenge {
-        let Some(node) = &self.setup.terminal else {
-            return TapChallenge {
-                bytes: challenge(),
-                presence: None,
-            };
-        };
         let mut nonce = [0u8; 16];
         OsRng.fill_bytes(&mut nonce);
         let at_ms =
             i64::try_from(self.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or_default();
-        let node_id = node.certificate().node_id();
+        let node_id = self
+            .setup
+            .terminal
+            .as_ref()
+            .map(|node| node.certificate().node_id().to_owned());
         TapChallenge {
-            bytes: kartika_card::presence::presence_challenge(node_id, at_ms, &nonce),
-            presence: Some((at_ms, nonce)),
+            bytes: kartika_card::presence::presence_challenge(
+                node_id.as_deref().unwrap_or_default(),
+                at_ms,
+                &nonce,
+            ),
+            node_id,
+            at_ms,
+            nonce,
         }
     }
 
@@ -619,14 +628,15 @@ impl Worker {
     }
 
     fn report_tap(&self, reader: &str, read: TapRead, seen_at: Instant) {
-        let (result, proof) = match read {
-            Ok((identity, proof)) => (Ok(identity), proof),
-            Err(problem) => (Err(problem), None),
+        let (result, proof, evidence) = match read {
+            Ok(tap) => (Ok(tap.identity), tap.proof, Some(tap.evidence)),
+            Err(problem) => (Err(problem), None, None),
         };
         self.publish(ReaderUpdate::Tapped {
             reader: reader.to_owned(),
             result,
             proof,
+            evidence,
             seen_at,
         });
     }
@@ -795,24 +805,47 @@ fn challenge() -> [u8; 32] {
 /// at a contact card's speed.
 const TAP_DEADLINE: Duration = Duration::from_secs(5);
 
-/// A tap's reading: a genuine card's identity and its proof of presence, or why not.
-type TapRead = Result<(Box<Identity>, Option<PresenceProof>), Problem>;
+/// A genuine card's tap: what it says, what it sent, and its proof of presence.
+struct GenuineTap {
+    identity: Box<Identity>,
+    evidence: Box<TapEvidence>,
+    proof: Option<PresenceProof>,
+}
 
-/// A tap's challenge, and what it binds when it is a presence challenge.
+/// A tap's reading: a genuine card's, or why not.
+type TapRead = Result<GenuineTap, Problem>;
+
+/// A tap's challenge, and what it binds: this terminal's node (when it has a certificate),
+/// the time and a nonce.
 struct TapChallenge {
     bytes: [u8; 32],
-    presence: Option<(i64, [u8; 16])>,
+    node_id: Option<String>,
+    at_ms: i64,
+    nonce: [u8; 16],
 }
 
 fn tap_verdict(reading: CardReading, challenge: &TapChallenge) -> TapRead {
-    let proof = challenge.presence.map(|(at_ms, nonce)| PresenceProof {
+    // Only a terminal the registry certified proves presence to it.
+    let proof = challenge.node_id.as_ref().map(|_| PresenceProof {
         card_number: reading.identity.card_number.to_string(),
         patient_number: reading.identity.patient_number.to_string(),
-        at_ms,
-        nonce: hex::encode(nonce),
+        at_ms: challenge.at_ms,
+        nonce: hex::encode(challenge.nonce),
         signature: hex::encode(&reading.challenge_signature),
     });
-    verdict(reading.identity, reading.verdict).map(|identity| (identity, proof))
+    let evidence = Box::new(TapEvidence {
+        identity_tlv: reading.identity_tlv,
+        security_tlv: reading.security_tlv,
+        node_id: challenge.node_id.clone().unwrap_or_default(),
+        at_ms: challenge.at_ms,
+        nonce: challenge.nonce,
+        signature: reading.challenge_signature,
+    });
+    verdict(reading.identity, reading.verdict).map(|identity| GenuineTap {
+        identity,
+        evidence,
+        proof,
+    })
 }
 
 fn verdict(identity: Identity, verdict: Verdict) -> Result<Box<Identity>, Problem> {

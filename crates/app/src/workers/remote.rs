@@ -295,8 +295,8 @@ fn keep_while_away(
     let offline = away.offline.as_mut()?;
     let cannot_keep = |e: std::io::Error| Problem::FileNotSaved(e.to_string());
     Some(match operation {
-        Operation::AdmitCard { identity, proof } => offline
-            .admit(username, identity, proof)
+        Operation::AdmitCard { tap, proof } => offline
+            .admit(username, tap, proof)
             .map(|(outcome, desk)| Answer::Admitted {
                 outcome,
                 desk: Some(desk),

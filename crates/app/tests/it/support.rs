@@ -319,6 +319,8 @@ pub struct ServerPc {
     pub dir: tempfile::TempDir,
     /// The Puskesmas's authority, when only approved workstations are served.
     pub authority: Option<Arc<Authority>>,
+    /// The registry's root keys the server judges cards under.
+    trust: Arc<TrustAnchors>,
 }
 
 impl ServerPc {
@@ -342,13 +344,20 @@ impl ServerPc {
                     .expect("the Puskesmas's authority"),
             )
         });
-        let server = serve(&world.store_path, &clock, authority.as_ref(), "127.0.0.1:0");
+        let trust = Arc::new(TrustAnchors::new(vec![world.root.clone()]));
+        let server = serve(
+            &world.store_path,
+            &clock,
+            (authority.as_ref(), &trust),
+            "127.0.0.1:0",
+        );
         Self {
             url: server.url.clone(),
             server,
             clock,
             dir,
             authority,
+            trust,
         }
     }
 
@@ -408,24 +417,35 @@ impl ServerPc {
     pub fn restart(&mut self) {
         let store = self.dir.path().join("clinic.sqlite");
         let addr = self.server.addr.to_string();
-        self.server = serve(&store, &self.clock, self.authority.as_ref(), &addr);
+        self.server = serve(
+            &store,
+            &self.clock,
+            (self.authority.as_ref(), &self.trust),
+            &addr,
+        );
     }
 }
 
+/// Serves `store` with the Puskesmas's authority (if any) and the registry's root keys
+/// (the demo's), under which the server judges each tapped card.
 fn serve(
     store: &std::path::Path,
     clock: &ManualClock,
-    authority: Option<&Arc<Authority>>,
+    (authority, trust): (Option<&Arc<Authority>>, &Arc<TrustAnchors>),
     addr: &str,
 ) -> RunningServer {
     let tls = authority.map(|a| a.server_tls().expect("the server's TLS"));
     let authority = authority.cloned();
+    let trust = Arc::clone(trust);
     RunningServer::start_with(
         store,
         Arc::new(clock.clone()),
         addr.parse().expect("address"),
         tls,
-        move |config| config.authority = authority,
+        move |config| {
+            config.authority = authority;
+            config.card_trust = Some(trust);
+        },
     )
 }
 

@@ -5,4 +5,5 @@ mod discovery;
 mod refusals;
 mod retries;
 mod support;
+mod tapped_cards;
 mod workstations;

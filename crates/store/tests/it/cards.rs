@@ -18,12 +18,13 @@ pub fn card_identity() -> Identity {
 
 #[test]
 fn a_lost_card_is_blocked_revoked_and_refused_at_the_next_tap() {
-    // The card's own Puskesmas, which alone revokes it for everyone.
+    // The card's own Puskesmas, which alone revokes it for everyone; its admin's tap
+    // records the card.
     let mut clinic = Clinic::with_facility("P3674010");
     let identity = card_identity();
-    let first = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    let first = clinic.store.admit_card(&clinic.admin, &identity).unwrap();
     let TapOutcome::RegisteredFromCard { patient, .. } = first else {
-        panic!("a card from another Puskesmas registers its patient here: {first:?}");
+        panic!("the card registers its patient here: {first:?}");
     };
     assert_eq!(patient.patient_number, identity.patient_number.as_str());
     assert_eq!(patient.origin_facility, "P3674010");
@@ -133,6 +134,35 @@ fn card_numbers_are_checked_and_not_given_twice() {
 }
 
 #[test]
+fn a_desk_tap_never_records_a_card_of_this_puskesmas() {
+    // The card says this Puskesmas issued it, yet no issuance recorded it here.
+    let mut clinic = Clinic::with_facility("P3674010");
+    let identity = card_identity();
+    let tap = clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    match tap {
+        TapOutcome::Refused { reason, .. } => {
+            assert!(reason.starts_with("unrecorded"), "{reason}")
+        }
+        other => panic!("a desk must not record the card: {other:?}"),
+    }
+    let number = identity.card_number.to_string();
+    let unknown = clinic
+        .store
+        .block_card(&clinic.admin, &number, "hilang")
+        .unwrap_err();
+    assert!(
+        matches!(unknown, StoreError::NotFound { .. }),
+        "no card row: {unknown:?}"
+    );
+    assert!(clinic
+        .store
+        .outbox_pending(100)
+        .unwrap()
+        .iter()
+        .all(|r| r.kind != OutboxKind::Card));
+}
+
+#[test]
 fn a_card_whose_nik_is_registered_here_under_another_number_is_flagged_not_refused() {
     let mut clinic = Clinic::new();
     let identity = card_identity();
@@ -155,7 +185,7 @@ fn a_card_whose_nik_is_registered_here_under_another_number_is_flagged_not_refus
 fn a_found_card_is_unblocked_here_and_at_the_clinics_that_applied_its_block() {
     let mut clinic = Clinic::with_facility("P3674010");
     let identity = card_identity();
-    clinic.store.admit_card(&clinic.desk, &identity).unwrap();
+    clinic.store.admit_card(&clinic.admin, &identity).unwrap();
     let number = identity.card_number.to_string();
     clinic
         .store
