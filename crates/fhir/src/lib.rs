@@ -67,6 +67,25 @@ pub enum References {
     Server,
     /// `urn:uuid:0193…`.
     Bundle,
+    /// Inside one transaction Bundle for SATUSEHAT: `urn:uuid:` between the visit's own
+    /// resources, `Patient/{IHS number}` for the patient, whom SATUSEHAT's index owns.
+    Satusehat,
+}
+
+/// One finished visit as the transaction Bundle SATUSEHAT takes: its Encounter, its
+/// Conditions and its vital-sign Observations, the patient and the practitioner referred
+/// to by their IHS numbers. Each entry's `fullUrl` is derived from the visit, so it names
+/// the same resource in every resend.
+pub fn satusehat_visit_bundle(
+    facility: &Facility,
+    patient: &PatientRecord,
+    visit: &VisitRecord,
+) -> serde_json::Value {
+    let refs = References::Satusehat;
+    let mut entries = vec![encounter(visit, patient, facility, refs)];
+    entries.extend(conditions(visit, patient, refs));
+    entries.extend(observations(visit, patient, facility, refs));
+    bundle::transaction(entries)
 }
 
 /// A clinic's patients, each with its visits, as one transaction Bundle, written as it is

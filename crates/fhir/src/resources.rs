@@ -55,7 +55,7 @@ fn entry(kind: &str, server_id: &str, uuid: &str, refs: References, mut resource
             resource["id"] = json!(server_id);
             format!("{kind}/{server_id}")
         }
-        References::Bundle => format!("urn:uuid:{uuid}"),
+        References::Bundle | References::Satusehat => format!("urn:uuid:{uuid}"),
     };
     Entry { url, resource }
 }
@@ -64,6 +64,11 @@ fn patient_ref(p: &PatientRecord, refs: References) -> Value {
     let reference = match refs {
         References::Server => format!("Patient/{}", p.patient_number),
         References::Bundle => format!("urn:uuid:{}", p.id),
+        // SATUSEHAT's master patient index owns the patient: referenced, never sent.
+        References::Satusehat => match &p.ihs_number {
+            Some(ihs) => format!("Patient/{ihs}"),
+            None => format!("urn:uuid:{}", p.id),
+        },
     };
     json!({ "reference": reference, "display": p.name })
 }
@@ -71,7 +76,7 @@ fn patient_ref(p: &PatientRecord, refs: References) -> Value {
 fn encounter_ref(v: &VisitRecord, refs: References) -> Value {
     let reference = match refs {
         References::Server => format!("Encounter/{}", v.visit_id),
-        References::Bundle => format!("urn:uuid:{}", v.visit_id),
+        References::Bundle | References::Satusehat => format!("urn:uuid:{}", v.visit_id),
     };
     json!({ "reference": reference })
 }
@@ -146,7 +151,7 @@ pub fn condition_id(visit_id: &str, code: &str) -> String {
 fn condition_url(v: &VisitRecord, code: &str, refs: References) -> String {
     match refs {
         References::Server => format!("Condition/{}", condition_id(&v.visit_id, code)),
-        References::Bundle => format!(
+        References::Bundle | References::Satusehat => format!(
             "urn:uuid:{}",
             derived_uuid(&[&v.visit_id, "Condition", code])
         ),
@@ -300,7 +305,7 @@ pub fn conditions(v: &VisitRecord, p: &PatientRecord, refs: References) -> Vec<E
                         r["id"] = json!(condition_id(&v.visit_id, &d.code));
                         r
                     }
-                    References::Bundle => resource,
+                    References::Bundle | References::Satusehat => resource,
                 },
                 url,
             }

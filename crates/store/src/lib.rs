@@ -38,6 +38,7 @@ pub mod regions;
 mod reports;
 mod requests;
 mod satusehat;
+mod satusehat_queue;
 mod schema;
 mod sessions;
 mod staff;
@@ -73,6 +74,10 @@ pub use reports::{
     ReportPeriod, TopDiagnoses, UnitCount, VisitRecap,
 };
 pub use satusehat::SatusehatIds;
+pub use satusehat_queue::{
+    DeliveryOutcome, DeliveryState, DeliveryStatus, DueVisit, PendingDelivery, SatusehatLink,
+    SentIds,
+};
 pub use schema::SCHEMA_VERSION;
 pub use staff::{NewStaff, StaffMember, CONSOLE};
 pub use text::name_key;

@@ -63,31 +63,47 @@ fn ihs_number(text: &str, holder: IhsHolder) -> Result<String> {
     }
 }
 
+fn ids_on_record(ctx: &crate::Ctx<'_>) -> Result<SatusehatIds> {
+    let organization_id =
+        ctx.tx
+            .query_row("SELECT satusehat_organization_id FROM facility", [], |r| {
+                r.get(0)
+            })?;
+    let pairs = |sql: &str| -> Result<Vec<(String, String)>> {
+        let mut stmt = ctx.tx.prepare(sql)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    Ok(SatusehatIds {
+        organization_id,
+        locations: pairs(
+            "SELECT code, satusehat_location_id FROM service_unit
+             WHERE satusehat_location_id IS NOT NULL ORDER BY code",
+        )?,
+        practitioners: pairs(
+            "SELECT username, ihs_number FROM staff WHERE ihs_number IS NOT NULL
+             ORDER BY username",
+        )?,
+    })
+}
+
 impl Store {
     /// The SATUSEHAT ids on record (admins only).
     pub fn satusehat_ids(&mut self, session: &Session) -> Result<SatusehatIds> {
-        self.read(session, Action::ManageFacility, |ctx| {
-            let organization_id =
-                ctx.tx
-                    .query_row("SELECT satusehat_organization_id FROM facility", [], |r| {
-                        r.get(0)
-                    })?;
-            let pairs = |sql: &str| -> Result<Vec<(String, String)>> {
-                let mut stmt = ctx.tx.prepare(sql)?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                Ok(rows.collect::<rusqlite::Result<_>>()?)
-            };
-            Ok(SatusehatIds {
-                organization_id,
-                locations: pairs(
-                    "SELECT code, satusehat_location_id FROM service_unit
-                     WHERE satusehat_location_id IS NOT NULL ORDER BY code",
-                )?,
-                practitioners: pairs(
-                    "SELECT username, ihs_number FROM staff WHERE ihs_number IS NOT NULL
-                     ORDER BY username",
-                )?,
-            })
+        self.read(session, Action::ManageFacility, ids_on_record)
+    }
+
+    /// What the mapping needs to send to SATUSEHAT: the ids on record and the units'
+    /// names (for the sender, which runs as a part of Kartika).
+    pub fn satusehat_facility(&mut self) -> Result<kartika_fhir::Facility> {
+        let units = self.service_units()?;
+        let ids = self.write_as_system("satusehat", ids_on_record)?;
+        let code = self.facility().code;
+        Ok(kartika_fhir::Facility {
+            organization_id: ids.organization_id.unwrap_or(code),
+            locations: ids.locations.into_iter().collect(),
+            unit_names: units.into_iter().map(|u| (u.code, u.name)).collect(),
+            practitioners: ids.practitioners.into_iter().collect(),
         })
     }
 

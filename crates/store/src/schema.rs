@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_sessions_bound_to_their_pc.sql"),
     include_str!("migrations/0018_workstation_requested_from.sql"),
     include_str!("migrations/0019_workstation_taps_seen.sql"),
+    include_str!("migrations/0020_satusehat_delivery.sql"),
 ];
 
 /// The schema version this build writes.

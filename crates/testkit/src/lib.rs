@@ -11,4 +11,5 @@ pub mod pcsc;
 pub mod postgres;
 pub mod proxy;
 pub mod registry;
+pub mod satusehat;
 pub mod served;

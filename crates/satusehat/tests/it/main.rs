@@ -1,0 +1,5 @@
+//! The sender against the testkit's fake SATUSEHAT on loopback HTTPS, on a real clinic
+//! store.
+
+mod delivery;
+mod support;
