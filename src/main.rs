@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{app, card, export, lan, node, registry, report, store, vcard};
+use commands::{app, card, export, lan, node, registry, report, satusehat, store, vcard};
 
 #[derive(Parser)]
 #[command(
@@ -83,6 +83,11 @@ enum Command {
         #[command(subcommand)]
         command: export::ExportCommand,
     },
+    /// SATUSEHAT: set-up, the queue of finished visits, the sender.
+    Satusehat {
+        #[command(subcommand)]
+        command: satusehat::SatusehatCommand,
+    },
     /// The central registry.
     Registry {
         #[command(subcommand)]
@@ -138,6 +143,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(args),
         Command::Export { command } => export::run(command),
         Command::Registry { command } => registry::run(command),
+        Command::Satusehat { command } => satusehat::run(command),
         Command::Sync(args) => registry::run_sync(args),
         Command::ServeClinic(args) => lan::run_serve_clinic(args),
         Command::Standby { command } => lan::run_standby(command),

@@ -7,5 +7,6 @@ pub mod lan;
 pub mod node;
 pub mod registry;
 pub mod report;
+pub mod satusehat;
 pub mod store;
 pub mod vcard;

@@ -5,5 +5,6 @@ mod boundaries;
 mod cli;
 mod lan_cli;
 mod registry_cli;
+mod satusehat_cli;
 mod store_cli;
 mod support;

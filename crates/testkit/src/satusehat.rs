@@ -8,7 +8,7 @@
 //! Bundle was stored.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -33,6 +33,9 @@ pub enum Fault {
     LoseAnswer,
     /// 401, as when the token expired early.
     ExpiredToken,
+    /// The Bundle is stored and no answer comes until the fake is dropped: a sender
+    /// killed while it waits.
+    Stall,
 }
 
 /// A resource the fake holds.
@@ -64,6 +67,14 @@ struct Books {
     seen: Vec<String>,
 }
 
+/// What the handlers share: the books, a bell rung at each transaction, and the release
+/// of a stalled answer.
+struct Shared {
+    books: Mutex<Books>,
+    arrived: Condvar,
+    release: tokio::sync::watch::Sender<bool>,
+}
+
 /// The fake, answering until dropped.
 pub struct FakeSatusehat {
     /// `https://localhost:PORT/oauth2/v1`.
@@ -72,9 +83,16 @@ pub struct FakeSatusehat {
     pub fhir_url: String,
     /// The CA its certificate is under (PEM).
     pub ca_pem: String,
-    books: Arc<Mutex<Books>>,
+    shared: Arc<Shared>,
     _served: ServedOnThread,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for FakeSatusehat {
+    fn drop(&mut self) {
+        // A stalled answer ends, so the server can stop.
+        self.shared.release.send_replace(true);
+    }
 }
 
 impl FakeSatusehat {
@@ -89,7 +107,7 @@ impl FakeSatusehat {
         std::fs::write(&cert, certified.cert.pem()).expect("write certificate");
         std::fs::write(&key, certified.signing_key.serialize_pem()).expect("write key");
         let acceptor = kartika_listener::acceptor(&cert, &key).expect("TLS");
-        let books = Arc::new(Mutex::new(Books {
+        let books = Mutex::new(Books {
             client_id: client_id.to_owned(),
             secret: secret.to_owned(),
             organization_id: organization_id.to_owned(),
@@ -103,12 +121,17 @@ impl FakeSatusehat {
             token_requests: 0,
             transactions: 0,
             seen: Vec::new(),
-        }));
+        });
+        let shared = Arc::new(Shared {
+            books,
+            arrived: Condvar::new(),
+            release: tokio::sync::watch::channel(false).0,
+        });
         let router = Router::new()
             .route("/oauth2/v1/accesstoken", post(token))
             .route("/fhir-r4/v1", post(transaction))
             .route("/fhir-r4/v1/{kind}", get(search))
-            .with_state(Arc::clone(&books));
+            .with_state(Arc::clone(&shared));
         let served = ServedOnThread::start(
             ([127, 0, 0, 1], 0).into(),
             move |tcp, shutdown| async move {
@@ -123,14 +146,24 @@ impl FakeSatusehat {
             auth_url: format!("{base}/oauth2/v1"),
             fhir_url: format!("{base}/fhir-r4/v1"),
             ca_pem: certified.cert.pem(),
-            books,
+            shared,
             _served: served,
             _dir: dir,
         }
     }
 
     fn books(&self) -> MutexGuard<'_, Books> {
-        lock(&self.books)
+        lock(&self.shared.books)
+    }
+
+    /// Waits until `count` transaction Bundles have arrived in all.
+    pub fn wait_for_transactions(&self, count: usize) {
+        let books = self.books();
+        let _arrived = self
+            .shared
+            .arrived
+            .wait_while(books, |b| b.transactions < count)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
 
     /// A patient SATUSEHAT's index knows: NIK and IHS number.
@@ -248,12 +281,8 @@ fn form(body: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
-async fn token(
-    State(books): State<Arc<Mutex<Books>>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut books = lock(&books);
+async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut books = lock(&shared.books);
     record(&mut books, &headers, &body);
     books.token_requests += 1;
     if books
@@ -338,6 +367,7 @@ fn fault_answer(fault: Fault) -> Response {
         )
             .into_response(),
         Fault::LoseAnswer => (StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout").into_response(),
+        Fault::Stall => (StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout").into_response(),
         Fault::ExpiredToken => (
             StatusCode::UNAUTHORIZED,
             Json(json!({ "fault": { "faultstring": "Access Token expired" } })),
@@ -347,12 +377,12 @@ fn fault_answer(fault: Fault) -> Response {
 }
 
 async fn search(
-    State(books): State<Arc<Mutex<Books>>>,
+    State(shared): State<Arc<Shared>>,
     axum::extract::Path(kind): axum::extract::Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let mut books = lock(&books);
+    let mut books = lock(&shared.books);
     record(
         &mut books,
         &headers,
@@ -439,29 +469,44 @@ fn broken_rule(books: &Books, encounter: &Value, method: &str) -> Option<(&'stat
 }
 
 async fn transaction(
-    State(books): State<Arc<Mutex<Books>>>,
+    State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut books = lock(&books);
-    record(&mut books, &headers, &body);
-    if let Some(refusal) = authorized(&books, &headers) {
-        return refusal;
+    let (answer, stall) = answer_transaction(&shared, &headers, &body);
+    shared.arrived.notify_all();
+    if stall {
+        let mut released = shared.release.subscribe();
+        let _ = released.wait_for(|released| *released).await;
+    }
+    answer
+}
+
+/// A transaction's answer, and whether it stalls.
+fn answer_transaction(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> (Response, bool) {
+    let mut books = lock(&shared.books);
+    record(&mut books, headers, body);
+    if let Some(refusal) = authorized(&books, headers) {
+        return (refusal, false);
     }
     books.transactions += 1;
     let fault = fault(&mut books);
     match fault {
-        Some(Fault::LoseAnswer) | None => {}
-        Some(other) => return fault_answer(other),
+        Some(Fault::LoseAnswer | Fault::Stall) | None => {}
+        Some(other) => return (fault_answer(other), false),
     }
-    let Ok(bundle) = serde_json::from_slice::<Value>(&body) else {
-        return outcome(StatusCode::BAD_REQUEST, "structure", "The body is not JSON");
+    let Ok(bundle) = serde_json::from_slice::<Value>(body) else {
+        let answer = outcome(StatusCode::BAD_REQUEST, "structure", "The body is not JSON");
+        return (answer, false);
     };
     if bundle["type"] != "transaction" {
-        return outcome(
-            StatusCode::BAD_REQUEST,
-            "structure",
-            "Bundle.type must be transaction",
+        return (
+            outcome(
+                StatusCode::BAD_REQUEST,
+                "structure",
+                "Bundle.type must be transaction",
+            ),
+            false,
         );
     }
     let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
@@ -479,10 +524,13 @@ async fn transaction(
     }
     if !issues.is_empty() {
         return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "resourceType": "OperationOutcome", "issue": issues })),
-        )
-            .into_response();
+            (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "resourceType": "OperationOutcome", "issue": issues })),
+            )
+                .into_response(),
+            false,
+        );
     }
     let mut urls: HashMap<String, String> = HashMap::new();
     let mut answers = Vec::new();
@@ -544,8 +592,10 @@ async fn transaction(
         }
     }
     if fault == Some(Fault::LoseAnswer) {
-        return fault_answer(Fault::LoseAnswer);
+        return (fault_answer(Fault::LoseAnswer), false);
     }
-    Json(json!({ "resourceType": "Bundle", "type": "transaction-response", "entry": answers }))
-        .into_response()
+    let answer =
+        Json(json!({ "resourceType": "Bundle", "type": "transaction-response", "entry": answers }))
+            .into_response();
+    (answer, fault == Some(Fault::Stall))
 }
