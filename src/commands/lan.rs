@@ -71,6 +71,8 @@ pub fn serve_clinic(
         .as_ref()
         .map(|_| server.facility_code().to_owned());
     let tls = acceptor.is_some();
+    // The store's one SATUSEHAT sender lives where the store does.
+    let sending = satusehat_sender(db);
     crate::serving::until_ctrl_c("clinic server", listen, tls, |listener, stop| async move {
         let answering = match facility {
             Some(facility) => {
@@ -98,7 +100,45 @@ pub fn serve_clinic(
         }
         served
     })?;
+    sending.stop();
     Ok(ExitCode::SUCCESS)
+}
+
+/// The SATUSEHAT sender on a thread of its own, until stopped.
+struct SendingThread {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl SendingThread {
+    fn stop(self) {
+        drop(self.stop);
+        let _ = self.thread.join();
+    }
+}
+
+fn satusehat_sender(db: &Path) -> SendingThread {
+    let (stop, stopped) = std::sync::mpsc::channel();
+    let db = db.to_owned();
+    let thread = std::thread::spawn(move || {
+        let sent = kartika_satusehat::serve(
+            &db,
+            &kartika_satusehat::this_pc(),
+            &stopped,
+            false,
+            |served| {
+                if let kartika_satusehat::Served::Round(drained) = served {
+                    if let Some((pause, why)) = &drained.paused {
+                        eprintln!("SATUSEHAT: {why}; again in {} s", pause.as_secs());
+                    }
+                }
+            },
+        );
+        if let Err(e) = sent {
+            eprintln!("SATUSEHAT: the sender stopped: {e}");
+        }
+    });
+    SendingThread { stop, thread }
 }
 
 /// Files a joined workstation keeps in its data folder.

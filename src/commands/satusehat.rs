@@ -2,17 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use kartika_satusehat::{save_link_files, Environment, Secret, Sender};
+use kartika_satusehat::{save_link_files, Environment, Secret, Served};
 use kartika_store::{SatusehatLink, Store};
 
 use crate::commands::store::login;
-
-/// How often an idle sender looks for visits finished since.
-const IDLE_LOOK: Duration = Duration::from_secs(5);
 
 #[derive(Subcommand)]
 pub enum SatusehatCommand {
@@ -151,7 +147,7 @@ fn setup(args: SetupArgs) -> Result<ExitCode> {
 
 fn status(db: &Path, json: bool) -> Result<ExitCode> {
     let mut store = Store::open(db)?;
-    let status = store.satusehat_status()?;
+    let status = store.satusehat_status(usize::MAX)?;
     if json {
         let visits: Vec<_> = status
             .visits
@@ -189,27 +185,27 @@ fn status(db: &Path, json: bool) -> Result<ExitCode> {
 }
 
 fn send(db: &Path, user: &str, until_idle: bool) -> Result<ExitCode> {
-    let mut store = Store::open(db)?;
-    login(&mut store, user)?;
-    let mut sender = Sender::open(&mut store, db, &this_pc())?;
-    loop {
-        let drained = sender.drain(&mut store, |progress| {
-            eprint!(
+    login(&mut Store::open(db)?, user)?;
+    // Never told to stop: it runs until Ctrl-C, or until idle.
+    let (_keep, stop) = std::sync::mpsc::channel();
+    kartika_satusehat::serve(
+        db,
+        &kartika_satusehat::this_pc(),
+        &stop,
+        until_idle,
+        |served| match served {
+            Served::Progress(d) => eprint!(
                 "\rsent {}, waiting {}, refused {}",
-                progress.sent, progress.waiting, progress.refused
-            );
-        })?;
-        eprintln!();
-        match drained.paused {
-            Some((pause, why)) => {
-                eprintln!("{why}; again in {} s", pause.as_secs());
-                std::thread::sleep(pause);
+                d.sent, d.waiting, d.refused
+            ),
+            Served::Round(d) => {
+                eprintln!();
+                if let Some((pause, why)) = &d.paused {
+                    eprintln!("{why}; again in {} s", pause.as_secs());
+                }
             }
-            None if until_idle => break,
-            None => std::thread::sleep(IDLE_LOOK),
-        }
-    }
-    sender.finish(&mut store)?;
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -219,14 +215,4 @@ fn retry(db: &Path, user: &str, visit: Option<&str>) -> Result<ExitCode> {
     let count = store.retry_satusehat(&admin, visit)?;
     println!("{count} refused visit(s) will be sent again");
     Ok(ExitCode::SUCCESS)
-}
-
-/// This PC's name: the sender's turn is held under it.
-fn this_pc() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "this PC".into())
 }

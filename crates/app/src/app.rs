@@ -34,6 +34,7 @@ use crate::workers::clinic::{
 };
 use crate::workers::reader::{ReaderCommand, ReaderSetup, ReaderState, ReaderUpdate, ReaderWorker};
 use crate::workers::remote::ServerLink;
+use crate::workers::satusehat::SatusehatWorker;
 use crate::workers::sync::SyncWorker;
 use crate::workers::Waker;
 use crate::workstation::RegistryLink;
@@ -86,6 +87,10 @@ pub struct KartikaApp {
     readers: ReaderWorker,
     sync: Option<SyncWorker>,
     sync_config: Option<SyncConfig>,
+    /// SATUSEHAT's sender, on a PC whose store is its own.
+    satusehat: Option<SatusehatWorker>,
+    /// Whether the store is on this PC (not a workstation's server).
+    store_here: bool,
     store_path: PathBuf,
     clock: Arc<dyn Clock>,
     waker: Waker,
@@ -169,6 +174,8 @@ impl KartikaApp {
             }),
             pending: HashMap::new(),
             server_away: None,
+            satusehat: None,
+            satusehat_paused: None,
             output_dir: config.output_dir,
             settings_open: false,
             printer_address,
@@ -180,6 +187,8 @@ impl KartikaApp {
             readers,
             sync: None,
             sync_config,
+            satusehat: None,
+            store_here: config.server.is_none(),
             store_path: config.store_path,
             clock: config.clock,
             waker,
@@ -227,6 +236,15 @@ impl KartikaApp {
         let fetched: Vec<_> = self.sync.iter().flat_map(SyncWorker::fetched).collect();
         for (patient_number, outcome) in fetched {
             self.on_fetched(patient_number, outcome);
+        }
+        let rounds: Vec<_> = self
+            .satusehat
+            .iter()
+            .flat_map(SatusehatWorker::rounds)
+            .collect();
+        if !rounds.is_empty() {
+            self.state.satusehat_paused = rounds.into_iter().last().flatten();
+            self.refresh_satusehat();
         }
         let progress: Vec<_> = self.sync.iter().flat_map(SyncWorker::progress).collect();
         for p in progress {
@@ -287,6 +305,7 @@ impl KartikaApp {
                 let role = session.role();
                 self.state.session = Some(session);
                 self.state.reports = ReportsState::new(self.state.today);
+                self.refresh_satusehat();
                 match role {
                     Role::Registration | Role::Admin => {
                         self.state.screen = Screen::Desk;
@@ -337,6 +356,13 @@ impl KartikaApp {
                 self.ask(Pending::SyncHealth, ClinicRequest::SyncHealth);
             }
             ClinicAnswer::QueueCounts(counts) => self.state.desk.queue = counts,
+            ClinicAnswer::Satusehat(status) => {
+                self.state.satusehat = Some(*status);
+                // After "Kirim ulang" the sender looks at once.
+                if kind == Some(Pending::Admin) {
+                    self.nudge_satusehat();
+                }
+            }
             ClinicAnswer::Report(report) => {
                 let sheet = report.sheet();
                 self.state.reports.shown = Some((*report, sheet));
@@ -417,6 +443,8 @@ impl KartikaApp {
                 | Pending::EndVisit
                 | Pending::History,
             ) => self.state.poli.problem = Some(problem),
+            // The top bar's count is a courtesy: it stays as it was.
+            Some(Pending::Satusehat) => {}
             Some(Pending::SyncHealth) => {
                 let text = problem.text(self.state.lang());
                 if let Some(sync) = &mut self.state.sync {
@@ -434,7 +462,28 @@ impl KartikaApp {
         self.state.units = units;
         self.state.screen = Screen::Login;
         self.restart_sync();
+        if self.store_here && self.satusehat.is_none() {
+            self.satusehat = Some(SatusehatWorker::start(
+                self.store_path.clone(),
+                self.waker.clone(),
+            ));
+        }
         self.send_backup_plan();
+    }
+
+    /// Tells this PC's SATUSEHAT sender, if it has one, to look for due visits now.
+    pub(crate) fn nudge_satusehat(&self) {
+        if let Some(worker) = &self.satusehat {
+            worker.nudge();
+        }
+    }
+
+    /// Reads SATUSEHAT's queue again: the counts for the top bar, and the visits not sent
+    /// when the admin's Sinkronisasi is on screen.
+    pub(crate) fn refresh_satusehat(&mut self) {
+        let list = self.state.screen == Screen::Admin
+            && self.state.admin.tab == crate::admin::AdminTab::Sync;
+        self.session_request(Pending::Satusehat, Operation::SatusehatStatus { list });
     }
 
     /// Starts the sync worker when a registry is linked and none runs.

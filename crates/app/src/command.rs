@@ -125,6 +125,8 @@ pub enum Command {
     VerifyAudit,
     /// Read sync health again, sending these set-aside records again first.
     SyncDetails(Vec<String>),
+    /// "Kirim ulang" to SATUSEHAT: one refused visit, or every one.
+    SatusehatRetry(Option<String>),
     /// Save the facility form.
     SaveFacility,
     /// Add the unit typed.

@@ -121,6 +121,20 @@ pub fn clock_time(at: OffsetDateTime, zone: UtcOffset, lang: Lang) -> String {
     format!("{:02}{separator}{:02}", local.hour(), local.minute())
 }
 
+/// A moment given in milliseconds since 1970 as the day and the time in `zone`:
+/// "03-11-2026 09.15".
+pub fn moment(at_ms: i64, zone: UtcOffset, lang: Lang) -> String {
+    let Ok(at) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000) else {
+        return "—".into();
+    };
+    let local = at.to_offset(zone);
+    format!(
+        "{} {}",
+        short_date(local.date()),
+        clock_time(at, zone, lang)
+    )
+}
+
 /// A number with `decimals` places and the language's decimal mark: "62,5".
 pub fn decimal(value: f64, decimals: usize, lang: Lang) -> String {
     let text = format!("{value:.decimals$}");

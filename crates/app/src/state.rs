@@ -100,6 +100,8 @@ pub enum Pending {
     QueueCounts,
     /// The sync health.
     SyncHealth,
+    /// SATUSEHAT's queue.
+    Satusehat,
     /// The report on screen.
     Report,
     /// The poli's queue.
@@ -161,6 +163,10 @@ pub struct State {
     /// The Puskesmas's server stopped answering (a workstation only): what is on screen is
     /// the last data received.
     pub server_away: Option<Problem>,
+    /// SATUSEHAT's queue, as last read.
+    pub satusehat: Option<kartika_store::DeliveryStatus>,
+    /// Why the SATUSEHAT sender paused its last round, if it did.
+    pub satusehat_paused: Option<String>,
     /// Where PDF tickets and exported reports are saved.
     pub output_dir: PathBuf,
     /// Whether the settings window is open.

@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 /// 2: the set-aside records (`SyncDetails`) are an admin's; `SyncHealth` is everyone's.
 /// 3: a tap (`AdmitCard`) carries the card's own bytes and its answer, which the server
 /// judges itself.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// 4: SATUSEHAT's queue (`SatusehatStatus`, `SatusehatRetry`).
+pub const PROTOCOL_VERSION: u32 = 4;
 /// The header naming the protocol version of a request.
 pub const PROTOCOL_HEADER: &str = "kartika-lan-protocol";
 /// The header naming the store's generation on every answer of the server.

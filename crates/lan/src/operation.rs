@@ -13,17 +13,19 @@ use kartika_card::presence::TapEvidence;
 use kartika_protocol::PresenceProof;
 use kartika_report::Report;
 use kartika_store::{
-    AuditEntry, AuditFilter, AuditReport, BackupReport, Card, DeskPatient, DiagnosisRank,
-    Examination, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient, PatientCreated,
-    PatientHistory, PatientQuery, PatientSummary, QueueEntry, ReportFilter, ReportPeriod,
-    RestoreReport, ServiceUnit, Session, SetAside, StaffMember, Store, StoreError, SyncHealth,
-    TapOutcome, TapSeen, UnitQueue, VisitDetail, VisitStatus, VisitTicket,
+    AuditEntry, AuditFilter, AuditReport, BackupReport, Card, DeliveryStatus, DeskPatient,
+    DiagnosisRank, Examination, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient,
+    PatientCreated, PatientHistory, PatientQuery, PatientSummary, QueueEntry, ReportFilter,
+    ReportPeriod, RestoreReport, ServiceUnit, Session, SetAside, StaffMember, Store, StoreError,
+    SyncHealth, TapOutcome, TapSeen, UnitQueue, VisitDetail, VisitStatus, VisitTicket,
 };
 
 /// How many years a new card is valid.
 const CARD_YEARS: u8 = 5;
 /// The most audit entries a search shows.
 const AUDIT_ROWS: usize = 500;
+/// The most visits not at SATUSEHAT listed.
+const SATUSEHAT_ROWS: usize = 200;
 /// The most set-aside records listed.
 const SET_ASIDE_ROWS: usize = 200;
 
@@ -178,6 +180,18 @@ pub enum Operation {
         /// Set-aside records to send again.
         resend: Vec<String>,
     },
+    /// SATUSEHAT's queue: the counts for anyone (the top bar), with `list` the visits not
+    /// sent and why (admins only).
+    SatusehatStatus {
+        /// Whether to list the visits not sent.
+        list: bool,
+    },
+    /// "Kirim ulang": a refused visit, or with `None` every refused visit, is sent again
+    /// (admins only); answers the queue as [`Operation::SatusehatStatus`] with its list.
+    SatusehatRetry {
+        /// The visit.
+        visit_id: Option<String>,
+    },
     /// Changes the facility's profile, or adds a unit.
     ChangeFacility {
         /// What to change.
@@ -211,6 +225,8 @@ impl Operation {
             Self::Staff { change } => change.is_some(),
             Self::Workstations { change } => change.is_some(),
             Self::SyncDetails { resend } => !resend.is_empty(),
+            Self::SatusehatRetry { .. } => true,
+            Self::SatusehatStatus { .. } => false,
             Self::DeskPatient { .. }
             | Self::Search { .. }
             | Self::QueueCounts
@@ -448,6 +464,8 @@ pub enum Answer {
     AuditVerdict(AuditReport),
     /// Sync health and set-aside records.
     SyncDetails(SyncHealth, Vec<SetAside>),
+    /// SATUSEHAT's queue.
+    Satusehat(Box<DeliveryStatus>),
     /// The facility after a change.
     FacilityChanged(FacilityProfile, Vec<ServiceUnit>),
     /// A backup was made.
@@ -820,6 +838,20 @@ pub fn apply_from(
             Ok(Answer::SyncDetails(store.sync_health()?, set_aside))
         }
         Operation::SyncHealth => Ok(Answer::SyncHealth(store.sync_health_for(session)?)),
+        Operation::SatusehatStatus { list } => {
+            let list = if list { SATUSEHAT_ROWS } else { 0 };
+            Ok(Answer::Satusehat(Box::new(
+                store.satusehat_status_for(session, list)?,
+            )))
+        }
+        Operation::SatusehatRetry { visit_id } => {
+            once(store, request_id, "satusehat_retry", |s| {
+                s.retry_satusehat(session, visit_id.as_deref())
+            })?;
+            Ok(Answer::Satusehat(Box::new(
+                store.satusehat_status_for(session, SATUSEHAT_ROWS)?,
+            )))
+        }
         Operation::ChangeFacility { change } => {
             match &change {
                 FacilityChange::Profile(profile) => {

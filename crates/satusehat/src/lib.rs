@@ -21,7 +21,7 @@ pub use answer::{EntryAnswer, Outcome};
 pub use client::{CallError, Client};
 pub use endpoints::Environment;
 pub use secret::{read_ca, read_secret, save_link_files, Secret, SECRET_FILE};
-pub use sender::{retry_delay, Drained, Sender};
+pub use sender::{retry_delay, serve, this_pc, Drained, Sender, Served, IDLE_LOOK};
 
 /// Why the link to SATUSEHAT cannot be used, in words an admin can act on.
 #[derive(Debug, thiserror::Error)]

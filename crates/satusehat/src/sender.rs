@@ -8,10 +8,12 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use kartika_fhir::{PatientRecord, VisitRecord};
-use kartika_store::{DeliveryOutcome, DeliveryState, DueVisit, SentIds, Store};
+use kartika_store::{DeliveryOutcome, DeliveryState, DueVisit, SatusehatLink, SentIds, Store};
 
-use crate::{read_ca, read_secret, CallError, Client, SatusehatError};
+use crate::{read_ca, read_secret, CallError, Client, SatusehatError, Secret};
 
+/// The key of a visit's Encounter among the ids SATUSEHAT gave.
+const ENCOUNTER: &str = "Encounter";
 /// Visits read from the store at once.
 const BATCH: usize = 20;
 /// A visit that waits for something outside SATUSEHAT (a NIK) is looked at again daily.
@@ -50,6 +52,8 @@ pub struct Sender {
     facility: kartika_fhir::Facility,
     organization_id: String,
     holder: String,
+    /// What the client was made from, to notice an admin's new set-up.
+    made_from: (SatusehatLink, Secret, Option<Vec<u8>>),
 }
 
 impl Sender {
@@ -63,13 +67,29 @@ impl Sender {
         let link = store.satusehat_link()?.ok_or(SatusehatError::NotSetUp)?;
         let secret = read_secret(store_path)?;
         let ca = read_ca(store_path)?;
-        let client = Client::new(&link, secret, ca.as_deref())?;
+        let client = Client::new(&link, secret.clone(), ca.as_deref())?;
         Ok(Self {
             client,
             facility: store.satusehat_facility()?,
-            organization_id: link.organization_id,
+            organization_id: link.organization_id.clone(),
             holder: holder.to_owned(),
+            made_from: (link, secret, ca),
         })
+    }
+
+    /// Reads the set-up again: an admin may have mended it (the Organization id, the
+    /// secret) since. The token is kept while the link stays the same.
+    pub fn reload(&mut self, store: &mut Store, store_path: &Path) -> Result<(), SatusehatError> {
+        let link = store.satusehat_link()?.ok_or(SatusehatError::NotSetUp)?;
+        let secret = read_secret(store_path)?;
+        let ca = read_ca(store_path)?;
+        let (old_link, old_secret, old_ca) = &self.made_from;
+        if link != *old_link || secret.expose() != old_secret.expose() || ca != *old_ca {
+            *self = Self::open(store, store_path, &self.holder.clone())?;
+        } else {
+            self.facility = store.satusehat_facility()?;
+        }
+        Ok(())
     }
 
     /// Requests sent so far.
@@ -158,12 +178,12 @@ impl Sender {
         let mut bundle = kartika_fhir::satusehat_visit_bundle(&self.facility, &patient, &visit);
         let previous = due.sent.clone().unwrap_or_default();
         update_what_was_sent(&mut bundle, &previous);
-        let urls = full_urls(&bundle);
+        let keys = resource_keys(&bundle);
         match self.client.post_transaction(&bundle) {
             Ok(answers) => {
                 let mut ids = previous;
-                for (url, answer) in urls.into_iter().zip(answers) {
-                    ids.insert(url, answer.id);
+                for (key, answer) in keys.into_iter().zip(answers) {
+                    ids.insert(key, answer.id);
                 }
                 Ok(DeliveryOutcome::Sent {
                     version: due.visit.version,
@@ -178,9 +198,7 @@ impl Sender {
                 {
                     Ok(Some(id)) => {
                         let mut ids = previous;
-                        if let Some(encounter) = urls.first() {
-                            ids.insert(encounter.clone(), id);
-                        }
+                        ids.insert(ENCOUNTER.to_owned(), id);
                         Ok(DeliveryOutcome::Sent {
                             version: due.visit.version,
                             ids,
@@ -227,25 +245,37 @@ fn failed(error: CallError, attempt: i64) -> DeliveryOutcome {
     }
 }
 
-/// Each entry's `fullUrl`, in order: the keys SATUSEHAT's ids are kept under.
-fn full_urls(bundle: &Value) -> Vec<String> {
+/// The key SATUSEHAT's id of a resource is kept under: `Encounter`, `Condition|I10`,
+/// `Observation|8480-6` (the resource's type and code), the same in every resend.
+fn resource_key(resource: &Value) -> String {
+    let kind = resource["resourceType"].as_str().unwrap_or_default();
+    match resource["code"]["coding"][0]["code"].as_str() {
+        Some(code) if kind != ENCOUNTER => format!("{kind}|{code}"),
+        _ => kind.to_owned(),
+    }
+}
+
+/// Each entry's key, in order.
+fn resource_keys(bundle: &Value) -> Vec<String> {
     bundle["entry"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|entry| entry["fullUrl"].as_str().unwrap_or_default().to_owned())
+        .map(|entry| resource_key(&entry["resource"]))
         .collect()
 }
 
 /// A visit changed after it was sent: the resources SATUSEHAT holds are replaced (PUT by
-/// their ids), the new ones added.
+/// their ids), the new ones added, and a diagnosis removed since is marked entered in
+/// error.
 fn update_what_was_sent(bundle: &mut Value, sent: &SentIds) {
     let Some(entries) = bundle["entry"].as_array_mut() else {
         return;
     };
-    for entry in entries {
-        let url = entry["fullUrl"].as_str().unwrap_or_default();
-        if let Some(id) = sent.get(url) {
+    let mut present = Vec::new();
+    for entry in entries.iter_mut() {
+        let key = resource_key(&entry["resource"]);
+        if let Some(id) = sent.get(&key) {
             let kind = entry["resource"]["resourceType"]
                 .as_str()
                 .unwrap_or_default()
@@ -253,5 +283,116 @@ fn update_what_was_sent(bundle: &mut Value, sent: &SentIds) {
             entry["resource"]["id"] = json!(id);
             entry["request"] = json!({ "method": "PUT", "url": format!("{kind}/{id}") });
         }
+        present.push(key);
     }
+    let encounter = entries.first().map(|e| e["resource"].clone());
+    for (key, id) in sent {
+        let Some(code) = key.strip_prefix("Condition|") else {
+            continue;
+        };
+        if present.contains(key) {
+            continue;
+        }
+        let encounter = encounter.as_ref();
+        entries.push(json!({
+            "fullUrl": format!("Condition/{id}"),
+            "resource": {
+                "resourceType": "Condition",
+                "id": id,
+                "verificationStatus": { "coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": "entered-in-error",
+                    "display": "Entered in Error",
+                }]},
+                "code": { "coding": [{ "system": kartika_fhir::system::ICD10, "code": code }] },
+                "subject": encounter.map_or(Value::Null, |e| e["subject"].clone()),
+                "encounter": { "reference": format!("Encounter/{}", sent.get(ENCOUNTER).map_or("", String::as_str)) },
+            },
+            "request": { "method": "PUT", "url": format!("Condition/{id}") },
+        }));
+    }
+}
+
+/// How often an idle sender looks for visits finished since, and a sender not set up for
+/// a set-up: a query on the store, no traffic to SATUSEHAT.
+pub const IDLE_LOOK: Duration = Duration::from_secs(5);
+
+/// The sender of the store at `store_path` as a service (the server PC's serve-clinic, a
+/// standalone app, `kartika satusehat send`): drains, waits out each pause, looks again
+/// when idle or nudged through `stop`, and ends when `stop`'s other end is dropped. With
+/// `until_idle`, ends once nothing is due. `report` hears each round.
+pub fn serve(
+    store_path: &Path,
+    holder: &str,
+    stop: &std::sync::mpsc::Receiver<()>,
+    until_idle: bool,
+    mut report: impl FnMut(Served<'_>),
+) -> Result<(), SatusehatError> {
+    let mut store = Store::open(store_path)?;
+    // A message is a nudge (a visit finished, "Kirim ulang"): look now. The other end
+    // gone is the stop.
+    let stopped = |wait: Duration| {
+        matches!(
+            stop.recv_timeout(wait),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        )
+    };
+    let mut sender = loop {
+        match Sender::open(&mut store, store_path, holder) {
+            Ok(sender) => break sender,
+            Err(SatusehatError::NotSetUp) if !until_idle => {
+                if stopped(IDLE_LOOK) {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let outcome = loop {
+        if let Err(e) = sender.reload(&mut store, store_path) {
+            break Err(e);
+        }
+        let drained = match sender.drain(&mut store, |d| report(Served::Progress(d))) {
+            Ok(drained) => drained,
+            // Another PC sends now; this one takes over if that one stops.
+            Err(SatusehatError::AnotherSender(_)) if !until_idle => {
+                if stopped(IDLE_LOOK) {
+                    break Ok(());
+                }
+                continue;
+            }
+            Err(e) => break Err(e),
+        };
+        report(Served::Round(&drained));
+        let wait = match &drained.paused {
+            Some((pause, _)) => *pause,
+            None if until_idle => break Ok(()),
+            None => IDLE_LOOK,
+        };
+        if stopped(wait) {
+            break Ok(());
+        }
+    };
+    sender.finish(&mut store)?;
+    outcome
+}
+
+/// What [`serve`] reports.
+#[derive(Debug)]
+pub enum Served<'a> {
+    /// After each visit of a round.
+    Progress(&'a Drained),
+    /// A round ended: idle, or paused (and why).
+    Round(&'a Drained),
+}
+
+/// This PC's name: the sender's turn is held under it, so a sender started again on the
+/// same PC takes its turn back at once.
+pub fn this_pc() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "this PC".into())
 }

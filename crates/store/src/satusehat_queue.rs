@@ -222,50 +222,25 @@ impl Store {
         })
     }
 
-    /// The queue: counts per state, the last delivery, and every visit not sent.
-    pub fn satusehat_status(&mut self) -> Result<DeliveryStatus> {
-        self.write_as_system(SENDER, |ctx| {
-            let mut status = DeliveryStatus::default();
-            for state in ["waiting", "sent", "retrying", "refused"] {
-                status.counts.insert(state.to_owned(), 0);
-            }
-            let mut stmt = ctx.tx.prepare_cached(&format!(
-                "SELECT coalesce(d.state, 'waiting'), count(*) FROM visit v
-                 LEFT JOIN satusehat_delivery d ON d.visit_id = v.id
-                 WHERE {DELIVERABLE} GROUP BY 1"
-            ))?;
-            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
-                let (state, count) = row?;
-                status.counts.insert(state, count);
-            }
-            status.last_sent_at = ctx
-                .tx
-                .query_row("SELECT max(sent_at) FROM satusehat_delivery", [], |r| {
-                    r.get(0)
-                })
-                .optional()?
-                .flatten();
-            let mut stmt = ctx.tx.prepare_cached(&format!(
-                "SELECT v.uuid, p.patient_number, coalesce(d.state, 'waiting'), d.reason,
-                        coalesce(d.attempts, 0), v.ended_at
-                 FROM visit v JOIN patient p ON p.id = v.patient_id
-                 LEFT JOIN satusehat_delivery d ON d.visit_id = v.id
-                 WHERE {DELIVERABLE} AND (d.state IS NULL OR d.state != 'sent')
-                 ORDER BY v.ended_at, v.id"
-            ))?;
-            let rows = stmt.query_map([], |r| {
-                Ok(PendingDelivery {
-                    visit_id: r.get::<_, uuid::Uuid>(0)?.to_string(),
-                    patient_number: r.get(1)?,
-                    state: r.get(2)?,
-                    reason: r.get(3)?,
-                    attempts: r.get(4)?,
-                    ended_at: r.get(5)?,
-                })
-            })?;
-            status.visits = rows.collect::<rusqlite::Result<_>>()?;
-            Ok(status)
-        })
+    /// The queue: counts per state, the last delivery, and the oldest `list` visits not
+    /// sent (for the sender's own command line).
+    pub fn satusehat_status(&mut self, list: usize) -> Result<DeliveryStatus> {
+        self.write_as_system(SENDER, |ctx| delivery_status(ctx, list))
+    }
+
+    /// [`Store::satusehat_status`] for a person: the counts for anyone (the top bar shows
+    /// them), the visits not sent for admins only (they name patients and reasons).
+    pub fn satusehat_status_for(
+        &mut self,
+        session: &Session,
+        list: usize,
+    ) -> Result<DeliveryStatus> {
+        let action = if list > 0 {
+            Action::ManageFacility
+        } else {
+            Action::ReadPatients
+        };
+        self.read(session, action, |ctx| delivery_status(ctx, list))
     }
 
     /// "Kirim ulang": the refused visit `visit_id`, or with `None` every refused visit,
@@ -295,6 +270,50 @@ impl Store {
             Ok(count)
         })
     }
+}
+
+fn delivery_status(ctx: &crate::Ctx<'_>, list: usize) -> Result<DeliveryStatus> {
+    let mut status = DeliveryStatus::default();
+    for state in ["waiting", "sent", "retrying", "refused"] {
+        status.counts.insert(state.to_owned(), 0);
+    }
+    let mut stmt = ctx.tx.prepare_cached(&format!(
+        "SELECT coalesce(d.state, 'waiting'), count(*) FROM visit v
+         LEFT JOIN satusehat_delivery d ON d.visit_id = v.id
+         WHERE {DELIVERABLE} GROUP BY 1"
+    ))?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+        let (state, count) = row?;
+        status.counts.insert(state, count);
+    }
+    status.last_sent_at = ctx
+        .tx
+        .query_row("SELECT max(sent_at) FROM satusehat_delivery", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten();
+    let limit = i64::try_from(list).unwrap_or(i64::MAX);
+    let mut stmt = ctx.tx.prepare_cached(&format!(
+        "SELECT v.uuid, p.patient_number, coalesce(d.state, 'waiting'), d.reason,
+                coalesce(d.attempts, 0), v.ended_at
+         FROM visit v JOIN patient p ON p.id = v.patient_id
+         LEFT JOIN satusehat_delivery d ON d.visit_id = v.id
+         WHERE {DELIVERABLE} AND (d.state IS NULL OR d.state != 'sent')
+         ORDER BY d.state = 'refused' DESC, v.ended_at, v.id LIMIT ?1"
+    ))?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(PendingDelivery {
+            visit_id: r.get::<_, uuid::Uuid>(0)?.to_string(),
+            patient_number: r.get(1)?,
+            state: r.get(2)?,
+            reason: r.get(3)?,
+            attempts: r.get(4)?,
+            ended_at: r.get(5)?,
+        })
+    })?;
+    status.visits = rows.collect::<rusqlite::Result<_>>()?;
+    Ok(status)
 }
 
 fn visit_row_id(ctx: &crate::Ctx<'_>, visit_id: &str) -> Result<i64> {

@@ -35,7 +35,10 @@ impl KartikaApp {
             AdminTab::Staff => self.admin_request(Operation::Staff { change: None }),
             AdminTab::Workstations => self.admin_request(Operation::Workstations { change: None }),
             AdminTab::Audit => self.audit_search(),
-            AdminTab::Sync => self.admin_request(Operation::SyncDetails { resend: Vec::new() }),
+            AdminTab::Sync => {
+                self.admin_request(Operation::SyncDetails { resend: Vec::new() });
+                self.refresh_satusehat();
+            }
             AdminTab::Facility => {
                 let form = &mut self.state.admin.facility;
                 if let Some(facility) = &self.state.facility {
@@ -155,6 +158,9 @@ impl KartikaApp {
             }
             Command::AuditSearch => self.audit_search(),
             Command::VerifyAudit => self.ask(Pending::Admin, ClinicRequest::VerifyAudit),
+            Command::SatusehatRetry(visit_id) => {
+                self.admin_request(Operation::SatusehatRetry { visit_id });
+            }
             Command::SyncDetails(resend) => {
                 self.admin_request(Operation::SyncDetails { resend });
             }

@@ -210,6 +210,9 @@ impl KartikaApp {
                 }
             }
             ClinicAnswer::VisitEnded(visit) => {
+                if let Some(worker) = &self.satusehat {
+                    worker.nudge();
+                }
                 let ended_open = poli.open_visit_id() == Some(visit.visit_id.as_str());
                 poli.notice = Some(format!(
                     "{} {}",

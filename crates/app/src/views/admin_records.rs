@@ -229,6 +229,7 @@ pub fn sync(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     if ui.button(T::Refresh.get(lang)).clicked() {
         commands.push(Command::SyncDetails(Vec::new()));
     }
+    satusehat(ui, state, commands);
     if state.admin.set_aside.is_empty() {
         return;
     }
@@ -245,6 +246,87 @@ pub fn sync(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         commands.push(Command::SyncDetails(ids));
     }
 }
+
+/// SATUSEHAT beside the registry: counts per state, the oldest waiting, the last
+/// delivery, and each refused visit with SATUSEHAT's words and "Kirim ulang".
+fn satusehat(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
+    let lang = state.lang();
+    let zone = crate::app::zone_offset(state.zone());
+    ui.separator();
+    ui.strong(T::Satusehat.get(lang));
+    let Some(status) = &state.satusehat else {
+        return;
+    };
+    if status.counts.values().all(|n| *n == 0) && status.last_sent_at.is_none() {
+        ui.label(T::SatusehatNotSetUp.get(lang));
+    }
+    let count = |state: &str| status.counts.get(state).copied().unwrap_or(0);
+    ui.label(format!(
+        "{} {} · {} {} · {} {} · {} {}",
+        count("sent"),
+        T::SatusehatSent.get(lang),
+        count("waiting"),
+        T::SatusehatWaiting.get(lang),
+        count("retrying"),
+        T::SatusehatRetrying.get(lang),
+        count("refused"),
+        T::SatusehatRefused.get(lang),
+    ));
+    if let Some(oldest) = status.visits.iter().map(|v| v.ended_at).min() {
+        ui.label(format!(
+            "{}: {}",
+            T::SatusehatOldest.get(lang),
+            format::moment(oldest, zone, lang)
+        ));
+    }
+    let last = status
+        .last_sent_at
+        .map(|at| format::moment(at, zone, lang))
+        .unwrap_or_else(|| "—".into());
+    ui.label(format!("{}: {last}", T::SatusehatLastSent.get(lang)));
+    if let Some(why) = &state.satusehat_paused {
+        ui.colored_label(ui.visuals().error_fg_color, why);
+    }
+    let refused: Vec<_> = status
+        .visits
+        .iter()
+        .filter(|v| v.state == kartika_store::DeliveryState::Refused)
+        .collect();
+    if !refused.is_empty() && ui.button(T::SendAllAgain.get(lang)).clicked() {
+        commands.push(Command::SatusehatRetry(None));
+    }
+    // The oldest first, a screenful: the counts above say how many there are.
+    for visit in refused.iter().take(LISTED) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "{} · {}",
+                visit.patient_number,
+                format::moment(visit.ended_at, zone, lang)
+            ));
+            ui.weak(visit.reason.as_deref().unwrap_or_default());
+            if ui.button(T::SendAgain.get(lang)).clicked() {
+                commands.push(Command::SatusehatRetry(Some(visit.visit_id.clone())));
+            }
+        });
+    }
+    let waiting = status
+        .visits
+        .iter()
+        .filter(|v| v.state != kartika_store::DeliveryState::Refused);
+    for visit in waiting.take(LISTED) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "{} · {}",
+                visit.patient_number,
+                format::moment(visit.ended_at, zone, lang)
+            ));
+            ui.weak(visit.reason.as_deref().unwrap_or_default());
+        });
+    }
+}
+
+/// Visits listed of each kind, oldest first.
+const LISTED: usize = 20;
 
 pub fn facility(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let lang = state.lang();

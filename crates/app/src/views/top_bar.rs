@@ -55,6 +55,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             readers(ui, state);
             ui.separator();
             sync(ui, state);
+            satusehat(ui, state);
         });
     });
 }
@@ -134,6 +135,32 @@ fn sync(ui: &mut egui::Ui, state: &State) {
     }
     if let Some(error) = &sync.progress.last_error {
         ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+}
+
+/// How many finished visits have not reached SATUSEHAT yet, when any have not.
+fn satusehat(ui: &mut egui::Ui, state: &State) {
+    let Some(status) = &state.satusehat else {
+        return;
+    };
+    let lang = state.lang();
+    let count = |state: &str| status.counts.get(state).copied().unwrap_or(0);
+    let waiting = count("waiting") + count("retrying");
+    let refused = count("refused");
+    if waiting + refused == 0 {
+        return;
+    }
+    ui.separator();
+    ui.label(format!(
+        "{}: {waiting} {}",
+        T::Satusehat.get(lang),
+        T::SatusehatWaiting.get(lang)
+    ));
+    if refused > 0 {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("{refused} {}", T::SatusehatRefused.get(lang)),
+        );
     }
 }
 

@@ -6,6 +6,7 @@ pub mod clinic;
 pub mod offline;
 pub mod reader;
 pub mod remote;
+pub mod satusehat;
 pub mod sync;
 
 use std::sync::mpsc::Sender;

@@ -9,5 +9,6 @@ mod pcsc;
 mod poli;
 mod reader_on_open;
 mod reports;
+mod satusehat;
 mod setup;
 mod support;

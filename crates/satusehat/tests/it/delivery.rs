@@ -74,7 +74,7 @@ fn a_month_kept_while_satusehat_was_away_arrives_once_each_through_its_faults() 
     );
     assert_eq!(puskesmas.count("refused"), 0);
     // Children have no NIK: their visits wait, saying why.
-    let status = puskesmas.store.satusehat_status().unwrap();
+    let status = puskesmas.store.satusehat_status(usize::MAX).unwrap();
     assert!(!status.visits.is_empty(), "some patients have no NIK");
     for waiting in &status.visits {
         assert_eq!(waiting.state, DeliveryState::Waiting);
@@ -104,7 +104,7 @@ fn a_refused_visit_keeps_satusehats_words_and_arrives_once_mended_and_sent_again
     let mut sender = puskesmas.sender();
     let drained = sender.drain(&mut puskesmas.store, |_| {}).unwrap();
     assert!(drained.refused > 0, "{drained:?}");
-    let status = puskesmas.store.satusehat_status().unwrap();
+    let status = puskesmas.store.satusehat_status(usize::MAX).unwrap();
     let refused: Vec<_> = status
         .visits
         .iter()
@@ -189,4 +189,74 @@ fn one_sender_per_store() {
     );
     first.finish(&mut puskesmas.store).unwrap();
     second.drain(&mut puskesmas.store, |_| {}).unwrap();
+}
+
+#[test]
+fn a_visit_changed_after_it_was_sent_replaces_what_satusehat_holds() {
+    let mut puskesmas = Puskesmas::with_month_of_visits(40);
+    let mut sender = puskesmas.sender();
+    puskesmas.drain_through_pauses(&mut sender);
+    // A sent visit with a diagnosis: the nurse adds one and removes the one there was.
+    let stored = puskesmas.fake.stored();
+    let (encounter_id, visit_id, removed) = stored
+        .iter()
+        .filter(|s| s.kind == "Condition")
+        .find_map(|condition| {
+            let encounter_ref = condition.resource["encounter"]["reference"].as_str()?;
+            let encounter_id = encounter_ref.strip_prefix("Encounter/")?;
+            let encounter = stored.iter().find(|s| s.id == encounter_id)?;
+            let visit_id = encounter.resource["identifier"][0]["value"].as_str()?;
+            let code = condition.resource["code"]["coding"][0]["code"].as_str()?;
+            (code != "R50.9").then(|| {
+                (
+                    encounter_id.to_owned(),
+                    visit_id.to_owned(),
+                    code.to_owned(),
+                )
+            })
+        })
+        .expect("a sent visit with a diagnosis");
+    let admin = puskesmas.admin.clone();
+    puskesmas
+        .store
+        .add_diagnosis(
+            &admin,
+            &visit_id,
+            "R50.9",
+            kartika_store::DiagnosisRank::Secondary,
+        )
+        .unwrap();
+    puskesmas
+        .store
+        .remove_diagnosis(&admin, &visit_id, &removed)
+        .unwrap();
+    let drained = puskesmas.drain_through_pauses(&mut sender);
+    assert_eq!(
+        drained.iter().map(|d| d.sent).sum::<usize>(),
+        1,
+        "{drained:?}"
+    );
+
+    let stored = puskesmas.fake.stored();
+    let for_visit = |code: &str| {
+        stored
+            .iter()
+            .filter(|s| s.kind == "Condition")
+            .filter(|s| s.resource["encounter"]["reference"] == format!("Encounter/{encounter_id}"))
+            .filter(|s| s.resource["code"]["coding"][0]["code"] == code)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        for_visit("R50.9").len(),
+        1,
+        "the new diagnosis is there once"
+    );
+    let gone = for_visit(&removed);
+    assert_eq!(gone.len(), 1);
+    assert_eq!(
+        gone[0].resource["verificationStatus"]["coding"][0]["code"], "entered-in-error",
+        "the removed diagnosis is marked in error, not left standing"
+    );
+    assert_eq!(puskesmas.fake.encounters_by_identifier()[&visit_id], 1);
 }

@@ -99,6 +99,6 @@ impl Puskesmas {
     }
 
     pub fn count(&mut self, state: &str) -> i64 {
-        self.store.satusehat_status().unwrap().counts[state]
+        self.store.satusehat_status(usize::MAX).unwrap().counts[state]
     }
 }
