@@ -56,12 +56,20 @@ fn pcsc_available() -> bool {
     kartika_reader::ReaderContext::establish().is_ok()
 }
 
+/// Requests a second the demo sends SATUSEHAT, as a Puskesmas's default.
+const SATUSEHAT_PACE: u32 = 5;
+
 pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCode> {
     require_display()?;
     let dir = data.unwrap_or_else(default_demo_dir);
     eprintln!("demo data: {} (--fresh starts over)", dir.display());
     let world = DemoWorld::open_or_create(&dir, fresh, size)?;
     let registry = InProcessRegistry::start(&world.registry_path, Some(world.receipts.clone()))?;
+    // Finished visits go to a SATUSEHAT of the demo's own, at the pace a Puskesmas would
+    // set (the backlog drains while one watches); without it the demo goes on.
+    let satusehat = kartika_demo::start_satusehat(&world, SATUSEHAT_PACE)
+        .map_err(|e| eprintln!("{e}; the demo runs without SATUSEHAT"))
+        .ok();
     let config = AppConfig {
         store_path: world.store_path.clone(),
         output_dir: dir.clone(),
@@ -80,6 +88,7 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
     };
     kartika_app::run(config).map_err(|e| anyhow::anyhow!("the window could not open: {e}"))?;
     drop(registry);
+    drop(satusehat);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,9 +11,11 @@
 
 mod cards;
 mod registry;
+mod satusehat;
 mod world;
 
 pub use registry::InProcessRegistry;
+pub use satusehat::start_satusehat;
 pub use world::{
     DemoAccount, DemoWorld, SeedSize, TrayCard, TrayCardKind, FACILITY_CODE, OTHER_FACILITY_CODE,
 };
@@ -38,6 +40,9 @@ pub enum DemoError {
     /// The registry could not be opened or served.
     #[error("the demo registry could not start: {0}")]
     Registry(String),
+    /// The demo's SATUSEHAT could not start.
+    #[error("the demo's SATUSEHAT could not start: {0}")]
+    Satusehat(String),
     /// A software card could not be made.
     #[error("a demo card could not be made: {0}")]
     Card(String),

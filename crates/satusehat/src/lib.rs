@@ -14,6 +14,8 @@
 mod answer;
 mod client;
 mod endpoints;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod secret;
 mod sender;
 

@@ -11,5 +11,8 @@ pub mod pcsc;
 pub mod postgres;
 pub mod proxy;
 pub mod registry;
-pub mod satusehat;
+/// The fake SATUSEHAT (it lives with the SATUSEHAT crate, so the demo can run it too).
+pub mod satusehat {
+    pub use kartika_satusehat::fake::*;
+}
 pub mod served;

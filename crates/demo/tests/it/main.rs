@@ -183,3 +183,21 @@ fn dewi_tapped_at_the_demo_desk_is_proven_present_and_her_visit_accepted() {
         "{again:?}"
     );
 }
+
+#[test]
+fn the_demos_finished_visits_go_to_the_demos_satusehat() {
+    let dir = tempfile::tempdir().unwrap();
+    let world =
+        DemoWorld::open_or_create(&dir.path().join("demo"), false, SeedSize::SMALL).unwrap();
+    let satusehat = kartika_demo::start_satusehat(&world, 0).unwrap();
+    // The app's sender, as it runs beside the demo's window, until nothing is due.
+    let (_keep, stop) = std::sync::mpsc::channel();
+    kartika_satusehat::serve(&world.store_path, "demo-pc", &stop, true, |_| {}).unwrap();
+    let mut store = Store::open(&world.store_path).unwrap();
+    let status = store.satusehat_status(0).unwrap();
+    assert!(status.counts["sent"] > 0, "{:?}", status.counts);
+    assert_eq!(
+        satusehat.encounters_by_identifier().len() as i64,
+        status.counts["sent"]
+    );
+}

@@ -19,7 +19,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::served::ServedOnThread;
+use tokio::sync::oneshot;
+use tokio_rustls::rustls;
 
 /// What the next transaction Bundle meets instead of an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,29 +85,48 @@ pub struct FakeSatusehat {
     /// The CA its certificate is under (PEM).
     pub ca_pem: String,
     shared: Arc<Shared>,
-    _served: ServedOnThread,
-    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for FakeSatusehat {
     fn drop(&mut self) {
         // A stalled answer ends, so the server can stop.
         self.shared.release.send_replace(true);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
 impl FakeSatusehat {
     /// A SATUSEHAT that knows client `client_id` with `secret`, serving `organization_id`,
-    /// whose tokens last an hour.
+    /// whose tokens last an hour (for a test: panics when it cannot start).
     pub fn start(client_id: &str, secret: &str, organization_id: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let certified =
-            rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
-        let cert = dir.path().join("satusehat.crt");
-        let key = dir.path().join("satusehat.key");
-        std::fs::write(&cert, certified.cert.pem()).expect("write certificate");
-        std::fs::write(&key, certified.signing_key.serialize_pem()).expect("write key");
-        let acceptor = kartika_listener::acceptor(&cert, &key).expect("TLS");
+        match Self::try_start(client_id, secret, organization_id) {
+            Ok(fake) => fake,
+            Err(e) => panic!("the fake SATUSEHAT cannot start: {e}"),
+        }
+    }
+
+    /// [`FakeSatusehat::start`], saying why when it cannot (the demo goes on without it).
+    pub fn try_start(client_id: &str, secret: &str, organization_id: &str) -> Result<Self, String> {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+            .map_err(|e| e.to_string())?;
+        let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
+            .map_err(|e| e.to_string())?;
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .map_err(|e| e.to_string())?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let books = Mutex::new(Books {
             client_id: client_id.to_owned(),
             secret: secret.to_owned(),
@@ -132,24 +152,43 @@ impl FakeSatusehat {
             .route("/fhir-r4/v1", post(transaction))
             .route("/fhir-r4/v1/{kind}", get(search))
             .with_state(Arc::clone(&shared));
-        let served = ServedOnThread::start(
-            ([127, 0, 0, 1], 0).into(),
-            move |tcp, shutdown| async move {
-                let listener = kartika_listener::Listener::new(tcp, Some(acceptor))?;
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-            },
-        );
-        let base = format!("https://localhost:{}", served.addr().port());
-        Self {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|e| format!("cannot listen on loopback: {e}"))?;
+        let port = tcp.local_addr().map_err(|e| e.to_string())?.port();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("fake-satusehat".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(tcp) = tokio::net::TcpListener::from_std(tcp) else {
+                        return;
+                    };
+                    let Ok(listener) = kartika_listener::Listener::new(tcp, Some(acceptor)) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, router)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+            })
+            .map_err(|e| e.to_string())?;
+        let base = format!("https://localhost:{port}");
+        Ok(Self {
             auth_url: format!("{base}/oauth2/v1"),
             fhir_url: format!("{base}/fhir-r4/v1"),
             ca_pem: certified.cert.pem(),
             shared,
-            _served: served,
-            _dir: dir,
-        }
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     fn books(&self) -> MutexGuard<'_, Books> {
