@@ -72,6 +72,8 @@ pub struct AdminState {
     pub set_aside: Vec<SetAside>,
     /// The facility form.
     pub facility: FacilityForm,
+    /// The SATUSEHAT set-up form.
+    pub satusehat: SatusehatForm,
     /// The new-unit form: code, name, queue letter.
     pub new_unit: (String, String, String),
     /// Backups.
@@ -173,6 +175,81 @@ pub struct FacilityForm {
     pub catchment: String,
     /// Zone.
     pub zone: Option<kartika_store::TimeZone>,
+}
+
+/// Where SATUSEHAT is, as the admin chooses it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SatusehatPlace {
+    /// SATUSEHAT's sandbox, where a Puskesmas starts.
+    #[default]
+    Sandbox,
+    /// The real one.
+    Production,
+    /// Kemenkes's development environment.
+    Development,
+    /// Addresses typed by hand.
+    Other,
+}
+
+impl SatusehatPlace {
+    /// Its published environment, if it is one.
+    pub fn environment(self) -> Option<kartika_satusehat::Environment> {
+        match self {
+            Self::Sandbox => Some(kartika_satusehat::Environment::Sandbox),
+            Self::Production => Some(kartika_satusehat::Environment::Production),
+            Self::Development => Some(kartika_satusehat::Environment::Development),
+            Self::Other => None,
+        }
+    }
+}
+
+/// The SATUSEHAT set-up form. The secret is never shown again once saved: the field is
+/// emptied, and an empty field keeps the secret kept.
+#[derive(Clone, Debug, Default)]
+pub struct SatusehatForm {
+    /// Which environment.
+    pub place: SatusehatPlace,
+    /// The token's base, for [`SatusehatPlace::Other`].
+    pub auth_url: String,
+    /// The FHIR base, for [`SatusehatPlace::Other`].
+    pub fhir_url: String,
+    /// The Organization id.
+    pub organization_id: String,
+    /// The client id.
+    pub client_id: String,
+    /// A new client secret, while it is typed.
+    pub secret: String,
+    /// Requests a second.
+    pub pace: String,
+    /// Whether a link is set up already (then an empty secret keeps the one kept).
+    pub set_up: bool,
+}
+
+impl SatusehatForm {
+    /// The form filled from the link as set up.
+    pub fn from_link(link: &kartika_store::SatusehatLink) -> Self {
+        let place = [
+            SatusehatPlace::Sandbox,
+            SatusehatPlace::Production,
+            SatusehatPlace::Development,
+        ]
+        .into_iter()
+        .find(|p| {
+            p.environment()
+                .is_some_and(|e| e.fhir_url() == link.fhir_url)
+        })
+        .unwrap_or(SatusehatPlace::Other);
+        Self {
+            place,
+            auth_url: link.auth_url.clone(),
+            fhir_url: link.fhir_url.clone(),
+            organization_id: link.organization_id.clone(),
+            client_id: link.client_id.clone(),
+            secret: Default::default(),
+            pace: link.pace.to_string(),
+            set_up: true,
+        }
+    }
 }
 
 /// Backups: the copy to restore, and what the last backup did (where and how many is

@@ -357,6 +357,13 @@ impl KartikaApp {
             }
             ClinicAnswer::QueueCounts(counts) => self.state.desk.queue = counts,
             ClinicAnswer::Satusehat(status) => {
+                // The form shows the link as set up when first read and after a save; a
+                // round's refresh leaves what the admin is typing.
+                if let Some(link) = &status.link {
+                    if !self.state.admin.satusehat.set_up || kind == Some(Pending::Admin) {
+                        self.state.admin.satusehat = crate::admin::SatusehatForm::from_link(link);
+                    }
+                }
                 self.state.satusehat = Some(*status);
                 // After "Kirim ulang" the sender looks at once.
                 if kind == Some(Pending::Admin) {

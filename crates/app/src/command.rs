@@ -127,6 +127,8 @@ pub enum Command {
     SyncDetails(Vec<String>),
     /// "Kirim ulang" to SATUSEHAT: one refused visit, or every one.
     SatusehatRetry(Option<String>),
+    /// Save the SATUSEHAT set-up form.
+    SaveSatusehat,
     /// Save the facility form.
     SaveFacility,
     /// Add the unit typed.

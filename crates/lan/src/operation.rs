@@ -16,8 +16,8 @@ use kartika_store::{
     AuditEntry, AuditFilter, AuditReport, BackupReport, Card, DeliveryStatus, DeskPatient,
     DiagnosisRank, Examination, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient,
     PatientCreated, PatientHistory, PatientQuery, PatientSummary, QueueEntry, ReportFilter,
-    ReportPeriod, RestoreReport, ServiceUnit, Session, SetAside, StaffMember, Store, StoreError,
-    SyncHealth, TapOutcome, TapSeen, UnitQueue, VisitDetail, VisitStatus, VisitTicket,
+    ReportPeriod, RestoreReport, SatusehatLink, ServiceUnit, Session, SetAside, StaffMember, Store,
+    StoreError, SyncHealth, TapOutcome, TapSeen, UnitQueue, VisitDetail, VisitStatus, VisitTicket,
 };
 
 /// How many years a new card is valid.
@@ -192,6 +192,16 @@ pub enum Operation {
         /// The visit.
         visit_id: Option<String>,
     },
+    /// Sets SATUSEHAT up (admins only): the link in the store, the secret (when given) and
+    /// the CA in files beside it, on the PC that holds the store.
+    SatusehatSetup {
+        /// Where SATUSEHAT is and who this Puskesmas is to it.
+        link: SatusehatLink,
+        /// A new client secret; `None` keeps the one kept.
+        secret: Option<kartika_satusehat::Secret>,
+        /// CA certificates (PEM) to trust instead of the system's, with a new secret.
+        ca_pem: Option<String>,
+    },
     /// Changes the facility's profile, or adds a unit.
     ChangeFacility {
         /// What to change.
@@ -225,7 +235,7 @@ impl Operation {
             Self::Staff { change } => change.is_some(),
             Self::Workstations { change } => change.is_some(),
             Self::SyncDetails { resend } => !resend.is_empty(),
-            Self::SatusehatRetry { .. } => true,
+            Self::SatusehatRetry { .. } | Self::SatusehatSetup { .. } => true,
             Self::SatusehatStatus { .. } => false,
             Self::DeskPatient { .. }
             | Self::Search { .. }
@@ -842,6 +852,29 @@ pub fn apply_from(
             let list = if list { SATUSEHAT_ROWS } else { 0 };
             Ok(Answer::Satusehat(Box::new(
                 store.satusehat_status_for(session, list)?,
+            )))
+        }
+        Operation::SatusehatSetup {
+            link,
+            secret,
+            ca_pem,
+        } => {
+            // The link first: it is the admin's right that lets the files be written.
+            store.set_satusehat_link(session, &link)?;
+            if let Some(secret) = secret {
+                let invalid = |reason: String| StoreError::Invalid {
+                    field: "SATUSEHAT",
+                    reason,
+                };
+                let path = store.file_path().ok_or_else(|| {
+                    invalid("this store has no file to keep the secret beside".into())
+                })?;
+                let ca = ca_pem.as_deref().map(str::as_bytes);
+                kartika_satusehat::save_link_files(&path, &secret, ca)
+                    .map_err(|e| invalid(e.to_string()))?;
+            }
+            Ok(Answer::Satusehat(Box::new(
+                store.satusehat_status_for(session, SATUSEHAT_ROWS)?,
             )))
         }
         Operation::SatusehatRetry { visit_id } => {

@@ -30,6 +30,21 @@ impl Secret {
     }
 }
 
+/// On the wire (the admin's set-up sent to the server PC, over the LAN's TLS) the secret
+/// travels as text; it is formatted nowhere.
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, to: S) -> Result<S::Ok, S::Error> {
+        to.serialize_str(self.expose())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(from: D) -> Result<Self, D::Error> {
+        let text = Zeroizing::new(String::deserialize(from)?);
+        Ok(Self::new(&text))
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("…")

@@ -188,6 +188,14 @@ impl Store {
             .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
+    /// The store's file, as SQLite opened it (for the files kept beside it).
+    pub fn file_path(&self) -> Option<std::path::PathBuf> {
+        self.conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+    }
+
     /// Today in the facility's zone: the queue day.
     pub fn today(&self) -> Date {
         clock::local_date(self.clock.now(), self.facility.offset())

@@ -99,8 +99,11 @@ pub struct DeliveryStatus {
     pub counts: BTreeMap<String, i64>,
     /// The newest delivery (ms since 1970).
     pub last_sent_at: Option<i64>,
-    /// Every visit not sent, oldest first.
+    /// Every visit not sent, oldest first (refused ones before the rest).
     pub visits: Vec<PendingDelivery>,
+    /// The link as set up, for the admin's form (with the list only).
+    #[serde(default)]
+    pub link: Option<SatusehatLink>,
 }
 
 /// The visits a queue query sees: finished or referred, of this Puskesmas.
@@ -240,7 +243,11 @@ impl Store {
         } else {
             Action::ReadPatients
         };
-        self.read(session, action, |ctx| delivery_status(ctx, list))
+        let mut status = self.read(session, action, |ctx| delivery_status(ctx, list))?;
+        if list > 0 {
+            status.link = self.satusehat_link()?;
+        }
+        Ok(status)
     }
 
     /// "Kirim ulang": the refused visit `visit_id`, or with `None` every refused visit,

@@ -161,6 +161,50 @@ impl KartikaApp {
             Command::SatusehatRetry(visit_id) => {
                 self.admin_request(Operation::SatusehatRetry { visit_id });
             }
+            Command::SaveSatusehat => {
+                let form = &mut admin.satusehat;
+                let (auth_url, fhir_url) = match form.place.environment() {
+                    Some(env) => (env.auth_url(), env.fhir_url()),
+                    None => (
+                        form.auth_url.trim().to_owned(),
+                        form.fhir_url.trim().to_owned(),
+                    ),
+                };
+                let pace = form.pace.trim();
+                let Ok(pace) = (if pace.is_empty() {
+                    Ok(5)
+                } else {
+                    pace.parse::<u32>()
+                }) else {
+                    admin.problem = Some(Problem::InvalidField {
+                        field: "SATUSEHAT pace".into(),
+                        reason: "a whole number of requests a second (0: unpaced)".into(),
+                    });
+                    return;
+                };
+                let secret = (!form.secret.trim().is_empty())
+                    .then(|| kartika_satusehat::Secret::new(&form.secret));
+                if secret.is_none() && !form.set_up {
+                    admin.problem = Some(Problem::InvalidField {
+                        field: "client secret".into(),
+                        reason: "give the client secret SATUSEHAT issued".into(),
+                    });
+                    return;
+                }
+                let link = kartika_store::SatusehatLink {
+                    auth_url,
+                    fhir_url,
+                    client_id: form.client_id.trim().to_owned(),
+                    organization_id: form.organization_id.trim().to_owned(),
+                    pace,
+                };
+                form.secret.clear();
+                self.admin_request(Operation::SatusehatSetup {
+                    link,
+                    secret,
+                    ca_pem: None,
+                });
+            }
             Command::SyncDetails(resend) => {
                 self.admin_request(Operation::SyncDetails { resend });
             }

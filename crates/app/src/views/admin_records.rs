@@ -229,7 +229,9 @@ pub fn sync(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     if ui.button(T::Refresh.get(lang)).clicked() {
         commands.push(Command::SyncDetails(Vec::new()));
     }
-    satusehat(ui, state, commands);
+    satusehat(ui, state);
+    satusehat_settings(ui, state, commands);
+    satusehat_visits(ui, state, commands);
     if state.admin.set_aside.is_empty() {
         return;
     }
@@ -247,9 +249,53 @@ pub fn sync(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     }
 }
 
+/// SATUSEHAT's set-up: where it is and who this Puskesmas is to it. The secret typed is
+/// never shown again.
+fn satusehat_settings(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
+    use crate::admin::SatusehatPlace;
+    let lang = state.lang();
+    let form = &mut state.admin.satusehat;
+    // Open until SATUSEHAT is set up, closed after (a header of its own for each).
+    egui::CollapsingHeader::new(T::SatusehatSettings.get(lang))
+        .id_salt(("satusehat-settings", form.set_up))
+        .default_open(!form.set_up)
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                for (place, name) in [
+                    (SatusehatPlace::Sandbox, T::SatusehatSandbox),
+                    (SatusehatPlace::Production, T::SatusehatProduction),
+                    (SatusehatPlace::Development, T::SatusehatDevelopment),
+                    (SatusehatPlace::Other, T::SatusehatOther),
+                ] {
+                    ui.radio_value(&mut form.place, place, name.get(lang));
+                }
+            });
+            if form.place == SatusehatPlace::Other {
+                widgets::labelled_input(ui, T::SatusehatAuthUrl.get(lang), &mut form.auth_url);
+                widgets::labelled_input(ui, T::SatusehatFhirUrl.get(lang), &mut form.fhir_url);
+            }
+            widgets::labelled_input(
+                ui,
+                T::SatusehatOrganization.get(lang),
+                &mut form.organization_id,
+            );
+            widgets::labelled_input(ui, T::SatusehatClientId.get(lang), &mut form.client_id);
+            let secret_label = if form.set_up {
+                T::SatusehatSecretKept
+            } else {
+                T::SatusehatSecret
+            };
+            widgets::labelled_password(ui, secret_label.get(lang), &mut form.secret);
+            widgets::labelled_input(ui, T::SatusehatPace.get(lang), &mut form.pace);
+            if ui.button(T::Save.get(lang)).clicked() {
+                commands.push(Command::SaveSatusehat);
+            }
+        });
+}
+
 /// SATUSEHAT beside the registry: counts per state, the oldest waiting, the last
-/// delivery, and each refused visit with SATUSEHAT's words and "Kirim ulang".
-fn satusehat(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
+/// delivery, why the sender paused.
+fn satusehat(ui: &mut egui::Ui, state: &State) {
     let lang = state.lang();
     let zone = crate::app::zone_offset(state.zone());
     ui.separator();
@@ -287,6 +333,15 @@ fn satusehat(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
     if let Some(why) = &state.satusehat_paused {
         ui.colored_label(ui.visuals().error_fg_color, why);
     }
+}
+
+/// Each refused visit with SATUSEHAT's words and "Kirim ulang", then those that wait.
+fn satusehat_visits(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
+    let lang = state.lang();
+    let zone = crate::app::zone_offset(state.zone());
+    let Some(status) = &state.satusehat else {
+        return;
+    };
     let refused: Vec<_> = status
         .visits
         .iter()

@@ -65,7 +65,20 @@ fn the_admin_sees_what_satusehat_refused_in_its_words_and_sends_it_again() {
     assert!(refused(&app) > 0);
     assert!(app.shows("SATUSEHAT:"), "the top bar counts what waits");
 
-    set_up(&app, &fake, ORGANIZATION);
+    // The admin mends the Organization id in the form; the secret field left empty keeps
+    // the secret kept, which never comes back to the screen.
+    app.click("Pengaturan SATUSEHAT");
+    app.replace_text("Organization ID", ORGANIZATION);
+    app.click("Simpan");
+    app.until("the set-up saved", |h| {
+        h.state()
+            .state()
+            .satusehat
+            .as_ref()
+            .and_then(|s| s.link.as_ref())
+            .is_some_and(|l| l.organization_id == ORGANIZATION)
+    });
+    assert!(!app.shows(SECRET));
     app.click("Kirim ulang semua");
     app.until("every refused visit sent", |h| {
         eprintln!(

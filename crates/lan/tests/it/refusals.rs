@@ -202,3 +202,37 @@ fn a_search_carries_a_few_queries_not_many() {
         "{err:?}"
     );
 }
+
+#[test]
+fn only_an_admin_sets_satusehat_up_and_the_secret_stays_beside_the_store() {
+    let server = Running::start();
+    let link = kartika_store::SatusehatLink {
+        auth_url: "https://api-satusehat-stg.dto.kemkes.go.id/oauth2/v1".into(),
+        fhir_url: "https://api-satusehat-stg.dto.kemkes.go.id/fhir-r4/v1".into(),
+        client_id: "kartika-pamulang".into(),
+        organization_id: "10000004".into(),
+        pace: 5,
+    };
+    let setup = |secret: &str| Operation::SatusehatSetup {
+        link: link.clone(),
+        secret: Some(kartika_satusehat::Secret::new(secret)),
+        ca_pem: None,
+    };
+    let secret_file = server.db.with_file_name(kartika_satusehat::SECRET_FILE);
+    let (desk, me) = server.login("desk1");
+    let err = desk.call(&me.token, setup("dari-meja")).unwrap_err();
+    assert!(
+        matches!(err, LanError::Refused(Refusal::NotAllowed { .. })),
+        "{err:?}"
+    );
+    assert!(!secret_file.exists(), "a desk writes no secret");
+
+    let (pc, admin) = server.login("admin");
+    pc.call(&admin.token, setup("rahasia-admin")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&secret_file).unwrap(),
+        "rahasia-admin"
+    );
+    let stored = std::fs::read(&server.db).unwrap();
+    assert!(!String::from_utf8_lossy(&stored).contains("rahasia-admin"));
+}
