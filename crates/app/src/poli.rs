@@ -93,7 +93,7 @@ pub struct OpenVisit {
 impl OpenVisit {
     /// Lays out the history once, so drawing a frame formats nothing.
     pub fn new(opened: PoliVisit, here: &Here) -> Self {
-        let rows = history_rows(&opened.history.visits, here);
+        let rows = history_rows(&opened.history, here);
         let charts = ChartSeries::of(&opened.history.visits);
         Self {
             visit: opened.visit,
@@ -115,7 +115,7 @@ impl OpenVisit {
             *v = visit.clone();
         }
         self.visit = visit;
-        self.rows = history_rows(&self.history.visits, here);
+        self.rows = history_rows(&self.history, here);
         self.charts = ChartSeries::of(&self.history.visits);
     }
 
@@ -128,7 +128,7 @@ impl OpenVisit {
         {
             self.visit = v.clone();
         }
-        self.rows = history_rows(&history.visits, here);
+        self.rows = history_rows(&history, here);
         self.charts = ChartSeries::of(&history.visits);
         self.history = history;
     }
@@ -162,6 +162,8 @@ pub struct HistoryRow {
     pub weight: String,
     /// Status in words.
     pub status: String,
+    /// Where the visit stands with SATUSEHAT, for a finished visit of this Puskesmas.
+    pub satusehat: Option<kartika_store::DeliveryState>,
 }
 
 /// How this Puskesmas names what a history shows: its own visits "di sini", its units by
@@ -176,14 +178,16 @@ pub struct Here {
     pub lang: Lang,
 }
 
-fn history_rows(visits: &[VisitDetail], here: &Here) -> Vec<HistoryRow> {
+fn history_rows(history: &kartika_store::PatientHistory, here: &Here) -> Vec<HistoryRow> {
     let lang = here.lang;
-    visits
+    history
+        .visits
         .iter()
         .map(|v| {
             let elsewhere = v.facility_code != here.facility;
             let vitals = &v.vitals;
             HistoryRow {
+                satusehat: history.satusehat.get(&v.visit_id).copied(),
                 visit_id: v.visit_id.clone(),
                 date: format::parse_iso(&v.queue_date)
                     .map_or_else(|| v.queue_date.clone(), format::short_date),

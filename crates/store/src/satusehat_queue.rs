@@ -279,6 +279,22 @@ impl Store {
     }
 }
 
+/// Where each finished visit of this Puskesmas of one patient stands with SATUSEHAT.
+pub(crate) fn states_of_patient(
+    ctx: &crate::Ctx<'_>,
+    patient_id: i64,
+) -> Result<BTreeMap<String, DeliveryState>> {
+    let mut stmt = ctx.tx.prepare_cached(&format!(
+        "SELECT v.uuid, coalesce(d.state, 'waiting') FROM visit v
+         LEFT JOIN satusehat_delivery d ON d.visit_id = v.id
+         WHERE {DELIVERABLE} AND v.patient_id = ?1"
+    ))?;
+    let rows = stmt.query_map([patient_id], |r| {
+        Ok((r.get::<_, uuid::Uuid>(0)?.to_string(), r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 fn delivery_status(ctx: &crate::Ctx<'_>, list: usize) -> Result<DeliveryStatus> {
     let mut status = DeliveryStatus::default();
     for state in ["waiting", "sent", "retrying", "refused"] {

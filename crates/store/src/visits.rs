@@ -218,6 +218,9 @@ pub struct PatientHistory {
     pub cards: Vec<Card>,
     /// Their visits.
     pub visits: Vec<VisitDetail>,
+    /// Where each finished visit of this Puskesmas stands with SATUSEHAT, by visit id.
+    #[serde(default)]
+    pub satusehat: std::collections::BTreeMap<String, crate::DeliveryState>,
 }
 
 /// What the examiner records.
@@ -648,10 +651,12 @@ impl Store {
             visits.extend(remote_visits(ctx, &patient.patient_number)?);
             visits.sort_by_key(|v| std::cmp::Reverse(v.arrived.at));
             ctx.audit("patient.history", Some(&patient.patient_number), "")?;
+            let satusehat = crate::satusehat_queue::states_of_patient(ctx, patient_id)?;
             Ok(PatientHistory {
                 patient,
                 cards,
                 visits,
+                satusehat,
             })
         })
     }

@@ -9,6 +9,7 @@ use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints, Points};
 use crate::poli::ChartPoint;
 use crate::state::State;
 use crate::text::T;
+use kartika_store::DeliveryState;
 
 /// The history table, with the card's log beside it when the card is in the reader.
 pub fn history(ui: &mut egui::Ui, state: &State) {
@@ -87,8 +88,21 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
                             } else {
                                 rich
                             };
+                            // A visit SATUSEHAT refused stands out; its state on hover.
+                            let refused = r.satusehat == Some(DeliveryState::Refused);
+                            let rich = if index == 3 && refused {
+                                rich.color(ui.visuals().warn_fg_color)
+                            } else {
+                                rich
+                            };
                             let label = ui.add(egui::Label::new(rich).truncate());
-                            if index == 4 {
+                            if let (3, Some(sent)) = (index, r.satusehat) {
+                                label.on_hover_text(format!(
+                                    "{}: {}",
+                                    T::Satusehat.get(lang),
+                                    delivery_words(sent).get(lang)
+                                ));
+                            } else if index == 4 {
                                 // The whole line, cut in the cell, and WHO's titles.
                                 label.on_hover_text(format!("{text}\n\nWHO: {}", r.diagnoses_who));
                             }
@@ -100,6 +114,16 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
 }
 
 /// Weight, blood pressure and temperature over time.
+/// A delivery state in the screen's words.
+pub fn delivery_words(state: DeliveryState) -> T {
+    match state {
+        DeliveryState::Waiting => T::SatusehatWaiting,
+        DeliveryState::Sent => T::SatusehatSent,
+        DeliveryState::Retrying => T::SatusehatRetrying,
+        DeliveryState::Refused => T::SatusehatRefused,
+    }
+}
+
 pub fn charts(ui: &mut egui::Ui, state: &State) {
     let lang = state.lang();
     let Some(open) = &state.poli.open else {

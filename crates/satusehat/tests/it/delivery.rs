@@ -88,12 +88,16 @@ fn a_month_kept_while_satusehat_was_away_arrives_once_each_through_its_faults() 
         );
     }
     assert_eq!(sent + status.visits.len() as i64, due_at_first);
-    // One token for the lot, and one more after it was ended.
-    assert!(
-        puskesmas.fake.token_requests() <= 3,
-        "{}",
-        puskesmas.fake.token_requests()
-    );
+    // The poli's history says the same of a patient's visits.
+    let waiting = &status.visits[0];
+    let admin = puskesmas.admin.clone();
+    let history = puskesmas
+        .store
+        .patient_history(&admin, &waiting.patient_number)
+        .unwrap();
+    assert_eq!(history.satusehat[&waiting.visit_id], DeliveryState::Waiting);
+    // One token for the lot, and one more after SATUSEHAT ended it early (the 401).
+    assert_eq!(puskesmas.fake.token_requests(), 2);
 }
 
 #[test]
