@@ -3,6 +3,7 @@
 
 mod commands;
 mod keys;
+mod logging;
 mod serving;
 
 use std::process::ExitCode;
@@ -18,6 +19,9 @@ use commands::{app, card, export, lan, node, registry, report, satusehat, store,
     about = "Kartika: patient smart cards for Puskesmas"
 )]
 struct Cli {
+    /// How the servers write their log lines (the level is KARTIKA_LOG, info by default).
+    #[arg(long, global = true, value_enum, default_value_t)]
+    log_format: logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -126,6 +130,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The app writes to files in its folder; everything else to standard error.
+    let _flushed_at_exit = match &cli.command {
+        Command::App(args) => logging::to_daily_files(&args.data),
+        Command::Demo(args) => logging::to_daily_files(&app::demo_dir(args)),
+        _ => {
+            logging::to_stderr(cli.log_format);
+            None
+        }
+    };
     match cli.command {
         Command::Demo(args) => app::run_demo(args),
         Command::App(args) => app::run_app(args),

@@ -17,6 +17,11 @@ use kartika_sync::SyncConfig;
 use crate::keys;
 
 /// Where the demo lives unless told otherwise: the user's local data folder.
+/// The demo's folder as `args` give it.
+pub fn demo_dir(args: &DemoArgs) -> PathBuf {
+    args.data.clone().unwrap_or_else(default_demo_dir)
+}
+
 fn default_demo_dir() -> PathBuf {
     let base = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)

@@ -121,21 +121,11 @@ fn satusehat_sender(db: &Path) -> SendingThread {
     let (stop, stopped) = std::sync::mpsc::channel();
     let db = db.to_owned();
     let thread = std::thread::spawn(move || {
-        let sent = kartika_satusehat::serve(
-            &db,
-            &kartika_satusehat::this_pc(),
-            &stopped,
-            false,
-            |served| {
-                if let kartika_satusehat::Served::Round(drained) = served {
-                    if let Some((pause, why)) = &drained.paused {
-                        eprintln!("SATUSEHAT: {why}; again in {} s", pause.as_secs());
-                    }
-                }
-            },
-        );
+        // Its rounds and pauses are in the log.
+        let holder = kartika_satusehat::this_pc();
+        let sent = kartika_satusehat::serve(&db, &holder, &stopped, false, |_| {});
         if let Err(e) = sent {
-            eprintln!("SATUSEHAT: the sender stopped: {e}");
+            tracing::error!(target: "kartika::satusehat", error = %e, "the SATUSEHAT sender stopped");
         }
     });
     SendingThread { stop, thread }

@@ -4,6 +4,7 @@
 mod boundaries;
 mod cli;
 mod lan_cli;
+mod logs;
 mod registry_cli;
 mod satusehat_cli;
 mod store_cli;

@@ -12,9 +12,9 @@ use kartika_store::{
 };
 use kartika_sync::{SyncConfig, Syncer};
 
-use crate::support::{kartika, ok, path, spawn_listening};
+use crate::support::{kartika, ok, path};
 
-struct Registry {
+pub(crate) struct Registry {
     dir: tempfile::TempDir,
     /// `--db FILE` or `--postgres URL`.
     storage: [String; 2],
@@ -24,7 +24,7 @@ struct Registry {
 
 impl Registry {
     /// `registry init`, a node key, `registry enroll`: returns the registry and the token file.
-    fn enrolled(node_id: &str) -> (Self, PathBuf) {
+    pub(crate) fn enrolled(node_id: &str) -> (Self, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("registry.sqlite");
         let storage = ["--db".to_owned(), path(&db).to_owned()];
@@ -90,7 +90,7 @@ impl Registry {
         )
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -101,7 +101,16 @@ impl Registry {
 
     /// The first start binds a port the system picks (`:0`) and reads it from the
     /// "listening" line; a restart binds that same port again, as a restarted server does.
+    /// Starts `registry serve` with its log written to `log` at `level`.
+    pub(crate) fn start_logging_to(&mut self, log: std::fs::File, level: &str) {
+        self.spawn(&[], log.into(), level);
+    }
+
     fn start_with(&mut self, extra: &[&str]) {
+        self.spawn(extra, std::process::Stdio::inherit(), "warn");
+    }
+
+    fn spawn(&mut self, extra: &[&str], log: std::process::Stdio, level: &str) {
         let listen = format!("127.0.0.1:{}", self.port);
         let mut args = vec![
             "registry",
@@ -112,7 +121,7 @@ impl Registry {
             &self.storage[1],
         ];
         args.extend_from_slice(extra);
-        let (child, port) = spawn_listening(&args);
+        let (child, port) = crate::support::spawn_listening_to(&args, log, level);
         self.port = port;
         self.process = Some(child);
     }

@@ -28,11 +28,22 @@ pub fn path(p: &Path) -> &str {
 /// Starts a `kartika` server (`registry serve`, `serve-clinic`) and waits for its
 /// "listening on …" line: the process and the port it names.
 pub fn spawn_listening(args: &[&str]) -> (std::process::Child, u16) {
+    // Warnings only: a line per request would bury the test run's own output.
+    spawn_listening_to(args, std::process::Stdio::inherit(), "warn")
+}
+
+/// [`spawn_listening`] with the server's log (standard error) sent to `log`, at `level`.
+pub fn spawn_listening_to(
+    args: &[&str],
+    log: impl Into<std::process::Stdio>,
+    level: &str,
+) -> (std::process::Child, u16) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_kartika"))
         .args(args)
+        .env("KARTIKA_LOG", level)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
+        .stderr(log)
         .spawn()
         .expect("start kartika");
     // Read on a thread, so a server that never says it listens fails the test.

@@ -276,6 +276,9 @@ pub fn router(server: Arc<ClinicServer>) -> Router {
             Arc::clone(&server),
             stamp_generation,
         ))
+        .layer(axum::middleware::from_fn(
+            kartika_listener::log::log_request,
+        ))
         .with_state(server)
 }
 
@@ -302,6 +305,15 @@ pub struct Peer {
 impl Peer {
     /// Where a login comes from, as wrong passwords are counted: a workstation by its
     /// certificate, any other PC by its address.
+    /// The caller as the log names it: its certificate's fingerprint (the start of it), or
+    /// its address.
+    fn caller(&self) -> String {
+        match &self.fingerprint {
+            Some(fingerprint) => format!("workstation {}", hex::encode(&fingerprint[..8])),
+            None => format!("address {}", self.address),
+        }
+    }
+
     fn login_source(&self) -> String {
         match &self.fingerprint {
             Some(fingerprint) => kartika_store::workstation_source(fingerprint),
@@ -340,10 +352,19 @@ async fn approved_workstation(
         };
         match allowed {
             Ok(true) => {}
-            Ok(false) => return Failure::not_a_workstation().into_response(),
+            Ok(false) => {
+                tracing::warn!(
+                    target: "kartika::refusal",
+                    from = %peer.address,
+                    certificate = peer.fingerprint.map_or_else(|| "none".to_owned(), |f| hex::encode(&f[..8])),
+                    "refused a PC that is not an approved workstation"
+                );
+                return Failure::not_a_workstation().into_response();
+            }
             Err(failure) => return failure.into_response(),
         }
     }
+    kartika_listener::log::name_caller(&peer.caller());
     next.run(request).await
 }
 
@@ -472,9 +493,28 @@ async fn login(
         .await
         .map_err(|_| Failure::closing())?;
     let source = peer.login_source();
-    let (session, token) = server
+    // A password typed into the name field must not reach the log: only a name that
+    // looks like an account's is written.
+    let username = Some(login.username.trim())
+        .filter(|u| {
+            (2..=32).contains(&u.len())
+                && u.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        })
+        .unwrap_or("(not an account name)")
+        .to_owned();
+    let opened = server
         .with_store(move |store| store.open_session_from(&login.username, &login.password, &source))
-        .await??;
+        .await?;
+    let (session, token) = opened.inspect_err(|refusal| {
+        tracing::warn!(
+            target: "kartika::refusal",
+            user = %username,
+            from = %peer.caller(),
+            reason = %refusal,
+            "refused a login"
+        );
+    })?;
     Ok(Json(LoginAnswer {
         token,
         username: session.username().to_owned(),

@@ -4,6 +4,7 @@
 //! said over a connection is the servers' own business.
 #![deny(missing_docs)]
 
+pub mod log;
 mod net;
 mod tls;
 

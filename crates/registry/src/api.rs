@@ -126,6 +126,9 @@ pub fn router(backend: SharedBackend) -> Router {
         )
         .merge(crate::fhir_api::routes())
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
+        .layer(axum::middleware::from_fn(
+            kartika_listener::log::log_request,
+        ))
         .with_state(backend)
 }
 
@@ -175,8 +178,13 @@ pub(crate) async fn authenticate(
     let hash = token_hash(token.trim());
     let node = with_backend(backend, move |b| b.node_for_token(&hash))
         .await?
-        .ok_or_else(|| client_error(StatusCode::UNAUTHORIZED, "the access token is not valid"))?;
+        .ok_or_else(|| {
+            tracing::warn!(target: "kartika::refusal", "refused a request whose token is not any node's");
+            client_error(StatusCode::UNAUTHORIZED, "the access token is not valid")
+        })?;
+    kartika_listener::log::name_caller(&node.id);
     if node.revoked_at.is_some() {
+        tracing::warn!(target: "kartika::refusal", node = %node.id, "refused a revoked node");
         return Err(client_error(
             StatusCode::FORBIDDEN,
             format!(

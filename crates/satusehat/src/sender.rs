@@ -363,6 +363,25 @@ pub fn serve(
             }
             Err(e) => break Err(e),
         };
+        match &drained.paused {
+            Some((pause, why)) => tracing::warn!(
+                target: "kartika::satusehat",
+                sent = drained.sent,
+                waiting = drained.waiting,
+                refused = drained.refused,
+                retry_in_s = pause.as_secs(),
+                why = %why,
+                "SATUSEHAT round paused"
+            ),
+            None if drained.sent + drained.waiting + drained.refused > 0 => tracing::info!(
+                target: "kartika::satusehat",
+                sent = drained.sent,
+                waiting = drained.waiting,
+                refused = drained.refused,
+                "SATUSEHAT round"
+            ),
+            None => {}
+        }
         report(Served::Round(&drained));
         let wait = match &drained.paused {
             Some((pause, _)) => *pause,

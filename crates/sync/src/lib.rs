@@ -531,15 +531,29 @@ impl Syncer {
         let mut failures: u32 = 0;
         loop {
             let wait = match self.round(store) {
-                Ok(_) => {
+                Ok(report) => {
                     failures = 0;
+                    tracing::info!(
+                        target: "kartika::sync",
+                        sent = report.sent,
+                        set_aside = report.set_aside,
+                        applied = report.applied,
+                        skipped = report.skipped.len(),
+                        bytes = report.bytes_sent,
+                        "sync round"
+                    );
                     interval
                 }
                 Err(error) if error.is_transient() => {
                     failures = failures.saturating_add(1);
-                    backoff(failures)
+                    let wait = backoff(failures);
+                    tracing::warn!(target: "kartika::sync", failures, retry_in_s = wait.as_secs(), error = %cause_chain(&error), "sync round failed");
+                    wait
                 }
-                Err(_) => interval.max(Duration::from_secs(300)),
+                Err(error) => {
+                    tracing::error!(target: "kartika::sync", error = %cause_chain(&error), "sync round failed; it needs a person");
+                    interval.max(Duration::from_secs(300))
+                }
             };
             self.update(|p| p.retry_in = (failures > 0).then_some(wait));
             match stop.recv_timeout(wait) {
@@ -548,6 +562,18 @@ impl Syncer {
             }
         }
     }
+}
+
+/// An error with every cause under it, `outer: inner: …`.
+fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The node's token travels in every request: over plain HTTP it may go only to this
