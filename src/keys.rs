@@ -2,8 +2,7 @@
 //! SubjectPublicKeyInfo PEM (both readable by openssl), node certificates as the 7F21
 //! bytes the card holds.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -15,16 +14,12 @@ use p256::pkcs8::{
 
 /// Writes a file that must not exist yet; private keys get mode 0600.
 fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut file = options.open(path).with_context(|| {
+    let readers = if private {
+        kartika_durable::Readers::Owner
+    } else {
+        kartika_durable::Readers::Anyone
+    };
+    kartika_durable::create_new(path, bytes, readers).with_context(|| {
         if path.exists() {
             format!(
                 "{} already exists; refusing to overwrite a key",
@@ -33,10 +28,7 @@ fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
         } else {
             format!("cannot create {}", path.display())
         }
-    })?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))
+    })
 }
 
 pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<()> {

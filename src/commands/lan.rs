@@ -267,7 +267,7 @@ fn workstation_public_key(pem: &str) -> Result<Vec<u8>> {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    kartika_lan::durable::write(path, bytes, true)
+    kartika_durable::replace(path, bytes, kartika_durable::Readers::Owner)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -389,7 +389,8 @@ fn copy_once(
             bail!("the server's copy did not check out: {other:?}");
         }
     }
-    std::fs::rename(&staging, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    kartika_durable::publish(&staging, &path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     let mut copies = kartika_store::backups_in(into, facility)?;
     copies.sort();
     for old in copies.iter().take(copies.len().saturating_sub(keep.max(1))) {

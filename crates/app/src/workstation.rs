@@ -3,8 +3,6 @@
 //! registry's operator for enrolment) and the registry link (`registry.json`: its address
 //! and the node's token), absent when the Puskesmas runs standalone.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use p256::ecdsa::SigningKey;
@@ -57,18 +55,12 @@ pub fn read_registry(folder: &Path) -> std::io::Result<Option<RegistryLink>> {
 
 /// Writes a file that must not exist yet, durably; secrets are for the owner only.
 fn write_new(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    let readers = if secret {
+        kartika_durable::Readers::Owner
+    } else {
+        kartika_durable::Readers::Anyone
+    };
+    kartika_durable::create_new(path, bytes, readers)
 }
 
 #[cfg(test)]

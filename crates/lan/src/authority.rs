@@ -309,7 +309,12 @@ fn read(path: &Path) -> Result<String, AuthorityError> {
 }
 
 fn write(path: &Path, bytes: &[u8], private: bool) -> Result<(), AuthorityError> {
-    crate::durable::write(path, bytes, private).map_err(|e| file_error(path, e))
+    let readers = if private {
+        kartika_durable::Readers::Owner
+    } else {
+        kartika_durable::Readers::Anyone
+    };
+    kartika_durable::replace(path, bytes, readers).map_err(|e| file_error(path, e))
 }
 
 fn file_error(path: &Path, error: impl std::fmt::Display) -> AuthorityError {

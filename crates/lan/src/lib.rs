@@ -12,7 +12,6 @@
 pub mod authority;
 pub mod client;
 pub mod discovery;
-pub mod durable;
 mod identity_wire;
 pub mod operation;
 mod refusal;

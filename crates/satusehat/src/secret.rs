@@ -1,6 +1,5 @@
 //! The client secret and the CA: files of the data folder, owner-only, never in the store.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -104,22 +103,8 @@ fn file_error(path: &Path, e: &std::io::Error) -> SatusehatError {
     }
 }
 
-/// Written under a temporary name, flushed, renamed: a power cut leaves the old file or
-/// the new, and no one but the owner reads either.
+/// A power cut leaves the old file or the new, and no one but the owner reads either.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SatusehatError> {
-    let staging = path.with_extension("new");
-    let write = || -> std::io::Result<()> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&staging)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&staging, path)
-    };
-    write().map_err(|e| file_error(path, &e))
+    kartika_durable::replace(path, bytes, kartika_durable::Readers::Owner)
+        .map_err(|e| file_error(path, &e))
 }

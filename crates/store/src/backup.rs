@@ -55,14 +55,6 @@ fn backup_name(facility: &str, at: time::OffsetDateTime) -> String {
     )
 }
 
-/// Flushes a file's folder, so a rename survives a power cut.
-fn sync_folder(folder: &Path) {
-    // Not every platform can open a folder; the rename itself is still atomic.
-    if let Ok(dir) = fs::File::open(folder) {
-        let _ = dir.sync_all();
-    }
-}
-
 impl Store {
     /// Copies the whole store to `dest` as it is at one moment, while others keep working.
     pub fn backup_to(&self, dest: &Path) -> Result<BackupReport> {
@@ -75,13 +67,10 @@ impl Store {
             // All pages in one step: one read transaction, so writers never restart it.
             backup.step(-1)?;
         }
-        let file = fs::File::open(&partial).map_err(|e| file_error(&partial, e))?;
-        file.sync_all().map_err(|e| file_error(&partial, e))?;
-        let bytes = file.metadata().map_err(|e| file_error(&partial, e))?.len();
-        fs::rename(&partial, dest).map_err(|e| file_error(dest, e))?;
-        if let Some(folder) = dest.parent() {
-            sync_folder(folder);
-        }
+        let bytes = fs::metadata(&partial)
+            .map_err(|e| file_error(&partial, e))?
+            .len();
+        kartika_durable::publish(&partial, dest).map_err(|e| file_error(dest, e))?;
         Ok(BackupReport {
             path: dest.to_owned(),
             bytes,
@@ -163,10 +152,7 @@ impl Store {
         } else {
             None
         };
-        fs::rename(&staging, to).map_err(|e| file_error(to, e))?;
-        if let Some(folder) = to.parent() {
-            sync_folder(folder);
-        }
+        kartika_durable::publish(&staging, to).map_err(|e| file_error(to, e))?;
         Ok(RestoreReport {
             kept_aside,
             audit_entries,

@@ -7,6 +7,7 @@ pub mod clinic;
 pub mod fhir;
 pub mod fixtures;
 pub mod lan;
+#[cfg(unix)]
 pub mod pcsc;
 pub mod postgres;
 pub mod proxy;

@@ -697,7 +697,7 @@ mod tests {
         // The machine went off with the new state half in its temporary file.
         let temporary = dir
             .path()
-            .join(format!(".card.json.{}.tmp", std::process::id()));
+            .join(format!(".card.json.{}.new", std::process::id()));
         std::fs::write(&temporary, b"{\"format\": 1, \"life_cy").unwrap();
         let reopened = VirtualCard::open(&path).expect("the old state loads");
         assert_eq!(reopened.life_cycle(), LifeCycle::Personalization);

@@ -3,8 +3,7 @@
 //! switched off mid-write keeps the old state or the new one, never a mixture.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use kartika_card::model::LifeCycle;
@@ -159,30 +158,7 @@ impl CardFile {
         };
         let json = serde_json::to_vec_pretty(&StateFile::from_state(state))
             .map_err(|e| write_error(std::io::Error::other(e)))?;
-        let dir = match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-            _ => PathBuf::from("."),
-        };
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temporary)
-            .map_err(write_error)?;
-        file.write_all(&json).map_err(write_error)?;
-        file.sync_all().map_err(write_error)?;
-        drop(file);
-        fs::rename(&temporary, &self.path).map_err(write_error)?;
-        // The rename is durable only once the folder's entry is on disk.
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(write_error)?;
-        Ok(())
+        kartika_durable::replace(&self.path, &json, kartika_durable::Readers::Anyone)
+            .map_err(write_error)
     }
 }

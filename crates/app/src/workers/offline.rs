@@ -310,7 +310,7 @@ fn patient_from_card(identity: &Identity) -> Patient {
 /// or the new one.
 fn write_durably(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
     let bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
-    kartika_lan::durable::write(path, &bytes, true)
+    kartika_durable::replace(path, &bytes, kartika_durable::Readers::Owner)
 }
 
 #[cfg(test)]
