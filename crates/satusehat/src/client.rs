@@ -92,20 +92,10 @@ impl Client {
         secret: Secret,
         ca_pem: Option<&[u8]>,
     ) -> Result<Self, SatusehatError> {
-        let mut builder = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(REQUEST_TIMEOUT));
-        if let Some(pem) = ca_pem {
-            let certs = kartika_sync::pem_certificates(pem)
-                .map_err(|e| SatusehatError::Ca(e.to_string()))?;
-            builder = builder.tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                    .build(),
-            );
-        }
+        let agent = kartika_sync::http_agent(REQUEST_TIMEOUT, ca_pem)
+            .map_err(|e| SatusehatError::Ca(e.to_string()))?;
         Ok(Self {
-            agent: builder.build().new_agent(),
+            agent,
             auth_url: link.auth_url.trim_end_matches('/').to_owned(),
             fhir_url: link.fhir_url.trim_end_matches('/').to_owned(),
             client_id: link.client_id.clone(),

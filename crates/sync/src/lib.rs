@@ -212,19 +212,8 @@ impl Syncer {
     /// A syncer for a registry; fails only when `ca_pem` holds no usable certificate.
     pub fn new(config: SyncConfig) -> Result<Self, SyncError> {
         refuse_plain_http_beyond_loopback(&config.registry)?;
-        let mut builder = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(config.timeout));
-        if let Some(pem) = &config.ca_pem {
-            let certs = pem_certificates(pem)?;
-            builder = builder.tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                    .build(),
-            );
-        }
         Ok(Self {
-            agent: builder.build().new_agent(),
+            agent: http_agent(config.timeout, config.ca_pem.as_deref())?,
             config,
             progress: Arc::new(Mutex::new(Progress::default())),
             observer: None,
@@ -605,6 +594,24 @@ pub fn plain_http_beyond_loopback(url: &str) -> bool {
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
     !loopback
+}
+
+/// An HTTP client that hands every answer back (a refusal too, with its status), gives up
+/// on a request after `timeout`, and trusts `ca_pem`'s certificates instead of the
+/// system's roots when given.
+pub fn http_agent(timeout: Duration, ca_pem: Option<&[u8]>) -> Result<ureq::Agent, SyncError> {
+    let mut builder = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout));
+    if let Some(pem) = ca_pem {
+        let certs = pem_certificates(pem)?;
+        builder = builder.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .build(),
+        );
+    }
+    Ok(builder.build().new_agent())
 }
 
 /// Every certificate in a PEM bundle.

@@ -353,12 +353,7 @@ fn satusehat_visits(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
     // The oldest first, a screenful: the counts above say how many there are.
     for visit in refused.iter().take(LISTED) {
         ui.horizontal_wrapped(|ui| {
-            ui.label(format!(
-                "{} · {}",
-                visit.patient_number,
-                format::moment(visit.ended_at, zone, lang)
-            ));
-            ui.weak(visit.reason.as_deref().unwrap_or_default());
+            delivery_line(ui, visit, zone, lang);
             if ui.button(T::SendAgain.get(lang)).clicked() {
                 commands.push(Command::SatusehatRetry(Some(visit.visit_id.clone())));
             }
@@ -369,15 +364,23 @@ fn satusehat_visits(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
         .iter()
         .filter(|v| v.state != kartika_store::DeliveryState::Refused);
     for visit in waiting.take(LISTED) {
-        ui.horizontal_wrapped(|ui| {
-            ui.label(format!(
-                "{} · {}",
-                visit.patient_number,
-                format::moment(visit.ended_at, zone, lang)
-            ));
-            ui.weak(visit.reason.as_deref().unwrap_or_default());
-        });
+        ui.horizontal_wrapped(|ui| delivery_line(ui, visit, zone, lang));
     }
+}
+
+/// A visit not at SATUSEHAT: its patient, when it ended, and why it is not sent.
+fn delivery_line(
+    ui: &mut egui::Ui,
+    visit: &kartika_store::PendingDelivery,
+    zone: time::UtcOffset,
+    lang: crate::text::Lang,
+) {
+    ui.label(format!(
+        "{} · {}",
+        visit.patient_number,
+        format::moment(visit.ended_at, zone, lang)
+    ));
+    ui.weak(visit.reason.as_deref().unwrap_or_default());
 }
 
 /// Visits listed of each kind, oldest first.

@@ -38,6 +38,16 @@ fn admit(client: &Client, token: &str, tap: &TapEvidence) -> TapOutcome {
     outcome
 }
 
+/// Siti's genuine card, issued by another Puskesmas (P3674010, the PKI's node).
+fn sitis_card(dir: &std::path::Path, pki: &Pki) -> kartika_vcard::VirtualCard {
+    card_issued_by(
+        &dir.join("siti.json"),
+        &pki.node,
+        &pki.root,
+        &sample_identity(),
+    )
+}
+
 fn refusal(outcome: &TapOutcome) -> &str {
     match outcome {
         TapOutcome::Refused { reason, .. } => reason,
@@ -54,13 +64,7 @@ fn a_forged_copied_or_replayed_tap_is_refused_and_writes_no_patient_and_no_card(
     let pki = Pki::new();
     let server = server(&pki);
     let dir = tempfile::tempdir().unwrap();
-    // Siti's genuine card, issued by another Puskesmas (P3674010).
-    let mut card = card_issued_by(
-        &dir.path().join("siti.json"),
-        &pki.node,
-        &pki.root,
-        &sample_identity(),
-    );
+    let mut card = sitis_card(dir.path(), &pki);
     let (desk, me) = server.login("desk1");
     let genuine = tap_evidence(&mut card, &pki.trust(), "", now_ms(&server));
 
@@ -165,12 +169,7 @@ fn a_server_without_the_registry_root_refuses_every_tap_from_a_workstation() {
     let pki = Pki::new();
     let server = Running::start();
     let dir = tempfile::tempdir().unwrap();
-    let mut card = card_issued_by(
-        &dir.path().join("siti.json"),
-        &pki.node,
-        &pki.root,
-        &sample_identity(),
-    );
+    let mut card = sitis_card(dir.path(), &pki);
     let (desk, me) = server.login("desk1");
     let tap = tap_evidence(&mut card, &pki.trust(), "", now_ms(&server));
     let reason = refusal(&admit(&desk, &me.token, &tap)).to_owned();
