@@ -25,6 +25,15 @@ export WINEPREFIX="${WINEPREFIX:-$PWD/target/wine-prefix}"
 export WINEDEBUG=-all
 crates=(-p kartika-durable -p kartika-store -p kartika-card -p kartika-report -p kartika-fhir)
 
+# Wine is told that N: is a network share, so the store's refusal of one is tested.
+wine=/usr/lib/wine/wine64
+share="$PWD/target/wine-share"
+mkdir -p "$share"
+"$wine" reg add 'HKLM\Software\Wine\Drives' /v n: /t REG_SZ /d network /f >/dev/null
+ln -sfn "$share" "$WINEPREFIX/dosdevices/n:"
+/usr/lib/wine/wineserver -k || true
+export KARTIKA_TEST_NETWORK_DRIVE='N:'
+
 cargo test --locked --target "$target" "${crates[@]}" --no-run
 # Wine 8.0 lacks bcryptprimitives.dll, which Rust's standard library needs: a stand-in
 # beside the test programs (scripts/windows/bcryptprimitives.c).

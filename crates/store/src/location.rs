@@ -7,8 +7,8 @@ use std::path::Path;
 
 use crate::{Result, StoreError};
 
-/// Refuses `path` when its folder is on a network filesystem. Linux only: elsewhere the
-/// check is not made yet.
+/// Refuses `path` when its folder is on a network filesystem (Linux) or a network drive
+/// or share (Windows); elsewhere the check is not made.
 pub(crate) fn refuse_network_path(path: &Path) -> Result<()> {
     match filesystem_of(path) {
         Some(filesystem) => Err(StoreError::NetworkPath {
@@ -32,7 +32,33 @@ fn filesystem_of(path: &Path) -> Option<&'static str> {
     network_filesystem(stat.f_type as i64)
 }
 
-#[cfg(not(target_os = "linux"))]
+/// On Windows: a share by its UNC name (`\\server\share`), or a drive letter Windows says
+/// is a network drive (`GetDriveTypeW`).
+#[cfg(windows)]
+fn filesystem_of(path: &Path) -> Option<&'static str> {
+    use std::os::windows::ffi::OsStrExt;
+    use std::path::{Component, Prefix};
+    use windows_sys::Win32::Storage::FileSystem::GetDriveTypeW;
+    use windows_sys::Win32::System::WindowsProgramming::DRIVE_REMOTE;
+    let absolute = std::path::absolute(path).ok()?;
+    let Some(Component::Prefix(prefix)) = absolute.components().next() else {
+        return None;
+    };
+    let letter = match prefix.kind() {
+        Prefix::UNC(..) | Prefix::VerbatimUNC(..) => return Some("a Windows share (UNC path)"),
+        Prefix::Disk(letter) | Prefix::VerbatimDisk(letter) => letter,
+        _ => return None,
+    };
+    let root: Vec<u16> = std::ffi::OsStr::new(&format!("{}:\\", char::from(letter)))
+        .encode_wide()
+        .chain(Some(0))
+        .collect();
+    // SAFETY: a NUL-terminated UTF-16 string that lives across the call.
+    let kind = unsafe { GetDriveTypeW(root.as_ptr()) };
+    (kind == DRIVE_REMOTE).then_some("a network drive")
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 fn filesystem_of(_path: &Path) -> Option<&'static str> {
     None
 }

@@ -323,3 +323,23 @@ fn the_store_file_is_its_owners_only_whatever_the_umask() {
     drop(Store::open(&path).unwrap());
     assert_eq!(mode(&path), 0o600);
 }
+
+/// Windows: a store on a share, by its UNC name or by a drive letter Windows says is a
+/// network drive, is refused before it is opened.
+#[cfg(windows)]
+#[test]
+fn a_store_on_a_network_drive_or_a_share_is_refused() {
+    let drive = std::env::var("KARTIKA_TEST_NETWORK_DRIVE").expect(
+        "KARTIKA_TEST_NETWORK_DRIVE names a drive Windows calls a network drive: run scripts/test-windows.sh, which tells Wine that N: is one",
+    );
+    for path in [
+        format!(r"{drive}\clinic.sqlite"),
+        r"\\server\share\clinic.sqlite".to_owned(),
+    ] {
+        let err = Store::create(std::path::Path::new(&path), &facility()).unwrap_err();
+        assert!(
+            matches!(err, StoreError::NetworkPath { .. }),
+            "{path}: {err}"
+        );
+    }
+}
