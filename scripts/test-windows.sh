@@ -1,45 +1,38 @@
 #!/usr/bin/env bash
-# The durable writes', store's, card's, report's and FHIR crates' tests as Windows programs:
-# cross-built for x86_64-pc-windows-gnu with MinGW-w64 and run under Wine (docs/windows.md
-# says what does not run there). Installs what it needs; safe to run again.
+# Kartika as a Windows program, under Wine: the durable writes', store's, card's, report's
+# and FHIR crates' tests cross-built for x86_64-pc-windows-gnu, then kartika.exe run as an
+# operator would (db init, staff add, db generate, report lb1, audit verify) on C:\ paths.
+# docs/windows.md says what does not run under Wine. Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/windows/prepare.sh
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-if ! dpkg -s gcc-mingw-w64-x86-64 wine64 >/dev/null 2>&1; then
-    echo "installing the MinGW-w64 cross compiler and Wine" >&2
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-mingw-w64-x86-64 wine64 >&2
-fi
-if ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
-    rustup target add x86_64-pc-windows-gnu
-fi
-
-target=x86_64-pc-windows-gnu
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=/usr/lib/wine/wine64
-export WINEPREFIX="${WINEPREFIX:-$PWD/target/wine-prefix}"
-export WINEDEBUG=-all
 crates=(-p kartika-durable -p kartika-store -p kartika-card -p kartika-report -p kartika-fhir)
-
-# Wine is told that N: is a network share, so the store's refusal of one is tested.
-wine=/usr/lib/wine/wine64
-share="$PWD/target/wine-share"
-mkdir -p "$share"
-"$wine" reg add 'HKLM\Software\Wine\Drives' /v n: /t REG_SZ /d network /f >/dev/null
-ln -sfn "$share" "$WINEPREFIX/dosdevices/n:"
-/usr/lib/wine/wineserver -k || true
-export KARTIKA_TEST_NETWORK_DRIVE='N:'
-
 cargo test --locked --target "$target" "${crates[@]}" --no-run
-# Wine 8.0 lacks bcryptprimitives.dll, which Rust's standard library needs: a stand-in
-# beside the test programs (scripts/windows/bcryptprimitives.c).
-x86_64-w64-mingw32-gcc -shared -O2 -o "target/$target/debug/deps/bcryptprimitives.dll" \
-    scripts/windows/bcryptprimitives.c
+shim_beside "target/$target/debug/deps"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked --target "$target" "${crates[@]}" 2>&1 | tee "$log"
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 } END { printf "windows total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
+
+# kartika.exe itself.
+cargo build --locked --target "$target" --bin kartika
+exe="target/$target/debug/kartika.exe"
+shim_beside "target/$target/debug"
+rm -rf "$WINEPREFIX/drive_c/kartika-smoke"
+db='C:\kartika-smoke\clinic.sqlite'
+kartika() { "$wine" "$exe" "$@"; }
+mkdir -p "$WINEPREFIX/drive_c/kartika-smoke"
+kartika db init --db "$db" --facility-code P3674060 --facility-name "Puskesmas Pamulang" --region 36.74.06
+KARTIKA_NEW_PASSWORD=smoke-password-1 kartika staff add --db "$db" --username admin --display-name Admin --role admin
+kartika db generate --db "$db" --patients 200 --visits 1000 --days 30
+month=$(date -d 'yesterday' +%Y-%m)
+KARTIKA_PASSWORD=smoke-password-1 kartika report lb1 --db "$db" --as admin --month "$month" --format csv --out 'C:\kartika-smoke\lb1.csv'
+kartika audit verify --db "$db"
+test -s "$WINEPREFIX/drive_c/kartika-smoke/lb1.csv"
+# A store on the share Wine was told about is refused.
+if kartika db init --db 'N:\clinic.sqlite' --facility-code P3674060 --facility-name Pamulang 2>/dev/null; then
+    echo "kartika.exe made a store on a network drive" >&2
+    exit 1
+fi
+echo "kartika.exe under Wine: db init, staff add, db generate, report lb1, audit verify: ok"

@@ -1,0 +1,36 @@
+# Sourced by the Windows scripts: installs what they need (MinGW-w64, Wine, the Rust
+# target), sets cargo and Wine up for x86_64-pc-windows-gnu, tells Wine that N: is a
+# network share, and offers `shim_beside DIR` (Wine 8.0 lacks bcryptprimitives.dll, which
+# Rust's standard library needs: scripts/windows/bcryptprimitives.c stands in for it).
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if ! dpkg -s gcc-mingw-w64-x86-64 wine64 >/dev/null 2>&1; then
+    echo "installing the MinGW-w64 cross compiler and Wine" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-mingw-w64-x86-64 wine64 >&2
+fi
+if ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
+    rustup target add x86_64-pc-windows-gnu
+fi
+
+target=x86_64-pc-windows-gnu
+wine=/usr/lib/wine/wine64
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine"
+export WINEPREFIX="${WINEPREFIX:-$PWD/target/wine-prefix}"
+export WINEDEBUG=-all
+
+share="$PWD/target/wine-share"
+mkdir -p "$share"
+"$wine" reg add 'HKLM\Software\Wine\Drives' /v n: /t REG_SZ /d network /f >/dev/null
+ln -sfn "$share" "$WINEPREFIX/dosdevices/n:"
+/usr/lib/wine/wineserver -k || true
+export KARTIKA_TEST_NETWORK_DRIVE='N:'
+
+shim_beside() {
+    x86_64-w64-mingw32-gcc -shared -O2 -o "$1/bcryptprimitives.dll" \
+        scripts/windows/bcryptprimitives.c
+}
