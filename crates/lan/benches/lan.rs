@@ -102,6 +102,21 @@ fn operations<'a>(registrations: &'a Registrations, history_of: &'a str) -> Vec<
 
 fn main() {
     let small = std::env::args().any(|a| a == "--small");
+    // `--log`: the servers' log at info, written to a file, as serve-clinic writes it.
+    let log_dir = tempfile::tempdir().expect("temp dir");
+    let _flushed = std::env::args().any(|a| a == "--log").then(|| {
+        let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::never(
+            log_dir.path(),
+            "clinic.log",
+        ));
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_writer(writer)
+            .with_ansi(false)
+            .init();
+        println!("Logging at info to a file.\n");
+        guard
+    });
     let (patients, visits) = if small {
         (4_000, 20_000)
     } else {
