@@ -80,6 +80,9 @@ pub struct DemoConfig {
     pub tray: Vec<TrayCard>,
 }
 
+/// The log lines an admin sees in Pengaturan.
+const RECENT_ERRORS: usize = 20;
+
 /// The Kartika desktop app.
 pub struct KartikaApp {
     state: State,
@@ -96,6 +99,8 @@ pub struct KartikaApp {
     waker: Waker,
     timings: Option<Timings>,
     files: (Sender<FileOutcome>, Receiver<FileOutcome>),
+    /// The log's last warnings, read off the UI thread.
+    errors: (Sender<Vec<String>>, Receiver<Vec<String>>),
 }
 
 /// What printing a ticket or saving a file came to, for the screen that asked: a notice,
@@ -178,6 +183,7 @@ impl KartikaApp {
             satusehat_paused: None,
             output_dir: config.output_dir,
             settings_open: false,
+            recent_errors: None,
             printer_address,
             today: config.clock.now().date(),
         };
@@ -198,6 +204,7 @@ impl KartikaApp {
                 tap_seen_at: None,
             }),
             files: mpsc::channel(),
+            errors: mpsc::channel(),
         }
     }
 
@@ -255,6 +262,9 @@ impl KartikaApp {
             if round_ended {
                 self.ask(Pending::SyncHealth, ClinicRequest::SyncHealth);
             }
+        }
+        while let Ok(lines) = self.errors.1.try_recv() {
+            self.state.recent_errors = Some(lines);
         }
         while let Ok((screen, outcome)) = self.files.1.try_recv() {
             let (notice, problem) = match screen {
@@ -476,6 +486,27 @@ impl KartikaApp {
             ));
         }
         self.send_backup_plan();
+    }
+
+    /// Reads the log's last warnings and errors for an admin, on a thread of its own.
+    fn read_recent_errors(&mut self) {
+        let admin = self
+            .state
+            .session
+            .as_ref()
+            .is_some_and(|s| s.role() == Role::Admin);
+        if !admin {
+            self.state.recent_errors = None;
+            return;
+        }
+        let folder = self.state.output_dir.join("logs");
+        let (done, waker) = (self.errors.0.clone(), self.waker.clone());
+        let _ = std::thread::Builder::new()
+            .name("recent-errors".into())
+            .spawn(move || {
+                let _ = done.send(crate::recent_errors::recent_errors(&folder, RECENT_ERRORS));
+                waker.wake();
+            });
     }
 
     /// Tells this PC's SATUSEHAT sender, if it has one, to look for due visits now.
@@ -740,7 +771,12 @@ impl KartikaApp {
                     }
                 }
             }
-            Command::ToggleSettings => self.state.settings_open = !self.state.settings_open,
+            Command::ToggleSettings => {
+                self.state.settings_open = !self.state.settings_open;
+                if self.state.settings_open {
+                    self.read_recent_errors();
+                }
+            }
             Command::SetPrinter(target) => self.state.prefs.printer = target,
             Command::Show(Screen::Reports) => self.show_reports(),
             Command::Show(Screen::Poli) => self.show_poli(),

@@ -17,6 +17,7 @@ pub mod format;
 pub mod pdf;
 pub mod poli;
 pub mod problem;
+mod recent_errors;
 pub mod state;
 pub mod text;
 pub mod ticket;

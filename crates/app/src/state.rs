@@ -171,6 +171,9 @@ pub struct State {
     pub output_dir: PathBuf,
     /// Whether the settings window is open.
     pub settings_open: bool,
+    /// The app's last warnings and errors from its log, read when an admin opens the
+    /// settings.
+    pub recent_errors: Option<Vec<String>>,
     /// The printer address being typed in the settings.
     pub printer_address: String,
     /// Today in the facility's zone, as of this frame.

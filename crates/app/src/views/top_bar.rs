@@ -219,6 +219,20 @@ pub fn settings_window(ui: &mut egui::Ui, state: &mut State, commands: &mut Comm
                     PrinterTarget::None => {}
                 }
             }
+            if let Some(lines) = &state.recent_errors {
+                ui.separator();
+                ui.strong(T::RecentErrors.get(lang));
+                if lines.is_empty() {
+                    ui.label(T::NoRecentErrors.get(lang));
+                }
+                egui::ScrollArea::vertical()
+                    .max_height(200.0)
+                    .show(ui, |ui| {
+                        for line in lines {
+                            ui.label(egui::RichText::new(line).monospace().small());
+                        }
+                    });
+            }
             if ui.button(T::Close.get(lang)).clicked() {
                 commands.push(Command::ToggleSettings);
             }

@@ -373,3 +373,35 @@ fn a_blocked_pin_is_reset_and_a_returned_card_terminated_with_the_card_in_the_re
         "the card itself is terminated"
     );
 }
+
+#[test]
+fn an_admin_reads_the_apps_last_warnings_in_the_settings_and_a_nurse_does_not() {
+    let mut app = App::demo();
+    let logs = app.folder().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("kartika.2026-12-05.log"),
+        "2026-12-05T01:00:00.000000Z  WARN kartika::sync: sync round failed error=kemarin\n",
+    )
+    .unwrap();
+    std::fs::write(
+        logs.join("kartika.2026-12-06.log"),
+        "2026-12-06T02:00:00.000000Z  INFO kartika::sync: sync round sent=3\n\
+         2026-12-06T02:05:00.000000Z  WARN kartika::sync: sync round failed error=the registry cannot be reached\n",
+    )
+    .unwrap();
+    app.log_in(Role::Admin);
+    app.until_text("Tempelkan kartu");
+    app.click("Pengaturan");
+    app.until_text("the registry cannot be reached");
+    assert!(!app.shows("sent=3"), "warnings and errors only");
+    assert!(!app.shows("kemarin"), "from the newest log");
+    app.click("Tutup");
+    app.click("Keluar");
+
+    app.log_in(Role::Nurse);
+    app.until_text("Poli");
+    app.click("Pengaturan");
+    app.harness.run_ok();
+    assert!(!app.shows("Kesalahan terakhir"), "an admin's reading");
+}
