@@ -420,6 +420,20 @@ fn main() {
     });
     let visits = if small { 10_000 } else { 100_000 };
     let dir = tempfile::tempdir().expect("temp dir");
+    // `--log`: the registry's log at info, written to a file, as `registry serve` writes it.
+    let _flushed = std::env::args().any(|a| a == "--log").then(|| {
+        let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::never(
+            dir.path(),
+            "registry.log",
+        ));
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_writer(writer)
+            .with_ansi(false)
+            .init();
+        println!("Logging at info to a file.");
+        guard
+    });
 
     let started = Instant::now();
     let (mut pamulang, admin, clock) = clinic(dir.path(), "P3674060");
@@ -507,7 +521,9 @@ fn main() {
 
     if pull_only {
         println!(
-            "pull {pulled} changes: {} (HTTP + apply); registry paging {}; pages over HTTP {}; pull / paging {ratio:.2} (median of the rounds' ratios)",
+            "drain {} records over HTTP: {}; pull {pulled} changes: {} (HTTP + apply); registry paging {}; pages over HTTP {}; pull / paging {ratio:.2} (median of the rounds' ratios)",
+            all.len(),
+            secs(drain),
             secs(pull),
             secs(paging_time),
             secs(http_paging)
