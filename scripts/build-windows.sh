@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kartika.exe for Windows (x86_64), cross-built here with MinGW-w64, its debug information
-# split off into kartika.exe.debug beside it (kept for crash reports, never shipped) and
-# the shipped file stripped. Installs what it needs. Prints the files and their sizes.
+# split off into kartika.exe.debug (kept for crash reports, never shipped) and the shipped
+# copy stripped (ship/kartika.exe). Installs what it needs. Prints the files and sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/windows/prepare.sh
@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 cargo build --locked --release --target "$target" --bin kartika
 out="target/$target/release"
 objcopy=x86_64-w64-mingw32-objcopy
+# Cargo's own kartika.exe stays as built (a later build knows it); the shipped copy is
+# ship/kartika.exe.
 "$objcopy" --only-keep-debug "$out/kartika.exe" "$out/kartika.exe.debug"
+mkdir -p "$out/ship"
 "$objcopy" --strip-debug --strip-unneeded --add-gnu-debuglink="$out/kartika.exe.debug" \
-    "$out/kartika.exe" "$out/kartika-stripped.exe"
-mv "$out/kartika-stripped.exe" "$out/kartika.exe"
-ls -l "$out/kartika.exe" "$out/kartika.exe.debug"
+    "$out/kartika.exe" "$out/ship/kartika.exe"
+ls -l "$out/ship/kartika.exe" "$out/kartika.exe.debug"
