@@ -81,7 +81,6 @@ pub struct Client {
     auth_refused_at: Option<Instant>,
     pace: Option<Duration>,
     last_request: Option<Instant>,
-    requests: u64,
 }
 
 impl Client {
@@ -104,13 +103,7 @@ impl Client {
             auth_refused_at: None,
             pace: (link.pace > 0).then(|| Duration::from_secs(1) / link.pace),
             last_request: None,
-            requests: 0,
         })
-    }
-
-    /// Requests sent so far, the token's included.
-    pub fn requests(&self) -> u64 {
-        self.requests
     }
 
     /// The patient's IHS number, found by NIK; `None` when SATUSEHAT does not know it.
@@ -251,7 +244,6 @@ impl Client {
             }
         }
         self.last_request = Some(Instant::now());
-        self.requests += 1;
     }
 }
 

@@ -54,19 +54,18 @@ struct Books {
     client_id: String,
     secret: String,
     organization_id: String,
-    token_lifetime: Duration,
     tokens: HashMap<String, Instant>,
     auth_refused_at: Option<Instant>,
-    patients: HashMap<String, String>,
     /// Whether every NIK is known, its IHS number made from it.
     every_nik: bool,
     stored: Vec<Stored>,
     faults: VecDeque<Fault>,
     token_requests: usize,
     transactions: usize,
-    /// Every request's body and headers, as text: where a test looks for a secret.
-    seen: Vec<String>,
 }
+
+/// How long a token lasts, as SATUSEHAT's do.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// What the handlers share: the books, a bell rung at each transaction, and the release
 /// of a stalled answer.
@@ -131,16 +130,13 @@ impl FakeSatusehat {
             client_id: client_id.to_owned(),
             secret: secret.to_owned(),
             organization_id: organization_id.to_owned(),
-            token_lifetime: Duration::from_secs(3600),
             tokens: HashMap::new(),
             auth_refused_at: None,
-            patients: HashMap::new(),
             every_nik: false,
             stored: Vec::new(),
             faults: VecDeque::new(),
             token_requests: 0,
             transactions: 0,
-            seen: Vec::new(),
         });
         let shared = Arc::new(Shared {
             books,
@@ -205,19 +201,9 @@ impl FakeSatusehat {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
 
-    /// A patient SATUSEHAT's index knows: NIK and IHS number.
-    pub fn add_patient(&self, nik: &str, ihs: &str) {
-        self.books().patients.insert(nik.to_owned(), ihs.to_owned());
-    }
-
     /// Every NIK is known from now on, its IHS number `P` and its first eleven digits.
     pub fn know_every_nik(&self) {
         self.books().every_nik = true;
-    }
-
-    /// Tokens issued from now on last `lifetime`.
-    pub fn set_token_lifetime(&self, lifetime: Duration) {
-        self.books().token_lifetime = lifetime;
     }
 
     /// Ends every token issued so far.
@@ -257,11 +243,6 @@ impl FakeSatusehat {
     pub fn transactions(&self) -> usize {
         self.books().transactions
     }
-
-    /// Every request's headers and body, as text.
-    pub fn seen(&self) -> Vec<String> {
-        self.books().seen.clone()
-    }
 }
 
 fn lock(books: &Mutex<Books>) -> MutexGuard<'_, Books> {
@@ -279,18 +260,6 @@ fn outcome(status: StatusCode, code: &str, text: &str) -> Response {
         })),
     )
         .into_response()
-}
-
-fn record(books: &mut Books, headers: &HeaderMap, body: &[u8]) {
-    let headers: Vec<String> = headers
-        .iter()
-        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or_default()))
-        .collect();
-    books.seen.push(format!(
-        "{}\n{}",
-        headers.join("\n"),
-        String::from_utf8_lossy(body)
-    ));
 }
 
 /// `application/x-www-form-urlencoded`, decoded.
@@ -320,9 +289,8 @@ fn form(body: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
-async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let mut books = lock(&shared.books);
-    record(&mut books, &headers, &body);
     books.token_requests += 1;
     if books
         .auth_refused_at
@@ -346,7 +314,7 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
             .into_response();
     }
     let value = format!("{:032x}", fastrand::u128(..));
-    let lifetime = books.token_lifetime;
+    let lifetime = TOKEN_LIFETIME;
     books
         .tokens
         .insert(value.clone(), Instant::now() + lifetime);
@@ -421,12 +389,7 @@ async fn search(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let mut books = lock(&shared.books);
-    record(
-        &mut books,
-        &headers,
-        query.get("identifier").map_or(&b""[..], |v| v.as_bytes()),
-    );
+    let books = lock(&shared.books);
     if let Some(refusal) = authorized(&books, &headers) {
         return refusal;
     }
@@ -434,10 +397,8 @@ async fn search(
     let found: Vec<Value> = match kind.as_str() {
         "Patient" => identifier
             .strip_prefix("https://fhir.kemkes.go.id/id/nik|")
-            .and_then(|nik| {
-                let made = (books.every_nik && nik.len() == 16).then(|| format!("P{}", &nik[..11]));
-                books.patients.get(nik).cloned().or(made)
-            })
+            .filter(|nik| books.every_nik && nik.len() == 16)
+            .map(|nik| format!("P{}", &nik[..11]))
             .map(|ihs| json!({ "resourceType": "Patient", "id": ihs }))
             .into_iter()
             .collect(),
@@ -524,7 +485,6 @@ async fn transaction(
 /// A transaction's answer, and whether it stalls.
 fn answer_transaction(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> (Response, bool) {
     let mut books = lock(&shared.books);
-    record(&mut books, headers, body);
     if let Some(refusal) = authorized(&books, headers) {
         return (refusal, false);
     }

@@ -92,11 +92,6 @@ impl Sender {
         Ok(())
     }
 
-    /// Requests sent so far.
-    pub fn requests(&self) -> u64 {
-        self.client.requests()
-    }
-
     /// Sends what is due now, in the order visits finished, until nothing is, or until the
     /// link fails (then [`Drained::paused`] says for how long). `progress` hears after
     /// each visit.

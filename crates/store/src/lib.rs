@@ -238,6 +238,16 @@ impl Store {
         self.transact(actor, None, work)
     }
 
+    /// Runs `work` as a read-only transaction for a part of Kartika itself: no writer's
+    /// lock, so a sender that looks every few seconds never holds up a desk.
+    fn read_as_system<T: 'static>(
+        &mut self,
+        actor: &str,
+        work: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.transact_with(TransactionBehavior::Deferred, actor, None, work)
+    }
+
     fn transact<T: 'static>(
         &mut self,
         actor: &str,

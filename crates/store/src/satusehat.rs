@@ -97,7 +97,7 @@ impl Store {
     /// names (for the sender, which runs as a part of Kartika).
     pub fn satusehat_facility(&mut self) -> Result<kartika_fhir::Facility> {
         let units = self.service_units()?;
-        let ids = self.write_as_system("satusehat", ids_on_record)?;
+        let ids = self.read_as_system("satusehat", ids_on_record)?;
         let code = self.facility().code;
         Ok(kartika_fhir::Facility {
             organization_id: ids.organization_id.unwrap_or(code),

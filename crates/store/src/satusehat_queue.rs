@@ -114,7 +114,7 @@ impl Store {
     /// Up to `limit` visits due now, in the order they finished.
     pub fn satusehat_due(&mut self, limit: usize) -> Result<Vec<DueVisit>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.write_as_system(SENDER, |ctx| {
+        self.read_as_system(SENDER, |ctx| {
             let mut stmt = ctx.tx.prepare_cached(&format!(
                 "SELECT {VISIT_COLUMNS}, p.patient_number, d.attempts, d.resource_ids, p.id
                  FROM visit v JOIN service_unit u ON u.code = v.unit_code
@@ -228,7 +228,7 @@ impl Store {
     /// The queue: counts per state, the last delivery, and the oldest `list` visits not
     /// sent (for the sender's own command line).
     pub fn satusehat_status(&mut self, list: usize) -> Result<DeliveryStatus> {
-        self.write_as_system(SENDER, |ctx| delivery_status(ctx, list))
+        self.read_as_system(SENDER, |ctx| delivery_status(ctx, list))
     }
 
     /// [`Store::satusehat_status`] for a person: the counts for anyone (the top bar shows
@@ -366,7 +366,7 @@ pub struct SatusehatLink {
 impl Store {
     /// The link to SATUSEHAT, once an admin has set it up.
     pub fn satusehat_link(&mut self) -> Result<Option<SatusehatLink>> {
-        self.write_as_system(SENDER, |ctx| {
+        self.read_as_system(SENDER, |ctx| {
             let row: (
                 Option<String>,
                 Option<String>,
@@ -446,7 +446,7 @@ impl Store {
 
     /// Who holds the sender's turn now, if anyone.
     pub fn satusehat_sender(&mut self) -> Result<Option<String>> {
-        self.write_as_system(SENDER, |ctx| {
+        self.read_as_system(SENDER, |ctx| {
             Ok(ctx
                 .tx
                 .query_row(
