@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/windows/prepare.sh
+trap stop_wine EXIT
 
 cargo build --locked --release --target "$target" --bin kartika
 out="target/$target/release"

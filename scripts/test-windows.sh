@@ -11,8 +11,14 @@ crates=(-p kartika-durable -p kartika-store -p kartika-card -p kartika-report -p
 cargo test --locked --target "$target" "${crates[@]}" --no-run
 shim_beside "target/$target/debug/deps"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --locked --target "$target" "${crates[@]}" 2>&1 | tee "$log"
+trap 'rm -f "$log"; stop_wine' EXIT
+# Into a file, not a pipe: Wine's own helper programs live as long as the wineserver and
+# would hold a pipe open.
+if ! cargo test --locked --target "$target" "${crates[@]}" >"$log" 2>&1; then
+    cat "$log"
+    exit 1
+fi
+cat "$log"
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 } END { printf "windows total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
 
 # kartika.exe itself.

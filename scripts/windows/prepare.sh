@@ -28,6 +28,10 @@ mkdir -p "$share"
 "$wine" reg add 'HKLM\Software\Wine\Drives' /v n: /t REG_SZ /d network /f >/dev/null
 ln -sfn "$share" "$WINEPREFIX/dosdevices/n:"
 /usr/lib/wine/wineserver -k || true
+# One wineserver for the whole run: left to itself it stops a few seconds after its last
+# program, and the next test program, starting just then, loses its connection to it.
+/usr/lib/wine/wineserver -p
+stop_wine() { /usr/lib/wine/wineserver -k 2>/dev/null || true; }
 export KARTIKA_TEST_NETWORK_DRIVE='N:'
 
 shim_beside() {
