@@ -42,12 +42,16 @@ pub fn to_stderr(format: LogFormat) {
 /// A file a day in `folder/logs`, for the desktop app; panics are written there too. The
 /// guard flushes the last lines when the app ends.
 pub fn to_daily_files(folder: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    // The appender looks for old files to prune before it makes the folder, and says so
+    // on standard error when there is none yet.
+    let folder = folder.join("logs");
+    let _ = std::fs::create_dir_all(&folder);
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("kartika")
         .filename_suffix("log")
         .max_log_files(DAYS_KEPT)
-        .build(folder.join("logs"));
+        .build(&folder);
     let appender = match appender {
         Ok(appender) => appender,
         Err(e) => {

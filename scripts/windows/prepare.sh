@@ -7,10 +7,13 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-if ! dpkg -s gcc-mingw-w64-x86-64 wine64 >/dev/null 2>&1; then
-    echo "installing the MinGW-w64 cross compiler and Wine" >&2
+# The cross compiler, Wine, NSIS for the installer, and a virtual display with the tools
+# that type into kartika.exe's window and photograph it.
+needed=(gcc-mingw-w64-x86-64 wine64 nsis xvfb xdotool imagemagick)
+if ! dpkg -s "${needed[@]}" >/dev/null 2>&1; then
+    echo "installing the MinGW-w64 cross compiler, Wine, NSIS and a virtual display" >&2
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-mingw-w64-x86-64 wine64 >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${needed[@]}" >&2
 fi
 if ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
     rustup target add x86_64-pc-windows-gnu

@@ -160,9 +160,7 @@ impl DemoWorld {
     ) -> Result<Self, DemoError> {
         let manifest_path = dir.join(MANIFEST);
         if fresh || !manifest_path.exists() {
-            if dir.exists() {
-                fs::remove_dir_all(dir).map_err(DemoError::folder(dir))?;
-            }
+            clear_all_but_logs(dir)?;
             create(dir, size, clock)?;
         }
         let text = fs::read_to_string(&manifest_path).map_err(DemoError::folder(&manifest_path))?;
@@ -226,6 +224,35 @@ impl DemoWorld {
         })?;
         enroll_node(&self.registry_path, OTHER_FACILITY_CODE, certificate)
     }
+}
+
+/// Empties the demo's folder for a fresh start, but keeps `logs/`: the running app is
+/// already writing today's log there, and Windows will not remove a folder holding an
+/// open file ("Directory is not empty", os error 145).
+fn clear_all_but_logs(dir: &Path) -> Result<(), DemoError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(DemoError::folder(dir)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(DemoError::folder(dir))?;
+        if entry.file_name() == "logs" {
+            continue;
+        }
+        let path = entry.path();
+        let removed = if entry
+            .file_type()
+            .map_err(DemoError::folder(&path))?
+            .is_dir()
+        {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed.map_err(DemoError::folder(&path))?;
+    }
+    Ok(())
 }
 
 fn create(dir: &Path, size: SeedSize, clock: Arc<dyn Clock>) -> Result<(), DemoError> {
