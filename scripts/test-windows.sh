@@ -43,6 +43,29 @@ if kartika db init --db 'N:\clinic.sqlite' --facility-code P3674060 --facility-n
 fi
 echo "kartika.exe under Wine: db init, staff add, db generate, report lb1, audit verify: ok"
 
+# The clinic server as a native Windows service, in the machine's data folder by default:
+# installed, started by Wine's service manager, answering on loopback, stopped through its
+# control handler (the log beside the store says so), removed with the data left.
+machine="$WINEPREFIX/drive_c/ProgramData/Kartika"
+rm -rf "$machine"
+kartika service uninstall >/dev/null 2>&1 || true
+kartika db init --db 'C:\ProgramData\Kartika\clinic.sqlite' --facility-code P3674060 --facility-name "Puskesmas Pamulang"
+kartika service install --listen 127.0.0.1:7943
+kartika service start
+protocol=$(sed -n 's/^pub const PROTOCOL_VERSION: u32 = \([0-9]*\);/\1/p' crates/lan/src/lib.rs)
+curl -sf -H "kartika-lan-protocol: $protocol" http://127.0.0.1:7943/v1/facility | grep -q P3674060 ||
+    { echo "the kartika-clinic service does not answer on 127.0.0.1:7943" >&2; exit 1; }
+kartika service stop
+if curl -s http://127.0.0.1:7943/v1/facility >/dev/null; then
+    echo "the kartika-clinic service still answers after it was stopped" >&2
+    exit 1
+fi
+grep -q "the clinic service stopped" "$machine"/logs/kartika.*.log ||
+    { echo "the service's log has no stop in it" >&2; exit 1; }
+kartika service uninstall
+test -f "$machine/clinic.sqlite"
+echo "kartika.exe as a Windows service: install, start, answer, stop, uninstall (data kept): ok"
+
 # kartika.exe demo on a virtual display: the window opens, the clerk signs in with the
 # keyboard, and the desk shows the demo's cards (the photograph is kept for a person).
 out=target/windows-test

@@ -42,8 +42,12 @@ pub fn to_stderr(format: LogFormat) {
 /// A file a day in `folder/logs`, for the desktop app; panics are written there too. The
 /// guard flushes the last lines when the app ends.
 pub fn to_daily_files(folder: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    // The appender looks for old files to prune before it makes the folder, and says so
-    // on standard error when there is none yet.
+    // The data folder is made closed to other users before the logs are made in it; the
+    // appender looks for old files to prune before it makes its folder, and says so on
+    // standard error when there is none yet.
+    if let Err(e) = crate::places::private_folder(folder) {
+        eprintln!("{e:#}");
+    }
     let folder = folder.join("logs");
     let _ = std::fs::create_dir_all(&folder);
     let appender = tracing_appender::rolling::Builder::new()

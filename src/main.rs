@@ -4,13 +4,14 @@
 mod commands;
 mod keys;
 mod logging;
+mod places;
 mod serving;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{app, card, export, lan, node, registry, report, satusehat, store, vcard};
+use commands::{app, card, export, lan, node, registry, report, satusehat, service, store, vcard};
 
 #[derive(Parser)]
 #[command(
@@ -99,6 +100,11 @@ enum Command {
     },
     /// Serve this Puskesmas's store to its workstations on the LAN (`kartika app --server`).
     ServeClinic(lan::ServeClinicArgs),
+    /// The clinic server as a Windows service (on Linux: contrib/kartika-clinic.service).
+    Service {
+        #[command(subcommand)]
+        command: service::ServiceCommand,
+    },
     /// The waiting room's screen: each call by number and unit, full screen.
     Display(app::DisplayArgs),
     /// The standby PC: copies of the server's store, and taking over from it.
@@ -134,6 +140,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _flushed_at_exit = match &cli.command {
         Command::App(args) => logging::to_daily_files(&args.data),
         Command::Demo(args) => logging::to_daily_files(&app::demo_dir(args)),
+        // A service has no console: its lines go to files beside the store.
+        Command::Service {
+            command: service::ServiceCommand::Run(args),
+        } => logging::to_daily_files(args.db.parent().unwrap_or(std::path::Path::new("."))),
         _ => {
             logging::to_stderr(cli.log_format);
             None
@@ -159,6 +169,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Satusehat { command } => satusehat::run(command),
         Command::Sync(args) => registry::run_sync(args),
         Command::ServeClinic(args) => lan::run_serve_clinic(args),
+        Command::Service { command } => service::run(command),
         Command::Standby { command } => lan::run_standby(command),
         Command::Workstation { command } => lan::run_workstation(command),
     }

@@ -10,9 +10,22 @@ use anyhow::{Context, Result};
 /// Resolves at Ctrl-C: what a server's `serve` waits on to stop.
 pub type Stop = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// Ctrl-C (or, under systemd, SIGINT) stops a server run from a console.
+pub fn on_ctrl_c() -> Stop {
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
 /// Listens on `listen`, says so (`what listening on https://…`), and runs `serve` on the
-/// listener until it returns.
-pub fn until_ctrl_c<S, F>(what: &str, listen: SocketAddr, tls: bool, serve: S) -> Result<()>
+/// listener until it returns; `stop` is handed to `serve` to end it gracefully.
+pub fn until_stopped<S, F>(
+    what: &str,
+    listen: SocketAddr,
+    tls: bool,
+    stop: Stop,
+    serve: S,
+) -> Result<()>
 where
     S: FnOnce(tokio::net::TcpListener, Stop) -> F,
     F: Future<Output = Result<()>>,
@@ -27,9 +40,6 @@ where
             .with_context(|| format!("cannot listen on {listen}"))?;
         let scheme = if tls { "https" } else { "http" };
         println!("{what} listening on {scheme}://{}", listener.local_addr()?);
-        let stop: Stop = Box::pin(async {
-            let _ = tokio::signal::ctrl_c().await;
-        });
         serve(listener, stop).await
     })
 }

@@ -23,12 +23,7 @@ pub fn demo_dir(args: &DemoArgs) -> PathBuf {
 }
 
 fn default_demo_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("kartika").join("demo")
+    crate::places::user_data().join("demo")
 }
 
 /// Whether this process can open a window (on Linux: an X11 or Wayland display).
@@ -97,6 +92,9 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// The registry's root public key, in the data folder when --trust is not given.
+const ROOT_KEY: &str = "root.pub";
+
 pub struct AppPaths<'a> {
     pub data: &'a Path,
     pub trust: &'a Path,
@@ -109,8 +107,13 @@ pub struct AppPaths<'a> {
 
 pub fn app(args: &AppPaths<'_>) -> Result<ExitCode> {
     require_display()?;
-    std::fs::create_dir_all(args.data)
-        .with_context(|| format!("cannot create the data folder {}", args.data.display()))?;
+    crate::places::private_folder(args.data)?;
+    if !args.trust.exists() {
+        bail!(
+            "there is no registry root key at {}: copy the root key the registry gave this Puskesmas there, or give its place with --trust",
+            args.trust.display()
+        );
+    }
     let root = keys::read_public_key(args.trust)?;
     let sync = match (args.registry, args.token_file) {
         (Some(url), Some(token_file)) => {
@@ -246,12 +249,13 @@ pub struct DemoArgs {
 
 #[derive(Args)]
 pub struct AppArgs {
-    /// The data folder: clinic.sqlite and printed tickets.
-    #[arg(long)]
+    /// The data folder: clinic.sqlite and printed tickets (made closed to other users).
+    #[arg(long, default_value_os_t = crate::places::user_data())]
     pub data: PathBuf,
-    /// The registry's root public key (PEM) that cards must chain to.
+    /// The registry's root public key (PEM) that cards must chain to [default: root.pub in
+    /// the data folder].
     #[arg(long)]
-    pub trust: PathBuf,
+    pub trust: Option<PathBuf>,
     /// The registry to sync with, for example https://registry.example:8700.
     #[arg(long)]
     pub registry: Option<String>,
@@ -299,9 +303,11 @@ pub fn run_demo(args: DemoArgs) -> Result<ExitCode> {
 }
 
 pub fn run_app(args: AppArgs) -> Result<ExitCode> {
+    // The Start menu's entry runs `kartika app` bare: the root key sits in the data folder.
+    let trust = args.trust.unwrap_or_else(|| args.data.join(ROOT_KEY));
     app(&AppPaths {
         data: &args.data,
-        trust: &args.trust,
+        trust: &trust,
         registry: args.registry.as_deref(),
         token_file: args.token_file.as_deref(),
         ca_file: args.ca_file.as_deref(),

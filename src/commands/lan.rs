@@ -28,6 +28,7 @@ pub fn serve_clinic(
     listen: SocketAddr,
     tls: ServerTls<'_>,
     card_trust: Option<TrustAnchors>,
+    stop: crate::serving::Stop,
 ) -> Result<ExitCode> {
     let mut config = ServerConfig::new(db);
     if card_trust.is_none() {
@@ -73,33 +74,39 @@ pub fn serve_clinic(
     let tls = acceptor.is_some();
     // The store's one SATUSEHAT sender lives where the store does.
     let sending = satusehat_sender(db);
-    crate::serving::until_ctrl_c("clinic server", listen, tls, |listener, stop| async move {
-        let answering = match facility {
-            Some(facility) => {
-                let found = Found {
-                    facility,
-                    port: listener.local_addr()?.port(),
-                };
-                match tokio::net::UdpSocket::bind((listen.ip(), DISCOVERY_PORT)).await {
-                    Ok(socket) => Some(tokio::spawn(discovery::answer(socket, found))),
-                    Err(e) => {
-                        eprintln!(
+    crate::serving::until_stopped(
+        "clinic server",
+        listen,
+        tls,
+        stop,
+        |listener, stop| async move {
+            let answering = match facility {
+                Some(facility) => {
+                    let found = Found {
+                        facility,
+                        port: listener.local_addr()?.port(),
+                    };
+                    match tokio::net::UdpSocket::bind((listen.ip(), DISCOVERY_PORT)).await {
+                        Ok(socket) => Some(tokio::spawn(discovery::answer(socket, found))),
+                        Err(e) => {
+                            eprintln!(
                             "workstations cannot find this server by asking (UDP {DISCOVERY_PORT}: {e}); give them its address"
                         );
-                        None
+                            None
+                        }
                     }
                 }
+                None => None,
+            };
+            let served = server::serve(listener, acceptor, server, &config, stop)
+                .await
+                .context("the clinic server failed");
+            if let Some(answering) = answering {
+                answering.abort();
             }
-            None => None,
-        };
-        let served = server::serve(listener, acceptor, server, &config, stop)
-            .await
-            .context("the clinic server failed");
-        if let Some(answering) = answering {
-            answering.abort();
-        }
-        served
-    })?;
+            served
+        },
+    )?;
     sending.stop();
     Ok(ExitCode::SUCCESS)
 }
@@ -422,7 +429,7 @@ pub fn promote(copy: &Path, db: &Path, user: &str) -> Result<ExitCode> {
 #[derive(Args)]
 pub struct ServeClinicArgs {
     /// The clinic store, on this PC's own disk.
-    #[arg(long)]
+    #[arg(long, default_value_os_t = crate::places::machine_data().join("clinic.sqlite"))]
     pub db: PathBuf,
     /// For example 0.0.0.0:7443 (with TLS), or 127.0.0.1:7443.
     #[arg(long)]
@@ -534,6 +541,11 @@ pub enum WorkstationCommand {
 }
 
 pub fn run_serve_clinic(args: ServeClinicArgs) -> Result<ExitCode> {
+    serve_clinic_until(&args, crate::serving::on_ctrl_c())
+}
+
+/// `serve-clinic` as `args` say, until `stop` (Ctrl-C, or the Windows service manager).
+pub fn serve_clinic_until(args: &ServeClinicArgs, stop: crate::serving::Stop) -> Result<ExitCode> {
     let tls = match (
         &args.node,
         args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
@@ -547,7 +559,7 @@ pub fn run_serve_clinic(args: ServeClinicArgs) -> Result<ExitCode> {
         .as_deref()
         .map(|path| crate::keys::read_public_key(path).map(|root| TrustAnchors::new(vec![root])))
         .transpose()?;
-    serve_clinic(&args.db, args.listen, tls, card_trust)
+    serve_clinic(&args.db, args.listen, tls, card_trust, stop)
 }
 
 pub fn run_standby(command: StandbyCommand) -> Result<ExitCode> {

@@ -8,5 +8,6 @@ pub mod node;
 pub mod registry;
 pub mod report;
 pub mod satusehat;
+pub mod service;
 pub mod store;
 pub mod vcard;

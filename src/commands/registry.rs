@@ -213,13 +213,19 @@ pub fn serve(
         );
     }
     let tls = acceptor.is_some();
-    crate::serving::until_ctrl_c("registry", listen, tls, |listener, stop| async move {
-        match acceptor {
-            Some(acceptor) => kartika_registry::serve_tls(listener, acceptor, pool, stop).await,
-            None => kartika_registry::serve(listener, pool, stop).await,
-        }
-        .context("the registry server failed")
-    })?;
+    crate::serving::until_stopped(
+        "registry",
+        listen,
+        tls,
+        crate::serving::on_ctrl_c(),
+        |listener, stop| async move {
+            match acceptor {
+                Some(acceptor) => kartika_registry::serve_tls(listener, acceptor, pool, stop).await,
+                None => kartika_registry::serve(listener, pool, stop).await,
+            }
+            .context("the registry server failed")
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

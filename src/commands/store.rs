@@ -61,6 +61,11 @@ pub fn db_init(
         region_code: region,
         zone: TimeZone::parse(zone)?,
     };
+    // A new store in a folder not there yet (C:\ProgramData\Kartika on a new server PC)
+    // gets a folder closed to other users.
+    if let Some(folder) = db.parent().filter(|f| !f.as_os_str().is_empty()) {
+        crate::places::private_folder(folder)?;
+    }
     let store = Store::create(db, &profile)?;
     let f = store.facility();
     println!(

@@ -13,6 +13,10 @@
 //! Windows.
 #![deny(missing_docs)]
 
+mod access;
+
+pub use access::{is_owner_only, restrict_to_owner};
+
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -20,8 +24,8 @@ use std::path::{Path, PathBuf};
 /// Who may read a file written here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Readers {
-    /// Its owner only (a key, a secret, health data): mode 0600 on Unix. On Windows the
-    /// data folder's access list decides (see docs/windows.md).
+    /// Its owner only (a key, a secret, health data): mode 0600 on Unix, an access list of
+    /// its own on Windows ([`restrict_to_owner`]).
     Owner,
     /// Whoever may read the folder.
     Anyone,
@@ -38,6 +42,14 @@ fn options(readers: Readers) -> OpenOptions {
     #[cfg(not(unix))]
     let _ = readers;
     options
+}
+
+/// Unix gave the file its mode as it was made; Windows needs its access list set after.
+fn close_to_others(path: &Path, readers: Readers) -> io::Result<()> {
+    if cfg!(windows) && readers == Readers::Owner {
+        restrict_to_owner(path)?;
+    }
+    Ok(())
 }
 
 /// The name a file is written under before it is moved into place: beside it, so the
@@ -59,6 +71,7 @@ pub fn replace(path: &Path, bytes: &[u8], readers: Readers) -> io::Result<()> {
         .truncate(true)
         .open(&staging)
         .and_then(|mut file| {
+            close_to_others(&staging, readers)?;
             file.write_all(bytes)?;
             file.sync_all()
         })
@@ -73,6 +86,7 @@ pub fn replace(path: &Path, bytes: &[u8], readers: Readers) -> io::Result<()> {
 /// durably.
 pub fn create_new(path: &Path, bytes: &[u8], readers: Readers) -> io::Result<()> {
     let mut file = options(readers).create_new(true).open(path)?;
+    close_to_others(path, readers)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);

@@ -225,13 +225,8 @@ pub fn new_workstation_key() -> Result<(String, Vec<u8>), AuthorityError> {
 
 fn create(folder: &Path, node: &NodeCredentials) -> Result<(), AuthorityError> {
     std::fs::create_dir_all(folder).map_err(|e| file_error(folder, e))?;
-    // The authority's folder is its owner's only, whatever the umask.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| file_error(folder, e))?;
-    }
+    // The authority's folder is its owner's only, whatever the umask or the folder above.
+    kartika_durable::restrict_to_owner(folder).map_err(|e| file_error(folder, e))?;
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(cert_error)?;
     let certificate = ca_params(node.certificate().node_id())
         .self_signed(&key)

@@ -47,22 +47,14 @@ const MIGRATIONS: &[&str] = &[
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Opens (or with `create`, creates) the file and brings its schema up to date.
-/// Health data is for the store's own user: on Unix the file is made readable by its
-/// owner only (SQLite gives its log files the same mode), whatever the umask, and an
-/// existing file found open to others is closed to them. A file this user does not own
-/// is left as it is. (On Windows the data folder's ACL decides: see docs/lan.md.)
+/// Health data is for the store's own user: the file is closed to others (mode 0600 on
+/// Unix, which SQLite gives its log files too; its own access list on Windows), whatever
+/// the umask, and an existing file found open to others is closed to them. A file this
+/// user may not change is left as it is.
 fn owner_only(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-            }
-        }
+    if !kartika_durable::is_owner_only(path).unwrap_or(true) {
+        let _ = kartika_durable::restrict_to_owner(path);
     }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 pub(crate) fn open(path: &Path, create: bool) -> Result<Connection> {
