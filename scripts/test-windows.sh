@@ -22,6 +22,8 @@ cat "$log"
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 } END { printf "windows total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
 
 # kartika.exe itself.
+out=target/windows-test
+mkdir -p "$out"
 cargo build --locked --target "$target" --bin kartika
 exe="target/$target/debug/kartika.exe"
 shim_beside "target/$target/debug"
@@ -66,10 +68,35 @@ kartika service uninstall
 test -f "$machine/clinic.sqlite"
 echo "kartika.exe as a Windows service: install, start, answer, stop, uninstall (data kept): ok"
 
+# The installer, made with NSIS around this build's kartika.exe (stripped): installed
+# silently with the server part, then removed, the data left.
+x86_64-w64-mingw32-strip -o "$out/kartika.exe" "$exe"
+scripts/build-installer.sh "$out/kartika.exe" "$out/kartika-setup.exe"
+installed="$WINEPREFIX/drive_c/Program Files/Kartika"
+menu="$WINEPREFIX/drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs/Kartika"
+"$wine" "$out/kartika-setup.exe" /S /SERVER
+for file in "$installed/kartika.exe" "$installed/kartika.ico" "$menu/Kartika.lnk" "$menu/Kartika (demo).lnk"; do
+    test -f "$file" || { echo "the installer left no $file" >&2; exit 1; }
+done
+"$wine" 'C:\Program Files\Kartika\kartika.exe' --version
+"$wine" reg query 'HKLM\System\CurrentControlSet\Services\kartika-clinic' | grep -qF '\Kartika\kartika.exe" service run' ||
+    { echo "the installer's server part registered no service" >&2; exit 1; }
+"$wine" 'C:\Program Files\Kartika\uninstall.exe' /S
+# The uninstaller works from a copy of itself and returns at once: wait for it to finish.
+for _ in $(seq 1 300); do [ -e "$installed" ] || break; sleep 0.1; done
+if [ -e "$installed" ] || [ -e "$menu" ]; then
+    echo "the uninstaller left the program or its Start menu entries" >&2
+    exit 1
+fi
+if "$wine" reg query 'HKLM\System\CurrentControlSet\Services\kartika-clinic' >/dev/null 2>&1; then
+    echo "the uninstaller left the service" >&2
+    exit 1
+fi
+test -f "$machine/clinic.sqlite" || { echo "the uninstaller took the data" >&2; exit 1; }
+echo "the installer under Wine: program, Start menu, service installed; uninstalled with the data kept: ok"
+
 # kartika.exe demo on a virtual display: the window opens, the clerk signs in with the
 # keyboard, and the desk shows the demo's cards (the photograph is kept for a person).
-out=target/windows-test
-mkdir -p "$out"
 Xvfb :61 -screen 0 1280x800x24 -nolisten tcp &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true; rm -f "$log"; stop_wine' EXIT

@@ -11,19 +11,39 @@ use anyhow::{Context, Result};
 pub type Stop = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Ctrl-C (or, under systemd, SIGINT) stops a server run from a console.
-pub fn on_ctrl_c() -> Stop {
+fn on_ctrl_c() -> Stop {
     Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
     })
 }
 
-/// Listens on `listen`, says so (`what listening on https://…`), and runs `serve` on the
-/// listener until it returns; `stop` is handed to `serve` to end it gracefully.
+/// Told once the server listens (the Windows service then says it is running).
+pub type Ready = Box<dyn FnOnce() + Send>;
+
+/// What ends a server's run, and whom it tells once it listens.
+pub struct Lifecycle {
+    pub stop: Stop,
+    pub ready: Option<Ready>,
+}
+
+impl Lifecycle {
+    /// Run from a console: Ctrl-C ends it, and its "listening on" line is the news.
+    pub fn console() -> Self {
+        Self {
+            stop: on_ctrl_c(),
+            ready: None,
+        }
+    }
+}
+
+/// Listens on `listen`, says so (`what listening on https://…`) and calls `ready`, then
+/// runs `serve` on the listener until it returns; `stop` is handed to `serve` to end it
+/// gracefully.
 pub fn until_stopped<S, F>(
     what: &str,
     listen: SocketAddr,
     tls: bool,
-    stop: Stop,
+    Lifecycle { stop, ready }: Lifecycle,
     serve: S,
 ) -> Result<()>
 where
@@ -40,6 +60,9 @@ where
             .with_context(|| format!("cannot listen on {listen}"))?;
         let scheme = if tls { "https" } else { "http" };
         println!("{what} listening on {scheme}://{}", listener.local_addr()?);
+        if let Some(ready) = ready {
+            ready();
+        }
         serve(listener, stop).await
     })
 }

@@ -43,3 +43,5 @@ shim_beside() {
     x86_64-w64-mingw32-gcc -shared -O2 -o "$1/bcryptprimitives.dll" \
         scripts/windows/bcryptprimitives.c
 }
+# And in Wine's System32, for the programs the installer puts in Program Files.
+shim_beside "$WINEPREFIX/drive_c/windows/system32"

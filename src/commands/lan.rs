@@ -28,7 +28,7 @@ pub fn serve_clinic(
     listen: SocketAddr,
     tls: ServerTls<'_>,
     card_trust: Option<TrustAnchors>,
-    stop: crate::serving::Stop,
+    lifecycle: crate::serving::Lifecycle,
 ) -> Result<ExitCode> {
     let mut config = ServerConfig::new(db);
     if card_trust.is_none() {
@@ -78,7 +78,7 @@ pub fn serve_clinic(
         "clinic server",
         listen,
         tls,
-        stop,
+        lifecycle,
         |listener, stop| async move {
             let answering = match facility {
                 Some(facility) => {
@@ -541,11 +541,14 @@ pub enum WorkstationCommand {
 }
 
 pub fn run_serve_clinic(args: ServeClinicArgs) -> Result<ExitCode> {
-    serve_clinic_until(&args, crate::serving::on_ctrl_c())
+    serve_clinic_until(&args, crate::serving::Lifecycle::console())
 }
 
-/// `serve-clinic` as `args` say, until `stop` (Ctrl-C, or the Windows service manager).
-pub fn serve_clinic_until(args: &ServeClinicArgs, stop: crate::serving::Stop) -> Result<ExitCode> {
+/// `serve-clinic` as `args` say, until stopped (Ctrl-C, or the Windows service manager).
+pub fn serve_clinic_until(
+    args: &ServeClinicArgs,
+    lifecycle: crate::serving::Lifecycle,
+) -> Result<ExitCode> {
     let tls = match (
         &args.node,
         args.tls_cert.as_deref().zip(args.tls_key.as_deref()),
@@ -559,7 +562,7 @@ pub fn serve_clinic_until(args: &ServeClinicArgs, stop: crate::serving::Stop) ->
         .as_deref()
         .map(|path| crate::keys::read_public_key(path).map(|root| TrustAnchors::new(vec![root])))
         .transpose()?;
-    serve_clinic(&args.db, args.listen, tls, card_trust, stop)
+    serve_clinic(&args.db, args.listen, tls, card_trust, lifecycle)
 }
 
 pub fn run_standby(command: StandbyCommand) -> Result<ExitCode> {

@@ -217,7 +217,7 @@ pub fn serve(
         "registry",
         listen,
         tls,
-        crate::serving::on_ctrl_c(),
+        crate::serving::Lifecycle::console(),
         |listener, stop| async move {
             match acceptor {
                 Some(acceptor) => kartika_registry::serve_tls(listener, acceptor, pool, stop).await,

@@ -288,12 +288,20 @@ mod platform {
             _ => ServiceControlHandlerResult::NotImplemented,
         };
         let handle = service_control_handler::register(SERVICE_NAME, handler)?;
-        handle.set_service_status(status(ServiceState::Running, 0))?;
-        tracing::info!("the clinic service started");
-        let stop: crate::serving::Stop = Box::pin(async move {
-            let _ = stop_receiver.await;
-        });
-        let served = crate::commands::lan::serve_clinic_until(args, stop);
+        // Starting until it listens: `kartika service start` returns when it serves.
+        handle.set_service_status(status(ServiceState::StartPending, 0))?;
+        let lifecycle = crate::serving::Lifecycle {
+            stop: Box::pin(async move {
+                let _ = stop_receiver.await;
+            }),
+            ready: Some(Box::new(move || {
+                if let Err(e) = handle.set_service_status(status(ServiceState::Running, 0)) {
+                    tracing::error!("cannot tell the service manager the service runs: {e}");
+                }
+                tracing::info!("the clinic service started");
+            })),
+        };
+        let served = crate::commands::lan::serve_clinic_until(args, lifecycle);
         // A failure ends the service with an error, so the manager restarts it.
         let exit = match &served {
             Ok(_) => 0,
