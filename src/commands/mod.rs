@@ -4,6 +4,7 @@ pub mod app;
 pub mod card;
 pub mod export;
 pub mod lan;
+pub mod merge;
 pub mod node;
 pub mod registry;
 pub mod report;

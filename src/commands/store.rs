@@ -19,7 +19,7 @@ const PASSWORD_ENV: &str = "KARTIKA_PASSWORD";
 /// The password of an account being created.
 const NEW_PASSWORD_ENV: &str = "KARTIKA_NEW_PASSWORD";
 
-fn print_json(value: &impl serde::Serialize) -> Result<()> {
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
@@ -163,8 +163,13 @@ pub fn patient_search(
         println!("no patient found; register them as a new patient");
     } else {
         for p in &hits {
+            let merged = p
+                .merged_from
+                .as_deref()
+                .map(|from| format!("  (digabung dari {from})"))
+                .unwrap_or_default();
             println!(
-                "{}  {}  {}  {:?}  NIK {}  {}",
+                "{}  {}  {}  {:?}  NIK {}  {}{merged}",
                 p.patient_number,
                 p.name,
                 p.birth_date,
@@ -414,6 +419,21 @@ pub enum PatientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Merge two records of one person registered here: the retired record's visits,
+    /// diagnoses, cards and open flags move to the one kept (admins only; undo with unmerge).
+    Merge(crate::commands::merge::MergeArgs),
+    /// Undo the last merge of a retired record: what it moved goes back, what was recorded
+    /// since stays with the record that was kept.
+    Unmerge(crate::commands::merge::UnmergeArgs),
+    /// The open flags of possible duplicates, for an admin to look at.
+    Duplicates {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -518,14 +538,20 @@ pub fn run_staff(command: StaffCommand) -> Result<ExitCode> {
 }
 
 pub fn run_patient(command: PatientCommand) -> Result<ExitCode> {
-    let PatientCommand::Search {
-        db,
-        as_user,
-        text,
-        birth_date,
-        json,
-    } = command;
-    patient_search(&db, &as_user, &text, birth_date, json)
+    match command {
+        PatientCommand::Search {
+            db,
+            as_user,
+            text,
+            birth_date,
+            json,
+        } => patient_search(&db, &as_user, &text, birth_date, json),
+        PatientCommand::Merge(args) => crate::commands::merge::merge(&args),
+        PatientCommand::Unmerge(args) => crate::commands::merge::unmerge(&args),
+        PatientCommand::Duplicates { db, as_user, json } => {
+            crate::commands::merge::duplicates(&db, &as_user, json)
+        }
+    }
 }
 
 pub fn run_visit(command: VisitCommand) -> Result<ExitCode> {

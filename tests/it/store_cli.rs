@@ -567,3 +567,87 @@ fn a_backup_from_the_command_line_restores_and_a_bad_copy_is_refused() {
         "{said}"
     );
 }
+
+#[test]
+fn two_records_of_one_person_are_merged_and_unmerged_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_path(dir.path());
+    init(&db);
+    let twin = |phone: &str| kartika_store::NewPatient {
+        name: "Siti Rahayu".into(),
+        birth_date: "1990-01-10".into(),
+        sex: Some(kartika_card::model::Sex::Female),
+        phone: Some(phone.into()),
+        ..kartika_store::NewPatient::default()
+    };
+    let (kept, retired) = {
+        let mut store = kartika_store::Store::open(Path::new(&db)).unwrap();
+        let admin = store.login("admin", ADMIN_PASSWORD).unwrap();
+        let mut number = |phone| {
+            store
+                .create_patient(&admin, &twin(phone))
+                .unwrap()
+                .patient
+                .patient_number
+        };
+        (number("0812 0000 0001"), number("0812 0000 0002"))
+    };
+    let flags = succeeds(as_admin(&[
+        "patient",
+        "duplicates",
+        "--db",
+        &db,
+        "--as",
+        "admin",
+    ]));
+    assert!(flags.contains(&kept) && flags.contains(&retired), "{flags}");
+
+    let merge = |extra: &[&str]| {
+        let mut args = vec![
+            "patient", "merge", "--db", &db, "--as", "admin", "--keep", &kept, "--retire",
+            &retired, "--take", "phone", "--json",
+        ];
+        args.extend_from_slice(extra);
+        let plan: serde_json::Value =
+            serde_json::from_str(&succeeds(as_admin(&args))).expect("a JSON plan");
+        plan
+    };
+    let dry = merge(&["--dry-run"]);
+    assert_eq!(dry["survivor"]["patient_number"], kept.as_str());
+    assert_eq!(dry["taken_from_retired"], serde_json::json!(["phone"]));
+    let search = |number: &str| {
+        succeeds(as_admin(&[
+            "patient", "search", "--db", &db, "--as", "admin", number,
+        ]))
+    };
+    assert!(
+        search(&retired).starts_with(&retired),
+        "--dry-run changed nothing"
+    );
+
+    merge(&[]);
+    let found = search(&retired);
+    assert!(
+        found.starts_with(&kept) && found.contains(&format!("digabung dari {retired}")),
+        "{found}"
+    );
+    let refused = as_admin(&[
+        "patient", "merge", "--db", &db, "--as", "admin", "--keep", &kept, "--retire", &retired,
+        "--take", "hobby",
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a field"));
+
+    let undone = succeeds(as_admin(&[
+        "patient",
+        "unmerge",
+        "--db",
+        &db,
+        "--as",
+        "admin",
+        "--retired",
+        &retired,
+    ]));
+    assert!(undone.contains("its own record again"), "{undone}");
+    assert!(search(&retired).starts_with(&retired));
+}

@@ -92,6 +92,7 @@ pub(crate) enum Action {
     ReadAudit,
     ReadReports,
     ExportRecords,
+    MergePatients,
 }
 
 impl Action {
@@ -108,6 +109,7 @@ impl Action {
             Self::ReadAudit => "read the audit log",
             Self::ReadReports => "read the monthly reports",
             Self::ExportRecords => "export patient records",
+            Self::MergePatients => "merge or unmerge patient records",
         }
     }
 

@@ -584,7 +584,7 @@ fn apply_patient(
         .query_row([&patient.patient_number], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .map(|(row, version)| -> Result<_> {
-            let (_, known) = crate::patients::find_by_number(ctx.tx, &patient.patient_number)?;
+            let (_, known) = crate::patients::find_exact(ctx.tx, &patient.patient_number)?;
             Ok((row, version, known))
         })
         .transpose()?;

@@ -32,6 +32,7 @@ pub mod generate;
 mod generation;
 pub mod icd10;
 pub mod location;
+mod merges;
 mod outbox;
 mod patients;
 pub mod regions;
@@ -65,6 +66,7 @@ pub use error::{Result, StoreError};
 pub use exchange::{ApplyReport, ReadChange, SetAside, Settlement, SyncHealth};
 pub use export::{ExportRecords, ExportSelection, ExportedPatient};
 pub use facility::{FacilityProfile, ServiceUnit, TimeZone};
+pub use merges::{FieldDifference, MergeField, MergePlan, Unmerged};
 pub use outbox::{OutboxKind, OutboxRecord};
 pub use patients::{
     NewPatient, Patient, PatientCreated, PatientQuery, PatientSummary, PossibleDuplicate, Warning,

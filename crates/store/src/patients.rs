@@ -250,6 +250,10 @@ pub struct PatientSummary {
     pub nik: Option<String>,
     /// Street address.
     pub address: Option<String>,
+    /// The retired record's number when the search found a record merged into this one
+    /// ("digabung dari …").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<String>,
 }
 
 /// Two patients who may be one person, for the admin.
@@ -382,8 +386,39 @@ pub(crate) const PATIENT_COLUMNS: &str = "p.uuid, p.patient_number, p.nik, p.bpj
     p.family_card_number, p.name, p.birth_date, p.sex, p.blood_group, p.address, p.region_code, \
     p.phone, p.origin_facility, p.version, p.ihs_number";
 
-/// The internal row id and the record of a patient number.
+/// The internal row id and the record of a patient number; a number merged into another
+/// record gives the record that survived it (a card, a search or a visit naming it finds
+/// the one person).
 pub(crate) fn find_by_number(tx: &Transaction<'_>, number: &str) -> Result<(i64, Patient)> {
+    let (id, patient) = find_exact(tx, number)?;
+    let mut survivor = None;
+    let mut at = id;
+    // A merge of a merge: follow each step (never more than there are records).
+    for _ in 0..64 {
+        let next: Option<i64> = tx
+            .prepare_cached("SELECT merged_into FROM patient WHERE id = ?1")?
+            .query_row([at], |r| r.get(0))?;
+        match next {
+            Some(next) => {
+                at = next;
+                survivor = Some(next);
+            }
+            None => break,
+        }
+    }
+    match survivor {
+        None => Ok((id, patient)),
+        Some(survivor) => tx
+            .prepare_cached(&format!(
+                "SELECT p.id, {PATIENT_COLUMNS} FROM patient p WHERE p.id = ?1"
+            ))?
+            .query_row([survivor], |r| Ok((r.get(0)?, patient_row_at(r, 1)?)))
+            .map_err(Into::into),
+    }
+}
+
+/// The record of exactly this patient number, merged or not.
+pub(crate) fn find_exact(tx: &Transaction<'_>, number: &str) -> Result<(i64, Patient)> {
     tx.prepare_cached(&format!(
         "SELECT p.id, {PATIENT_COLUMNS} FROM patient p WHERE p.patient_number = ?1"
     ))?
@@ -513,7 +548,7 @@ pub(crate) fn insert_patient(
     if let Some(nik) = &valid.nik {
         let existing: Option<(String, String)> = ctx
             .tx
-            .prepare_cached("SELECT patient_number, name FROM patient WHERE nik = ?1 LIMIT 1")?
+            .prepare_cached("SELECT patient_number, name FROM patient WHERE nik = ?1 AND merged_into IS NULL LIMIT 1")?
             .query_row([nik], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         match (existing, source) {
@@ -659,7 +694,7 @@ impl Store {
                 let other: Option<(String, String)> = ctx
                     .tx
                     .query_row(
-                        "SELECT patient_number, name FROM patient WHERE nik = ?1 AND id != ?2 LIMIT 1",
+                        "SELECT patient_number, name FROM patient WHERE nik = ?1 AND id != ?2 AND merged_into IS NULL LIMIT 1",
                         params![nik, row_id],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
@@ -707,7 +742,7 @@ impl Store {
             _ => None,
         };
         self.write(session, Action::ReadPatients, |ctx| {
-            let hits = search(ctx.tx, query, birth_date.as_deref())?;
+            let hits = survivors_of(ctx.tx, search(ctx.tx, query, birth_date.as_deref())?)?;
             // Who looked at whom (UU PDP): the entry names every patient the search showed.
             let shown: Vec<&str> = hits.iter().map(|h| h.patient_number.as_str()).collect();
             ctx.audit(
@@ -755,7 +790,48 @@ fn summary_row(r: &Row<'_>) -> rusqlite::Result<PatientSummary> {
         sex: Sex::from_code(sex).unwrap_or(Sex::Unknown),
         nik: r.get(4)?,
         address: r.get(5)?,
+        merged_from: None,
     })
+}
+
+/// Each hit on a retired record becomes the record that survived it, marked with the
+/// number it was found by; one person is listed once.
+fn survivors_of(tx: &Transaction<'_>, hits: Vec<PatientSummary>) -> Result<Vec<PatientSummary>> {
+    let mut listed: Vec<PatientSummary> = Vec::with_capacity(hits.len());
+    for hit in hits {
+        let merged: bool = tx
+            .prepare_cached(
+                "SELECT merged_into IS NOT NULL FROM patient WHERE patient_number = ?1",
+            )?
+            .query_row([&hit.patient_number], |r| r.get(0))?;
+        let shown = if merged {
+            let (_, survivor) = find_by_number(tx, &hit.patient_number)?;
+            PatientSummary {
+                patient_number: survivor.patient_number,
+                name: survivor.name,
+                birth_date: survivor.birth_date,
+                sex: survivor.sex,
+                nik: survivor.nik,
+                address: survivor.address,
+                merged_from: Some(hit.patient_number),
+            }
+        } else {
+            hit
+        };
+        match listed
+            .iter_mut()
+            .find(|l| l.patient_number == shown.patient_number)
+        {
+            // Found as itself and by a retired number: say where it came from too.
+            Some(already) => {
+                if already.merged_from.is_none() {
+                    already.merged_from = shown.merged_from;
+                }
+            }
+            None => listed.push(shown),
+        }
+    }
+    Ok(listed)
 }
 
 const SUMMARY_COLUMNS: &str =

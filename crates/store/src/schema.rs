@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_workstation_requested_from.sql"),
     include_str!("migrations/0019_workstation_taps_seen.sql"),
     include_str!("migrations/0020_satusehat_delivery.sql"),
+    include_str!("migrations/0021_patient_merge.sql"),
 ];
 
 /// The schema version this build writes.

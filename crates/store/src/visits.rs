@@ -649,6 +649,9 @@ impl Store {
                 visits.push(visit);
             }
             visits.extend(remote_visits(ctx, &patient.patient_number)?);
+            for retired in crate::merges::retired_numbers(ctx, patient_id)? {
+                visits.extend(remote_visits(ctx, &retired)?);
+            }
             visits.sort_by_key(|v| std::cmp::Reverse(v.arrived.at));
             ctx.audit("patient.history", Some(&patient.patient_number), "")?;
             let satusehat = crate::satusehat_queue::states_of_patient(ctx, patient_id)?;

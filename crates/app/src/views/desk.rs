@@ -438,7 +438,11 @@ pub fn side_panel(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands)
                     .show(ui, |ui| {
                         for hit in results {
                             let birth = format::iso_date_words(&hit.birth_date, lang);
-                            let text = format!("{} · {} · {}", hit.name, birth, hit.patient_number);
+                            let mut text =
+                                format!("{} · {} · {}", hit.name, birth, hit.patient_number);
+                            if let Some(retired) = &hit.merged_from {
+                                text.push_str(&format!(" · {} {retired}", T::MergedFrom.get(lang)));
+                            }
                             if ui.button(text).clicked() {
                                 commands.push(Command::OpenPatient(hit.patient_number.clone()));
                             }

@@ -7,6 +7,7 @@ mod backup;
 mod cards;
 mod desk;
 mod generate;
+mod merges;
 mod patients;
 mod processes;
 mod pulled;
