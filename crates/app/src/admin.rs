@@ -31,6 +31,8 @@ pub enum AdminTab {
     Backup,
     /// Komputer: the workstations of the LAN.
     Workstations,
+    /// Pasien ganda: possible duplicates, merging them, undoing a merge.
+    Duplicates,
 }
 
 /// The admin's room.
@@ -56,6 +58,8 @@ pub struct AdminState {
     pub staff: Vec<StaffMember>,
     /// The workstations of the LAN.
     pub workstations: Vec<kartika_store::Workstation>,
+    /// "Pasien ganda".
+    pub duplicates: DuplicatesForm,
     /// The new-account form.
     pub new_staff: NewStaffForm,
     /// A new password being typed for an account: (username, password).
@@ -260,4 +264,15 @@ pub struct BackupForm {
     pub restore_from: String,
     /// The last backup made, in words.
     pub last: Option<String>,
+}
+
+/// "Pasien ganda": the flags and merges the store holds, and two records side by side.
+#[derive(Debug, Default)]
+pub struct DuplicatesForm {
+    /// The open flags and the merges in force, as last read.
+    pub view: Option<kartika_store::Duplicates>,
+    /// The two records compared: what a merge of them would do.
+    pub plan: Option<kartika_store::MergePlan>,
+    /// The fields the record that stays takes from the other.
+    pub take: Vec<kartika_store::MergeField>,
 }

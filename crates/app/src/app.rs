@@ -393,6 +393,8 @@ impl KartikaApp {
             | ClinicAnswer::CardIdentity(_)
             | ClinicAnswer::Staff(_)
             | ClinicAnswer::Workstations(_)
+            | ClinicAnswer::Duplicates(_)
+            | ClinicAnswer::MergePlan(_)
             | ClinicAnswer::Audit(_)
             | ClinicAnswer::AuditVerdict(_)
             | ClinicAnswer::SyncDetails(..)

@@ -117,6 +117,18 @@ pub enum Command {
     Staff(Option<crate::workers::clinic::StaffChange>),
     /// Read the workstations, or approve or revoke one.
     Workstation(Option<kartika_lan::WorkstationChange>),
+    /// Put two records side by side: the first stays, the second would be retired.
+    ComparePatients(String, String),
+    /// The other record stays instead.
+    SwapSurvivor,
+    /// Take this field from the record that would be retired, or no longer.
+    ToggleMergeField(kartika_store::MergeField),
+    /// Merge the two records compared.
+    MergePatients,
+    /// Put the two records compared away.
+    CancelMerge,
+    /// Undo the merge of this retired record.
+    Unmerge(String),
     /// Add the account in the form.
     AddStaff,
     /// Search the audit log with the filter typed.

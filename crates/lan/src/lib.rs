@@ -20,8 +20,9 @@ mod tap_wire;
 
 pub use client::{Client, LanError, LoggedIn, PuskesmasLink};
 pub use operation::{
-    apply, apply_from, opened, Answer, CardChange, CardJudge, FacilityChange, Operation, PoliVisit,
-    RegistryLink, ReportKind, ReportQuery, Sender, StaffChange, VisitEnd, WorkstationChange,
+    apply, apply_from, opened, Answer, CardChange, CardJudge, FacilityChange, MergeChange,
+    Operation, PoliVisit, RegistryLink, ReportKind, ReportQuery, Sender, StaffChange, VisitEnd,
+    WorkstationChange,
 };
 pub use refusal::Refusal;
 
@@ -33,7 +34,9 @@ use serde::{Deserialize, Serialize};
 /// 3: a tap (`AdmitCard`) carries the card's own bytes and its answer, which the server
 /// judges itself.
 /// 4: SATUSEHAT's queue (`SatusehatStatus`, `SatusehatRetry`).
-pub const PROTOCOL_VERSION: u32 = 4;
+/// 5: duplicate patients (`Duplicates`, `PlanMerge`); a search hit may name the record
+/// merged into it.
+pub const PROTOCOL_VERSION: u32 = 5;
 /// The header naming the protocol version of a request.
 pub const PROTOCOL_HEADER: &str = "kartika-lan-protocol";
 /// The header naming the store's generation on every answer of the server.

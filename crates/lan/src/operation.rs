@@ -14,10 +14,11 @@ use kartika_protocol::PresenceProof;
 use kartika_report::Report;
 use kartika_store::{
     AuditEntry, AuditFilter, AuditReport, BackupReport, Card, DeliveryStatus, DeskPatient,
-    DiagnosisRank, Examination, FacilityProfile, NewPatient, NewStaff, NewVisit, Patient,
-    PatientCreated, PatientHistory, PatientQuery, PatientSummary, QueueEntry, ReportFilter,
-    ReportPeriod, RestoreReport, SatusehatLink, ServiceUnit, Session, SetAside, StaffMember, Store,
-    StoreError, SyncHealth, TapOutcome, TapSeen, UnitQueue, VisitDetail, VisitStatus, VisitTicket,
+    DiagnosisRank, Duplicates, Examination, FacilityProfile, MergeField, MergePlan, NewPatient,
+    NewStaff, NewVisit, Patient, PatientCreated, PatientHistory, PatientQuery, PatientSummary,
+    QueueEntry, ReportFilter, ReportPeriod, RestoreReport, SatusehatLink, ServiceUnit, Session,
+    SetAside, StaffMember, Store, StoreError, SyncHealth, TapOutcome, TapSeen, UnitQueue,
+    VisitDetail, VisitStatus, VisitTicket,
 };
 
 /// How many years a new card is valid.
@@ -202,6 +203,21 @@ pub enum Operation {
         /// CA certificates (PEM) to trust instead of the system's, with a new secret.
         ca_pem: Option<String>,
     },
+    /// "Pasien ganda": the open duplicate flags and the merges in force, after a merge or
+    /// its undo when one is given (admins only).
+    Duplicates {
+        /// The merge or undo, if any.
+        change: Option<MergeChange>,
+    },
+    /// What merging two records would do; nothing changes (admins only).
+    PlanMerge {
+        /// The record that stays.
+        keep: String,
+        /// The record retired into it.
+        retire: String,
+        /// Fields the record that stays takes from the retired one.
+        take: Vec<MergeField>,
+    },
     /// Changes the facility's profile, or adds a unit.
     ChangeFacility {
         /// What to change.
@@ -234,6 +250,8 @@ impl Operation {
             | Self::ChangeFacility { .. } => true,
             Self::Staff { change } => change.is_some(),
             Self::Workstations { change } => change.is_some(),
+            Self::Duplicates { change } => change.is_some(),
+            Self::PlanMerge { .. } => false,
             Self::SyncDetails { resend } => !resend.is_empty(),
             Self::SatusehatRetry { .. } | Self::SatusehatSetup { .. } => true,
             Self::SatusehatStatus { .. } => false,
@@ -314,6 +332,26 @@ pub enum WorkstationChange {
     Approve(String),
     /// Revoke it: the server refuses it from now on.
     Revoke(String),
+}
+
+/// A merge of two records of one person, or its undo.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeChange {
+    /// Retire `retire` into `keep`, which takes the fields `take` from it.
+    Merge {
+        /// The record that stays.
+        keep: String,
+        /// The record retired into it.
+        retire: String,
+        /// Fields taken from the retired record.
+        take: Vec<MergeField>,
+    },
+    /// Undo the last merge of this retired record.
+    Unmerge {
+        /// The retired record.
+        retired: String,
+    },
 }
 
 /// What the admin changes about the facility.
@@ -476,6 +514,10 @@ pub enum Answer {
     SyncDetails(SyncHealth, Vec<SetAside>),
     /// SATUSEHAT's queue.
     Satusehat(Box<DeliveryStatus>),
+    /// "Pasien ganda".
+    Duplicates(Box<Duplicates>),
+    /// What a merge would do.
+    MergePlan(Box<MergePlan>),
     /// The facility after a change.
     FacilityChanged(FacilityProfile, Vec<ServiceUnit>),
     /// A backup was made.
@@ -848,6 +890,25 @@ pub fn apply_from(
             Ok(Answer::SyncDetails(store.sync_health()?, set_aside))
         }
         Operation::SyncHealth => Ok(Answer::SyncHealth(store.sync_health_for(session)?)),
+        Operation::Duplicates { change } => {
+            match change {
+                Some(MergeChange::Merge { keep, retire, take }) => {
+                    once(store, request_id, "merge_patients", |s| {
+                        s.merge_patients(session, &keep, &retire, &take)
+                    })?;
+                }
+                Some(MergeChange::Unmerge { retired }) => {
+                    once(store, request_id, "unmerge_patient", |s| {
+                        s.unmerge_patient(session, &retired)
+                    })?;
+                }
+                None => {}
+            }
+            Ok(Answer::Duplicates(Box::new(store.duplicates(session)?)))
+        }
+        Operation::PlanMerge { keep, retire, take } => Ok(Answer::MergePlan(Box::new(
+            store.plan_merge(session, &keep, &retire, &take)?,
+        ))),
         Operation::SatusehatStatus { list } => {
             let list = if list { SATUSEHAT_ROWS } else { 0 };
             Ok(Answer::Satusehat(Box::new(

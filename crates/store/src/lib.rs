@@ -66,7 +66,9 @@ pub use error::{Result, StoreError};
 pub use exchange::{ApplyReport, ReadChange, SetAside, Settlement, SyncHealth};
 pub use export::{ExportRecords, ExportSelection, ExportedPatient};
 pub use facility::{FacilityProfile, ServiceUnit, TimeZone};
-pub use merges::{FieldDifference, MergeField, MergePlan, Unmerged};
+pub use merges::{
+    Duplicates, FieldDifference, MergeField, MergePlan, MergeRecord, Unmerged, VisitsAtAGlance,
+};
 pub use outbox::{OutboxKind, OutboxRecord};
 pub use patients::{
     NewPatient, Patient, PatientCreated, PatientQuery, PatientSummary, PossibleDuplicate, Warning,

@@ -119,6 +119,17 @@ pub struct FieldDifference {
     pub retired: Option<String>,
 }
 
+/// A record's visits at a glance, for the side-by-side view.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitsAtAGlance {
+    /// Visits per year, oldest year first.
+    pub per_year: Vec<(i32, u32)>,
+    /// The day of the last visit, `YYYY-MM-DD`.
+    pub last: Option<String>,
+    /// The record's cards.
+    pub cards: Vec<String>,
+}
+
 /// What a merge does, told before it is done (`--dry-run`, the admin's "Gabungkan").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MergePlan {
@@ -126,6 +137,10 @@ pub struct MergePlan {
     pub survivor: Patient,
     /// The record retired into it.
     pub retired: Patient,
+    /// The survivor's visits and cards before the merge.
+    pub survivor_visits: VisitsAtAGlance,
+    /// The retired record's.
+    pub retired_visits: VisitsAtAGlance,
     /// Where the two disagree, and which the survivor keeps is the caller's choice.
     pub differences: Vec<FieldDifference>,
     /// Fields the survivor takes from the retired record.
@@ -138,6 +153,28 @@ pub struct MergePlan {
     pub cards: Vec<String>,
     /// Open duplicate flags: the one between the two is settled, others follow.
     pub flags: usize,
+}
+
+/// A merge in force, which an admin may undo.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeRecord {
+    /// The record that stays.
+    pub survivor: String,
+    /// The record retired into it.
+    pub retired: String,
+    /// When, in milliseconds since 1970.
+    pub merged_at_ms: i64,
+    /// Who merged them.
+    pub merged_by: String,
+}
+
+/// The admin's "Pasien ganda": the open flags and the merges that can be undone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duplicates {
+    /// Possible duplicates not settled yet.
+    pub flags: Vec<crate::PossibleDuplicate>,
+    /// Merges in force, newest first (the last hundred).
+    pub merges: Vec<MergeRecord>,
 }
 
 /// A merge undone.
@@ -293,6 +330,8 @@ fn plan(ctx: &Ctx<'_>, pair: &Pair, take: &[MergeField]) -> Result<(MergePlan, N
         MergePlan {
             survivor,
             retired: pair.retired.clone(),
+            survivor_visits: at_a_glance(ctx, pair.survivor_id)?,
+            retired_visits: at_a_glance(ctx, pair.retired_id)?,
             differences: differences(&before, &retired),
             taken_from_retired: taken,
             visits,
@@ -302,6 +341,31 @@ fn plan(ctx: &Ctx<'_>, pair: &Pair, take: &[MergeField]) -> Result<(MergePlan, N
         },
         after,
     ))
+}
+
+fn at_a_glance(ctx: &Ctx<'_>, patient_id: i64) -> Result<VisitsAtAGlance> {
+    let per_year = ctx
+        .tx
+        .prepare_cached(
+            "SELECT CAST(substr(queue_date, 1, 4) AS INTEGER), count(*) FROM visit
+             WHERE patient_id = ?1 GROUP BY 1 ORDER BY 1",
+        )?
+        .query_map([patient_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let last = ctx
+        .tx
+        .prepare_cached("SELECT max(queue_date) FROM visit WHERE patient_id = ?1")?
+        .query_row([patient_id], |r| r.get(0))?;
+    let cards = ctx
+        .tx
+        .prepare_cached("SELECT card_number FROM card WHERE patient_id = ?1 ORDER BY card_number")?
+        .query_map([patient_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(VisitsAtAGlance {
+        per_year,
+        last,
+        cards,
+    })
 }
 
 /// The survivor as the plan shows it: its own record with the chosen fields.
@@ -319,6 +383,29 @@ fn apply_shown(p: &mut Patient, d: &NewPatient) {
 }
 
 impl Store {
+    /// The open duplicate flags and the merges in force (admins only; audited).
+    pub fn duplicates(&mut self, session: &Session) -> Result<Duplicates> {
+        let flags = self.possible_duplicates(session)?;
+        let merges = self.write(session, Action::MergePatients, |ctx| {
+            let mut stmt = ctx.tx.prepare_cached(
+                "SELECT s.patient_number, r.patient_number, m.merged_at, m.merged_by
+                 FROM patient_merge m JOIN patient s ON s.id = m.survivor_id
+                 JOIN patient r ON r.id = m.retired_id
+                 WHERE m.undone_at IS NULL ORDER BY m.id DESC LIMIT 100",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(MergeRecord {
+                    survivor: r.get(0)?,
+                    retired: r.get(1)?,
+                    merged_at_ms: r.get(2)?,
+                    merged_by: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        Ok(Duplicates { flags, merges })
+    }
+
     /// What merging `retire` into `keep` would do, taking the fields `take` from the
     /// retired record; nothing changes (admins only; the look is audited).
     pub fn plan_merge(

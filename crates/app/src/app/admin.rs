@@ -17,6 +17,7 @@ use crate::workers::clinic::{
     CardChange, ClinicAnswer, ClinicRequest, FacilityChange, Operation, StaffChange,
 };
 use crate::workers::reader::{CardFound, CardTask, ReaderCommand, ReaderState};
+use kartika_lan::MergeChange;
 
 impl KartikaApp {
     pub(super) fn show_admin(&mut self) {
@@ -48,6 +49,20 @@ impl KartikaApp {
                 }
             }
             AdminTab::Backup => {}
+            AdminTab::Duplicates => self.admin_request(Operation::Duplicates { change: None }),
+        }
+    }
+
+    /// What merging the two records compared would do, with the fields chosen.
+    fn plan_merge(&mut self) {
+        let form = &self.state.admin.duplicates;
+        if let Some(plan) = &form.plan {
+            let operation = Operation::PlanMerge {
+                keep: plan.survivor.patient_number.clone(),
+                retire: plan.retired.patient_number.clone(),
+                take: form.take.clone(),
+            };
+            self.admin_request(operation);
         }
     }
 
@@ -89,6 +104,7 @@ impl KartikaApp {
 
     /// Applies a command of the admin's room.
     pub(super) fn apply_admin(&mut self, command: Command) {
+        let lang = self.state.lang();
         let admin = &mut self.state.admin;
         match command {
             Command::SetAdminTab(tab) => {
@@ -142,6 +158,61 @@ impl KartikaApp {
             }
             Command::Workstation(change) => {
                 self.admin_request(Operation::Workstations { change });
+            }
+            Command::ComparePatients(keep, retire) => {
+                admin.duplicates.take.clear();
+                self.admin_request(Operation::PlanMerge {
+                    keep,
+                    retire,
+                    take: Vec::new(),
+                });
+            }
+            Command::SwapSurvivor => {
+                if let Some(plan) = &admin.duplicates.plan {
+                    let (keep, retire) = (
+                        plan.retired.patient_number.clone(),
+                        plan.survivor.patient_number.clone(),
+                    );
+                    admin.duplicates.take.clear();
+                    self.admin_request(Operation::PlanMerge {
+                        keep,
+                        retire,
+                        take: Vec::new(),
+                    });
+                }
+            }
+            Command::ToggleMergeField(field) => {
+                let take = &mut admin.duplicates.take;
+                match take.iter().position(|f| *f == field) {
+                    Some(at) => {
+                        take.remove(at);
+                    }
+                    None => take.push(field),
+                }
+                self.plan_merge();
+            }
+            Command::MergePatients => {
+                if let Some(plan) = admin.duplicates.plan.take() {
+                    let change = MergeChange::Merge {
+                        keep: plan.survivor.patient_number,
+                        retire: plan.retired.patient_number,
+                        take: std::mem::take(&mut admin.duplicates.take),
+                    };
+                    admin.notice = Some(T::MergeDone.get(lang).to_owned());
+                    self.admin_request(Operation::Duplicates {
+                        change: Some(change),
+                    });
+                }
+            }
+            Command::CancelMerge => {
+                admin.duplicates.plan = None;
+                admin.duplicates.take.clear();
+            }
+            Command::Unmerge(retired) => {
+                admin.notice = Some(T::UnmergeDone.get(lang).to_owned());
+                self.admin_request(Operation::Duplicates {
+                    change: Some(MergeChange::Unmerge { retired }),
+                });
             }
             Command::AddStaff => {
                 // The form stays on screen (without the password) until the store accepts it.
@@ -395,6 +466,8 @@ impl KartikaApp {
             }
             ClinicAnswer::CardIdentity(identity) => self.personalize(identity),
             ClinicAnswer::Workstations(workstations) => admin.workstations = workstations,
+            ClinicAnswer::Duplicates(view) => admin.duplicates.view = Some(*view),
+            ClinicAnswer::MergePlan(plan) => admin.duplicates.plan = Some(*plan),
             ClinicAnswer::Staff(staff) => {
                 admin.staff = staff;
                 admin.new_staff = Default::default();

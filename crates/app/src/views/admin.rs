@@ -6,7 +6,7 @@ use eframe::egui;
 use kartika_card::IssueStep;
 use kartika_store::CardStatus;
 
-use super::{admin_records, widgets};
+use super::{admin_duplicates, admin_records, widgets};
 use crate::admin::{AdminTab, ReaderCard};
 use crate::command::{Command, Commands};
 use crate::format;
@@ -24,6 +24,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
             (AdminTab::Facility, T::TabFacility),
             (AdminTab::Backup, T::TabBackup),
             (AdminTab::Workstations, T::TabWorkstations),
+            (AdminTab::Duplicates, T::TabDuplicates),
         ] {
             if ui
                 .selectable_label(state.admin.tab == tab, name.get(lang))
@@ -51,6 +52,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
         AdminTab::Facility => admin_records::facility(ui, state, commands),
         AdminTab::Backup => admin_records::backup(ui, state, commands),
         AdminTab::Workstations => admin_records::workstations(ui, state, commands),
+        AdminTab::Duplicates => admin_duplicates::show(ui, state, commands),
     });
 }
 

@@ -2,6 +2,7 @@
 //! a worker or changes anything but its own form fields.
 
 mod admin;
+mod admin_duplicates;
 mod admin_records;
 mod desk;
 mod login;

@@ -3,6 +3,7 @@
 
 mod admin;
 mod desk;
+mod duplicates;
 mod keyboard;
 mod lan;
 mod pcsc;

@@ -236,3 +236,65 @@ fn only_an_admin_sets_satusehat_up_and_the_secret_stays_beside_the_store() {
     let stored = std::fs::read(&server.db).unwrap();
     assert!(!String::from_utf8_lossy(&stored).contains("rahasia-admin"));
 }
+
+#[test]
+fn only_an_admin_merges_patients_over_the_lan() {
+    let server = Running::start();
+    let (admin_client, admin) = server.login("admin");
+    let mut twin = || -> String {
+        let kartika_lan::Answer::Created { created, .. } = admin_client
+            .call(
+                &admin.token,
+                Operation::CreatePatient {
+                    patient: Box::new(patient(7)),
+                },
+            )
+            .unwrap()
+        else {
+            panic!("no patient");
+        };
+        created.patient.patient_number
+    };
+    let (keep, retire) = (twin(), twin());
+    let merge = Operation::Duplicates {
+        change: Some(kartika_lan::MergeChange::Merge {
+            keep: keep.clone(),
+            retire: retire.clone(),
+            take: Vec::new(),
+        }),
+    };
+    for user in ["nurse", "desk1"] {
+        let (client, me) = server.login(user);
+        let err = client.call(&me.token, merge.clone()).unwrap_err();
+        assert!(
+            matches!(err, LanError::Refused(Refusal::NotAllowed { .. })),
+            "{user}: {err:?}"
+        );
+    }
+    let plan = admin_client
+        .call(
+            &admin.token,
+            Operation::PlanMerge {
+                keep: keep.clone(),
+                retire: retire.clone(),
+                take: Vec::new(),
+            },
+        )
+        .unwrap();
+    assert!(
+        matches!(plan, kartika_lan::Answer::MergePlan(_)),
+        "{plan:?}"
+    );
+    let kartika_lan::Answer::Duplicates(view) = admin_client.call(&admin.token, merge).unwrap()
+    else {
+        panic!("the admin's merge answers the duplicates");
+    };
+    assert_eq!(view.merges.len(), 1);
+    assert_eq!(
+        (
+            view.merges[0].survivor.as_str(),
+            view.merges[0].retired.as_str()
+        ),
+        (keep.as_str(), retire.as_str())
+    );
+}
