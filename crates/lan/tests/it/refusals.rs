@@ -241,7 +241,7 @@ fn only_an_admin_sets_satusehat_up_and_the_secret_stays_beside_the_store() {
 fn only_an_admin_merges_patients_over_the_lan() {
     let server = Running::start();
     let (admin_client, admin) = server.login("admin");
-    let mut twin = || -> String {
+    let twin = || -> String {
         let kartika_lan::Answer::Created { created, .. } = admin_client
             .call(
                 &admin.token,
