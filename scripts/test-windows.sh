@@ -44,6 +44,8 @@ if kartika db init --db 'N:\clinic.sqlite' --facility-code P3674060 --facility-n
     exit 1
 fi
 echo "kartika.exe under Wine: db init, staff add, db generate, report lb1, audit verify: ok"
+x86_64-w64-mingw32-objdump -h "$exe" | grep -q '\.rsrc' ||
+    { echo "kartika.exe carries no icon or version information (.rsrc)" >&2; exit 1; }
 
 # The clinic server as a native Windows service, in the machine's data folder by default:
 # installed, started by Wine's service manager, answering on loopback, stopped through its

@@ -2,6 +2,7 @@
 //! library crates together; the rules live in them.
 
 mod commands;
+mod console;
 mod keys;
 mod logging;
 mod places;
@@ -126,8 +127,15 @@ static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::n
 
 fn main() -> ExitCode {
     STARTED.get_or_init(std::time::Instant::now);
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    let windowed =
+        matches!(cli.command, Command::App(_) | Command::Demo(_)) && console::leave_own_console();
+    match run(cli) {
         Ok(code) => code,
+        Err(error) if windowed => {
+            console::show_error(&format!("{error:#}"));
+            ExitCode::FAILURE
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

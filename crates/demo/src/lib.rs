@@ -24,19 +24,20 @@ pub use world::{
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     /// A file of the demo folder could not be read or written.
-    #[error("the demo folder {path} cannot be used: {source}; choose another with --data")]
+    // The reason is said in the message, so it is not also a `source` (said once).
+    #[error("the demo folder {path} cannot be used: {reason}; choose another with --data")]
     Folder {
         /// The file or folder.
         path: std::path::PathBuf,
         /// The operating system's reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// `demo.json` is damaged.
     #[error("the demo folder's demo.json is damaged ({0}); start over with --fresh")]
     Manifest(String),
     /// The clinic store refused a step of the seeding.
     #[error("seeding the demo Puskesmas failed: {0}")]
-    Store(#[from] kartika_store::StoreError),
+    Store(kartika_store::StoreError),
     /// The registry could not be opened or served.
     #[error("the demo registry could not start: {0}")]
     Registry(String),
@@ -48,11 +49,17 @@ pub enum DemoError {
     Card(String),
 }
 
+impl From<kartika_store::StoreError> for DemoError {
+    fn from(error: kartika_store::StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
 impl DemoError {
     fn folder(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
-        move |source| Self::Folder {
+        move |reason| Self::Folder {
             path: path.to_owned(),
-            source,
+            reason,
         }
     }
 }
