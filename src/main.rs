@@ -12,7 +12,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{app, card, export, lan, node, registry, report, satusehat, service, store, vcard};
+use commands::{
+    app, bpjs, card, export, lan, node, registry, report, satusehat, service, store, vcard,
+};
 
 #[derive(Parser)]
 #[command(
@@ -88,6 +90,11 @@ enum Command {
     Export {
         #[command(subcommand)]
         command: export::ExportCommand,
+    },
+    /// BPJS Kesehatan: set-up and P-Care's member check.
+    Bpjs {
+        #[command(subcommand)]
+        command: bpjs::BpjsCommand,
     },
     /// SATUSEHAT: set-up, the queue of finished visits, the sender.
     Satusehat {
@@ -178,6 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sync(args) => registry::run_sync(args),
         Command::ServeClinic(args) => lan::run_serve_clinic(args),
         Command::Service { command } => service::run(command),
+        Command::Bpjs { command } => bpjs::run(command),
         Command::Standby { command } => lan::run_standby(command),
         Command::Workstation { command } => lan::run_workstation(command),
     }

@@ -1,6 +1,7 @@
 //! The command groups: each module holds its commands' arguments beside their handlers.
 
 pub mod app;
+pub mod bpjs;
 pub mod card;
 pub mod export;
 pub mod lan;

@@ -2,6 +2,7 @@
 //! store through a real SQLite file, the registry as a real process on loopback.
 
 mod boundaries;
+mod bpjs_cli;
 mod cli;
 mod lan_cli;
 mod logs;

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-const ADMIN_PASSWORD: &str = "sandi-admin-1";
+pub(crate) const ADMIN_PASSWORD: &str = "sandi-admin-1";
 
 /// Runs kartika with `env` set and `stdin` typed in.
-fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+pub(crate) fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kartika"))
         .args(args)
         .env_remove("KARTIKA_PASSWORD")
@@ -27,7 +27,7 @@ fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     child.wait_with_output().expect("kartika output")
 }
 
-fn succeeds(output: Output) -> String {
+pub(crate) fn succeeds(output: Output) -> String {
     assert!(
         output.status.success(),
         "kartika failed: {}",
@@ -36,11 +36,11 @@ fn succeeds(output: Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn as_admin(args: &[&str]) -> Output {
+pub(crate) fn as_admin(args: &[&str]) -> Output {
     run(args, &[("KARTIKA_PASSWORD", ADMIN_PASSWORD)], "")
 }
 
-fn init(db: &str) {
+pub(crate) fn init(db: &str) {
     succeeds(run(
         &[
             "db",
@@ -76,7 +76,7 @@ fn init(db: &str) {
     ));
 }
 
-fn db_path(dir: &Path) -> String {
+pub(crate) fn db_path(dir: &Path) -> String {
     dir.join("clinic.sqlite")
         .to_str()
         .expect("UTF-8 path")

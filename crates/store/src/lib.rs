@@ -34,6 +34,7 @@ pub mod icd10;
 pub mod location;
 mod merges;
 mod outbox;
+mod outside;
 mod patients;
 pub mod regions;
 mod reports;
@@ -70,6 +71,7 @@ pub use merges::{
     Duplicates, FieldDifference, MergeField, MergePlan, MergeRecord, Unmerged, VisitsAtAGlance,
 };
 pub use outbox::{OutboxKind, OutboxRecord};
+pub use outside::OutsideStep;
 pub use patients::{
     NewPatient, Patient, PatientCreated, PatientQuery, PatientSummary, PossibleDuplicate, Warning,
 };

@@ -1,0 +1,278 @@
+//! A fake BPJS on loopback HTTPS for the tests and the demo, checking what the real one
+//! checks: the cons-id, a timestamp within five minutes, the HMAC signature, the user key
+//! and the P-Care login (401 with BPJS's `metaData` otherwise); its answers' `response`
+//! sealed with the request's own timestamp as BPJS seals them. P-Care's `peserta` by card
+//! number and by NIK; slowness and 503s on demand.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tokio_rustls::rustls;
+
+use crate::{wire, Peserta};
+
+/// The consumer the fake knows.
+#[derive(Clone, Debug)]
+pub struct Consumer {
+    /// cons-id.
+    pub cons_id: String,
+    /// The consumer secret.
+    pub secret: String,
+    /// P-Care's user key.
+    pub pcare_user_key: String,
+    /// The P-Care login name.
+    pub pcare_user: String,
+    /// The P-Care password.
+    pub pcare_password: String,
+}
+
+struct Books {
+    consumer: Consumer,
+    members: Vec<Peserta>,
+    /// Each answer waits this long first.
+    slowness: Duration,
+    /// The next answers are 503s.
+    unavailable: usize,
+    requests: usize,
+    refused_logins: usize,
+}
+
+/// The fake, answering until dropped.
+pub struct FakeBpjs {
+    /// `https://localhost:PORT/pcare-rest`.
+    pub pcare_url: String,
+    /// `https://localhost:PORT/antreanfktp`.
+    pub antrean_url: String,
+    /// The CA its certificate is under (PEM).
+    pub ca_pem: String,
+    books: Arc<Mutex<Books>>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for FakeBpjs {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn lock(books: &Mutex<Books>) -> MutexGuard<'_, Books> {
+    books
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl FakeBpjs {
+    /// A BPJS that knows `consumer` and `members` (for a test: panics when it cannot
+    /// start).
+    pub fn start(consumer: Consumer, members: Vec<Peserta>) -> Self {
+        match Self::try_start(consumer, members) {
+            Ok(fake) => fake,
+            Err(e) => panic!("the fake BPJS cannot start: {e}"),
+        }
+    }
+
+    /// [`FakeBpjs::start`], saying why when it cannot (the demo goes on without it).
+    pub fn try_start(consumer: Consumer, members: Vec<Peserta>) -> Result<Self, String> {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+            .map_err(|e| e.to_string())?;
+        let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
+            .map_err(|e| e.to_string())?;
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .map_err(|e| e.to_string())?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let books = Arc::new(Mutex::new(Books {
+            consumer,
+            members,
+            slowness: Duration::ZERO,
+            unavailable: 0,
+            requests: 0,
+            refused_logins: 0,
+        }));
+        let router = Router::new()
+            .route("/pcare-rest/peserta/nik/{nik}", get(peserta_by_nik))
+            .route("/pcare-rest/peserta/{number}", get(peserta_by_card))
+            .with_state(Arc::clone(&books));
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|e| format!("cannot listen on loopback: {e}"))?;
+        let port = tcp.local_addr().map_err(|e| e.to_string())?.port();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("fake-bpjs".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(tcp) = tokio::net::TcpListener::from_std(tcp) else {
+                        return;
+                    };
+                    let Ok(listener) = kartika_listener::Listener::new(tcp, Some(acceptor)) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, router)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+            })
+            .map_err(|e| e.to_string())?;
+        let base = format!("https://localhost:{port}");
+        Ok(Self {
+            pcare_url: format!("{base}/pcare-rest"),
+            antrean_url: format!("{base}/antreanfktp"),
+            ca_pem: certified.cert.pem(),
+            books,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Each answer from now on waits `slowness` first.
+    pub fn answer_after(&self, slowness: Duration) {
+        lock(&self.books).slowness = slowness;
+    }
+
+    /// The next `count` requests get a 503.
+    pub fn fail_next(&self, count: usize) {
+        lock(&self.books).unavailable = count;
+    }
+
+    /// Requests that reached the fake, refused or not.
+    pub fn requests(&self) -> usize {
+        lock(&self.books).requests
+    }
+
+    /// Requests refused for their signature, timestamp, user key or login.
+    pub fn refused_logins(&self) -> usize {
+        lock(&self.books).refused_logins
+    }
+}
+
+fn meta(code: u16, message: &str) -> Value {
+    json!({ "code": code, "message": message })
+}
+
+fn plain(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "response": null, "metaData": meta(status.as_u16(), message) })),
+    )
+        .into_response()
+}
+
+/// Checks what BPJS checks of every request; the request's timestamp when it passes.
+fn admitted(books: &mut Books, headers: &HeaderMap) -> Result<String, (StatusCode, &'static str)> {
+    books.requests += 1;
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let consumer = &books.consumer;
+    let timestamp = header("X-timestamp");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let fresh = timestamp
+        .parse::<u64>()
+        .is_ok_and(|at| at.abs_diff(now) <= 300);
+    let login = wire::pcare_authorization(&consumer.pcare_user, &consumer.pcare_password);
+    let refusal = if header("X-cons-id") != consumer.cons_id {
+        Some("cons-id tidak terdaftar")
+    } else if !fresh {
+        Some("timestamp tidak valid")
+    } else if header("X-signature")
+        != wire::signature(&consumer.cons_id, &consumer.secret, &timestamp)
+    {
+        Some("signature tidak valid")
+    } else if header("user_key") != consumer.pcare_user_key {
+        Some("user_key tidak valid")
+    } else if header("X-authorization") != login {
+        Some("username atau password salah")
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
+        books.refused_logins += 1;
+        return Err((StatusCode::UNAUTHORIZED, message));
+    }
+    if books.unavailable > 0 {
+        books.unavailable -= 1;
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"));
+    }
+    Ok(timestamp)
+}
+
+async fn answer(
+    books: Arc<Mutex<Books>>,
+    headers: HeaderMap,
+    find: impl Fn(&Peserta) -> bool,
+) -> Response {
+    let (admitted, slowness) = {
+        let mut books = lock(&books);
+        let slowness = books.slowness;
+        (admitted(&mut books, &headers), slowness)
+    };
+    if !slowness.is_zero() {
+        tokio::time::sleep(slowness).await;
+    }
+    let timestamp = match admitted {
+        Ok(timestamp) => timestamp,
+        Err((status, message)) => return plain(status, message),
+    };
+    let books = lock(&books);
+    // P-Care says "not found" as HTTP 200 with metaData code 204.
+    let Some(member) = books.members.iter().find(|m| find(m)) else {
+        let none = json!({ "response": null, "metaData": meta(204, "NO_CONTENT") });
+        return (StatusCode::OK, Json(none)).into_response();
+    };
+    let text = serde_json::to_string(member).unwrap_or_default();
+    let consumer = &books.consumer;
+    let sealed = wire::seal_response(&consumer.cons_id, &consumer.secret, &timestamp, &text);
+    Json(json!({ "response": sealed, "metaData": meta(200, "OK") })).into_response()
+}
+
+async fn peserta_by_card(
+    State(books): State<Arc<Mutex<Books>>>,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    answer(books, headers, move |m| m.no_kartu == number).await
+}
+
+async fn peserta_by_nik(
+    State(books): State<Arc<Mutex<Books>>>,
+    Path(nik): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    answer(books, headers, move |m| {
+        m.no_ktp.as_deref() == Some(nik.as_str())
+    })
+    .await
+}
