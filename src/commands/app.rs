@@ -70,6 +70,10 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
     let satusehat = kartika_demo::start_satusehat(&world, SATUSEHAT_PACE)
         .map_err(|e| eprintln!("{e}; the demo runs without SATUSEHAT"))
         .ok();
+    // The desk's BPJS check asks a BPJS of the demo's own.
+    let bpjs = kartika_demo::start_bpjs(&world)
+        .map_err(|e| eprintln!("{e}; the demo runs without BPJS"))
+        .ok();
     let config = AppConfig {
         store_path: world.store_path.clone(),
         output_dir: dir.clone(),
@@ -89,6 +93,7 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
     kartika_app::run(config).map_err(|e| anyhow::anyhow!("the window could not open: {e}"))?;
     drop(registry);
     drop(satusehat);
+    drop(bpjs);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -29,6 +29,7 @@ use crate::state::{
 use crate::text::{Lang, T};
 use crate::ticket::{self, TicketText};
 use crate::views;
+use crate::workers::bpjs::{BpjsLine, BpjsWorker};
 use crate::workers::clinic::{
     ClinicAnswer, ClinicReply, ClinicRequest, ClinicWorker, Operation, ReportKind,
 };
@@ -92,6 +93,8 @@ pub struct KartikaApp {
     sync_config: Option<SyncConfig>,
     /// SATUSEHAT's sender, on a PC whose store is its own.
     satusehat: Option<SatusehatWorker>,
+    /// The desk's BPJS member check, on a PC whose store is its own.
+    bpjs: Option<BpjsWorker>,
     /// Whether the store is on this PC (not a workstation's server).
     store_here: bool,
     store_path: PathBuf,
@@ -194,6 +197,7 @@ impl KartikaApp {
             sync: None,
             sync_config,
             satusehat: None,
+            bpjs: None,
             store_here: config.server.is_none(),
             store_path: config.store_path,
             clock: config.clock,
@@ -243,6 +247,18 @@ impl KartikaApp {
         let fetched: Vec<_> = self.sync.iter().flat_map(SyncWorker::fetched).collect();
         for (patient_number, outcome) in fetched {
             self.on_fetched(patient_number, outcome);
+        }
+        let checked: Vec<_> = self.bpjs.iter().flat_map(BpjsWorker::answers).collect();
+        for (card, line) in checked {
+            let on_screen = self
+                .state
+                .desk
+                .patient
+                .as_ref()
+                .and_then(|d| d.patient.bpjs_number.as_ref());
+            if on_screen == Some(&card) {
+                self.state.desk.bpjs = Some((card, line));
+            }
         }
         let rounds: Vec<_> = self
             .satusehat
@@ -487,6 +503,12 @@ impl KartikaApp {
                 self.waker.clone(),
             ));
         }
+        if self.store_here && self.bpjs.is_none() {
+            self.bpjs = Some(BpjsWorker::start(
+                self.store_path.clone(),
+                self.waker.clone(),
+            ));
+        }
         self.send_backup_plan();
     }
 
@@ -553,6 +575,16 @@ impl KartikaApp {
         self.state.desk.ticket = None;
         self.state.desk.problem = None;
         self.state.desk.notice = None;
+        // BPJS is asked while the patient is already on screen; the desk does not wait.
+        self.state.desk.bpjs = None;
+        if let (Some(card), Some(worker)) = (&desk.patient.bpjs_number, &self.bpjs) {
+            worker.check(
+                card,
+                desk.patient.nik.as_deref(),
+                &self.state.today.to_string(),
+            );
+            self.state.desk.bpjs = Some((card.clone(), BpjsLine::Checking));
+        }
         self.state.desk.patient = Some(desk);
     }
 

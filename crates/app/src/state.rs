@@ -418,6 +418,8 @@ pub struct DeskState {
     pub problem: Option<Problem>,
     /// A passing message (ticket printed, PDF saved).
     pub notice: Option<String>,
+    /// What BPJS said of the patient's card number, when asked.
+    pub bpjs: Option<(String, crate::workers::bpjs::BpjsLine)>,
 }
 
 /// Unit, payer and care of the visit being opened.

@@ -9,11 +9,13 @@
 //! made again.
 #![deny(missing_docs)]
 
+mod bpjs;
 mod cards;
 mod registry;
 mod satusehat;
 mod world;
 
+pub use bpjs::start_bpjs;
 pub use registry::InProcessRegistry;
 pub use satusehat::start_satusehat;
 pub use world::{
@@ -44,6 +46,9 @@ pub enum DemoError {
     /// The demo's SATUSEHAT could not start.
     #[error("the demo's SATUSEHAT could not start: {0}")]
     Satusehat(String),
+    /// The demo's BPJS could not start.
+    #[error("the demo's BPJS could not start: {0}")]
+    Bpjs(String),
     /// A software card could not be made.
     #[error("a demo card could not be made: {0}")]
     Card(String),

@@ -12,6 +12,7 @@ use crate::command::{Command, Commands};
 use crate::format;
 use crate::state::{NewPatientForm, Pending, State, TapVerdict};
 use crate::text::{Lang, T};
+use crate::workers::bpjs::BpjsLine;
 
 const DIGIT_KEYS: [egui::Key; 9] = [
     egui::Key::Num1,
@@ -106,6 +107,28 @@ pub(super) fn sex_word(sex: Sex) -> T {
     }
 }
 
+/// What BPJS said of the member, in the desk's words (nothing when BPJS is not set up;
+/// why it could not be asked is in the log, for the admin).
+fn bpjs_words(line: &BpjsLine, lang: Lang) -> Option<String> {
+    Some(match line {
+        BpjsLine::Checking => T::BpjsChecking.get(lang).to_owned(),
+        BpjsLine::Active { elsewhere, arrears } => {
+            let mut words = T::BpjsActive.get(lang).to_owned();
+            if let Some(place) = elsewhere {
+                words.push_str(&format!(" · {} {place}", T::BpjsRegisteredAt.get(lang)));
+            }
+            if let Some(owed) = arrears {
+                words.push_str(&format!(" · {} {owed:.0}", T::BpjsArrears.get(lang)));
+            }
+            words
+        }
+        BpjsLine::Inactive(why) => format!("{}: {why}", T::BpjsInactive.get(lang)),
+        BpjsLine::NotMember => T::BpjsNotMember.get(lang).to_owned(),
+        BpjsLine::Unchecked(_) => T::BpjsUnchecked.get(lang).to_owned(),
+        BpjsLine::NotSetUp => return None,
+    })
+}
+
 fn at_a_glance(ui: &mut egui::Ui, state: &State, desk: &DeskPatient, commands: &mut Commands) {
     let lang = state.lang();
     let patient = &desk.patient;
@@ -130,6 +153,11 @@ fn at_a_glance(ui: &mut egui::Ui, state: &State, desk: &DeskPatient, commands: &
             }
             if let Some(bpjs) = &patient.bpjs_number {
                 row(T::Bpjs, bpjs.clone());
+                if let Some((asked, line)) = &state.desk.bpjs {
+                    if let (true, Some(words)) = (asked == bpjs, bpjs_words(line, lang)) {
+                        row(T::BpjsStatus, words);
+                    }
+                }
             }
             let last = match &desk.last_visit {
                 Some(visit) => {

@@ -2,6 +2,7 @@
 //! readers, the link to the registry), talks to the UI through channels, and wakes the UI
 //! when it has news: the UI thread never blocks, and an idle window repaints nothing.
 
+pub mod bpjs;
 pub mod clinic;
 pub mod offline;
 pub mod reader;

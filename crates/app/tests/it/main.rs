@@ -2,6 +2,7 @@
 //! accessible names and roles, clicks and types, in Bahasa Indonesia.
 
 mod admin;
+mod bpjs;
 mod desk;
 mod duplicates;
 mod keyboard;

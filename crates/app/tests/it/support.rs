@@ -252,6 +252,9 @@ impl App {
     }
 
     pub fn click(&mut self, label: &str) {
+        // A click lands where the button was last drawn: a worker's news since (BPJS's
+        // answer, a count) is drawn first, so the click finds the button where it is.
+        self.harness.run_ok();
         self.harness.get_by_label(label).click();
         self.harness.run_ok();
     }
