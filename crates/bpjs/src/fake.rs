@@ -13,8 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use tokio_rustls::rustls;
 
 use crate::{wire, Peserta};
 
@@ -53,19 +51,8 @@ pub struct FakeBpjs {
     /// The CA its certificate is under (PEM).
     pub ca_pem: String,
     books: Arc<Mutex<Books>>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for FakeBpjs {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+    /// Serves until the fake is dropped.
+    _server: kartika_listener::loopback::LoopbackServer,
 }
 
 fn lock(books: &Mutex<Books>) -> MutexGuard<'_, Books> {
@@ -86,19 +73,6 @@ impl FakeBpjs {
 
     /// [`FakeBpjs::start`], saying why when it cannot (the demo goes on without it).
     pub fn try_start(consumer: Consumer, members: Vec<Peserta>) -> Result<Self, String> {
-        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
-            .map_err(|e| e.to_string())?;
-        let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
-            .map_err(|e| e.to_string())?;
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .map_err(|e| e.to_string())?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let books = Arc::new(Mutex::new(Books {
             consumer,
             members,
@@ -111,42 +85,13 @@ impl FakeBpjs {
             .route("/pcare-rest/peserta/nik/{nik}", get(peserta_by_nik))
             .route("/pcare-rest/peserta/{number}", get(peserta_by_card))
             .with_state(Arc::clone(&books));
-        let tcp = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .map_err(|e| format!("cannot listen on loopback: {e}"))?;
-        let port = tcp.local_addr().map_err(|e| e.to_string())?.port();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("fake-bpjs".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let Ok(tcp) = tokio::net::TcpListener::from_std(tcp) else {
-                        return;
-                    };
-                    let Ok(listener) = kartika_listener::Listener::new(tcp, Some(acceptor)) else {
-                        return;
-                    };
-                    let _ = axum::serve(listener, router)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await;
-                });
-            })
-            .map_err(|e| e.to_string())?;
-        let base = format!("https://localhost:{port}");
+        let server = kartika_listener::loopback::LoopbackServer::start("fake-bpjs", router)?;
         Ok(Self {
-            pcare_url: format!("{base}/pcare-rest"),
-            antrean_url: format!("{base}/antreanfktp"),
-            ca_pem: certified.cert.pem(),
+            pcare_url: format!("{}/pcare-rest", server.base),
+            antrean_url: format!("{}/antreanfktp", server.base),
+            ca_pem: server.ca_pem.clone(),
             books,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         })
     }
 

@@ -5,6 +5,8 @@
 #![deny(missing_docs)]
 
 pub mod log;
+#[cfg(feature = "loopback")]
+pub mod loopback;
 mod net;
 mod tls;
 

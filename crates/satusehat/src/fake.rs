@@ -19,9 +19,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use tokio::sync::oneshot;
-use tokio_rustls::rustls;
-
 /// What the next transaction Bundle meets instead of an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -84,20 +81,14 @@ pub struct FakeSatusehat {
     /// The CA its certificate is under (PEM).
     pub ca_pem: String,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: Option<kartika_listener::loopback::LoopbackServer>,
 }
 
 impl Drop for FakeSatusehat {
     fn drop(&mut self) {
-        // A stalled answer ends, so the server can stop.
+        // A stalled answer ends first, so the server can stop.
         self.shared.release.send_replace(true);
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        drop(self.server.take());
     }
 }
 
@@ -113,19 +104,6 @@ impl FakeSatusehat {
 
     /// [`FakeSatusehat::start`], saying why when it cannot (the demo goes on without it).
     pub fn try_start(client_id: &str, secret: &str, organization_id: &str) -> Result<Self, String> {
-        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
-            .map_err(|e| e.to_string())?;
-        let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
-            .map_err(|e| e.to_string())?;
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .map_err(|e| e.to_string())?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let books = Mutex::new(Books {
             client_id: client_id.to_owned(),
             secret: secret.to_owned(),
@@ -148,42 +126,13 @@ impl FakeSatusehat {
             .route("/fhir-r4/v1", post(transaction))
             .route("/fhir-r4/v1/{kind}", get(search))
             .with_state(Arc::clone(&shared));
-        let tcp = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .map_err(|e| format!("cannot listen on loopback: {e}"))?;
-        let port = tcp.local_addr().map_err(|e| e.to_string())?.port();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("fake-satusehat".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let Ok(tcp) = tokio::net::TcpListener::from_std(tcp) else {
-                        return;
-                    };
-                    let Ok(listener) = kartika_listener::Listener::new(tcp, Some(acceptor)) else {
-                        return;
-                    };
-                    let _ = axum::serve(listener, router)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await;
-                });
-            })
-            .map_err(|e| e.to_string())?;
-        let base = format!("https://localhost:{port}");
+        let server = kartika_listener::loopback::LoopbackServer::start("fake-satusehat", router)?;
         Ok(Self {
-            auth_url: format!("{base}/oauth2/v1"),
-            fhir_url: format!("{base}/fhir-r4/v1"),
-            ca_pem: certified.cert.pem(),
+            auth_url: format!("{}/oauth2/v1", server.base),
+            fhir_url: format!("{}/fhir-r4/v1", server.base),
+            ca_pem: server.ca_pem.clone(),
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
+            server: Some(server),
         })
     }
 

@@ -18,6 +18,22 @@ fn desk_patient_number(app: &App) -> String {
         .expect("a patient at the desk")
 }
 
+/// The desk taps Siti's card: the number of the record it opens.
+fn siti_taps_as(app: &mut App) -> String {
+    app.at_the_desk();
+    app.tap("Siti Rahayu — asli");
+    app.until_text("Kartu asli");
+    desk_patient_number(app)
+}
+
+/// The admin opens "Pasien ganda".
+fn to_the_duplicates(app: &mut App) {
+    app.log_in(Role::Admin);
+    app.until_text("Tempelkan kartu");
+    app.click("Ruang admin");
+    app.click("Pasien ganda");
+}
+
 /// Siti registered a second time at the desk, without her NIK: the store flags the pair.
 fn register_siti_again(app: &App) -> String {
     let mut store = Store::open(&app.world.store_path).expect("the demo store");
@@ -54,17 +70,11 @@ fn register_siti_again(app: &App) -> String {
 #[test]
 fn the_admin_merges_a_duplicate_the_card_taps_as_the_record_kept_and_the_merge_is_undone() {
     let mut app = App::demo();
-    app.at_the_desk();
-    app.tap("Siti Rahayu — asli");
-    app.until_text("Kartu asli");
-    let card_number = desk_patient_number(&app);
+    let card_number = siti_taps_as(&mut app);
     let again = register_siti_again(&app);
     app.click("Keluar");
 
-    app.log_in(Role::Admin);
-    app.until_text("Tempelkan kartu");
-    app.click("Ruang admin");
-    app.click("Pasien ganda");
+    to_the_duplicates(&mut app);
     let compare = format!("Bandingkan {card_number} · {again}");
     let compare_other_way = format!("Bandingkan {again} · {card_number}");
     app.until("the flag of Siti's two records", |h| {
@@ -105,20 +115,14 @@ fn the_admin_merges_a_duplicate_the_card_taps_as_the_record_kept_and_the_merge_i
     app.click("Keluar");
 
     // At the desk the card opens the record kept.
-    app.at_the_desk();
-    app.tap("Siti Rahayu — asli");
-    app.until_text("Kartu asli");
     assert_eq!(
-        desk_patient_number(&app),
+        siti_taps_as(&mut app),
         again,
         "the card taps as the record kept"
     );
     app.click("Keluar");
 
-    app.log_in(Role::Admin);
-    app.until_text("Tempelkan kartu");
-    app.click("Ruang admin");
-    app.click("Pasien ganda");
+    to_the_duplicates(&mut app);
     app.until_text(&format!("Batalkan penggabungan {card_number}"));
     app.click(&format!("Batalkan penggabungan {card_number}"));
     app.until_text("Penggabungan dibatalkan.");
@@ -127,12 +131,5 @@ fn the_admin_merges_a_duplicate_the_card_taps_as_the_record_kept_and_the_merge_i
             || h.query_by_label_contains(&compare_other_way).is_some()
     });
     app.click("Keluar");
-    app.at_the_desk();
-    app.tap("Siti Rahayu — asli");
-    app.until_text("Kartu asli");
-    assert_eq!(
-        desk_patient_number(&app),
-        card_number,
-        "her own record again"
-    );
+    assert_eq!(siti_taps_as(&mut app), card_number, "her own record again");
 }
