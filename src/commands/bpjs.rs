@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use kartika_bpjs::{BpjsLink, BpjsSecrets, Client, Environment, Member, Secret};
-use kartika_store::{OutsideStep, Role, Store};
+use kartika_store::{BpjsCode, OutsideStep, Role, Store};
 
 use crate::commands::store::{login, print_json};
 
@@ -21,6 +21,27 @@ pub enum BpjsCommand {
     /// Set BPJS up (admins only): where P-Care and Antrean are, the consumer, the P-Care
     /// login; the secrets are kept in an owner-only file beside the store, never in it.
     Setup(Box<SetupArgs>),
+    /// Tell BPJS's code for a unit (kdPoli) or a nurse or doctor (kdDokter), checked
+    /// against P-Care's own list of this FKTP's (admins only).
+    Map {
+        #[arg(long)]
+        db: PathBuf,
+        /// The admin.
+        #[arg(long = "as")]
+        user: String,
+        /// The unit's code here, for example general.
+        #[arg(long, requires = "kd_poli", conflicts_with = "staff")]
+        unit: Option<String>,
+        /// P-Care's kdPoli for it, for example 001.
+        #[arg(long)]
+        kd_poli: Option<String>,
+        /// The nurse's or doctor's username.
+        #[arg(long, requires = "kd_dokter", required_unless_present = "unit")]
+        staff: Option<String>,
+        /// P-Care's kdDokter for them.
+        #[arg(long)]
+        kd_dokter: Option<String>,
+    },
     /// Ask P-Care about a member: active or not, where registered, arrears.
     Peserta {
         #[arg(long)]
@@ -84,6 +105,14 @@ pub struct SetupArgs {
 pub fn run(command: BpjsCommand) -> Result<ExitCode> {
     match command {
         BpjsCommand::Setup(args) => setup(*args),
+        BpjsCommand::Map {
+            db,
+            user,
+            unit,
+            kd_poli,
+            staff,
+            kd_dokter,
+        } => map(&db, &user, unit.zip(kd_poli), staff.zip(kd_dokter)),
         BpjsCommand::Peserta {
             db,
             user,
@@ -159,9 +188,10 @@ fn setup(args: SetupArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn peserta(db: &Path, user: &str, member: &Member, json: bool) -> Result<ExitCode> {
-    let mut store = Store::open(db)?;
-    let session = login(&mut store, user)?;
+/// How long the admin's set-up gives BPJS to send its lists.
+const LIST_BUDGET: Duration = Duration::from_secs(30);
+
+fn client_for(db: &Path, budget: Duration) -> Result<Client> {
     let Some(kartika_bpjs::settings::Kept {
         link,
         secrets,
@@ -173,6 +203,66 @@ fn peserta(db: &Path, user: &str, member: &Member, json: bool) -> Result<ExitCod
             db.display()
         );
     };
+    Ok(Client::new(link, secrets, ca_pem.as_deref(), budget)?)
+}
+
+fn map(
+    db: &Path,
+    user: &str,
+    unit: Option<(String, String)>,
+    staff: Option<(String, String)>,
+) -> Result<ExitCode> {
+    let mut store = Store::open(db)?;
+    let admin = login(&mut store, user)?;
+    let client = client_for(db, LIST_BUDGET)?;
+    let code = match (unit, staff) {
+        (Some((unit, kd_poli)), _) => {
+            let listed = client.poli()?;
+            if !listed.iter().any(|p| p.kd_poli == kd_poli) {
+                let known: Vec<String> = listed
+                    .iter()
+                    .map(|p| format!("{} {}", p.kd_poli, p.nm_poli))
+                    .collect();
+                bail!(
+                    "kdPoli {kd_poli} is not in P-Care's list of this FKTP's poli: {}",
+                    known.join(", ")
+                );
+            }
+            BpjsCode::Unit { unit, kd_poli }
+        }
+        (None, Some((username, kd_dokter))) => {
+            let listed = client.dokter()?;
+            if !listed.iter().any(|d| d.kd_dokter == kd_dokter) {
+                let known: Vec<String> = listed
+                    .iter()
+                    .map(|d| format!("{} {}", d.kd_dokter, d.nm_dokter))
+                    .collect();
+                bail!(
+                    "kdDokter {kd_dokter} is not in P-Care's list of this FKTP's doctors: {}",
+                    known.join(", ")
+                );
+            }
+            BpjsCode::Staff {
+                username,
+                kd_dokter,
+            }
+        }
+        (None, None) => bail!("give --unit with --kd-poli, or --staff with --kd-dokter"),
+    };
+    let codes = store.set_bpjs_code(&admin, &code)?;
+    for (unit, kd) in &codes.units {
+        println!("unit {unit}: kdPoli {kd}");
+    }
+    for (username, kd) in &codes.staff {
+        println!("staff {username}: kdDokter {kd}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn peserta(db: &Path, user: &str, member: &Member, json: bool) -> Result<ExitCode> {
+    let mut store = Store::open(db)?;
+    let session = login(&mut store, user)?;
+    let client = client_for(db, CHECK_BUDGET)?;
     let (by, number) = match member {
         Member::Card(number) => ("card", number),
         Member::Nik(nik) => ("NIK", nik),
@@ -186,7 +276,6 @@ fn peserta(db: &Path, user: &str, member: &Member, json: bool) -> Result<ExitCod
         .rev()
         .collect();
     store.note_outside(&session, &OutsideStep::BpjsMemberChecked { by, ending })?;
-    let client = Client::new(link, secrets, ca_pem.as_deref(), CHECK_BUDGET)?;
     match client.peserta(member) {
         Ok(Some(found)) => {
             if json {

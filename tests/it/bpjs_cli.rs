@@ -103,6 +103,27 @@ fn bpjs_is_set_up_and_a_member_checked_or_left_unchecked_when_bpjs_is_slow() {
     assert_eq!(json["checked"], true);
     assert_eq!(json["peserta"]["noKartu"], "0001234567890");
 
+    // Units and staff as BPJS knows them, checked against P-Care's own lists.
+    let mapped = check_map(&db, &["--unit", "general", "--kd-poli", "001"]);
+    assert!(mapped.contains("unit general: kdPoli 001"), "{mapped}");
+    let refused = as_admin(&[
+        "bpjs",
+        "map",
+        "--db",
+        &db,
+        "--as",
+        "admin",
+        "--unit",
+        "kia",
+        "--kd-poli",
+        "999",
+    ]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("999") && said.contains("003 KIA"), "{said}");
+    let mapped = check_map(&db, &["--staff", "admin", "--kd-dokter", "131491"]);
+    assert!(mapped.contains("staff admin: kdDokter 131491"), "{mapped}");
+
     // BPJS answering after three seconds: the check gives up at two and says so.
     fake.answer_after(Duration::from_secs(3));
     let unchecked = check(&["--card", "0001234567890"]);
@@ -112,4 +133,10 @@ fn bpjs_is_set_up_and_a_member_checked_or_left_unchecked_when_bpjs_is_slow() {
             assert!(!said.contains(secret), "{said}");
         }
     }
+}
+
+fn check_map(db: &str, extra: &[&str]) -> String {
+    let mut args = vec!["bpjs", "map", "--db", db, "--as", "admin"];
+    args.extend_from_slice(extra);
+    succeeds(as_admin(&args))
 }

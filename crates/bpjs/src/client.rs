@@ -66,6 +66,30 @@ pub struct Kind {
     pub nama: String,
 }
 
+/// A poli of this FKTP in P-Care's reference list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefPoli {
+    /// kdPoli ("001" Umum, "003" KIA, …).
+    #[serde(default)]
+    pub kd_poli: String,
+    /// Its name.
+    #[serde(default)]
+    pub nm_poli: String,
+}
+
+/// A doctor of this FKTP in P-Care's reference list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefDokter {
+    /// kdDokter.
+    #[serde(default)]
+    pub kd_dokter: String,
+    /// Their name.
+    #[serde(default)]
+    pub nm_dokter: String,
+}
+
 /// Which member to look up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Member {
@@ -112,6 +136,28 @@ impl Client {
                 .map_err(|e| BpjsError::BadAnswer(format!("peserta: {e}"))),
             None => Ok(None),
         }
+    }
+
+    /// This FKTP's poli, as P-Care lists them.
+    pub fn poli(&self) -> Result<Vec<RefPoli>, BpjsError> {
+        self.list("/poli/fktp/0/100")
+    }
+
+    /// This FKTP's doctors, as P-Care lists them.
+    pub fn dokter(&self) -> Result<Vec<RefDokter>, BpjsError> {
+        self.list("/dokter/0/100")
+    }
+
+    /// A reference list: `response` is `{"count": N, "list": [...]}`.
+    fn list<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, BpjsError> {
+        let Some(response) = self.pcare_get(path)? else {
+            return Ok(Vec::new());
+        };
+        let list = response
+            .get("list")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
+        serde_json::from_value(list).map_err(|e| BpjsError::BadAnswer(format!("{path}: {e}")))
     }
 
     /// GETs `path` of P-Care: its opened `response`, `None` for "not found".

@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::{wire, Peserta};
+use crate::{wire, Peserta, RefDokter, RefPoli};
 
 /// The consumer the fake knows.
 #[derive(Clone, Debug)]
@@ -34,6 +34,8 @@ pub struct Consumer {
 struct Books {
     consumer: Consumer,
     members: Vec<Peserta>,
+    poli: Vec<RefPoli>,
+    dokter: Vec<RefDokter>,
     /// Each answer waits this long first.
     slowness: Duration,
     /// The next answers are 503s.
@@ -76,6 +78,22 @@ impl FakeBpjs {
         let books = Arc::new(Mutex::new(Books {
             consumer,
             members,
+            poli: [
+                ("001", "UMUM"),
+                ("002", "GIGI & MULUT"),
+                ("003", "KIA"),
+                ("008", "KB"),
+            ]
+            .into_iter()
+            .map(|(kd, nm)| RefPoli {
+                kd_poli: kd.into(),
+                nm_poli: nm.into(),
+            })
+            .collect(),
+            dokter: vec![RefDokter {
+                kd_dokter: "131491".into(),
+                nm_dokter: "dr. Ratna Sari".into(),
+            }],
             slowness: Duration::ZERO,
             unavailable: 0,
             requests: 0,
@@ -84,6 +102,8 @@ impl FakeBpjs {
         let router = Router::new()
             .route("/pcare-rest/peserta/nik/{nik}", get(peserta_by_nik))
             .route("/pcare-rest/peserta/{number}", get(peserta_by_card))
+            .route("/pcare-rest/poli/fktp/{start}/{limit}", get(poli_list))
+            .route("/pcare-rest/dokter/{start}/{limit}", get(dokter_list))
             .with_state(Arc::clone(&books));
         let server = kartika_listener::loopback::LoopbackServer::start("fake-bpjs", router)?;
         Ok(Self {
@@ -174,6 +194,48 @@ fn admitted(books: &mut Books, headers: &HeaderMap) -> Result<String, (StatusCod
     Ok(timestamp)
 }
 
+/// Seals `value` as the answer to a request made at `timestamp`.
+fn sealed(books: &Books, timestamp: &str, value: &Value) -> Response {
+    let consumer = &books.consumer;
+    let sealed = wire::seal_response(
+        &consumer.cons_id,
+        &consumer.secret,
+        timestamp,
+        &value.to_string(),
+    );
+    Json(json!({ "response": sealed, "metaData": meta(200, "OK") })).into_response()
+}
+
+async fn reference(
+    books: Arc<Mutex<Books>>,
+    headers: HeaderMap,
+    list: impl Fn(&Books) -> Value,
+) -> Response {
+    let mut books = lock(&books);
+    match admitted(&mut books, &headers) {
+        Ok(timestamp) => {
+            let list = list(&books);
+            let count = list.as_array().map_or(0, Vec::len);
+            sealed(&books, &timestamp, &json!({ "count": count, "list": list }))
+        }
+        Err((status, message)) => plain(status, message),
+    }
+}
+
+async fn poli_list(State(books): State<Arc<Mutex<Books>>>, headers: HeaderMap) -> Response {
+    reference(books, headers, |b| {
+        serde_json::to_value(&b.poli).unwrap_or_default()
+    })
+    .await
+}
+
+async fn dokter_list(State(books): State<Arc<Mutex<Books>>>, headers: HeaderMap) -> Response {
+    reference(books, headers, |b| {
+        serde_json::to_value(&b.dokter).unwrap_or_default()
+    })
+    .await
+}
+
 async fn answer(
     books: Arc<Mutex<Books>>,
     headers: HeaderMap,
@@ -197,10 +259,8 @@ async fn answer(
         let none = json!({ "response": null, "metaData": meta(204, "NO_CONTENT") });
         return (StatusCode::OK, Json(none)).into_response();
     };
-    let text = serde_json::to_string(member).unwrap_or_default();
-    let consumer = &books.consumer;
-    let sealed = wire::seal_response(&consumer.cons_id, &consumer.secret, &timestamp, &text);
-    Json(json!({ "response": sealed, "metaData": meta(200, "OK") })).into_response()
+    let value = serde_json::to_value(member).unwrap_or_default();
+    sealed(&books, &timestamp, &value)
 }
 
 async fn peserta_by_card(

@@ -17,7 +17,7 @@ pub mod lz;
 pub mod settings;
 pub mod wire;
 
-pub use client::{Client, Kind, Member, Peserta, Provider};
+pub use client::{Client, Kind, Member, Peserta, Provider, RefDokter, RefPoli};
 pub use settings::{BpjsLink, BpjsSecrets, Environment, Secret};
 
 /// Why BPJS could not be asked, or what it refused, in words an admin can act on.

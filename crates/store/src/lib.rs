@@ -71,7 +71,7 @@ pub use merges::{
     Duplicates, FieldDifference, MergeField, MergePlan, MergeRecord, Unmerged, VisitsAtAGlance,
 };
 pub use outbox::{OutboxKind, OutboxRecord};
-pub use outside::OutsideStep;
+pub use outside::{BpjsCode, BpjsCodes, OutsideStep};
 pub use patients::{
     NewPatient, Patient, PatientCreated, PatientQuery, PatientSummary, PossibleDuplicate, Warning,
 };

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0019_workstation_taps_seen.sql"),
     include_str!("migrations/0020_satusehat_delivery.sql"),
     include_str!("migrations/0021_patient_merge.sql"),
+    include_str!("migrations/0022_bpjs_codes.sql"),
 ];
 
 /// The schema version this build writes.

@@ -4,6 +4,7 @@
 
 mod audit;
 mod backup;
+mod bpjs_codes;
 mod cards;
 mod desk;
 mod generate;
