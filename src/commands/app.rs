@@ -26,6 +26,25 @@ fn default_demo_dir() -> PathBuf {
     crate::places::user_data().join("demo")
 }
 
+fn demo_bpjs(world: &DemoWorld) -> Option<kartika_bpjs::fake::FakeBpjs> {
+    if std::env::var("KARTIKA_DEMO_BPJS").as_deref() == Ok("off") {
+        if let Err(e) = kartika_bpjs::settings::forget(&world.store_path) {
+            eprintln!("{e}");
+        }
+        return None;
+    }
+    let fake = kartika_demo::start_bpjs(world)
+        .map_err(|e| eprintln!("{e}; the demo runs without BPJS"))
+        .ok()?;
+    if let Some(ms) = std::env::var("KARTIKA_DEMO_BPJS_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+    {
+        fake.answer_after(std::time::Duration::from_millis(ms));
+    }
+    Some(fake)
+}
+
 /// Whether this process can open a window (on Linux: an X11 or Wayland display).
 fn has_display() -> bool {
     if cfg!(target_os = "linux") {
@@ -70,10 +89,10 @@ pub fn demo(data: Option<PathBuf>, fresh: bool, size: SeedSize) -> Result<ExitCo
     let satusehat = kartika_demo::start_satusehat(&world, SATUSEHAT_PACE)
         .map_err(|e| eprintln!("{e}; the demo runs without SATUSEHAT"))
         .ok();
-    // The desk's BPJS check asks a BPJS of the demo's own.
-    let bpjs = kartika_demo::start_bpjs(&world)
-        .map_err(|e| eprintln!("{e}; the demo runs without BPJS"))
-        .ok();
+    // The desk's BPJS check asks a BPJS of the demo's own. For docs/benchmarks.md,
+    // KARTIKA_DEMO_BPJS=off runs the demo without BPJS and KARTIKA_DEMO_BPJS_DELAY_MS
+    // makes its BPJS answer that late.
+    let bpjs = demo_bpjs(&world);
     let config = AppConfig {
         store_path: world.store_path.clone(),
         output_dir: dir.clone(),

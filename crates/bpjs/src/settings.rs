@@ -189,3 +189,15 @@ pub fn load(store: &Path) -> Result<Option<Kept>, BpjsError> {
         ca_pem: ca,
     }))
 }
+
+/// Removes what `save` kept beside the store at `store`: BPJS is not set up any more.
+pub fn forget(store: &Path) -> Result<(), BpjsError> {
+    for name in [LINK_FILE, SECRETS_FILE, CA_FILE] {
+        let path = beside(store, name);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(file_error(&path, e)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
