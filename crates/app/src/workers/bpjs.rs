@@ -67,11 +67,12 @@ impl BpjsWorker {
                 found_set_up.store(is_set_up(&store), Ordering::Relaxed);
                 let mut kept: HashMap<String, (String, BpjsLine)> = HashMap::new();
                 for ask in asked {
-                    found_set_up.store(is_set_up(&store), Ordering::Relaxed);
                     let line = match kept.get(&ask.card) {
                         Some((day, line)) if *day == ask.day => line.clone(),
                         _ => {
                             let line = check(&store, &ask);
+                            // The check read the set-up: what it found is the news.
+                            found_set_up.store(line != BpjsLine::NotSetUp, Ordering::Relaxed);
                             // BPJS's answer holds for the day; not having one does not.
                             if !matches!(line, BpjsLine::Unchecked(_) | BpjsLine::NotSetUp) {
                                 kept.insert(ask.card.clone(), (ask.day.clone(), line.clone()));
