@@ -21,7 +21,7 @@ const DAILY_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long a sender's turn lasts without being renewed: a sender that died gives way.
 const TURN_MS: i64 = 2 * 60 * 1000;
 /// The longest pause between tries.
-const MOST_DELAY: Duration = Duration::from_secs(300);
+const MOST_DELAY: Duration = kartika_sync::OUTSIDE_MOST_DELAY;
 
 /// What one round did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,15 +36,7 @@ pub struct Drained {
     pub paused: Option<(Duration, String)>,
 }
 
-/// How long after the `attempt`th failed try the next comes: min(300 s, attempt² × 30 s),
-/// less up to a fifth at random so Puskesmas coming back at once do not knock together.
-pub fn retry_delay(attempt: i64) -> Duration {
-    let attempt = u64::try_from(attempt.max(1)).unwrap_or(u64::MAX);
-    let ceiling =
-        Duration::from_secs(attempt.saturating_mul(attempt).saturating_mul(30)).min(MOST_DELAY);
-    let ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(fastrand::u64(ms.saturating_mul(4) / 5..=ms))
-}
+pub use kartika_sync::outside_retry_delay as retry_delay;
 
 /// One store's sender.
 pub struct Sender {

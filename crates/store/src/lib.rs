@@ -16,6 +16,7 @@
 mod access;
 mod audit;
 mod backup;
+mod bpjs_queue;
 mod calls;
 mod cards;
 mod checkpoint;
@@ -57,6 +58,7 @@ use time::Date;
 pub use access::{Role, Session};
 pub use audit::{AuditEntry, AuditFilter, AuditProblem, AuditReport, RECEIPT_SIGNER};
 pub use backup::{backups_in, BackupReport, RestoreReport};
+pub use bpjs_queue::{BpjsDue, BpjsStep, BpjsVisitState, StepOutcome};
 pub use calls::Call;
 pub use cards::{Card, CardStatus, TapOutcome, TapSeen, TAP_MOST_AGE_MS};
 pub use checkpoint::Committed;

@@ -386,6 +386,9 @@ pub(crate) const PATIENT_COLUMNS: &str = "p.uuid, p.patient_number, p.nik, p.bpj
     p.family_card_number, p.name, p.birth_date, p.sex, p.blood_group, p.address, p.region_code, \
     p.phone, p.origin_facility, p.version, p.ihs_number";
 
+/// How many columns [`PATIENT_COLUMNS`] names: a query adding its own reads from here on.
+pub(crate) const PATIENT_COLUMN_COUNT: usize = 15;
+
 /// The internal row id and the record of a patient number; a number merged into another
 /// record gives the record that survived it (a card, a search or a visit naming it finds
 /// the one person).

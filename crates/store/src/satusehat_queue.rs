@@ -88,8 +88,12 @@ pub struct PendingDelivery {
     pub reason: Option<String>,
     /// Attempts so far.
     pub attempts: i64,
-    /// When the visit ended (ms since 1970).
+    /// When the visit ended (ms since 1970); for a BPJS step not yet finished, when it
+    /// arrived.
     pub ended_at: i64,
+    /// For BPJS, which of the visit's calls (`pendaftaran`, `antrean`, `kunjungan`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<crate::BpjsStep>,
 }
 
 /// The queue at a glance.
@@ -333,13 +337,14 @@ fn delivery_status(ctx: &crate::Ctx<'_>, list: usize) -> Result<DeliveryStatus> 
             reason: r.get(3)?,
             attempts: r.get(4)?,
             ended_at: r.get(5)?,
+            step: None,
         })
     })?;
     status.visits = rows.collect::<rusqlite::Result<_>>()?;
     Ok(status)
 }
 
-fn visit_row_id(ctx: &crate::Ctx<'_>, visit_id: &str) -> Result<i64> {
+pub(crate) fn visit_row_id(ctx: &crate::Ctx<'_>, visit_id: &str) -> Result<i64> {
     let uuid = uuid::Uuid::parse_str(visit_id.trim())
         .map_err(|_| StoreError::invalid("visit", format!("\"{visit_id}\" is not a visit id")))?;
     ctx.tx
@@ -433,37 +438,56 @@ impl Store {
     /// another sender's turn has not run out, so two PCs never send the same store's visits.
     pub fn take_satusehat_turn(&mut self, holder: &str, turn_ms: i64) -> Result<bool> {
         self.write_as_system(SENDER, |ctx| {
-            let until_ms = ctx.now_ms.saturating_add(turn_ms);
-            let taken = ctx.tx.execute(
-                "INSERT INTO satusehat_sender (id, holder, until) VALUES (1, ?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, until = excluded.until
-                 WHERE satusehat_sender.holder = excluded.holder OR satusehat_sender.until < ?3",
-                params![holder, until_ms, ctx.now_ms],
-            )?;
-            Ok(taken == 1)
+            take_turn(ctx, "satusehat_sender", holder, turn_ms)
         })
     }
 
     /// Who holds the sender's turn now, if anyone.
     pub fn satusehat_sender(&mut self) -> Result<Option<String>> {
-        self.read_as_system(SENDER, |ctx| {
-            Ok(ctx
-                .tx
-                .query_row(
-                    "SELECT holder FROM satusehat_sender WHERE until >= ?1",
-                    [ctx.now_ms],
-                    |r| r.get(0),
-                )
-                .optional()?)
-        })
+        self.read_as_system(SENDER, |ctx| turn_holder(ctx, "satusehat_sender"))
     }
 
     /// Gives the sender's turn back.
     pub fn end_satusehat_turn(&mut self, holder: &str) -> Result<()> {
-        self.write_as_system(SENDER, |ctx| {
-            ctx.tx
-                .execute("DELETE FROM satusehat_sender WHERE holder = ?1", [holder])?;
-            Ok(())
-        })
+        self.write_as_system(SENDER, |ctx| end_turn(ctx, "satusehat_sender", holder))
     }
+}
+
+/// Takes or keeps the turn kept in `table` (a sender's turn: one row, its holder and until
+/// when) for `holder`: false while another holder's turn has not run out.
+pub(crate) fn take_turn(
+    ctx: &crate::Ctx<'_>,
+    table: &'static str,
+    holder: &str,
+    turn_ms: i64,
+) -> Result<bool> {
+    let until_ms = ctx.now_ms.saturating_add(turn_ms);
+    let taken = ctx.tx.execute(
+        &format!(
+            "INSERT INTO {table} (id, holder, until) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, until = excluded.until
+             WHERE {table}.holder = excluded.holder OR {table}.until < ?3"
+        ),
+        params![holder, until_ms, ctx.now_ms],
+    )?;
+    Ok(taken == 1)
+}
+
+/// Who holds the turn kept in `table` now.
+pub(crate) fn turn_holder(ctx: &crate::Ctx<'_>, table: &'static str) -> Result<Option<String>> {
+    Ok(ctx
+        .tx
+        .query_row(
+            &format!("SELECT holder FROM {table} WHERE until >= ?1"),
+            [ctx.now_ms],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Gives `holder`'s turn kept in `table` back.
+pub(crate) fn end_turn(ctx: &crate::Ctx<'_>, table: &'static str, holder: &str) -> Result<()> {
+    ctx.tx
+        .execute(&format!("DELETE FROM {table} WHERE holder = ?1"), [holder])?;
+    Ok(())
 }

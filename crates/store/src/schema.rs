@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0020_satusehat_delivery.sql"),
     include_str!("migrations/0021_patient_merge.sql"),
     include_str!("migrations/0022_bpjs_codes.sql"),
+    include_str!("migrations/0023_bpjs_delivery.sql"),
 ];
 
 /// The schema version this build writes.
