@@ -19,6 +19,7 @@ fn fake() -> FakeBpjs {
             pcare_user_key: USER_KEY.into(),
             pcare_user: "pkm".into(),
             pcare_password: PASSWORD.into(),
+            antrean_user_key: "kunci-antrean".into(),
         },
         vec![Peserta {
             no_kartu: "0001234567890".into(),

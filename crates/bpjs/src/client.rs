@@ -90,6 +90,61 @@ pub struct RefDokter {
     pub nm_dokter: String,
 }
 
+/// A registration P-Care holds (`pendaftaran/tglDaftar/…`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registered {
+    /// Its noUrut.
+    #[serde(default)]
+    pub no_urut: String,
+    /// Whose.
+    #[serde(default)]
+    pub peserta: Option<Peserta>,
+    /// Which poli.
+    #[serde(default)]
+    pub poli: Option<RefPoli>,
+}
+
+/// A visit P-Care holds (`kunjungan/peserta/…`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recorded {
+    /// Its noKunjungan.
+    #[serde(default)]
+    pub no_kunjungan: String,
+    /// Its day, dd-MM-yyyy.
+    #[serde(default)]
+    pub tgl_kunjungan: String,
+    /// Which poli.
+    #[serde(default)]
+    pub poli: Option<RefPoli>,
+}
+
+/// Antrean FKTP's calls for a queue ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AntreanAction {
+    /// `antrean/add`: the ticket, for Mobile JKN to show.
+    Add,
+    /// `antrean/panggil`: called in.
+    Panggil,
+    /// `antrean/batal`: cancelled.
+    Batal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Service {
+    PCare,
+    Antrean,
+}
+
+#[derive(Clone, Copy)]
+enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
 /// Which member to look up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Member {
@@ -162,26 +217,120 @@ impl Client {
 
     /// GETs `path` of P-Care: its opened `response`, `None` for "not found".
     fn pcare_get(&self, path: &str) -> Result<Option<Value>, BpjsError> {
+        self.call(Service::PCare, Method::Get, path, None)
+    }
+
+    /// Registers a visit with P-Care (`POST /pendaftaran`): its noUrut.
+    pub fn pendaftaran(&self, body: &Value) -> Result<String, BpjsError> {
+        let answer = self.call(Service::PCare, Method::Post, "/pendaftaran", Some(body))?;
+        answered_message(answer, "noUrut")
+    }
+
+    /// The registrations P-Care holds for this FKTP on `date` (dd-MM-yyyy): to learn
+    /// whether a pendaftaran whose answer was lost arrived.
+    pub fn pendaftaran_on(&self, date: &str) -> Result<Vec<Registered>, BpjsError> {
+        let path = format!("/pendaftaran/tglDaftar/{}/0/300", segment(date)?);
+        self.list(&path)
+    }
+
+    /// Withdraws a registration (`DELETE /pendaftaran/peserta/…`).
+    pub fn hapus_pendaftaran(
+        &self,
+        no_kartu: &str,
+        date: &str,
+        no_urut: &str,
+        kd_poli: &str,
+    ) -> Result<(), BpjsError> {
+        let path = format!(
+            "/pendaftaran/peserta/{}/tglDaftar/{}/noUrut/{}/kdPoli/{}",
+            digits(no_kartu, 13, "card number")?,
+            segment(date)?,
+            segment(no_urut)?,
+            segment(kd_poli)?
+        );
+        self.call(Service::PCare, Method::Delete, &path, None)
+            .map(drop)
+    }
+
+    /// Records a visit with P-Care (`POST /kunjungan/V1`): its noKunjungan. With
+    /// `update`, changes the one the body names (`PUT`).
+    pub fn kunjungan(&self, body: &Value, update: bool) -> Result<Option<String>, BpjsError> {
+        let method = if update { Method::Put } else { Method::Post };
+        let answer = self.call(Service::PCare, method, "/kunjungan/V1", Some(body))?;
+        if update {
+            return Ok(None);
+        }
+        answered_message(answer, "noKunjungan").map(Some)
+    }
+
+    /// The visits P-Care holds for a member: to learn whether a kunjungan whose answer was
+    /// lost arrived.
+    pub fn kunjungan_of(&self, no_kartu: &str) -> Result<Vec<Recorded>, BpjsError> {
+        let path = format!(
+            "/kunjungan/peserta/{}",
+            digits(no_kartu, 13, "card number")?
+        );
+        self.list(&path)
+    }
+
+    /// Antrean FKTP: `antrean/add`, `antrean/panggil` or `antrean/batal`.
+    pub fn antrean(&self, action: AntreanAction, body: &Value) -> Result<(), BpjsError> {
+        let path = match action {
+            AntreanAction::Add => "/antrean/add",
+            AntreanAction::Panggil => "/antrean/panggil",
+            AntreanAction::Batal => "/antrean/batal",
+        };
+        self.call(Service::Antrean, Method::Post, path, Some(body))
+            .map(drop)
+    }
+
+    /// One signed request to `service`: its opened `response`, `None` for "not found".
+    fn call(
+        &self,
+        service: Service,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Option<Value>, BpjsError> {
         let timestamp = now_seconds();
-        let url = format!("{}{path}", self.link.pcare_url.trim_end_matches('/'));
-        let sent = self
-            .agent
-            .get(&url)
-            .header("X-cons-id", &self.link.cons_id)
-            .header("X-timestamp", &timestamp)
-            .header(
-                "X-signature",
-                wire::signature(&self.link.cons_id, self.secrets.secret.expose(), &timestamp),
-            )
-            .header("user_key", self.secrets.pcare_user_key.expose())
-            .header(
-                "X-authorization",
-                wire::pcare_authorization(
-                    &self.link.pcare_user,
-                    self.secrets.pcare_password.expose(),
-                ),
-            )
-            .call();
+        let (base, user_key) = match service {
+            Service::PCare => (&self.link.pcare_url, &self.secrets.pcare_user_key),
+            Service::Antrean => (&self.link.antrean_url, &self.secrets.antrean_user_key),
+        };
+        let url = format!("{}{path}", base.trim_end_matches('/'));
+        let signature =
+            wire::signature(&self.link.cons_id, self.secrets.secret.expose(), &timestamp);
+        let login =
+            wire::pcare_authorization(&self.link.pcare_user, self.secrets.pcare_password.expose());
+        let body = body.map(Value::to_string).unwrap_or_default();
+        // P-Care takes its bodies as text/plain, Antrean as JSON.
+        let content_type = match service {
+            Service::PCare => "text/plain",
+            Service::Antrean => "application/json",
+        };
+        macro_rules! signed {
+            ($request:expr) => {{
+                let request = $request
+                    .header("X-cons-id", &self.link.cons_id)
+                    .header("X-timestamp", &timestamp)
+                    .header("X-signature", &signature)
+                    .header("user_key", user_key.expose());
+                match service {
+                    Service::PCare => request.header("X-authorization", &login),
+                    Service::Antrean => request,
+                }
+            }};
+        }
+        let sent = match method {
+            Method::Get => signed!(self.agent.get(&url)).call(),
+            Method::Delete => signed!(self.agent.delete(&url)).call(),
+            Method::Post => signed!(self.agent.post(&url))
+                .header("Content-Type", content_type)
+                .send(body.as_bytes()),
+            Method::Put => signed!(self.agent.put(&url))
+                .header("Content-Type", content_type)
+                .send(body.as_bytes()),
+        };
         let mut answer = sent.map_err(|e| BpjsError::Unreachable(e.to_string()))?;
         let status = answer.status().as_u16();
         let body = answer
@@ -190,11 +339,12 @@ impl Client {
             .limit(MOST_ANSWER_BYTES)
             .read_to_vec()
             .map_err(|e| BpjsError::Unreachable(e.to_string()))?;
-        self.opened(status, &body, &timestamp)
+        self.opened(service, status, &body, &timestamp)
     }
 
     fn opened(
         &self,
+        service: Service,
         status: u16,
         body: &[u8],
         timestamp: &str,
@@ -227,7 +377,9 @@ impl Client {
             }
             (401, _) | (_, 401) => return Err(BpjsError::LoginRefused(message)),
             (_, 204) | (404, _) => return Ok(None),
-            (200..=299, 200..=299) => {}
+            // Antrean says every refusal with HTTP 200 and a code of its own (201, …).
+            (200..=299, 200) => {}
+            (200..=299, 201..=299) if service == Service::PCare => {}
             _ => {
                 return Err(BpjsError::Refused {
                     code,
@@ -273,6 +425,36 @@ fn field_messages(response: Option<&Value>) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// P-Care's answer to a write: `{"field": "noUrut", "message": "A12"}` (a list of them on
+/// some versions); the message is what was made.
+fn answered_message(answer: Option<Value>, field: &str) -> Result<String, BpjsError> {
+    let first = match &answer {
+        Some(Value::Array(items)) => items.first(),
+        other => other.as_ref(),
+    };
+    first
+        .and_then(|a| a.get("message"))
+        .and_then(Value::as_str)
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| m.trim().to_owned())
+        .ok_or_else(|| BpjsError::BadAnswer(format!("P-Care gave no {field}")))
+}
+
+/// A path segment BPJS gave or a date: letters, digits and dashes only.
+fn segment(text: &str) -> Result<&str, BpjsError> {
+    let text = text.trim();
+    if !text.is_empty()
+        && text.len() <= 40
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        Ok(text)
+    } else {
+        Err(BpjsError::Invalid(format!(
+            "\"{text}\" cannot be part of a BPJS address"
+        )))
+    }
 }
 
 /// Only digits, so nothing typed can change the request's path.

@@ -1,8 +1,12 @@
 //! A fake BPJS on loopback HTTPS for the tests and the demo, checking what the real one
-//! checks: the cons-id, a timestamp within five minutes, the HMAC signature, the user key
-//! and the P-Care login (401 with BPJS's `metaData` otherwise); its answers' `response`
-//! sealed with the request's own timestamp as BPJS seals them. P-Care's `peserta` by card
-//! number and by NIK; slowness and 503s on demand.
+//! checks: the cons-id, a timestamp within five minutes, the HMAC signature, the service's
+//! user key and P-Care's login (401 with BPJS's `metaData` otherwise); its answers'
+//! `response` sealed with the request's own timestamp as BPJS seals them. P-Care's
+//! `peserta` by card number and by NIK, `pendaftaran` (a noUrut; listed by day; deleted),
+//! `kunjungan/V1` (a noKunjungan; changed by PUT; listed by member), with P-Care's 412 and
+//! its field messages for what it would refuse; Antrean FKTP's `antrean/add`, `panggil`
+//! and `batal`, refusing as Antrean does (HTTP 200, `metadata.code` 201). Slowness, 503s
+//! and answers lost after the write was done, on demand.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -10,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -29,6 +33,41 @@ pub struct Consumer {
     pub pcare_user: String,
     /// The P-Care password.
     pub pcare_password: String,
+    /// Antrean FKTP's user key.
+    pub antrean_user_key: String,
+}
+
+/// What the next write (a POST, PUT or DELETE) meets instead of its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// None: answered as usual (to aim a later fault at a later write).
+    Pass,
+    /// 503, the write not done.
+    Unavailable,
+    /// The write is done, then its answer is lost: the client sees a gateway's 504.
+    LoseAnswer,
+}
+
+/// A registration the fake holds.
+#[derive(Clone, Debug)]
+pub struct Pendaftaran {
+    /// The noUrut it gave.
+    pub no_urut: String,
+    /// The body as sent.
+    pub body: Value,
+    /// Withdrawn by DELETE.
+    pub deleted: bool,
+}
+
+/// A visit the fake holds.
+#[derive(Clone, Debug)]
+pub struct Kunjungan {
+    /// The noKunjungan it gave.
+    pub no_kunjungan: String,
+    /// The body as last sent.
+    pub body: Value,
+    /// PUTs since.
+    pub changes: usize,
 }
 
 struct Books {
@@ -40,8 +79,13 @@ struct Books {
     slowness: Duration,
     /// The next answers are 503s.
     unavailable: usize,
+    faults: std::collections::VecDeque<Fault>,
     requests: usize,
     refused_logins: usize,
+    pendaftaran: Vec<Pendaftaran>,
+    kunjungan: Vec<Kunjungan>,
+    /// Antrean's calls as they were taken: (`add`, `panggil` or `batal`, the body).
+    antrean: Vec<(String, Value)>,
 }
 
 /// The fake, answering until dropped.
@@ -96,14 +140,30 @@ impl FakeBpjs {
             }],
             slowness: Duration::ZERO,
             unavailable: 0,
+            faults: std::collections::VecDeque::new(),
             requests: 0,
             refused_logins: 0,
+            pendaftaran: Vec::new(),
+            kunjungan: Vec::new(),
+            antrean: Vec::new(),
         }));
         let router = Router::new()
             .route("/pcare-rest/peserta/nik/{nik}", get(peserta_by_nik))
             .route("/pcare-rest/peserta/{number}", get(peserta_by_card))
             .route("/pcare-rest/poli/fktp/{start}/{limit}", get(poli_list))
             .route("/pcare-rest/dokter/{start}/{limit}", get(dokter_list))
+            .route("/pcare-rest/pendaftaran", post(pendaftaran))
+            .route(
+                "/pcare-rest/pendaftaran/tglDaftar/{date}/{start}/{limit}",
+                get(pendaftaran_on),
+            )
+            .route(
+                "/pcare-rest/pendaftaran/peserta/{card}/tglDaftar/{date}/noUrut/{no_urut}/kdPoli/{kd_poli}",
+                delete(hapus_pendaftaran),
+            )
+            .route("/pcare-rest/kunjungan/V1", post(kunjungan).put(ubah_kunjungan))
+            .route("/pcare-rest/kunjungan/peserta/{card}", get(kunjungan_of))
+            .route("/antreanfktp/antrean/{action}", post(antrean))
             .with_state(Arc::clone(&books));
         let server = kartika_listener::loopback::LoopbackServer::start("fake-bpjs", router)?;
         Ok(Self {
@@ -123,6 +183,26 @@ impl FakeBpjs {
     /// The next `count` requests get a 503.
     pub fn fail_next(&self, count: usize) {
         lock(&self.books).unavailable = count;
+    }
+
+    /// The next writes meet `faults`, one each, in order.
+    pub fn fault_next(&self, faults: &[Fault]) {
+        lock(&self.books).faults.extend(faults.iter().copied());
+    }
+
+    /// The registrations taken, in order (a lost answer's included).
+    pub fn pendaftaran(&self) -> Vec<Pendaftaran> {
+        lock(&self.books).pendaftaran.clone()
+    }
+
+    /// The visits taken, in order.
+    pub fn kunjungan(&self) -> Vec<Kunjungan> {
+        lock(&self.books).kunjungan.clone()
+    }
+
+    /// Antrean's calls taken, in order: (`add`, `panggil` or `batal`, the body).
+    pub fn antrean(&self) -> Vec<(String, Value)> {
+        lock(&self.books).antrean.clone()
     }
 
     /// Requests that reached the fake, refused or not.
@@ -150,6 +230,15 @@ fn plain(status: StatusCode, message: &str) -> Response {
 
 /// Checks what BPJS checks of every request; the request's timestamp when it passes.
 fn admitted(books: &mut Books, headers: &HeaderMap) -> Result<String, (StatusCode, &'static str)> {
+    admitted_to(books, headers, false)
+}
+
+/// [`admitted`], for Antrean FKTP (its own user key, no P-Care login) when `antrean`.
+fn admitted_to(
+    books: &mut Books,
+    headers: &HeaderMap,
+    antrean: bool,
+) -> Result<String, (StatusCode, &'static str)> {
     books.requests += 1;
     let header = |name: &str| {
         headers
@@ -168,6 +257,11 @@ fn admitted(books: &mut Books, headers: &HeaderMap) -> Result<String, (StatusCod
         .parse::<u64>()
         .is_ok_and(|at| at.abs_diff(now) <= 300);
     let login = wire::pcare_authorization(&consumer.pcare_user, &consumer.pcare_password);
+    let user_key = if antrean {
+        &consumer.antrean_user_key
+    } else {
+        &consumer.pcare_user_key
+    };
     let refusal = if header("X-cons-id") != consumer.cons_id {
         Some("cons-id tidak terdaftar")
     } else if !fresh {
@@ -176,9 +270,9 @@ fn admitted(books: &mut Books, headers: &HeaderMap) -> Result<String, (StatusCod
         != wire::signature(&consumer.cons_id, &consumer.secret, &timestamp)
     {
         Some("signature tidak valid")
-    } else if header("user_key") != consumer.pcare_user_key {
+    } else if header("user_key") != *user_key {
         Some("user_key tidak valid")
-    } else if header("X-authorization") != login {
+    } else if !antrean && header("X-authorization") != login {
         Some("username atau password salah")
     } else {
         None
@@ -280,4 +374,331 @@ async fn peserta_by_nik(
         m.no_ktp.as_deref() == Some(nik.as_str())
     })
     .await
+}
+
+/// A write: admitted, then its fault if one is queued. `Err` is the plain answer to give
+/// now.
+fn write_admitted(
+    books: &mut Books,
+    headers: &HeaderMap,
+    antrean: bool,
+) -> Result<(String, Option<Fault>), (StatusCode, &'static str)> {
+    let timestamp = admitted_to(books, headers, antrean)?;
+    match books.faults.pop_front() {
+        Some(Fault::Unavailable) => Err((StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
+        Some(Fault::Pass) | None => Ok((timestamp, None)),
+        fault => Ok((timestamp, fault)),
+    }
+}
+
+/// The answer to a write that was done: sealed, or lost on the way.
+fn done(books: &Books, timestamp: &str, fault: Option<Fault>, value: &Value) -> Response {
+    if fault == Some(Fault::LoseAnswer) {
+        return (StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout").into_response();
+    }
+    let mut answer = sealed(books, timestamp, value);
+    *answer.status_mut() = StatusCode::CREATED;
+    answer
+}
+
+/// P-Care's 412: what is wrong, field by field, plain.
+fn precondition_failed(fields: &[(&str, &str)]) -> Response {
+    let list: Vec<Value> = fields
+        .iter()
+        .map(|(field, message)| json!({ "field": field, "message": message }))
+        .collect();
+    (
+        StatusCode::PRECONDITION_FAILED,
+        Json(json!({ "response": list, "metaData": meta(412, "PRECONDITION_FAILED") })),
+    )
+        .into_response()
+}
+
+fn text<'a>(body: &'a Value, field: &str) -> &'a str {
+    body.get(field).and_then(Value::as_str).unwrap_or("").trim()
+}
+
+fn is_day(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes[2] == b'-'
+        && bytes[5] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 2 || i == 5 || b.is_ascii_digit())
+}
+
+async fn pendaftaran(
+    State(books): State<Arc<Mutex<Books>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut books = lock(&books);
+    let (timestamp, fault) = match write_admitted(&mut books, &headers, false) {
+        Ok(admitted) => admitted,
+        Err((status, message)) => return plain(status, message),
+    };
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut wrong = Vec::new();
+    if !books
+        .members
+        .iter()
+        .any(|m| m.no_kartu == text(&body, "noKartu"))
+    {
+        wrong.push(("noKartu", "Peserta tidak ditemukan"));
+    }
+    if !books
+        .poli
+        .iter()
+        .any(|p| p.kd_poli == text(&body, "kdPoli"))
+    {
+        wrong.push(("kdPoli", "Poli tidak ditemukan"));
+    }
+    if !is_day(text(&body, "tglDaftar")) {
+        wrong.push(("tglDaftar", "Format tanggal dd-MM-yyyy"));
+    }
+    if text(&body, "kdProviderPeserta").is_empty() {
+        wrong.push(("kdProviderPeserta", "Tidak boleh kosong"));
+    }
+    if !wrong.is_empty() {
+        return precondition_failed(&wrong);
+    }
+    let no_urut = format!("A{}", books.pendaftaran.len() + 1);
+    books.pendaftaran.push(Pendaftaran {
+        no_urut: no_urut.clone(),
+        body,
+        deleted: false,
+    });
+    done(
+        &books,
+        &timestamp,
+        fault,
+        &json!({ "field": "noUrut", "message": no_urut }),
+    )
+}
+
+async fn pendaftaran_on(
+    State(books): State<Arc<Mutex<Books>>>,
+    Path((date, _start, _limit)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    reference(books, headers, move |b| {
+        let list: Vec<Value> = b
+            .pendaftaran
+            .iter()
+            .filter(|p| !p.deleted && text(&p.body, "tglDaftar") == date)
+            .map(|p| {
+                json!({
+                    "noUrut": p.no_urut,
+                    "tglDaftar": date,
+                    "peserta": { "noKartu": text(&p.body, "noKartu") },
+                    "poli": { "kdPoli": text(&p.body, "kdPoli") },
+                })
+            })
+            .collect();
+        Value::Array(list)
+    })
+    .await
+}
+
+async fn hapus_pendaftaran(
+    State(books): State<Arc<Mutex<Books>>>,
+    Path((card, date, no_urut, kd_poli)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut books = lock(&books);
+    let (timestamp, fault) = match write_admitted(&mut books, &headers, false) {
+        Ok(admitted) => admitted,
+        Err((status, message)) => return plain(status, message),
+    };
+    let Some(found) = books.pendaftaran.iter_mut().find(|p| {
+        !p.deleted
+            && p.no_urut == no_urut
+            && text(&p.body, "noKartu") == card
+            && text(&p.body, "tglDaftar") == date
+            && text(&p.body, "kdPoli") == kd_poli
+    }) else {
+        return precondition_failed(&[("noUrut", "Data pendaftaran tidak ditemukan")]);
+    };
+    found.deleted = true;
+    done(
+        &books,
+        &timestamp,
+        fault,
+        &json!({ "field": "noUrut", "message": no_urut }),
+    )
+}
+
+/// What P-Care would refuse of a kunjungan.
+fn kunjungan_refusals(books: &Books, body: &Value) -> Vec<(&'static str, &'static str)> {
+    let mut wrong = Vec::new();
+    let registered = books.pendaftaran.iter().any(|p| {
+        !p.deleted
+            && text(&p.body, "noKartu") == text(body, "noKartu")
+            && text(&p.body, "tglDaftar") == text(body, "tglDaftar")
+            && text(&p.body, "kdPoli") == text(body, "kdPoli")
+    });
+    if !registered {
+        wrong.push((
+            "noKartu",
+            "Peserta belum terdaftar pada tanggal dan poli ini",
+        ));
+    }
+    if text(body, "kdDiag1").is_empty() {
+        wrong.push(("kdDiag1", "Diagnosa utama tidak boleh kosong"));
+    }
+    if text(body, "kdDokter").is_empty() {
+        wrong.push(("kdDokter", "Dokter tidak boleh kosong"));
+    }
+    if !is_day(text(body, "tglPulang")) {
+        wrong.push(("tglPulang", "Format tanggal dd-MM-yyyy"));
+    }
+    if text(body, "kdStatusPulang") == "4" && body.get("rujukLanjut").is_none_or(Value::is_null) {
+        wrong.push((
+            "rujukLanjut",
+            "Rujukan lanjut harus diisi untuk status pulang rujuk",
+        ));
+    }
+    wrong
+}
+
+async fn kunjungan(
+    State(books): State<Arc<Mutex<Books>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut books = lock(&books);
+    let (timestamp, fault) = match write_admitted(&mut books, &headers, false) {
+        Ok(admitted) => admitted,
+        Err((status, message)) => return plain(status, message),
+    };
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let wrong = kunjungan_refusals(&books, &body);
+    if !wrong.is_empty() {
+        return precondition_failed(&wrong);
+    }
+    let no_kunjungan = format!("0114U{:06}", books.kunjungan.len() + 1);
+    books.kunjungan.push(Kunjungan {
+        no_kunjungan: no_kunjungan.clone(),
+        body,
+        changes: 0,
+    });
+    done(
+        &books,
+        &timestamp,
+        fault,
+        &json!({ "field": "noKunjungan", "message": no_kunjungan }),
+    )
+}
+
+async fn ubah_kunjungan(
+    State(books): State<Arc<Mutex<Books>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut books = lock(&books);
+    let (timestamp, fault) = match write_admitted(&mut books, &headers, false) {
+        Ok(admitted) => admitted,
+        Err((status, message)) => return plain(status, message),
+    };
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let wrong = kunjungan_refusals(&books, &body);
+    if !wrong.is_empty() {
+        return precondition_failed(&wrong);
+    }
+    let number = text(&body, "noKunjungan").to_owned();
+    let Some(found) = books
+        .kunjungan
+        .iter_mut()
+        .find(|k| k.no_kunjungan == number)
+    else {
+        return precondition_failed(&[("noKunjungan", "Data kunjungan tidak ditemukan")]);
+    };
+    found.body = body;
+    found.changes += 1;
+    done(
+        &books,
+        &timestamp,
+        fault,
+        &json!({ "field": "noKunjungan", "message": number }),
+    )
+}
+
+async fn kunjungan_of(
+    State(books): State<Arc<Mutex<Books>>>,
+    Path(card): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    reference(books, headers, move |b| {
+        let list: Vec<Value> = b
+            .kunjungan
+            .iter()
+            .filter(|k| text(&k.body, "noKartu") == card)
+            .map(|k| {
+                json!({
+                    "noKunjungan": k.no_kunjungan,
+                    "tglKunjungan": text(&k.body, "tglDaftar"),
+                    "poli": { "kdPoli": text(&k.body, "kdPoli") },
+                })
+            })
+            .collect();
+        Value::Array(list)
+    })
+    .await
+}
+
+/// Antrean's answer: HTTP 200 always, `metadata.code` 200 or its refusal.
+fn antrean_answer(code: u16, message: &str) -> Response {
+    Json(json!({ "metadata": meta(code, message) })).into_response()
+}
+
+async fn antrean(
+    State(books): State<Arc<Mutex<Books>>>,
+    Path(action): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut books = lock(&books);
+    let (_, fault) = match write_admitted(&mut books, &headers, true) {
+        Ok(admitted) => admitted,
+        Err((status, message)) => return plain(status, message),
+    };
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let same = |other: &Value| {
+        ["nomorkartu", "tanggalperiksa", "kodepoli"]
+            .iter()
+            .all(|f| text(other, f) == text(&body, f))
+    };
+    let added = books
+        .antrean
+        .iter()
+        .any(|(kind, other)| kind == "add" && same(other));
+    let cancelled = books
+        .antrean
+        .iter()
+        .any(|(kind, other)| kind == "batal" && same(other));
+    let refusal = match action.as_str() {
+        "add" if added && !cancelled => {
+            Some("Peserta sudah terdaftar pada antrean poli dan tanggal tersebut")
+        }
+        "add"
+            if text(&body, "nomorantrean").is_empty()
+                || (!body["kodedokter"].is_u64() && text(&body, "kodedokter").is_empty()) =>
+        {
+            Some("Nomor antrean dan kode dokter harus diisi")
+        }
+        "panggil" | "batal" if !added => Some("Antrean tidak ditemukan"),
+        "batal" if cancelled => Some("Antrean sudah dibatalkan"),
+        "add" | "panggil" | "batal" => None,
+        _ => return plain(StatusCode::NOT_FOUND, "Not Found"),
+    };
+    if let Some(message) = refusal {
+        return antrean_answer(201, message);
+    }
+    books.antrean.push((action, body));
+    if fault == Some(Fault::LoseAnswer) {
+        return (StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout").into_response();
+    }
+    antrean_answer(200, "Ok.")
 }

@@ -14,10 +14,15 @@ pub mod client;
 #[cfg(feature = "fake")]
 pub mod fake;
 pub mod lz;
+pub mod sender;
 pub mod settings;
 pub mod wire;
 
-pub use client::{Client, Kind, Member, Peserta, Provider, RefDokter, RefPoli};
+pub use client::{
+    AntreanAction, Client, Kind, Member, Peserta, Provider, Recorded, RefDokter, RefPoli,
+    Registered,
+};
+pub use sender::{serve, Drained, Sender, SenderError, Served};
 pub use settings::{BpjsLink, BpjsSecrets, Environment, Secret};
 
 /// Why BPJS could not be asked, or what it refused, in words an admin can act on.

@@ -158,6 +158,19 @@ pub struct Kept {
     pub ca_pem: Option<Vec<u8>>,
 }
 
+impl Kept {
+    /// Whether `other` is the same set-up, secrets included.
+    pub fn same_as(&self, other: &Kept) -> bool {
+        let (a, b) = (&self.secrets, &other.secrets);
+        self.link == other.link
+            && self.ca_pem == other.ca_pem
+            && a.secret.expose() == b.secret.expose()
+            && a.pcare_user_key.expose() == b.pcare_user_key.expose()
+            && a.antrean_user_key.expose() == b.antrean_user_key.expose()
+            && a.pcare_password.expose() == b.pcare_password.expose()
+    }
+}
+
 /// What `save` kept beside the store at `store`: `None` when BPJS was never set up.
 pub fn load(store: &Path) -> Result<Option<Kept>, BpjsError> {
     let path = beside(store, LINK_FILE);

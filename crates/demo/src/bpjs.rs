@@ -81,6 +81,7 @@ pub fn start_bpjs(world: &DemoWorld) -> Result<FakeBpjs, DemoError> {
             pcare_user_key: USER_KEY.into(),
             pcare_user: PCARE_USER.into(),
             pcare_password: PCARE_PASSWORD.into(),
+            antrean_user_key: "kunci-demo-antrean".into(),
         },
         members,
     )

@@ -3,6 +3,10 @@
 //! loopback port.
 #![allow(missing_docs)]
 
+/// The fake BPJS (it lives with the BPJS crate, so the demo can run it too).
+pub mod bpjs {
+    pub use kartika_bpjs::fake::*;
+}
 pub mod clinic;
 pub mod fhir;
 pub mod fixtures;

@@ -1,4 +1,6 @@
-//! P-Care's member check against the fake BPJS on loopback HTTPS, which checks every
-//! signature, timestamp, user key and login and seals its answers as BPJS does.
+//! BPJS against the fake BPJS on loopback HTTPS, which checks every signature, timestamp,
+//! user key and login and seals its answers as BPJS does: P-Care's member check, and a
+//! Puskesmas's day of BPJS visits through the kept queue.
 
 mod peserta;
+mod queue;

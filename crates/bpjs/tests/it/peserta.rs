@@ -16,6 +16,7 @@ fn consumer() -> Consumer {
         pcare_user_key: USER_KEY.into(),
         pcare_user: "pkm-pamulang".into(),
         pcare_password: PASSWORD.into(),
+        antrean_user_key: "kunci-pengguna-antrean".into(),
     }
 }
 
