@@ -1,6 +1,7 @@
-//! `kartika bpjs`: BPJS Kesehatan's set-up and P-Care's member check. The check gives BPJS
-//! two seconds, as the desk will: when BPJS has not answered by then, it says "belum dicek"
-//! and why, and nothing waits longer.
+//! `kartika bpjs`: BPJS Kesehatan's set-up, P-Care's member check, and the queue of BPJS
+//! visits to P-Care and Antrean FKTP (status, the sender, "Kirim ulang"). The check gives
+//! BPJS two seconds, as the desk does: when BPJS has not answered by then, it says "belum
+//! dicek" and why, and nothing waits longer.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,6 +58,39 @@ pub enum BpjsCommand {
         nik: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// BPJS's calls per state, and every call not at BPJS with its reason (BPJS's words).
+    Status {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The sender, in the foreground: each BPJS visit's pendaftaran, antrean, panggil,
+    /// kunjungan and batal, in the order visits arrived (one sender per store).
+    Send {
+        #[arg(long)]
+        db: PathBuf,
+        /// Who starts it (password from KARTIKA_PASSWORD or standard input).
+        #[arg(long = "as")]
+        user: String,
+        /// Returns once nothing is due now.
+        #[arg(long)]
+        until_idle: bool,
+    },
+    /// "Kirim ulang": refused calls, and calls waiting for a mapping, go again (admins).
+    Retry {
+        #[arg(long)]
+        db: PathBuf,
+        /// The admin.
+        #[arg(long = "as")]
+        user: String,
+        /// One visit, by id.
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        visit: Option<String>,
+        /// Every refused or waiting call.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -127,7 +161,53 @@ pub fn run(command: BpjsCommand) -> Result<ExitCode> {
             };
             peserta(&db, &user, &member, json)
         }
+        BpjsCommand::Status { db, json } => crate::commands::satusehat::print_status(
+            &Store::open(&db)?.bpjs_status(usize::MAX)?,
+            json,
+        ),
+        BpjsCommand::Send {
+            db,
+            user,
+            until_idle,
+        } => send(&db, &user, until_idle),
+        BpjsCommand::Retry {
+            db,
+            user,
+            visit,
+            all: _,
+        } => {
+            let mut store = Store::open(&db)?;
+            let admin = login(&mut store, &user)?;
+            let count = store.retry_bpjs(&admin, visit.as_deref())?;
+            println!("{count} BPJS call(s) will be sent again");
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn send(db: &Path, user: &str, until_idle: bool) -> Result<ExitCode> {
+    login(&mut Store::open(db)?, user)?;
+    // Never told to stop: it runs until Ctrl-C, or until idle.
+    let (_keep, stop) = std::sync::mpsc::channel();
+    kartika_bpjs::serve(
+        db,
+        &kartika_satusehat::this_pc(),
+        &stop,
+        until_idle,
+        |served| match served {
+            kartika_bpjs::Served::Progress(d) => eprint!(
+                "\rsent {}, waiting {}, refused {}",
+                d.sent, d.waiting, d.refused
+            ),
+            kartika_bpjs::Served::Round(d) => {
+                eprintln!();
+                if let Some((pause, why)) = &d.paused {
+                    eprintln!("{why}; again in {} s", pause.as_secs());
+                }
+            }
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn secret_from(path: &Path) -> Result<Secret> {

@@ -72,8 +72,8 @@ pub fn serve_clinic(
         .as_ref()
         .map(|_| server.facility_code().to_owned());
     let tls = acceptor.is_some();
-    // The store's one SATUSEHAT sender lives where the store does.
-    let sending = satusehat_sender(db);
+    // The store's one SATUSEHAT sender and one BPJS sender live where the store does.
+    let sending = outside_senders(db);
     crate::serving::until_stopped(
         "clinic server",
         listen,
@@ -107,11 +107,13 @@ pub fn serve_clinic(
             served
         },
     )?;
-    sending.stop();
+    for sender in sending {
+        sender.stop();
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The SATUSEHAT sender on a thread of its own, until stopped.
+/// An outside system's sender on a thread of its own, until stopped.
 struct SendingThread {
     stop: std::sync::mpsc::Sender<()>,
     thread: std::thread::JoinHandle<()>,
@@ -124,18 +126,30 @@ impl SendingThread {
     }
 }
 
-fn satusehat_sender(db: &Path) -> SendingThread {
-    let (stop, stopped) = std::sync::mpsc::channel();
-    let db = db.to_owned();
-    let thread = std::thread::spawn(move || {
-        // Its rounds and pauses are in the log.
-        let holder = kartika_satusehat::this_pc();
-        let sent = kartika_satusehat::serve(&db, &holder, &stopped, false, |_| {});
-        if let Err(e) = sent {
-            tracing::error!(target: "kartika::satusehat", error = %e, "the SATUSEHAT sender stopped");
-        }
-    });
-    SendingThread { stop, thread }
+fn outside_senders(db: &Path) -> Vec<SendingThread> {
+    let start =
+        |name: &'static str,
+         serve: fn(&Path, &std::sync::mpsc::Receiver<()>) -> Result<(), String>| {
+            let (stop, stopped) = std::sync::mpsc::channel();
+            let db = db.to_owned();
+            let thread = std::thread::spawn(move || {
+                // Its rounds and pauses are in the log.
+                if let Err(e) = serve(&db, &stopped) {
+                    tracing::error!(target: "kartika::outside", error = %e, "the {name} sender stopped");
+                }
+            });
+            SendingThread { stop, thread }
+        };
+    vec![
+        start("SATUSEHAT", |db, stopped| {
+            let holder = kartika_satusehat::this_pc();
+            kartika_satusehat::serve(db, &holder, stopped, false, |_| {}).map_err(|e| e.to_string())
+        }),
+        start("BPJS", |db, stopped| {
+            let holder = kartika_satusehat::this_pc();
+            kartika_bpjs::serve(db, &holder, stopped, false, |_| {}).map_err(|e| e.to_string())
+        }),
+    ]
 }
 
 /// Files a joined workstation keeps in its data folder.

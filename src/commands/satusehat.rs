@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use kartika_satusehat::{save_link_files, Environment, Secret, Served};
-use kartika_store::{SatusehatLink, Store};
+use kartika_store::{DeliveryStatus, SatusehatLink, Store};
 
 use crate::commands::store::login;
 
@@ -147,17 +147,26 @@ fn setup(args: SetupArgs) -> Result<ExitCode> {
 
 fn status(db: &Path, json: bool) -> Result<ExitCode> {
     let mut store = Store::open(db)?;
-    let status = store.satusehat_status(usize::MAX)?;
+    print_status(&store.satusehat_status(usize::MAX)?, json)
+}
+
+/// An outside system's queue as `status` prints it (SATUSEHAT's and BPJS's alike; a BPJS
+/// call names its step).
+pub fn print_status(status: &DeliveryStatus, json: bool) -> Result<ExitCode> {
     if json {
         let visits: Vec<_> = status
             .visits
             .iter()
             .map(|v| {
-                serde_json::json!({
+                let mut visit = serde_json::json!({
                     "visit_id": v.visit_id,
                     "state": v.state.as_str(),
                     "reason": v.reason,
-                })
+                });
+                if let Some(step) = v.step {
+                    visit["step"] = step.as_str().into();
+                }
+                visit
             })
             .collect();
         let value = serde_json::json!({
@@ -172,8 +181,12 @@ fn status(db: &Path, json: bool) -> Result<ExitCode> {
         println!("{state:>9}: {count}");
     }
     for visit in &status.visits {
+        let step = visit
+            .step
+            .map(|s| format!(" {}", s.as_str()))
+            .unwrap_or_default();
         println!(
-            "{} {} {} ({} tries): {}",
+            "{} {}{step} {} ({} tries): {}",
             visit.visit_id,
             visit.patient_number,
             visit.state.as_str(),

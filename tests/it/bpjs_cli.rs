@@ -125,6 +125,61 @@ fn bpjs_is_set_up_and_a_member_checked_or_left_unchecked_when_bpjs_is_slow() {
     let mapped = check_map(&db, &["--staff", "admin", "--kd-dokter", "131491"]);
     assert!(mapped.contains("staff admin: kdDokter 131491"), "{mapped}");
 
+    // A BPJS visit goes to P-Care and Antrean through the queue; `status` says so.
+    let mut store = kartika_store::Store::open(std::path::Path::new(&db)).unwrap();
+    let admin = store
+        .login("admin", crate::store_cli::ADMIN_PASSWORD)
+        .unwrap();
+    let siti = store
+        .create_patient(
+            &admin,
+            &kartika_store::NewPatient {
+                name: "Siti Rahayu".into(),
+                birth_date: "1990-01-10".into(),
+                sex: Some(kartika_card::model::Sex::Female),
+                bpjs_number: Some("0001234567890".into()),
+                ..kartika_store::NewPatient::default()
+            },
+        )
+        .unwrap()
+        .patient;
+    let visit = store
+        .register_visit(
+            &admin,
+            &kartika_store::NewVisit {
+                patient_number: siti.patient_number,
+                unit_code: "general".into(),
+                payer: kartika_store::Payer::BpjsPbi,
+                care: kartika_store::Care::Sick,
+                complaint: None,
+            },
+        )
+        .unwrap();
+    let status = |db: &str| -> serde_json::Value {
+        serde_json::from_str(&succeeds(as_admin(&[
+            "bpjs", "status", "--db", db, "--json",
+        ])))
+        .unwrap()
+    };
+    let before = status(&db);
+    assert_eq!(before["counts"]["waiting"], 2, "{before}");
+    assert_eq!(before["visits"][0]["visit_id"], visit.visit_id.as_str());
+    assert_eq!(before["visits"][0]["step"], "pendaftaran");
+    succeeds(as_admin(&[
+        "bpjs",
+        "send",
+        "--db",
+        &db,
+        "--as",
+        "admin",
+        "--until-idle",
+    ]));
+    let after = status(&db);
+    assert_eq!(after["counts"]["sent"], 2, "{after}");
+    assert_eq!(after["visits"], serde_json::json!([]));
+    assert_eq!(fake.pendaftaran().len(), 1);
+    assert_eq!(fake.antrean().len(), 1);
+
     // BPJS answering after three seconds: the check gives up at two and says so.
     fake.answer_after(Duration::from_secs(3));
     let unchecked = check(&["--card", "0001234567890"]);
