@@ -33,9 +33,9 @@ use crate::workers::bpjs::{BpjsLine, BpjsWorker};
 use crate::workers::clinic::{
     ClinicAnswer, ClinicReply, ClinicRequest, ClinicWorker, Operation, ReportKind,
 };
+use crate::workers::outside::OutsideWorker;
 use crate::workers::reader::{ReaderCommand, ReaderSetup, ReaderState, ReaderUpdate, ReaderWorker};
 use crate::workers::remote::ServerLink;
-use crate::workers::satusehat::SatusehatWorker;
 use crate::workers::sync::SyncWorker;
 use crate::workers::Waker;
 use crate::workstation::RegistryLink;
@@ -92,7 +92,9 @@ pub struct KartikaApp {
     sync: Option<SyncWorker>,
     sync_config: Option<SyncConfig>,
     /// SATUSEHAT's sender, on a PC whose store is its own.
-    satusehat: Option<SatusehatWorker>,
+    satusehat: Option<OutsideWorker>,
+    /// BPJS's sender (P-Care, Antrean FKTP), on a PC whose store is its own.
+    bpjs_sender: Option<OutsideWorker>,
     /// The desk's BPJS member check, on a PC whose store is its own.
     bpjs: Option<BpjsWorker>,
     /// Whether the store is on this PC (not a workstation's server).
@@ -184,6 +186,8 @@ impl KartikaApp {
             server_away: None,
             satusehat: None,
             satusehat_paused: None,
+            bpjs_queue: None,
+            bpjs_paused: None,
             output_dir: config.output_dir,
             settings_open: false,
             recent_errors: None,
@@ -197,6 +201,7 @@ impl KartikaApp {
             sync: None,
             sync_config,
             satusehat: None,
+            bpjs_sender: None,
             bpjs: None,
             store_here: config.server.is_none(),
             store_path: config.store_path,
@@ -263,11 +268,20 @@ impl KartikaApp {
         let rounds: Vec<_> = self
             .satusehat
             .iter()
-            .flat_map(SatusehatWorker::rounds)
+            .flat_map(OutsideWorker::rounds)
             .collect();
         if !rounds.is_empty() {
             self.state.satusehat_paused = rounds.into_iter().last().flatten();
             self.refresh_satusehat();
+        }
+        let rounds: Vec<_> = self
+            .bpjs_sender
+            .iter()
+            .flat_map(OutsideWorker::rounds)
+            .collect();
+        if !rounds.is_empty() {
+            self.state.bpjs_paused = rounds.into_iter().last().flatten();
+            self.refresh_bpjs_queue();
         }
         let progress: Vec<_> = self.sync.iter().flat_map(SyncWorker::progress).collect();
         for p in progress {
@@ -378,6 +392,10 @@ impl KartikaApp {
             }
             ClinicAnswer::Registered(ticket) => {
                 self.state.desk.ticket = Some(ticket);
+                // A BPJS visit goes to P-Care and Antrean at once, off the desk's path.
+                if let Some(worker) = &self.bpjs_sender {
+                    worker.nudge();
+                }
                 self.refresh_counts();
                 self.ask(Pending::SyncHealth, ClinicRequest::SyncHealth);
             }
@@ -393,7 +411,14 @@ impl KartikaApp {
                 self.state.satusehat = Some(*status);
                 // After "Kirim ulang" the sender looks at once.
                 if kind == Some(Pending::Admin) {
-                    self.nudge_satusehat();
+                    self.nudge_outside();
+                }
+            }
+            ClinicAnswer::Bpjs(status) => {
+                self.state.bpjs_queue = Some(*status);
+                // After "Kirim ulang" the sender looks at once.
+                if kind == Some(Pending::Admin) {
+                    self.nudge_outside();
                 }
             }
             ClinicAnswer::Report(report) => {
@@ -479,7 +504,7 @@ impl KartikaApp {
                 | Pending::History,
             ) => self.state.poli.problem = Some(problem),
             // The top bar's count is a courtesy: it stays as it was.
-            Some(Pending::Satusehat) => {}
+            Some(Pending::Satusehat | Pending::BpjsQueue) => {}
             Some(Pending::SyncHealth) => {
                 let text = problem.text(self.state.lang());
                 if let Some(sync) = &mut self.state.sync {
@@ -498,7 +523,13 @@ impl KartikaApp {
         self.state.screen = Screen::Login;
         self.restart_sync();
         if self.store_here && self.satusehat.is_none() {
-            self.satusehat = Some(SatusehatWorker::start(
+            self.satusehat = Some(OutsideWorker::satusehat(
+                self.store_path.clone(),
+                self.waker.clone(),
+            ));
+        }
+        if self.store_here && self.bpjs_sender.is_none() {
+            self.bpjs_sender = Some(OutsideWorker::bpjs(
                 self.store_path.clone(),
                 self.waker.clone(),
             ));
@@ -533,9 +564,10 @@ impl KartikaApp {
             });
     }
 
-    /// Tells this PC's SATUSEHAT sender, if it has one, to look for due visits now.
-    pub(crate) fn nudge_satusehat(&self) {
-        if let Some(worker) = &self.satusehat {
+    /// Tells this PC's senders to outside systems, if it has them, to look for due visits
+    /// now.
+    pub(crate) fn nudge_outside(&self) {
+        for worker in self.satusehat.iter().chain(&self.bpjs_sender) {
             worker.nudge();
         }
     }
@@ -546,6 +578,13 @@ impl KartikaApp {
         let list = self.state.screen == Screen::Admin
             && self.state.admin.tab == crate::admin::AdminTab::Sync;
         self.session_request(Pending::Satusehat, Operation::SatusehatStatus { list });
+    }
+
+    /// Reads BPJS's queue again, as [`Self::refresh_satusehat`] SATUSEHAT's.
+    pub(crate) fn refresh_bpjs_queue(&mut self) {
+        let list = self.state.screen == Screen::Admin
+            && self.state.admin.tab == crate::admin::AdminTab::Sync;
+        self.session_request(Pending::BpjsQueue, Operation::BpjsStatus { list });
     }
 
     /// Starts the sync worker when a registry is linked and none runs.

@@ -139,6 +139,8 @@ pub enum Command {
     SyncDetails(Vec<String>),
     /// "Kirim ulang" to SATUSEHAT: one refused visit, or every one.
     SatusehatRetry(Option<String>),
+    /// "Kirim ulang" for BPJS: a visit's refused or waiting calls, or all of them.
+    BpjsRetry(Option<String>),
     /// Save the SATUSEHAT set-up form.
     SaveSatusehat,
     /// Save the facility form.

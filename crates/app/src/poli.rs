@@ -164,6 +164,8 @@ pub struct HistoryRow {
     pub status: String,
     /// Where the visit stands with SATUSEHAT, for a finished visit of this Puskesmas.
     pub satusehat: Option<kartika_store::DeliveryState>,
+    /// Where a BPJS visit of this Puskesmas stands with P-Care.
+    pub pcare: Option<kartika_store::BpjsVisitState>,
 }
 
 /// How this Puskesmas names what a history shows: its own visits "di sini", its units by
@@ -188,6 +190,7 @@ fn history_rows(history: &kartika_store::PatientHistory, here: &Here) -> Vec<His
             let vitals = &v.vitals;
             HistoryRow {
                 satusehat: history.satusehat.get(&v.visit_id).copied(),
+                pcare: history.bpjs.get(&v.visit_id).cloned(),
                 visit_id: v.visit_id.clone(),
                 date: format::parse_iso(&v.queue_date)
                     .map_or_else(|| v.queue_date.clone(), format::short_date),

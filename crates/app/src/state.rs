@@ -102,6 +102,8 @@ pub enum Pending {
     SyncHealth,
     /// SATUSEHAT's queue.
     Satusehat,
+    /// BPJS's queue.
+    BpjsQueue,
     /// The report on screen.
     Report,
     /// The poli's queue.
@@ -167,6 +169,10 @@ pub struct State {
     pub satusehat: Option<kartika_store::DeliveryStatus>,
     /// Why the SATUSEHAT sender paused its last round, if it did.
     pub satusehat_paused: Option<String>,
+    /// BPJS's queue (P-Care, Antrean FKTP), as last read.
+    pub bpjs_queue: Option<kartika_store::DeliveryStatus>,
+    /// Why the BPJS sender paused its last round, if it did.
+    pub bpjs_paused: Option<String>,
     /// Where PDF tickets and exported reports are saved.
     pub output_dir: PathBuf,
     /// Whether the settings window is open.

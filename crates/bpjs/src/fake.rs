@@ -80,6 +80,8 @@ struct Books {
     /// The next answers are 503s.
     unavailable: usize,
     faults: std::collections::VecDeque<Fault>,
+    /// Registrations are taken for any card number, not only the members listed.
+    every_card: bool,
     requests: usize,
     refused_logins: usize,
     pendaftaran: Vec<Pendaftaran>,
@@ -141,6 +143,7 @@ impl FakeBpjs {
             slowness: Duration::ZERO,
             unavailable: 0,
             faults: std::collections::VecDeque::new(),
+            every_card: false,
             requests: 0,
             refused_logins: 0,
             pendaftaran: Vec::new(),
@@ -183,6 +186,11 @@ impl FakeBpjs {
     /// The next `count` requests get a 503.
     pub fn fail_next(&self, count: usize) {
         lock(&self.books).unavailable = count;
+    }
+
+    /// Registrations are taken for any 13-digit card number (the demo's made-up patients).
+    pub fn take_every_card(&self) {
+        lock(&self.books).every_card = true;
     }
 
     /// The next writes meet `faults`, one each, in order.
@@ -441,11 +449,9 @@ async fn pendaftaran(
     };
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let mut wrong = Vec::new();
-    if !books
-        .members
-        .iter()
-        .any(|m| m.no_kartu == text(&body, "noKartu"))
-    {
+    let card = text(&body, "noKartu");
+    let any_card = books.every_card && card.len() == 13 && card.bytes().all(|b| b.is_ascii_digit());
+    if !any_card && !books.members.iter().any(|m| m.no_kartu == card) {
         wrong.push(("noKartu", "Peserta tidak ditemukan"));
     }
     if !books

@@ -5,6 +5,8 @@
 use kartika_bpjs::fake::{Consumer, FakeBpjs};
 use kartika_bpjs::{BpjsLink, BpjsSecrets, Kind, Peserta, Provider, Secret};
 
+use kartika_store::BpjsCode;
+
 use crate::{DemoError, DemoWorld};
 
 /// Only the fake in this process knows these.
@@ -86,6 +88,9 @@ pub fn start_bpjs(world: &DemoWorld) -> Result<FakeBpjs, DemoError> {
         members,
     )
     .map_err(DemoError::Bpjs)?;
+    // Before the set-up is saved: a sender may start as soon as it is.
+    map_codes(world)?;
+    fake.take_every_card();
     kartika_bpjs::settings::save(
         &world.store_path,
         &BpjsLink {
@@ -105,4 +110,42 @@ pub fn start_bpjs(world: &DemoWorld) -> Result<FakeBpjs, DemoError> {
     )
     .map_err(|e| DemoError::Bpjs(e.to_string()))?;
     Ok(fake)
+}
+
+/// The demo's units and nurse as P-Care knows them; its made-up past counts as bridged
+/// already, so only today's BPJS visits go.
+fn map_codes(world: &DemoWorld) -> Result<(), DemoError> {
+    let mut store = kartika_store::Store::open(&world.store_path)?;
+    let admin = world
+        .accounts
+        .iter()
+        .find(|a| a.role == kartika_store::Role::Admin)
+        .ok_or_else(|| DemoError::Bpjs("the demo has no admin account".into()))?;
+    let session = store.login(&admin.username, &admin.password)?;
+    let units = [
+        ("general", "001"),
+        ("dental", "002"),
+        ("maternal_child", "003"),
+        ("family_planning", "008"),
+    ];
+    for (unit, kd_poli) in units {
+        let code = BpjsCode::Unit {
+            unit: unit.into(),
+            kd_poli: kd_poli.into(),
+        };
+        store.set_bpjs_code(&session, &code)?;
+    }
+    for account in world
+        .accounts
+        .iter()
+        .filter(|a| a.role == kartika_store::Role::Nurse)
+    {
+        let code = BpjsCode::Staff {
+            username: account.username.clone(),
+            kd_dokter: "131491".into(),
+        };
+        store.set_bpjs_code(&session, &code)?;
+    }
+    store.settle_bpjs_before(&session, &store.today().to_string())?;
+    Ok(())
 }

@@ -36,7 +36,9 @@ use serde::{Deserialize, Serialize};
 /// 4: SATUSEHAT's queue (`SatusehatStatus`, `SatusehatRetry`).
 /// 5: duplicate patients (`Duplicates`, `PlanMerge`); a search hit may name the record
 /// merged into it.
-pub const PROTOCOL_VERSION: u32 = 5;
+/// 6: BPJS's queue (`BpjsStatus`, `BpjsRetry`); a patient's history carries each BPJS
+/// visit's state with P-Care.
+pub const PROTOCOL_VERSION: u32 = 6;
 /// The header naming the protocol version of a request.
 pub const PROTOCOL_HEADER: &str = "kartika-lan-protocol";
 /// The header naming the store's generation on every answer of the server.

@@ -193,6 +193,17 @@ pub enum Operation {
         /// The visit.
         visit_id: Option<String>,
     },
+    /// BPJS's queue, as [`Operation::SatusehatStatus`] SATUSEHAT's.
+    BpjsStatus {
+        /// Whether to list the calls not at BPJS.
+        list: bool,
+    },
+    /// "Kirim ulang" for BPJS: a visit's refused or waiting calls, or with `None` every
+    /// such call (admins only); answers the queue with its list.
+    BpjsRetry {
+        /// The visit.
+        visit_id: Option<String>,
+    },
     /// Sets SATUSEHAT up (admins only): the link in the store, the secret (when given) and
     /// the CA in files beside it, on the PC that holds the store.
     SatusehatSetup {
@@ -255,6 +266,8 @@ impl Operation {
             Self::SyncDetails { resend } => !resend.is_empty(),
             Self::SatusehatRetry { .. } | Self::SatusehatSetup { .. } => true,
             Self::SatusehatStatus { .. } => false,
+            Self::BpjsRetry { .. } => true,
+            Self::BpjsStatus { .. } => false,
             Self::DeskPatient { .. }
             | Self::Search { .. }
             | Self::QueueCounts
@@ -514,6 +527,8 @@ pub enum Answer {
     SyncDetails(SyncHealth, Vec<SetAside>),
     /// SATUSEHAT's queue.
     Satusehat(Box<DeliveryStatus>),
+    /// BPJS's queue.
+    Bpjs(Box<DeliveryStatus>),
     /// "Pasien ganda".
     Duplicates(Box<Duplicates>),
     /// What a merge would do.
@@ -913,6 +928,20 @@ pub fn apply_from(
             let list = if list { SATUSEHAT_ROWS } else { 0 };
             Ok(Answer::Satusehat(Box::new(
                 store.satusehat_status_for(session, list)?,
+            )))
+        }
+        Operation::BpjsStatus { list } => {
+            let list = if list { SATUSEHAT_ROWS } else { 0 };
+            Ok(Answer::Bpjs(Box::new(
+                store.bpjs_status_for(session, list)?,
+            )))
+        }
+        Operation::BpjsRetry { visit_id } => {
+            once(store, request_id, "bpjs_retry", |s| {
+                s.retry_bpjs(session, visit_id.as_deref())
+            })?;
+            Ok(Answer::Bpjs(Box::new(
+                store.bpjs_status_for(session, SATUSEHAT_ROWS)?,
             )))
         }
         Operation::SatusehatSetup {

@@ -102,8 +102,8 @@ pub enum StepOutcome {
 }
 
 /// The steps each BPJS visit of this Puskesmas needs (`ready`: what it waits for is
-/// sent), with the visit's row, version and time.
-const NEEDED: &str = "
+/// sent), with the visit's row, version and time; `{VISITS}` narrows the visits looked at.
+const NEEDED_OF: &str = "
 WITH bv AS (
     SELECT v.id, v.status, v.started_at, v.version, v.arrived_at,
            coalesce(v.ended_at, v.arrived_at) AS at, p.patient_number,
@@ -112,7 +112,7 @@ WITH bv AS (
     LEFT JOIN bpjs_delivery pd ON pd.visit_id = v.id AND pd.step = 'pendaftaran'
     LEFT JOIN bpjs_delivery an ON an.visit_id = v.id AND an.step = 'antrean'
     WHERE v.facility_code = (SELECT code FROM facility)
-      AND v.payer IN ('bpjs_pbi', 'bpjs_non_pbi') AND p.bpjs_number IS NOT NULL
+      AND v.payer IN ('bpjs_pbi', 'bpjs_non_pbi') AND p.bpjs_number IS NOT NULL {VISITS}
 ),
 needed AS (
     SELECT id, 'pendaftaran' AS step, 1 AS ord, 1 AS ready FROM bv
@@ -127,20 +127,34 @@ needed AS (
     UNION ALL SELECT id, 'hapus', 6, 1 FROM bv WHERE status = 'cancelled' AND p_state IS 'sent'
 )";
 
+/// [`NEEDED_OF`] over every BPJS visit.
+fn needed() -> String {
+    NEEDED_OF.replace("{VISITS}", "")
+}
+
+/// [`NEEDED_OF`] over the visits of the patient numbered `?1`.
+fn needed_of_patient() -> String {
+    NEEDED_OF.replace(
+        "{VISITS}",
+        "AND v.patient_id = (SELECT id FROM patient WHERE patient_number = ?1)",
+    )
+}
+
 impl Store {
     /// Up to `limit` steps due now, in the order visits arrived and each visit's steps go.
     pub fn bpjs_due(&mut self, limit: usize) -> Result<Vec<BpjsDue>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read_as_system(SENDER, |ctx| {
             let mut stmt = ctx.tx.prepare_cached(&format!(
-                "{NEEDED}
+                "{}
                  SELECT n.id, n.step, coalesce(d.attempts, 0) FROM needed n
                  JOIN bv ON bv.id = n.id
                  LEFT JOIN bpjs_delivery d ON d.visit_id = n.id AND d.step = n.step
                  WHERE n.ready AND (d.state IS NULL
                      OR (d.state IN ('waiting', 'retrying') AND d.next_try_at <= ?1)
                      OR (n.step = 'kunjungan' AND d.state = 'sent' AND d.sent_version < bv.version))
-                 ORDER BY bv.arrived_at, bv.id, n.ord LIMIT ?2"
+                 ORDER BY bv.arrived_at, bv.id, n.ord LIMIT ?2",
+                needed()
             ))?;
             let rows = stmt
                 .query_map(params![ctx.now_ms, limit], |r| {
@@ -262,49 +276,33 @@ impl Store {
         patient_number: &str,
     ) -> Result<BTreeMap<String, BpjsVisitState>> {
         self.read(session, Action::ReadPatients, |ctx| {
-            let mut stmt = ctx.tx.prepare_cached(&format!(
-                "{NEEDED}
-                 SELECT v.uuid, n.step, coalesce(d.state, 'waiting'), d.reason, d.answer
-                 FROM needed n JOIN bv ON bv.id = n.id JOIN visit v ON v.id = n.id
-                 LEFT JOIN bpjs_delivery d ON d.visit_id = n.id AND d.step = n.step
-                 WHERE bv.patient_number = ?1 ORDER BY n.id, n.ord"
-            ))?;
-            let rows = stmt.query_map([patient_number], |r| {
-                Ok((
-                    r.get::<_, uuid::Uuid>(0)?.to_string(),
-                    r.get::<_, BpjsStep>(1)?,
-                    r.get::<_, DeliveryState>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            })?;
-            let mut states: BTreeMap<String, BpjsVisitState> = BTreeMap::new();
-            for row in rows {
-                let (visit, step, state, reason, answer) = row?;
-                let entry = states.entry(visit).or_insert(BpjsVisitState {
-                    state: DeliveryState::Sent,
-                    no_urut: None,
-                    no_kunjungan: None,
-                    reason: None,
-                });
-                match step {
-                    BpjsStep::Pendaftaran => entry.no_urut.clone_from(&answer),
-                    BpjsStep::Kunjungan => entry.no_kunjungan.clone_from(&answer),
-                    _ => {}
-                }
-                // The visit shows its worst step: refused over retrying over waiting.
-                let rank = |s: DeliveryState| match s {
-                    DeliveryState::Sent => 0,
-                    DeliveryState::Waiting => 1,
-                    DeliveryState::Retrying => 2,
-                    DeliveryState::Refused => 3,
-                };
-                if rank(state) > rank(entry.state) {
-                    entry.state = state;
-                    entry.reason = reason;
-                }
+            visit_states_of(ctx, patient_number)
+        })
+    }
+
+    /// Marks every call of the BPJS visits before `day` (`YYYY-MM-DD`, the queue day) as
+    /// already at BPJS (admins only, audited): for a Puskesmas whose earlier visits another
+    /// SIMPUS bridged, and the demo's made-up past. Returns how many calls.
+    pub fn settle_bpjs_before(&mut self, session: &Session, day: &str) -> Result<usize> {
+        let day = kartika_card::model::parse_iso_date(day.trim(), "day")?.to_string();
+        self.write(session, Action::ManageFacility, |ctx| {
+            let mut settled = 0;
+            // Twice: the calls that follow another (batal, hapus) are needed once it is sent.
+            for _ in 0..2 {
+                settled += ctx.tx.execute(
+                    &format!(
+                        "{}
+                         INSERT OR IGNORE INTO bpjs_delivery
+                             (visit_id, step, state, attempts, next_try_at, sent_version, sent_at)
+                         SELECT n.id, n.step, 'sent', 0, 0, v.version, ?2
+                         FROM needed n JOIN visit v ON v.id = n.id WHERE v.queue_date < ?1",
+                        needed()
+                    ),
+                    params![day, ctx.now_ms],
+                )?;
             }
-            Ok(states)
+            ctx.audit("bpjs.settled", None, &format!("before {day} ({settled})"))?;
+            Ok(settled)
         })
     }
 
@@ -329,6 +327,57 @@ impl Store {
             crate::satusehat_queue::end_turn(ctx, "bpjs_sender", holder)
         })
     }
+}
+
+/// [`Store::bpjs_visit_states`] inside a transaction (a patient's history carries it).
+pub(crate) fn visit_states_of(
+    ctx: &crate::Ctx<'_>,
+    patient_number: &str,
+) -> Result<BTreeMap<String, BpjsVisitState>> {
+    let mut stmt = ctx.tx.prepare_cached(&format!(
+        "{}
+         SELECT v.uuid, n.step, coalesce(d.state, 'waiting'), d.reason, d.answer
+         FROM needed n JOIN visit v ON v.id = n.id
+         LEFT JOIN bpjs_delivery d ON d.visit_id = n.id AND d.step = n.step
+         ORDER BY n.id, n.ord",
+        needed_of_patient()
+    ))?;
+    let rows = stmt.query_map([patient_number], |r| {
+        Ok((
+            r.get::<_, uuid::Uuid>(0)?.to_string(),
+            r.get::<_, BpjsStep>(1)?,
+            r.get::<_, DeliveryState>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut states: BTreeMap<String, BpjsVisitState> = BTreeMap::new();
+    for row in rows {
+        let (visit, step, state, reason, answer) = row?;
+        let entry = states.entry(visit).or_insert(BpjsVisitState {
+            state: DeliveryState::Sent,
+            no_urut: None,
+            no_kunjungan: None,
+            reason: None,
+        });
+        match step {
+            BpjsStep::Pendaftaran => entry.no_urut.clone_from(&answer),
+            BpjsStep::Kunjungan => entry.no_kunjungan.clone_from(&answer),
+            _ => {}
+        }
+        // The visit shows its worst step: refused over retrying over waiting.
+        let rank = |s: DeliveryState| match s {
+            DeliveryState::Sent => 0,
+            DeliveryState::Waiting => 1,
+            DeliveryState::Retrying => 2,
+            DeliveryState::Refused => 3,
+        };
+        if rank(state) > rank(entry.state) {
+            entry.state = state;
+            entry.reason = reason;
+        }
+    }
+    Ok(states)
 }
 
 fn due_step(ctx: &crate::Ctx<'_>, row: i64, step: BpjsStep, attempts: i64) -> Result<BpjsDue> {
@@ -388,9 +437,10 @@ fn status(ctx: &crate::Ctx<'_>, list: usize) -> Result<DeliveryStatus> {
         status.counts.insert(state.to_owned(), 0);
     }
     let mut stmt = ctx.tx.prepare_cached(&format!(
-        "{NEEDED}
+        "{}
          SELECT coalesce(d.state, 'waiting'), count(*) FROM needed n
-         LEFT JOIN bpjs_delivery d ON d.visit_id = n.id AND d.step = n.step GROUP BY 1"
+         LEFT JOIN bpjs_delivery d ON d.visit_id = n.id AND d.step = n.step GROUP BY 1",
+        needed()
     ))?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
         let (state, count) = row?;
@@ -403,13 +453,14 @@ fn status(ctx: &crate::Ctx<'_>, list: usize) -> Result<DeliveryStatus> {
         .flatten();
     let limit = i64::try_from(list).unwrap_or(i64::MAX);
     let mut stmt = ctx.tx.prepare_cached(&format!(
-        "{NEEDED}
+        "{}
          SELECT v.uuid, bv.patient_number, coalesce(d.state, 'waiting'), d.reason,
                 coalesce(d.attempts, 0), bv.at, n.step
          FROM needed n JOIN bv ON bv.id = n.id JOIN visit v ON v.id = n.id
          LEFT JOIN bpjs_delivery d ON d.visit_id = n.id AND d.step = n.step
          WHERE d.state IS NULL OR d.state != 'sent'
-         ORDER BY d.state = 'refused' DESC, bv.arrived_at, bv.id, n.ord LIMIT ?1"
+         ORDER BY d.state = 'refused' DESC, bv.arrived_at, bv.id, n.ord LIMIT ?1",
+        needed()
     ))?;
     let rows = stmt.query_map([limit], |r| {
         Ok(PendingDelivery {

@@ -221,6 +221,9 @@ pub struct PatientHistory {
     /// Where each finished visit of this Puskesmas stands with SATUSEHAT, by visit id.
     #[serde(default)]
     pub satusehat: std::collections::BTreeMap<String, crate::DeliveryState>,
+    /// Where each BPJS visit of this Puskesmas stands with P-Care, by visit id.
+    #[serde(default)]
+    pub bpjs: std::collections::BTreeMap<String, crate::BpjsVisitState>,
 }
 
 /// What the examiner records.
@@ -655,11 +658,13 @@ impl Store {
             visits.sort_by_key(|v| std::cmp::Reverse(v.arrived.at));
             ctx.audit("patient.history", Some(&patient.patient_number), "")?;
             let satusehat = crate::satusehat_queue::states_of_patient(ctx, patient_id)?;
+            let bpjs = crate::bpjs_queue::visit_states_of(ctx, &patient.patient_number)?;
             Ok(PatientHistory {
                 patient,
                 cards,
                 visits,
                 satusehat,
+                bpjs,
             })
         })
     }

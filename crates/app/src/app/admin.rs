@@ -39,6 +39,7 @@ impl KartikaApp {
             AdminTab::Sync => {
                 self.admin_request(Operation::SyncDetails { resend: Vec::new() });
                 self.refresh_satusehat();
+                self.refresh_bpjs_queue();
             }
             AdminTab::Facility => {
                 let form = &mut self.state.admin.facility;
@@ -229,6 +230,9 @@ impl KartikaApp {
             }
             Command::AuditSearch => self.audit_search(),
             Command::VerifyAudit => self.ask(Pending::Admin, ClinicRequest::VerifyAudit),
+            Command::BpjsRetry(visit_id) => {
+                self.admin_request(Operation::BpjsRetry { visit_id });
+            }
             Command::SatusehatRetry(visit_id) => {
                 self.admin_request(Operation::SatusehatRetry { visit_id });
             }

@@ -210,7 +210,7 @@ impl KartikaApp {
                 }
             }
             ClinicAnswer::VisitEnded(visit) => {
-                if let Some(worker) = &self.satusehat {
+                for worker in self.satusehat.iter().chain(&self.bpjs_sender) {
                     worker.nudge();
                 }
                 let ended_open = poli.open_visit_id() == Some(visit.visit_id.as_str());

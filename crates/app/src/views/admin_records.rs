@@ -229,9 +229,36 @@ pub fn sync(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     if ui.button(T::Refresh.get(lang)).clicked() {
         commands.push(Command::SyncDetails(Vec::new()));
     }
-    satusehat(ui, state);
+    let satusehat = Outside {
+        title: T::Satusehat,
+        not_set_up: T::SatusehatNotSetUp,
+        send_all: T::SendAllAgain,
+        retry: Command::SatusehatRetry,
+    };
+    outside_counts(
+        ui,
+        state,
+        &satusehat,
+        state.satusehat.as_ref(),
+        state.satusehat_paused.as_deref(),
+    );
+    outside_visits(ui, state, &satusehat, state.satusehat.as_ref(), commands);
+    let bpjs = Outside {
+        title: T::BpjsQueue,
+        not_set_up: T::BpjsQueueNotSetUp,
+        send_all: T::SendAllAgainBpjs,
+        retry: Command::BpjsRetry,
+    };
+    outside_counts(
+        ui,
+        state,
+        &bpjs,
+        state.bpjs_queue.as_ref(),
+        state.bpjs_paused.as_deref(),
+    );
+    outside_visits(ui, state, &bpjs, state.bpjs_queue.as_ref(), commands);
+    // The set-up last: what waits and why is what an admin comes for.
     satusehat_settings(ui, state, commands);
-    satusehat_visits(ui, state, commands);
     if state.admin.set_aside.is_empty() {
         return;
     }
@@ -293,18 +320,32 @@ fn satusehat_settings(ui: &mut egui::Ui, state: &mut State, commands: &mut Comma
         });
 }
 
-/// SATUSEHAT beside the registry: counts per state, the oldest waiting, the last
+/// An outside system's queue as the admin sees it (SATUSEHAT's, BPJS's).
+struct Outside {
+    title: T,
+    not_set_up: T,
+    send_all: T,
+    retry: fn(Option<String>) -> Command,
+}
+
+/// An outside system beside the registry: counts per state, the oldest waiting, the last
 /// delivery, why the sender paused.
-fn satusehat(ui: &mut egui::Ui, state: &State) {
+fn outside_counts(
+    ui: &mut egui::Ui,
+    state: &State,
+    outside: &Outside,
+    status: Option<&kartika_store::DeliveryStatus>,
+    paused: Option<&str>,
+) {
     let lang = state.lang();
     let zone = crate::app::zone_offset(state.zone());
     ui.separator();
-    ui.strong(T::Satusehat.get(lang));
-    let Some(status) = &state.satusehat else {
+    ui.strong(outside.title.get(lang));
+    let Some(status) = status else {
         return;
     };
     if status.counts.values().all(|n| *n == 0) && status.last_sent_at.is_none() {
-        ui.label(T::SatusehatNotSetUp.get(lang));
+        ui.label(outside.not_set_up.get(lang));
     }
     let count = |state: &str| status.counts.get(state).copied().unwrap_or(0);
     ui.label(format!(
@@ -330,16 +371,22 @@ fn satusehat(ui: &mut egui::Ui, state: &State) {
         .map(|at| format::moment(at, zone, lang))
         .unwrap_or_else(|| "—".into());
     ui.label(format!("{}: {last}", T::SatusehatLastSent.get(lang)));
-    if let Some(why) = &state.satusehat_paused {
+    if let Some(why) = paused {
         ui.colored_label(ui.visuals().error_fg_color, why);
     }
 }
 
-/// Each refused visit with SATUSEHAT's words and "Kirim ulang", then those that wait.
-fn satusehat_visits(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
+/// Each refused visit with the system's own words and "Kirim ulang", then those that wait.
+fn outside_visits(
+    ui: &mut egui::Ui,
+    state: &State,
+    outside: &Outside,
+    status: Option<&kartika_store::DeliveryStatus>,
+    commands: &mut Commands,
+) {
     let lang = state.lang();
     let zone = crate::app::zone_offset(state.zone());
-    let Some(status) = &state.satusehat else {
+    let Some(status) = status else {
         return;
     };
     let refused: Vec<_> = status
@@ -347,15 +394,15 @@ fn satusehat_visits(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
         .iter()
         .filter(|v| v.state == kartika_store::DeliveryState::Refused)
         .collect();
-    if !refused.is_empty() && ui.button(T::SendAllAgain.get(lang)).clicked() {
-        commands.push(Command::SatusehatRetry(None));
+    if !refused.is_empty() && ui.button(outside.send_all.get(lang)).clicked() {
+        commands.push((outside.retry)(None));
     }
     // The oldest first, a screenful: the counts above say how many there are.
     for visit in refused.iter().take(LISTED) {
         ui.horizontal_wrapped(|ui| {
             delivery_line(ui, visit, zone, lang);
             if ui.button(T::SendAgain.get(lang)).clicked() {
-                commands.push(Command::SatusehatRetry(Some(visit.visit_id.clone())));
+                commands.push((outside.retry)(Some(visit.visit_id.clone())));
             }
         });
     }
@@ -368,15 +415,20 @@ fn satusehat_visits(ui: &mut egui::Ui, state: &State, commands: &mut Commands) {
     }
 }
 
-/// A visit not at SATUSEHAT: its patient, when it ended, and why it is not sent.
+/// A visit not at an outside system: its patient, when it ended, the call (BPJS's), and
+/// why it is not sent.
 fn delivery_line(
     ui: &mut egui::Ui,
     visit: &kartika_store::PendingDelivery,
     zone: time::UtcOffset,
     lang: crate::text::Lang,
 ) {
+    let step = visit
+        .step
+        .map(|s| format!(" · {}", s.as_str()))
+        .unwrap_or_default();
     ui.label(format!(
-        "{} · {}",
+        "{} · {}{step}",
         visit.patient_number,
         format::moment(visit.ended_at, zone, lang)
     ));

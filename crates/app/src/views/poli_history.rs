@@ -88,20 +88,20 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
                             } else {
                                 rich
                             };
-                            // A visit SATUSEHAT refused stands out; its state on hover.
-                            let refused = r.satusehat == Some(DeliveryState::Refused);
+                            // A visit SATUSEHAT or P-Care refused stands out; their states
+                            // on hover.
+                            let refused = r.satusehat == Some(DeliveryState::Refused)
+                                || r.pcare
+                                    .as_ref()
+                                    .is_some_and(|p| p.state == DeliveryState::Refused);
                             let rich = if index == 3 && refused {
                                 rich.color(ui.visuals().warn_fg_color)
                             } else {
                                 rich
                             };
                             let label = ui.add(egui::Label::new(rich).truncate());
-                            if let (3, Some(sent)) = (index, r.satusehat) {
-                                label.on_hover_text(format!(
-                                    "{}: {}",
-                                    T::Satusehat.get(lang),
-                                    delivery_words(sent).get(lang)
-                                ));
+                            if index == 3 && (r.satusehat.is_some() || r.pcare.is_some()) {
+                                label.on_hover_text(outside_states(r, lang));
                             } else if index == 4 {
                                 // The whole line, cut in the cell, and WHO's titles.
                                 label.on_hover_text(format!("{text}\n\nWHO: {}", r.diagnoses_who));
@@ -113,7 +113,38 @@ pub fn history(ui: &mut egui::Ui, state: &State) {
     });
 }
 
-/// Weight, blood pressure and temperature over time.
+/// Where a visit stands with SATUSEHAT and P-Care, a line each: "P-Care: terkirim
+/// (0114U000001)", or BPJS's words for why not.
+fn outside_states(row: &crate::poli::HistoryRow, lang: crate::text::Lang) -> String {
+    let mut lines = Vec::new();
+    if let Some(sent) = row.satusehat {
+        lines.push(format!(
+            "{}: {}",
+            T::Satusehat.get(lang),
+            delivery_words(sent).get(lang)
+        ));
+    }
+    if let Some(pcare) = &row.pcare {
+        let number = pcare
+            .no_kunjungan
+            .as_deref()
+            .or(pcare.no_urut.as_deref())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let why = pcare
+            .reason
+            .as_deref()
+            .map(|why| format!(": {why}"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "{}: {}{number}{why}",
+            T::PcareVisit.get(lang),
+            delivery_words(pcare.state).get(lang)
+        ));
+    }
+    lines.join("\n")
+}
+
 /// A delivery state in the screen's words.
 pub fn delivery_words(state: DeliveryState) -> T {
     match state {
@@ -124,6 +155,7 @@ pub fn delivery_words(state: DeliveryState) -> T {
     }
 }
 
+/// Weight, blood pressure and temperature over time.
 pub fn charts(ui: &mut egui::Ui, state: &State) {
     let lang = state.lang();
     let Some(open) = &state.poli.open else {

@@ -5,9 +5,9 @@
 pub mod bpjs;
 pub mod clinic;
 pub mod offline;
+pub mod outside;
 pub mod reader;
 pub mod remote;
-pub mod satusehat;
 pub mod sync;
 
 use std::sync::mpsc::Sender;

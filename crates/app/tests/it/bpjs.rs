@@ -81,3 +81,88 @@ fn the_desk_says_bpjs_was_not_checked_when_it_is_slow() {
     app.until_text("status BPJS belum dicek");
     assert!(app.shows("Daftarkan"), "the desk goes on");
 }
+
+/// What P-Care refused of a BPJS visit, in its words, in the admin's Sinkronisasi beside
+/// SATUSEHAT; "Kirim ulang" once the admin mended the unit's kdPoli. The sender is this
+/// standalone PC's own, on a thread of the app.
+#[test]
+fn the_admin_sees_what_pcare_refused_in_its_words_and_sends_it_again() {
+    use kartika_store::{BpjsCode, Care, NewVisit, Payer, Role, Store};
+
+    let mut app = App::demo();
+    let bpjs = kartika_demo::start_bpjs(&app.world).expect("the demo's BPJS");
+    let mut store = Store::open_with_clock(
+        &app.world.store_path,
+        std::sync::Arc::new(app.clock.clone()),
+    )
+    .expect("the demo store");
+    let admin = app
+        .world
+        .accounts
+        .iter()
+        .find(|a| a.role == Role::Admin)
+        .expect("an admin");
+    let session = store
+        .login(&admin.username, &admin.password)
+        .expect("admin");
+    // Lansia mapped to a kdPoli P-Care does not have, by mistake.
+    let map = |store: &mut Store, kd_poli: &str| {
+        let code = BpjsCode::Unit {
+            unit: "elderly".into(),
+            kd_poli: kd_poli.into(),
+        };
+        store.set_bpjs_code(&session, &code).expect("mapped");
+    };
+    map(&mut store, "099");
+    let siti = store
+        .search_patients(
+            &session,
+            &kartika_store::PatientQuery::Name {
+                name: "Siti Rahayu".into(),
+                birth_date: None,
+            },
+        )
+        .expect("search")
+        .into_iter()
+        .next()
+        .expect("Siti");
+    store
+        .register_visit(
+            &session,
+            &NewVisit {
+                patient_number: siti.patient_number.clone(),
+                unit_code: "elderly".into(),
+                payer: Payer::BpjsPbi,
+                care: Care::Sick,
+                complaint: None,
+            },
+        )
+        .expect("registered");
+
+    app.log_in(Role::Admin);
+    app.until_text("Tempelkan kartu");
+    app.click("Ruang admin");
+    app.click("Sinkronisasi");
+    app.until_text("BPJS (P-Care, Antrean FKTP)");
+    app.until_text("kdPoli: Poli tidak ditemukan");
+    let sitis = || {
+        bpjs.pendaftaran()
+            .into_iter()
+            .filter(|p| p.body["noKartu"] == "0001234567890")
+            .collect::<Vec<_>>()
+    };
+    assert!(sitis().is_empty());
+
+    // Mended as `kartika bpjs map` would; "Kirim ulang" sends it now.
+    map(&mut store, "001");
+    app.click("Kirim ulang semua ke BPJS");
+    app.until("P-Care holds the visit", |_| sitis().len() == 1);
+    app.until("nothing refused on screen", |h| {
+        h.state()
+            .state()
+            .bpjs_queue
+            .as_ref()
+            .is_some_and(|s| s.counts["refused"] == 0)
+    });
+    assert_eq!(sitis()[0].body["kdPoli"], "001");
+}

@@ -241,6 +241,8 @@ impl App {
 
     /// Selects what a field holds and types `text` over it.
     pub fn replace_text(&mut self, label: &str, text: &str) {
+        self.harness.get_by_label(label).scroll_to_me();
+        self.harness.run_ok();
         let field = self.harness.get_by_label(label);
         field.focus();
         self.harness.run_ok();
@@ -254,6 +256,9 @@ impl App {
     pub fn click(&mut self, label: &str) {
         // A click lands where the button was last drawn: a worker's news since (BPJS's
         // answer, a count) is drawn first, so the click finds the button where it is.
+        self.harness.run_ok();
+        // As a user scrolls to a button below the fold first.
+        self.harness.get_by_label(label).scroll_to_me();
         self.harness.run_ok();
         self.harness.get_by_label(label).click();
         self.harness.run_ok();
