@@ -108,6 +108,8 @@ impl Sender {
         mut progress: impl FnMut(&Drained),
     ) -> Result<Drained, SenderError> {
         let mut drained = Drained::default();
+        self.keep_turn(store)?;
+        store.prune_bpjs_todo()?;
         loop {
             self.keep_turn(store)?;
             let due = store.bpjs_due(BATCH)?;

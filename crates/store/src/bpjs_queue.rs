@@ -127,10 +127,14 @@ needed AS (
     UNION ALL SELECT id, 'hapus', 6, 1 FROM bv WHERE status = 'cancelled' AND p_state IS 'sent'
 )";
 
-/// [`NEEDED_OF`] over every BPJS visit.
+/// [`NEEDED_OF`] over the BPJS visits that may have a call to make (`bpjs_todo`).
 fn needed() -> String {
-    NEEDED_OF.replace("{VISITS}", "")
+    NEEDED_OF.replace("{VISITS}", "AND v.id IN (SELECT visit_id FROM bpjs_todo)")
 }
+
+/// The visits of `needed` with a call not at BPJS (or changed since, for a kunjungan).
+const UNSENT: &str = "d.state IS NULL OR d.state != 'sent'
+    OR (n.step = 'kunjungan' AND d.sent_version < bv.version)";
 
 /// [`NEEDED_OF`] over the visits of the patient numbered `?1`.
 fn needed_of_patient() -> String {
@@ -165,6 +169,12 @@ impl Store {
                 .map(|(row, step, attempts)| due_step(ctx, row, step, attempts))
                 .collect()
         })
+    }
+
+    /// Forgets the visits whose every call is at BPJS (a change to one brings it back):
+    /// the sender does this before each round, so a look costs what is unsettled.
+    pub fn prune_bpjs_todo(&mut self) -> Result<usize> {
+        self.write_as_system(SENDER, prune)
     }
 
     /// Records what became of an attempt at `step` of visit `visit_id`, read at `version`.
@@ -301,6 +311,7 @@ impl Store {
                     params![day, ctx.now_ms],
                 )?;
             }
+            prune(ctx)?;
             ctx.audit("bpjs.settled", None, &format!("before {day} ({settled})"))?;
             Ok(settled)
         })
@@ -380,6 +391,21 @@ pub(crate) fn visit_states_of(
     Ok(states)
 }
 
+fn prune(ctx: &crate::Ctx<'_>) -> Result<usize> {
+    Ok(ctx.tx.execute(
+        &format!(
+            "{},
+             unsettled AS (
+                 SELECT DISTINCT n.id FROM needed n JOIN bv ON bv.id = n.id
+                 LEFT JOIN bpjs_delivery d ON d.visit_id = n.id AND d.step = n.step
+                 WHERE {UNSENT})
+             DELETE FROM bpjs_todo WHERE visit_id NOT IN (SELECT id FROM unsettled)",
+            needed()
+        ),
+        [],
+    )?)
+}
+
 fn due_step(ctx: &crate::Ctx<'_>, row: i64, step: BpjsStep, attempts: i64) -> Result<BpjsDue> {
     let (mut visit, patient, unit_name, kd_poli) = ctx
         .tx
@@ -436,16 +462,24 @@ fn status(ctx: &crate::Ctx<'_>, list: usize) -> Result<DeliveryStatus> {
     for state in ["waiting", "sent", "retrying", "refused"] {
         status.counts.insert(state.to_owned(), 0);
     }
+    // What is not at BPJS, from the visits with a call to make; what is, from the calls.
     let mut stmt = ctx.tx.prepare_cached(&format!(
         "{}
-         SELECT coalesce(d.state, 'waiting'), count(*) FROM needed n
-         LEFT JOIN bpjs_delivery d ON d.visit_id = n.id AND d.step = n.step GROUP BY 1",
+         SELECT coalesce(d.state, 'waiting'), count(*) FROM needed n JOIN bv ON bv.id = n.id
+         LEFT JOIN bpjs_delivery d ON d.visit_id = n.id AND d.step = n.step
+         WHERE d.state IS NULL OR d.state != 'sent' GROUP BY 1",
         needed()
     ))?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
         let (state, count) = row?;
         status.counts.insert(state, count);
     }
+    let sent: i64 = ctx.tx.query_row(
+        "SELECT count(*) FROM bpjs_delivery WHERE state = 'sent'",
+        [],
+        |r| r.get(0),
+    )?;
+    status.counts.insert("sent".into(), sent);
     status.last_sent_at = ctx
         .tx
         .query_row("SELECT max(sent_at) FROM bpjs_delivery", [], |r| r.get(0))

@@ -339,7 +339,11 @@ fn a_day_of_bpjs_visits_arrives_once_each_through_503s_and_lost_answers() {
     assert!(status.visits.iter().all(|v| v.visit_id != ani_visit));
     assert_eq!(status.counts["refused"], 0);
 
-    // The nurse mends the diagnosis after: the kunjungan is changed, not sent twice.
+    // Both visits are settled: a sender's look no longer reads them...
+    assert_eq!(pkm.store.prune_bpjs_todo().unwrap(), 2);
+    assert!(pkm.store.bpjs_due(10).unwrap().is_empty());
+    // ...until one changes. The nurse mends the diagnosis after: the kunjungan is
+    // changed, not sent twice.
     pkm.store
         .add_diagnosis(&pkm.nurse, &siti_visit, "B34.9", DiagnosisRank::Secondary)
         .unwrap();

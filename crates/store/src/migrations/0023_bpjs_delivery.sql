@@ -18,7 +18,33 @@ CREATE TABLE bpjs_delivery (
     sent_at INTEGER,
     PRIMARY KEY (visit_id, step)
 ) WITHOUT ROWID;
-CREATE INDEX visit_bpjs ON visit (arrived_at) WHERE payer IN ('bpjs_pbi', 'bpjs_non_pbi');
+
+-- The BPJS visits that may have a call to make: every new or changed one (a trigger puts it
+-- here), until the sender finds each call it needs at BPJS. A sender's look costs what is
+-- unsettled, not the whole history; the history itself is here once, from this version.
+CREATE TABLE bpjs_todo (
+    visit_id INTEGER PRIMARY KEY REFERENCES visit (id)
+);
+INSERT INTO bpjs_todo (visit_id)
+    SELECT id FROM visit WHERE payer IN ('bpjs_pbi', 'bpjs_non_pbi');
+CREATE TRIGGER visit_bpjs_new AFTER INSERT ON visit
+    WHEN NEW.payer IN ('bpjs_pbi', 'bpjs_non_pbi')
+BEGIN
+    INSERT OR IGNORE INTO bpjs_todo (visit_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER visit_bpjs_changed AFTER UPDATE ON visit
+    WHEN NEW.payer IN ('bpjs_pbi', 'bpjs_non_pbi')
+BEGIN
+    INSERT OR IGNORE INTO bpjs_todo (visit_id) VALUES (NEW.id);
+END;
+-- A BPJS number recorded later makes the patient's BPJS visits due.
+CREATE TRIGGER patient_bpjs_number AFTER UPDATE OF bpjs_number ON patient
+    WHEN NEW.bpjs_number IS NOT NULL
+BEGIN
+    INSERT OR IGNORE INTO bpjs_todo (visit_id)
+        SELECT id FROM visit
+        WHERE patient_id = NEW.id AND payer IN ('bpjs_pbi', 'bpjs_non_pbi');
+END;
 
 -- One sender per store, as for SATUSEHAT.
 CREATE TABLE bpjs_sender (
