@@ -30,18 +30,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The Puskesmas's hours as Antrean shows them (jampraktek).
 const JAM_PRAKTEK: &str = "08:00-14:00";
 
-/// What one round did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Drained {
-    /// Calls BPJS took.
-    pub sent: usize,
-    /// Calls waiting for an admin's mapping.
-    pub waiting: usize,
-    /// Calls BPJS refused.
-    pub refused: usize,
-    /// Set when the round stopped because the link failed: how long to pause, and why.
-    pub paused: Option<(Duration, String)>,
-}
+pub use kartika_sync::outside::{Drained, Served, IDLE_LOOK};
 
 /// Why a sender cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -482,7 +471,7 @@ fn failed(error: BpjsError, attempt: i64) -> StepOutcome {
             return refused(&error.to_string());
         }
         BpjsError::LoginRefused(_) => LOGIN_WAIT,
-        _ => kartika_sync::outside_retry_delay(attempt),
+        _ => kartika_sync::outside::retry_delay(attempt),
     };
     StepOutcome::Again {
         state: DeliveryState::Retrying,
@@ -491,83 +480,48 @@ fn failed(error: BpjsError, attempt: i64) -> StepOutcome {
     }
 }
 
-/// How often an idle sender looks for calls due since, and a sender not set up for a
-/// set-up: a query on the store, no traffic to BPJS.
-pub const IDLE_LOOK: Duration = Duration::from_secs(5);
+impl kartika_sync::outside::OutsideSender for Sender {
+    type Error = SenderError;
+    const SYSTEM: &'static str = "BPJS";
 
-/// What [`serve`] reports.
-#[derive(Debug)]
-pub enum Served<'a> {
-    /// After each call of a round.
-    Progress(&'a Drained),
-    /// A round ended: idle, or paused (and why).
-    Round(&'a Drained),
+    fn open(_: &mut Store, store_path: &Path, holder: &str) -> Result<Self, SenderError> {
+        Sender::open(store_path, holder)
+    }
+
+    fn reload(&mut self, _: &mut Store, store_path: &Path) -> Result<(), SenderError> {
+        Sender::reload(self, store_path)
+    }
+
+    fn drain(
+        &mut self,
+        store: &mut Store,
+        progress: &mut dyn FnMut(&Drained),
+    ) -> Result<Drained, SenderError> {
+        Sender::drain(self, store, progress)
+    }
+
+    fn finish(&mut self, store: &mut Store) -> Result<(), SenderError> {
+        Sender::finish(self, store)
+    }
+
+    fn is_not_set_up(error: &SenderError) -> bool {
+        matches!(error, SenderError::NotSetUp)
+    }
+
+    fn is_another_sender(error: &SenderError) -> bool {
+        matches!(error, SenderError::AnotherSender(_))
+    }
 }
 
-/// The sender of the store at `store_path` as a service (serve-clinic, a standalone app,
-/// `kartika bpjs send`): drains, waits out each pause, looks again when idle or nudged
-/// through `stop`, and ends when `stop`'s other end is dropped. With `until_idle`, ends
-/// once nothing is due. `report` hears each round.
+/// The sender of the store at `store_path` as a service
+/// ([`kartika_sync::outside::serve`]): serve-clinic's, a standalone app's, `kartika bpjs
+/// send`'s.
 pub fn serve(
     store_path: &Path,
     holder: &str,
     stop: &std::sync::mpsc::Receiver<()>,
     until_idle: bool,
-    mut report: impl FnMut(Served<'_>),
+    report: impl FnMut(Served<'_>),
 ) -> Result<(), SenderError> {
-    let mut store = Store::open(store_path)?;
-    let stopped = |wait: Duration| {
-        matches!(
-            stop.recv_timeout(wait),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
-        )
-    };
-    let mut sender = loop {
-        match Sender::open(store_path, holder) {
-            Ok(sender) => break sender,
-            Err(SenderError::NotSetUp) if !until_idle => {
-                if stopped(IDLE_LOOK) {
-                    return Ok(());
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    };
-    let outcome = loop {
-        if let Err(e) = sender.reload(store_path) {
-            break Err(e);
-        }
-        let drained = match sender.drain(&mut store, |d| report(Served::Progress(d))) {
-            Ok(drained) => drained,
-            Err(SenderError::AnotherSender(_)) if !until_idle => {
-                if stopped(IDLE_LOOK) {
-                    break Ok(());
-                }
-                continue;
-            }
-            Err(e) => break Err(e),
-        };
-        if drained.paused.is_some() || drained.sent + drained.waiting + drained.refused > 0 {
-            tracing::info!(
-                target: "kartika::bpjs",
-                sent = drained.sent,
-                waiting = drained.waiting,
-                refused = drained.refused,
-                retry_in_s = drained.paused.as_ref().map(|(p, _)| p.as_secs()),
-                why = drained.paused.as_ref().map(|(_, why)| why.as_str()),
-                "BPJS round"
-            );
-        }
-        report(Served::Round(&drained));
-        let wait = match &drained.paused {
-            Some((pause, _)) => *pause,
-            None if until_idle => break Ok(()),
-            None => IDLE_LOOK,
-        };
-        if stopped(wait) {
-            break Ok(());
-        }
-    };
-    sender.finish(&mut store)?;
-    outcome
+    kartika_sync::outside::serve::<Sender>(store_path, holder, stop, until_idle, report)
 }

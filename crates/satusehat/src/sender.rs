@@ -21,22 +21,9 @@ const DAILY_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long a sender's turn lasts without being renewed: a sender that died gives way.
 const TURN_MS: i64 = 2 * 60 * 1000;
 /// The longest pause between tries.
-const MOST_DELAY: Duration = kartika_sync::OUTSIDE_MOST_DELAY;
+const MOST_DELAY: Duration = kartika_sync::outside::MOST_DELAY;
 
-/// What one round did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Drained {
-    /// Visits now at SATUSEHAT.
-    pub sent: usize,
-    /// Visits waiting for something they need (a NIK, an IHS number).
-    pub waiting: usize,
-    /// Visits refused by SATUSEHAT.
-    pub refused: usize,
-    /// Set when the round stopped because the link failed: how long to pause, and why.
-    pub paused: Option<(Duration, String)>,
-}
-
-pub use kartika_sync::outside_retry_delay as retry_delay;
+pub use kartika_sync::outside::{retry_delay, Drained, Served, IDLE_LOOK};
 
 /// One store's sender.
 pub struct Sender {
@@ -300,96 +287,50 @@ fn update_what_was_sent(bundle: &mut Value, sent: &SentIds) {
     }
 }
 
-/// How often an idle sender looks for visits finished since, and a sender not set up for
-/// a set-up: a query on the store, no traffic to SATUSEHAT.
-pub const IDLE_LOOK: Duration = Duration::from_secs(5);
+impl kartika_sync::outside::OutsideSender for Sender {
+    type Error = SatusehatError;
+    const SYSTEM: &'static str = "SATUSEHAT";
 
-/// The sender of the store at `store_path` as a service (the server PC's serve-clinic, a
-/// standalone app, `kartika satusehat send`): drains, waits out each pause, looks again
-/// when idle or nudged through `stop`, and ends when `stop`'s other end is dropped. With
-/// `until_idle`, ends once nothing is due. `report` hears each round.
+    fn open(store: &mut Store, store_path: &Path, holder: &str) -> Result<Self, SatusehatError> {
+        Sender::open(store, store_path, holder)
+    }
+
+    fn reload(&mut self, store: &mut Store, store_path: &Path) -> Result<(), SatusehatError> {
+        Sender::reload(self, store, store_path)
+    }
+
+    fn drain(
+        &mut self,
+        store: &mut Store,
+        progress: &mut dyn FnMut(&Drained),
+    ) -> Result<Drained, SatusehatError> {
+        Sender::drain(self, store, progress)
+    }
+
+    fn finish(&mut self, store: &mut Store) -> Result<(), SatusehatError> {
+        Sender::finish(self, store)
+    }
+
+    fn is_not_set_up(error: &SatusehatError) -> bool {
+        matches!(error, SatusehatError::NotSetUp)
+    }
+
+    fn is_another_sender(error: &SatusehatError) -> bool {
+        matches!(error, SatusehatError::AnotherSender(_))
+    }
+}
+
+/// The sender of the store at `store_path` as a service
+/// ([`kartika_sync::outside::serve`]): serve-clinic's, a standalone app's, `kartika
+/// satusehat send`'s.
 pub fn serve(
     store_path: &Path,
     holder: &str,
     stop: &std::sync::mpsc::Receiver<()>,
     until_idle: bool,
-    mut report: impl FnMut(Served<'_>),
+    report: impl FnMut(Served<'_>),
 ) -> Result<(), SatusehatError> {
-    let mut store = Store::open(store_path)?;
-    // A message is a nudge (a visit finished, "Kirim ulang"): look now. The other end
-    // gone is the stop.
-    let stopped = |wait: Duration| {
-        matches!(
-            stop.recv_timeout(wait),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
-        )
-    };
-    let mut sender = loop {
-        match Sender::open(&mut store, store_path, holder) {
-            Ok(sender) => break sender,
-            Err(SatusehatError::NotSetUp) if !until_idle => {
-                if stopped(IDLE_LOOK) {
-                    return Ok(());
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    };
-    let outcome = loop {
-        if let Err(e) = sender.reload(&mut store, store_path) {
-            break Err(e);
-        }
-        let drained = match sender.drain(&mut store, |d| report(Served::Progress(d))) {
-            Ok(drained) => drained,
-            // Another PC sends now; this one takes over if that one stops.
-            Err(SatusehatError::AnotherSender(_)) if !until_idle => {
-                if stopped(IDLE_LOOK) {
-                    break Ok(());
-                }
-                continue;
-            }
-            Err(e) => break Err(e),
-        };
-        match &drained.paused {
-            Some((pause, why)) => tracing::warn!(
-                target: "kartika::satusehat",
-                sent = drained.sent,
-                waiting = drained.waiting,
-                refused = drained.refused,
-                retry_in_s = pause.as_secs(),
-                why = %why,
-                "SATUSEHAT round paused"
-            ),
-            None if drained.sent + drained.waiting + drained.refused > 0 => tracing::info!(
-                target: "kartika::satusehat",
-                sent = drained.sent,
-                waiting = drained.waiting,
-                refused = drained.refused,
-                "SATUSEHAT round"
-            ),
-            None => {}
-        }
-        report(Served::Round(&drained));
-        let wait = match &drained.paused {
-            Some((pause, _)) => *pause,
-            None if until_idle => break Ok(()),
-            None => IDLE_LOOK,
-        };
-        if stopped(wait) {
-            break Ok(());
-        }
-    };
-    sender.finish(&mut store)?;
-    outcome
-}
-
-/// What [`serve`] reports.
-#[derive(Debug)]
-pub enum Served<'a> {
-    /// After each visit of a round.
-    Progress(&'a Drained),
-    /// A round ended: idle, or paused (and why).
-    Round(&'a Drained),
+    kartika_sync::outside::serve::<Sender>(store_path, holder, stop, until_idle, report)
 }
 
 /// This PC's name: the sender's turn is held under it, so a sender started again on the

@@ -6,6 +6,8 @@
 //! progress for the UI.
 #![deny(missing_docs)]
 
+pub mod outside;
+
 use std::io::Write;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -632,20 +634,6 @@ pub fn pem_certificates(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static
         ));
     }
     Ok(certs)
-}
-
-/// The longest pause between tries at an outside system.
-pub const OUTSIDE_MOST_DELAY: Duration = Duration::from_secs(300);
-
-/// How long after the `attempt`th failed try at an outside system (SATUSEHAT, BPJS) the
-/// next comes: min(300 s, attempt² × 30 s),
-/// less up to a fifth at random so Puskesmas coming back at once do not knock together.
-pub fn outside_retry_delay(attempt: i64) -> Duration {
-    let attempt = u64::try_from(attempt.max(1)).unwrap_or(u64::MAX);
-    let ceiling = Duration::from_secs(attempt.saturating_mul(attempt).saturating_mul(30))
-        .min(OUTSIDE_MOST_DELAY);
-    let ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(fastrand::u64(ms.saturating_mul(4) / 5..=ms))
 }
 
 /// Equal jitter: a random delay between half and all of 2^failures seconds, capped at five
