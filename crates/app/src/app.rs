@@ -97,6 +97,9 @@ pub struct KartikaApp {
     bpjs_sender: Option<OutsideWorker>,
     /// The desk's BPJS member check, on a PC whose store is its own.
     bpjs: Option<BpjsWorker>,
+    /// On a workstation, what the server said of each member today (by card: the day and
+    /// the line), so a second look asks nobody.
+    bpjs_kept: HashMap<String, (String, BpjsLine)>,
     /// Whether the store is on this PC (not a workstation's server).
     store_here: bool,
     store_path: PathBuf,
@@ -203,6 +206,7 @@ impl KartikaApp {
             satusehat: None,
             bpjs_sender: None,
             bpjs: None,
+            bpjs_kept: HashMap::new(),
             store_here: config.server.is_none(),
             store_path: config.store_path,
             clock: config.clock,
@@ -414,6 +418,23 @@ impl KartikaApp {
                     self.nudge_outside();
                 }
             }
+            ClinicAnswer::BpjsMember { card, check } => {
+                let line = BpjsLine::from(check);
+                // BPJS's answer holds for the day; not having one does not.
+                if !matches!(line, BpjsLine::Unchecked(_)) {
+                    let today = self.state.today.to_string();
+                    self.bpjs_kept.insert(card.clone(), (today, line.clone()));
+                }
+                let on_screen = self
+                    .state
+                    .desk
+                    .patient
+                    .as_ref()
+                    .and_then(|d| d.patient.bpjs_number.as_ref());
+                if on_screen == Some(&card) {
+                    self.state.desk.bpjs = Some((card, line));
+                }
+            }
             ClinicAnswer::Bpjs(status) => {
                 self.state.bpjs_queue = Some(*status);
                 // After "Kirim ulang" the sender looks at once.
@@ -505,6 +526,13 @@ impl KartikaApp {
             ) => self.state.poli.problem = Some(problem),
             // The top bar's count is a courtesy: it stays as it was.
             Some(Pending::Satusehat | Pending::BpjsQueue) => {}
+            // The desk goes on; its BPJS line says the status was not checked.
+            Some(Pending::BpjsMember) => {
+                if let Some((card, BpjsLine::Checking)) = &self.state.desk.bpjs {
+                    let line = BpjsLine::Unchecked(problem.text(self.state.lang()));
+                    self.state.desk.bpjs = Some((card.clone(), line));
+                }
+            }
             Some(Pending::SyncHealth) => {
                 let text = problem.text(self.state.lang());
                 if let Some(sync) = &mut self.state.sync {
@@ -616,13 +644,27 @@ impl KartikaApp {
         self.state.desk.notice = None;
         // BPJS is asked while the patient is already on screen; the desk does not wait.
         self.state.desk.bpjs = None;
-        if let (Some(card), Some(worker)) = (&desk.patient.bpjs_number, &self.bpjs) {
-            worker.check(
-                card,
-                desk.patient.nik.as_deref(),
-                &self.state.today.to_string(),
-            );
-            self.state.desk.bpjs = Some((card.clone(), BpjsLine::Checking));
+        let today = self.state.today.to_string();
+        match (&desk.patient.bpjs_number, &self.bpjs) {
+            (Some(card), Some(worker)) => {
+                worker.check(card, desk.patient.nik.as_deref(), &today);
+                self.state.desk.bpjs = Some((card.clone(), BpjsLine::Checking));
+            }
+            // A workstation asks through the server, which holds BPJS's set-up.
+            (Some(card), None) if !self.store_here => match self.bpjs_kept.get(card) {
+                Some((day, line)) if *day == today => {
+                    self.state.desk.bpjs = Some((card.clone(), line.clone()));
+                }
+                _ => {
+                    let operation = Operation::BpjsMember {
+                        card: card.clone(),
+                        nik: desk.patient.nik.clone(),
+                    };
+                    self.session_request(Pending::BpjsMember, operation);
+                    self.state.desk.bpjs = Some((card.clone(), BpjsLine::Checking));
+                }
+            },
+            _ => {}
         }
         self.state.desk.patient = Some(desk);
     }

@@ -104,6 +104,8 @@ pub enum Pending {
     Satusehat,
     /// BPJS's queue.
     BpjsQueue,
+    /// A workstation's BPJS member check, through the server.
+    BpjsMember,
     /// The report on screen.
     Report,
     /// The poli's queue.

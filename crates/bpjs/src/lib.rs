@@ -14,6 +14,7 @@ pub mod client;
 #[cfg(feature = "fake")]
 pub mod fake;
 pub mod lz;
+pub mod member;
 pub mod sender;
 pub mod settings;
 pub mod wire;
@@ -22,6 +23,7 @@ pub use client::{
     AntreanAction, Client, Kind, Member, Peserta, Provider, Recorded, RefDokter, RefPoli,
     Registered,
 };
+pub use member::{check_member, MemberCheck, CHECK_BUDGET};
 pub use sender::{serve, Drained, Sender, SenderError, Served};
 pub use settings::{BpjsLink, BpjsSecrets, Environment, Secret};
 

@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 /// 4: SATUSEHAT's queue (`SatusehatStatus`, `SatusehatRetry`).
 /// 5: duplicate patients (`Duplicates`, `PlanMerge`); a search hit may name the record
 /// merged into it.
-/// 6: BPJS's queue (`BpjsStatus`, `BpjsRetry`); a patient's history carries each BPJS
-/// visit's state with P-Care.
+/// 6: BPJS's queue (`BpjsStatus`, `BpjsRetry`) and the desk's member check
+/// (`BpjsMember`); a patient's history carries each BPJS visit's state with P-Care.
 pub const PROTOCOL_VERSION: u32 = 6;
 /// The header naming the protocol version of a request.
 pub const PROTOCOL_HEADER: &str = "kartika-lan-protocol";

@@ -193,6 +193,15 @@ pub enum Operation {
         /// The visit.
         visit_id: Option<String>,
     },
+    /// P-Care's word on the member with BPJS card `card` (by `nik` when P-Care does not know
+    /// the card), within the desk's two seconds; audited. The server asks BPJS without
+    /// holding a store connection.
+    BpjsMember {
+        /// The BPJS card number.
+        card: String,
+        /// The NIK, when known.
+        nik: Option<String>,
+    },
     /// BPJS's queue, as [`Operation::SatusehatStatus`] SATUSEHAT's.
     BpjsStatus {
         /// Whether to list the calls not at BPJS.
@@ -268,6 +277,8 @@ impl Operation {
             Self::SatusehatStatus { .. } => false,
             Self::BpjsRetry { .. } => true,
             Self::BpjsStatus { .. } => false,
+            // Its audit entry aside, it changes nothing: asked again, it asks again.
+            Self::BpjsMember { .. } => false,
             Self::DeskPatient { .. }
             | Self::Search { .. }
             | Self::QueueCounts
@@ -529,6 +540,13 @@ pub enum Answer {
     Satusehat(Box<DeliveryStatus>),
     /// BPJS's queue.
     Bpjs(Box<DeliveryStatus>),
+    /// What P-Care said of the member with this BPJS card.
+    BpjsMember {
+        /// The card asked about.
+        card: String,
+        /// P-Care's word, or why there is none.
+        check: kartika_bpjs::MemberCheck,
+    },
     /// "Pasien ganda".
     Duplicates(Box<Duplicates>),
     /// What a merge would do.
@@ -601,6 +619,37 @@ where
         }
         None => write(store),
     }
+}
+
+/// Audits a member check by `session` (only the card's last four digits kept); refused
+/// for a role that may not read patients.
+pub fn note_member_check(
+    store: &mut Store,
+    session: &Session,
+    card: &str,
+) -> Result<(), StoreError> {
+    let ending: String = card
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    store.note_outside(
+        session,
+        &kartika_store::OutsideStep::BpjsMemberChecked { by: "card", ending },
+    )
+}
+
+/// Asks P-Care about a member as set up beside the store at `store_path`, within the
+/// desk's two seconds; no store connection is held meanwhile.
+pub fn member_check(
+    store_path: &std::path::Path,
+    card: &str,
+    nik: Option<&str>,
+) -> kartika_bpjs::MemberCheck {
+    kartika_bpjs::check_member(store_path, card, nik, kartika_bpjs::CHECK_BUDGET)
 }
 
 /// The most queries one `Search` may carry.
@@ -929,6 +978,14 @@ pub fn apply_from(
             Ok(Answer::Satusehat(Box::new(
                 store.satusehat_status_for(session, list)?,
             )))
+        }
+        Operation::BpjsMember { card, nik } => {
+            note_member_check(store, session, &card)?;
+            let check = match store.file_path() {
+                Some(path) => member_check(&path, &card, nik.as_deref()),
+                None => kartika_bpjs::MemberCheck::NotSetUp,
+            };
+            Ok(Answer::BpjsMember { card, check })
         }
         Operation::BpjsStatus { list } => {
             let list = if list { SATUSEHAT_ROWS } else { 0 };

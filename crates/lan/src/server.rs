@@ -555,6 +555,23 @@ async fn operation(
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| Failure::bad_request("request_id must be 32 hex digits"))?;
+    // BPJS may take its two seconds: asked with no store connection held.
+    if let Operation::BpjsMember { card, nik } = request.operation {
+        let audited = (session.clone(), card.clone());
+        server
+            .with_store(move |store| {
+                crate::operation::note_member_check(store, &audited.0, &audited.1)
+            })
+            .await??;
+        let db = server.db.clone();
+        let asked = card.clone();
+        let check = tokio::task::spawn_blocking(move || {
+            crate::operation::member_check(&db, &asked, nik.as_deref())
+        })
+        .await
+        .map_err(|_| Failure::internal(INTERNAL_ERROR.into()))?;
+        return Ok(Json(Answer::BpjsMember { card, check }));
+    }
     let writes = request.operation.writes();
     let authority = server.authority.clone();
     let cards = CardJudge::Server(server.card_trust.clone());

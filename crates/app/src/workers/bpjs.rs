@@ -8,14 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
-use std::time::Duration;
 
-use kartika_bpjs::{Client, Member};
+use kartika_bpjs::MemberCheck;
 
 use super::Waker;
-
-/// How long the desk gives BPJS.
-const CHECK_BUDGET: Duration = Duration::from_secs(2);
 
 /// What the desk shows of a member's BPJS status.
 #[derive(Clone, Debug, PartialEq)]
@@ -119,38 +115,22 @@ fn is_set_up(store: &Path) -> bool {
 }
 
 fn check(store: &Path, ask: &Ask) -> BpjsLine {
-    let kept = match kartika_bpjs::settings::load(store) {
-        Ok(Some(kept)) => kept,
-        Ok(None) => return BpjsLine::NotSetUp,
-        Err(e) => return BpjsLine::Unchecked(e.to_string()),
-    };
-    let provider = kept.link.provider_code.clone();
-    let client = match Client::new(
-        kept.link,
-        kept.secrets,
-        kept.ca_pem.as_deref(),
-        CHECK_BUDGET,
-    ) {
-        Ok(client) => client,
-        Err(e) => return BpjsLine::Unchecked(e.to_string()),
-    };
-    let mut found = client.peserta(&Member::Card(ask.card.clone()));
-    if let (Ok(None), Some(nik)) = (&found, &ask.nik) {
-        found = client.peserta(&Member::Nik(nik.clone()));
-    }
-    match found {
-        Ok(Some(member)) if member.aktif => BpjsLine::Active {
-            elsewhere: member
-                .kd_provider_pst
-                .filter(|p| p.kd_provider != provider)
-                .map(|p| p.nm_provider),
-            arrears: member.tunggakan.filter(|a| *a > 0.0),
-        },
-        Ok(Some(member)) => BpjsLine::Inactive(member.ket_aktif),
-        Ok(None) => BpjsLine::NotMember,
-        Err(e) => {
-            tracing::warn!(target: "kartika::bpjs", "the member check failed: {e}");
-            BpjsLine::Unchecked(e.to_string())
+    BpjsLine::from(kartika_bpjs::check_member(
+        store,
+        &ask.card,
+        ask.nik.as_deref(),
+        kartika_bpjs::CHECK_BUDGET,
+    ))
+}
+
+impl From<MemberCheck> for BpjsLine {
+    fn from(check: MemberCheck) -> Self {
+        match check {
+            MemberCheck::Active { elsewhere, arrears } => Self::Active { elsewhere, arrears },
+            MemberCheck::Inactive(why) => Self::Inactive(why),
+            MemberCheck::NotMember => Self::NotMember,
+            MemberCheck::Unchecked(why) => Self::Unchecked(why),
+            MemberCheck::NotSetUp => Self::NotSetUp,
         }
     }
 }

@@ -143,6 +143,25 @@ pub(super) fn serve(
                         answer: answer.map_err(Problem::from),
                     });
                 }
+                // BPJS may take its two seconds: on a thread of its own, so the desk's
+                // other requests (the registration) go on meanwhile.
+                Ok((
+                    id,
+                    ClinicRequest::Store {
+                        operation: operation @ Operation::BpjsMember { .. },
+                        ..
+                    },
+                )) => {
+                    let token_now = current(&token);
+                    let client = client.clone();
+                    scope.spawn(move || {
+                        let answer = match token_now {
+                            Some(token) => client.call(&token, operation).map_err(Problem::from),
+                            None => Err(Problem::SessionEnded),
+                        };
+                        send(ClinicReply { id, answer });
+                    });
+                }
                 Ok((id, request)) => {
                     let token_now = current(&token);
                     if matches!(request, ClinicRequest::LogOut) {

@@ -165,4 +165,50 @@ fn the_admin_sees_what_pcare_refused_in_its_words_and_sends_it_again() {
             .is_some_and(|s| s.counts["refused"] == 0)
     });
     assert_eq!(sitis()[0].body["kdPoli"], "001");
+    // The demo's consumer secret and P-Care password never reach the screen.
+    for secret in ["rahasia-demo-bpjs", "sandi-demo-pcare", "kunci-demo-pcare"] {
+        assert!(!app.shows(secret), "{secret} on screen");
+    }
+}
+
+/// A workstation's desk (the store and BPJS's set-up on the server PC): the member's
+/// status through the server, kept for the day; a slow BPJS holds up no registration.
+#[test]
+fn a_workstations_desk_sees_the_members_status_through_the_server() {
+    let server_pc = crate::support::ServerPc::start();
+    let bpjs = kartika_demo::start_bpjs(&server_pc.world).expect("the demo's BPJS");
+    let mut desk = App::workstation(&server_pc);
+    desk.at_the_desk();
+
+    desk.tap("Budi Santoso — asli");
+    desk.until_text("Kartu asli");
+    desk.until_text("BPJS aktif · terdaftar di KLINIK PRATAMA BENDA");
+    desk.click("Cabut kartu");
+    let asked = bpjs.requests();
+    desk.tap("Budi Santoso — asli");
+    desk.until_text("BPJS aktif · terdaftar di KLINIK PRATAMA BENDA");
+    assert_eq!(bpjs.requests(), asked, "kept for the day");
+    desk.click("Cabut kartu");
+
+    // BPJS now answers after three seconds: Siti is registered at once, and the desk
+    // says her status was not checked.
+    bpjs.answer_after(Duration::from_secs(3));
+    desk.tap("Siti Rahayu — asli");
+    desk.until_text("Kartu asli");
+    assert!(desk.shows("memeriksa"), "BPJS is being asked");
+    desk.click("Daftarkan");
+    desk.until_text("Nomor antrian");
+    assert!(
+        matches!(
+            desk.harness.state().state().desk.bpjs,
+            Some((_, BpjsLine::Checking))
+        ),
+        "registered while BPJS had not answered yet"
+    );
+    desk.until("BPJS given up on after two seconds", |h| {
+        matches!(
+            h.state().state().desk.bpjs,
+            Some((_, BpjsLine::Unchecked(_)))
+        )
+    });
 }

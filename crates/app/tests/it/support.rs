@@ -329,6 +329,8 @@ pub struct ServerPc {
     pub authority: Option<Arc<Authority>>,
     /// The registry's root keys the server judges cards under.
     trust: Arc<TrustAnchors>,
+    /// The demo world the server's store is.
+    pub world: DemoWorld,
 }
 
 impl ServerPc {
@@ -366,6 +368,7 @@ impl ServerPc {
             dir,
             authority,
             trust,
+            world,
         }
     }
 
