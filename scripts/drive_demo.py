@@ -126,6 +126,9 @@ def screenshots():
     click_containing("· 10-01-1990")  # the demo's own Siti, who holds a card
     wait_for("Siti's cards", containing("Blokir "))
     shot("admin-cards")
+    click("Sinkronisasi")
+    wait_for("BPJS beside SATUSEHAT", containing("BPJS (P-Care, Antrean FKTP)"))
+    shot("admin-sync")
     click("Keluar")
     wait_for("the login screen", named("Nama pengguna"))
     type_into("Nama pengguna", "perawat")

@@ -258,6 +258,7 @@ pub fn sync(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     );
     outside_visits(ui, state, &bpjs, state.bpjs_queue.as_ref(), commands);
     // The set-up last: what waits and why is what an admin comes for.
+    ui.separator();
     satusehat_settings(ui, state, commands);
     if state.admin.set_aside.is_empty() {
         return;
@@ -406,13 +407,29 @@ fn outside_visits(
             }
         });
     }
-    let waiting = status
+    // What waits its turn is folded away: refused ones are what an admin acts on.
+    let waiting: Vec<_> = status
         .visits
         .iter()
-        .filter(|v| v.state != kartika_store::DeliveryState::Refused);
-    for visit in waiting.take(LISTED) {
-        ui.horizontal_wrapped(|ui| delivery_line(ui, visit, zone, lang));
+        .filter(|v| v.state != kartika_store::DeliveryState::Refused)
+        .collect();
+    if waiting.is_empty() {
+        return;
     }
+    let count = |state: &str| status.counts.get(state).copied().unwrap_or(0);
+    egui::CollapsingHeader::new(format!(
+        "{}, {} ({})",
+        T::SatusehatWaiting.get(lang),
+        T::SatusehatRetrying.get(lang),
+        count("waiting") + count("retrying")
+    ))
+    .id_salt((outside.title.get(lang), "waiting"))
+    .default_open(false)
+    .show(ui, |ui| {
+        for visit in waiting.iter().take(LISTED) {
+            ui.horizontal_wrapped(|ui| delivery_line(ui, visit, zone, lang));
+        }
+    });
 }
 
 /// A visit not at an outside system: its patient, when it ended, the call (BPJS's), and
