@@ -1,5 +1,6 @@
 //! The desk's BPJS check, on the app's own BPJS worker against the fake BPJS on loopback
-//! HTTPS: a member asked about for the first time that day (P-Care asked), and again the
+//! HTTPS: a member asked about for the first time that day (the look audited, P-Care
+//! asked), and again the
 //! same day (the day's answer kept), each from the ask to the answer on the UI's side;
 //! beside a bare round trip through a channel to a thread and back, the least a worker's
 //! answer can cost.
@@ -29,6 +30,15 @@ fn us(d: Duration) -> String {
 fn main() {
     let dir = tempfile::tempdir().expect("a folder");
     let store = dir.path().join("clinic.sqlite");
+    kartika_testkit::clinic::store_with_desks(
+        &store,
+        std::sync::Arc::new(kartika_store::SystemClock),
+        1,
+        "bench-password",
+    );
+    let clerk = kartika_store::Store::open(&store)
+        .and_then(|mut s| s.login("desk1", "bench-password"))
+        .expect("the clerk");
     let fake = FakeBpjs::start(
         Consumer {
             cons_id: "1".into(),
@@ -68,7 +78,7 @@ fn main() {
     let worker = BpjsWorker::start(store, Waker::new(&egui::Context::default(), Some(woken)));
     let ask = |card: &str| {
         let at = Instant::now();
-        worker.check(card, None, "2026-12-07");
+        worker.check(card, None, "2026-12-07", &clerk);
         loop {
             wakes.recv().expect("the worker answers");
             if let Some((_, line)) = worker.answers().next() {

@@ -647,8 +647,10 @@ impl KartikaApp {
         let today = self.state.today.to_string();
         match (&desk.patient.bpjs_number, &self.bpjs) {
             (Some(card), Some(worker)) => {
-                worker.check(card, desk.patient.nik.as_deref(), &today);
-                self.state.desk.bpjs = Some((card.clone(), BpjsLine::Checking));
+                if let Some(session) = &self.state.session {
+                    worker.check(card, desk.patient.nik.as_deref(), &today, session);
+                    self.state.desk.bpjs = Some((card.clone(), BpjsLine::Checking));
+                }
             }
             // A workstation asks through the server, which holds BPJS's set-up.
             (Some(card), None) if !self.store_here => match self.bpjs_kept.get(card) {

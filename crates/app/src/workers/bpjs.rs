@@ -39,6 +39,9 @@ struct Ask {
     card: String,
     nik: Option<String>,
     day: String,
+    /// Who asks: the look is audited (who asked about whom) as the server's and the
+    /// command line's are.
+    session: kartika_store::Session,
 }
 
 /// The UI's end of the worker; it stops when this is dropped.
@@ -62,10 +65,13 @@ impl BpjsWorker {
             .spawn(move || {
                 found_set_up.store(is_set_up(&store), Ordering::Relaxed);
                 let mut kept: HashMap<String, (String, BpjsLine)> = HashMap::new();
+                // Opened at the first look that reaches BPJS: the audit's connection.
+                let mut audit: Option<kartika_store::Store> = None;
                 for ask in asked {
                     let line = match kept.get(&ask.card) {
                         Some((day, line)) if *day == ask.day => line.clone(),
                         _ => {
+                            note_look(&mut audit, &store, &ask);
                             let line = check(&store, &ask);
                             // The check read the set-up: what it found is the news.
                             found_set_up.store(line != BpjsLine::NotSetUp, Ordering::Relaxed);
@@ -96,11 +102,18 @@ impl BpjsWorker {
 
     /// Asks about the member with BPJS card `card` (and `nik`, when BPJS does not know the
     /// card) on `day`, the facility's today.
-    pub fn check(&self, card: &str, nik: Option<&str>, day: &str) {
+    pub fn check(
+        &self,
+        card: &str,
+        nik: Option<&str>,
+        day: &str,
+        session: &kartika_store::Session,
+    ) {
         let _ = self.asks.send(Ask {
             card: card.to_owned(),
             nik: nik.map(str::to_owned),
             day: day.to_owned(),
+            session: session.clone(),
         });
     }
 
@@ -112,6 +125,25 @@ impl BpjsWorker {
 
 fn is_set_up(store: &Path) -> bool {
     matches!(kartika_bpjs::settings::load(store), Ok(Some(_)))
+}
+
+/// Writes the look's audit entry before BPJS is asked (a store that cannot be written
+/// to is said in the log: the desk still gets its answer).
+fn note_look(audit: &mut Option<kartika_store::Store>, store: &Path, ask: &Ask) {
+    if !is_set_up(store) {
+        return;
+    }
+    if audit.is_none() {
+        *audit = kartika_store::Store::open(store).ok();
+    }
+    let noted = match audit.as_mut() {
+        Some(audit) => kartika_lan::operation::note_member_check(audit, &ask.session, &ask.card)
+            .map_err(|e| e.to_string()),
+        None => Err("the store cannot be opened".into()),
+    };
+    if let Err(e) = noted {
+        tracing::warn!(target: "kartika::bpjs", "the member check was not audited: {e}");
+    }
 }
 
 fn check(store: &Path, ask: &Ask) -> BpjsLine {

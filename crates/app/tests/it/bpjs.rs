@@ -29,6 +29,30 @@ fn the_desk_sees_each_members_bpjs_status_and_never_waits_for_bpjs() {
     app.until_text("BPJS aktif");
     assert_eq!(bpjs.requests(), asked, "kept for the day");
     app.click("Cabut kartu");
+    // Each look that reached BPJS is audited: who asked, about which card's last digits.
+    let mut store = kartika_store::Store::open(&app.world.store_path).expect("the store");
+    let admin = app
+        .world
+        .accounts
+        .iter()
+        .find(|a| a.role == kartika_store::Role::Admin)
+        .expect("an admin");
+    let session = store
+        .login(&admin.username, &admin.password)
+        .expect("admin");
+    let filter = kartika_store::AuditFilter {
+        action: Some("bpjs.peserta".into()),
+        ..kartika_store::AuditFilter::default()
+    };
+    let looks = store
+        .audit_search(&session, &filter, 10)
+        .expect("the audit");
+    assert_eq!(looks.len(), 2, "Siti and Budi, once each: {looks:?}");
+    assert!(looks.iter().all(|l| l.actor == "loket"), "{looks:?}");
+    assert!(
+        looks.iter().any(|l| l.detail.ends_with("…7890")),
+        "{looks:?}"
+    );
 
     // BPJS now answers after three seconds: Rina is registered at once, and the desk
     // says her status was not checked.
