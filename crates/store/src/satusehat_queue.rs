@@ -454,7 +454,9 @@ impl Store {
 }
 
 /// Takes or keeps the turn kept in `table` (a sender's turn: one row, its holder and until
-/// when) for `holder`: false while another holder's turn has not run out.
+/// when) for `holder`: false while another holder's turn has not run out. A holder's own
+/// turn is renewed only once half of it is spent, so an idle sender's look writes nothing
+/// (every write wakes the screens that follow the store).
 pub(crate) fn take_turn(
     ctx: &crate::Ctx<'_>,
     table: &'static str,
@@ -462,15 +464,17 @@ pub(crate) fn take_turn(
     turn_ms: i64,
 ) -> Result<bool> {
     let until_ms = ctx.now_ms.saturating_add(turn_ms);
-    let taken = ctx.tx.execute(
+    let renew_before = ctx.now_ms.saturating_add(turn_ms / 2);
+    ctx.tx.execute(
         &format!(
             "INSERT INTO {table} (id, holder, until) VALUES (1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, until = excluded.until
-             WHERE {table}.holder = excluded.holder OR {table}.until < ?3"
+             WHERE ({table}.holder = excluded.holder AND {table}.until < ?4)
+                OR {table}.until < ?3"
         ),
-        params![holder, until_ms, ctx.now_ms],
+        params![holder, until_ms, ctx.now_ms, renew_before],
     )?;
-    Ok(taken == 1)
+    Ok(turn_holder(ctx, table)?.as_deref() == Some(holder))
 }
 
 /// Who holds the turn kept in `table` now.

@@ -445,3 +445,36 @@ fn a_unit_without_its_kd_poli_waits_for_the_admin_and_no_secret_reaches_a_reason
     let round = sender.drain(&mut pkm.store, |_| {}).unwrap();
     assert_eq!(round.sent, 2, "{round:?}");
 }
+
+#[test]
+fn an_idle_senders_look_writes_nothing_the_screens_would_wake_for() {
+    let mut pkm = Puskesmas::new();
+    pkm.set_up(SECRET);
+    pkm.map_codes();
+    let siti = pkm.patient("Siti Rahayu", "3674065001900003", Some(SITI));
+    pkm.register(&siti, Payer::BpjsPbi);
+    let mut sender = Sender::open(&pkm.path, "test-pc").unwrap();
+    assert_eq!(sender.drain(&mut pkm.store, |_| {}).unwrap().sent, 2);
+    // The next look forgets the settled visit: a write of its own.
+    sender.drain(&mut pkm.store, |_| {}).unwrap();
+    // A screen follows the store by its data version, on a connection of its own.
+    let screen = Store::open_with_clock(&pkm.path, Arc::new(pkm.clock.clone())).unwrap();
+    let seen = screen.data_version().unwrap();
+    for _ in 0..3 {
+        pkm.clock.advance(time::Duration::seconds(5));
+        let idle = sender.drain(&mut pkm.store, |_| {}).unwrap();
+        assert_eq!(idle, Drained::default());
+    }
+    assert_eq!(
+        screen.data_version().unwrap(),
+        seen,
+        "idle looks wrote to the store"
+    );
+    // Past half its turn, the sender renews it: one write, then quiet again.
+    pkm.clock.advance(time::Duration::minutes(1));
+    sender.drain(&mut pkm.store, |_| {}).unwrap();
+    assert_ne!(screen.data_version().unwrap(), seen);
+    let renewed = screen.data_version().unwrap();
+    sender.drain(&mut pkm.store, |_| {}).unwrap();
+    assert_eq!(screen.data_version().unwrap(), renewed);
+}
