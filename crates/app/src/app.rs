@@ -259,15 +259,7 @@ impl KartikaApp {
         }
         let checked: Vec<_> = self.bpjs.iter().flat_map(BpjsWorker::answers).collect();
         for (card, line) in checked {
-            let on_screen = self
-                .state
-                .desk
-                .patient
-                .as_ref()
-                .and_then(|d| d.patient.bpjs_number.as_ref());
-            if on_screen == Some(&card) {
-                self.state.desk.bpjs = Some((card, line));
-            }
+            self.show_bpjs_line(card, line);
         }
         let rounds: Vec<_> = self
             .satusehat
@@ -425,15 +417,7 @@ impl KartikaApp {
                     let today = self.state.today.to_string();
                     self.bpjs_kept.insert(card.clone(), (today, line.clone()));
                 }
-                let on_screen = self
-                    .state
-                    .desk
-                    .patient
-                    .as_ref()
-                    .and_then(|d| d.patient.bpjs_number.as_ref());
-                if on_screen == Some(&card) {
-                    self.state.desk.bpjs = Some((card, line));
-                }
+                self.show_bpjs_line(card, line);
             }
             ClinicAnswer::Bpjs(status) => {
                 self.state.bpjs_queue = Some(*status);
@@ -626,6 +610,20 @@ impl KartikaApp {
                     self.waker.clone(),
                 ));
             }
+        }
+    }
+
+    /// BPJS's word on the member with card `card`, shown if that patient is still at the
+    /// desk (the clerk may have moved on while BPJS was asked).
+    fn show_bpjs_line(&mut self, card: String, line: BpjsLine) {
+        let on_screen = self
+            .state
+            .desk
+            .patient
+            .as_ref()
+            .and_then(|d| d.patient.bpjs_number.as_ref());
+        if on_screen == Some(&card) {
+            self.state.desk.bpjs = Some((card, line));
         }
     }
 
