@@ -14,9 +14,6 @@ use kartika_store::{BpjsCode, OutsideStep, Role, Store};
 
 use crate::commands::store::{login, print_json};
 
-/// How long the desk, and this command, give BPJS to answer.
-const CHECK_BUDGET: Duration = Duration::from_secs(2);
-
 #[derive(Subcommand)]
 pub enum BpjsCommand {
     /// Set BPJS up (admins only): where P-Care and Antrean are, the consumer, the P-Care
@@ -342,20 +339,12 @@ fn map(
 fn peserta(db: &Path, user: &str, member: &Member, json: bool) -> Result<ExitCode> {
     let mut store = Store::open(db)?;
     let session = login(&mut store, user)?;
-    let client = client_for(db, CHECK_BUDGET)?;
+    let client = client_for(db, kartika_bpjs::CHECK_BUDGET)?;
     let (by, number) = match member {
         Member::Card(number) => ("card", number),
         Member::Nik(nik) => ("NIK", nik),
     };
-    let ending: String = number
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    store.note_outside(&session, &OutsideStep::BpjsMemberChecked { by, ending })?;
+    store.note_outside(&session, &OutsideStep::member_checked(by, number))?;
     match client.peserta(member) {
         Ok(Some(found)) => {
             if json {

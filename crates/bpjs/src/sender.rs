@@ -97,7 +97,7 @@ impl Sender {
         mut progress: impl FnMut(&Drained),
     ) -> Result<Drained, SenderError> {
         let mut drained = Drained::default();
-        self.keep_turn(store)?;
+        // Idempotent: harmless while another PC holds the turn.
         store.prune_bpjs_todo()?;
         loop {
             self.keep_turn(store)?;
@@ -217,9 +217,6 @@ impl Sender {
 
     fn antrean_add(&self, call: &Call<'_>) -> Result<StepOutcome, BpjsError> {
         let due = call.due;
-        if due.visit.status == VisitStatus::Cancelled && due.attempts == 0 {
-            return Ok(StepOutcome::Sent { answer: None });
-        }
         let Some(dokter) = &due.dokter else {
             return Ok(no_doctor());
         };

@@ -628,17 +628,9 @@ pub fn note_member_check(
     session: &Session,
     card: &str,
 ) -> Result<(), StoreError> {
-    let ending: String = card
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
     store.note_outside(
         session,
-        &kartika_store::OutsideStep::BpjsMemberChecked { by: "card", ending },
+        &kartika_store::OutsideStep::member_checked("card", card),
     )
 }
 

@@ -21,6 +21,18 @@ pub enum OutsideStep {
     },
 }
 
+impl OutsideStep {
+    /// A look at the member numbered `number` (a card number or a NIK, as `by` says):
+    /// only its last four digits are kept.
+    pub fn member_checked(by: &'static str, number: &str) -> Self {
+        let skip = number.chars().count().saturating_sub(4);
+        Self::BpjsMemberChecked {
+            by,
+            ending: number.chars().skip(skip).collect(),
+        }
+    }
+}
+
 impl Store {
     /// Records `step` in the audit log, after checking the session may take it.
     pub fn note_outside(&mut self, session: &Session, step: &OutsideStep) -> Result<()> {

@@ -71,8 +71,10 @@ impl BpjsWorker {
                     let line = match kept.get(&ask.card) {
                         Some((day, line)) if *day == ask.day => line.clone(),
                         _ => {
-                            note_look(&mut audit, &store, &ask);
                             let line = check(&store, &ask);
+                            if line != BpjsLine::NotSetUp {
+                                note_look(&mut audit, &store, &ask);
+                            }
                             // The check read the set-up: what it found is the news.
                             found_set_up.store(line != BpjsLine::NotSetUp, Ordering::Relaxed);
                             // BPJS's answer holds for the day; not having one does not.
@@ -127,12 +129,9 @@ fn is_set_up(store: &Path) -> bool {
     matches!(kartika_bpjs::settings::load(store), Ok(Some(_)))
 }
 
-/// Writes the look's audit entry before BPJS is asked (a store that cannot be written
-/// to is said in the log: the desk still gets its answer).
+/// Writes a look's audit entry (a store that cannot be written to is said in the log:
+/// the desk still gets its answer).
 fn note_look(audit: &mut Option<kartika_store::Store>, store: &Path, ask: &Ask) {
-    if !is_set_up(store) {
-        return;
-    }
     if audit.is_none() {
         *audit = kartika_store::Store::open(store).ok();
     }
