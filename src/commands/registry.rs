@@ -229,24 +229,10 @@ pub fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn sync(
-    db: &Path,
-    registry: &str,
-    token_file: &Path,
-    ca_file: Option<&Path>,
-    watch: bool,
-) -> Result<ExitCode> {
-    let token = std::fs::read_to_string(token_file)
-        .with_context(|| format!("cannot read the token file {}", token_file.display()))?;
+pub fn sync(db: &Path, link: &RegistryLink, watch: bool) -> Result<ExitCode> {
+    let registry = &link.registry;
+    let syncer = link.syncer()?;
     let mut store = Store::open(db)?;
-    let mut config = SyncConfig::new(registry, &token);
-    if let Some(ca) = ca_file {
-        config.ca_pem = Some(
-            std::fs::read(ca)
-                .with_context(|| format!("cannot read the CA file {}", ca.display()))?,
-        );
-    }
-    let syncer = Syncer::new(config)?;
     if watch {
         // Runs until the process is stopped; the sender stays alive so it never says stop.
         let (_keep, stop) = std::sync::mpsc::channel();
@@ -381,10 +367,9 @@ pub enum RegistryCommand {
     },
 }
 
+/// How this Puskesmas reaches the registry.
 #[derive(Args)]
-pub struct SyncArgs {
-    #[arg(long)]
-    pub db: PathBuf,
+pub struct RegistryLink {
     /// For example http://127.0.0.1:8700.
     #[arg(long)]
     pub registry: String,
@@ -394,6 +379,30 @@ pub struct SyncArgs {
     /// PEM certificates to trust for an https registry (default: the public roots).
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
+}
+
+impl RegistryLink {
+    /// A client for the registry, its token and CA read from their files.
+    pub fn syncer(&self) -> Result<Syncer> {
+        let token = std::fs::read_to_string(&self.token_file)
+            .with_context(|| format!("cannot read the token file {}", self.token_file.display()))?;
+        let mut config = SyncConfig::new(&self.registry, &token);
+        if let Some(ca) = &self.ca_file {
+            config.ca_pem = Some(
+                std::fs::read(ca)
+                    .with_context(|| format!("cannot read the CA file {}", ca.display()))?,
+            );
+        }
+        Ok(Syncer::new(config)?)
+    }
+}
+
+#[derive(Args)]
+pub struct SyncArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub link: RegistryLink,
     /// One round, then exit (non-zero if it failed).
     #[arg(long, conflicts_with = "watch", required_unless_present = "watch")]
     pub once: bool,
@@ -471,11 +480,5 @@ pub fn run(command: RegistryCommand) -> Result<ExitCode> {
 }
 
 pub fn run_sync(args: SyncArgs) -> Result<ExitCode> {
-    sync(
-        &args.db,
-        &args.registry,
-        &args.token_file,
-        args.ca_file.as_deref(),
-        args.watch,
-    )
+    sync(&args.db, &args.link, args.watch)
 }

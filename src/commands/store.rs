@@ -13,6 +13,7 @@ use kartika_store::{
     FacilityProfile, NewStaff, PatientQuery, PatientSummary, QueueEntry, Role, Session, Store,
     TimeZone,
 };
+use kartika_sync::MergeDecision;
 
 /// The logged-in user's password.
 const PASSWORD_ENV: &str = "KARTIKA_PASSWORD";
@@ -425,15 +426,20 @@ pub enum PatientCommand {
     /// Undo the last merge of a retired record: what it moved goes back, what was recorded
     /// since stays with the record that was kept.
     Unmerge(crate::commands::merge::UnmergeArgs),
-    /// The open flags of possible duplicates, for an admin to look at.
-    Duplicates {
-        #[arg(long)]
-        db: PathBuf,
-        #[arg(long = "as")]
-        as_user: String,
-        #[arg(long)]
-        json: bool,
-    },
+    /// The open flags of possible duplicates and the merges and links in force, for an
+    /// admin to look at; with --registry, also the pairs the registry flagged with other
+    /// Puskesmas and the proposals naming this Puskesmas's records.
+    Duplicates(crate::commands::merge::DuplicatesArgs),
+    /// Propose to another Puskesmas that its record and one here are one person, the one
+    /// kept standing for both; nothing changes until it accepts (admins only).
+    ProposeMerge(crate::commands::merge::ProposeArgs),
+    /// Accept another Puskesmas's proposal: the registry links the two records and every
+    /// Puskesmas holding either follows on its next pull.
+    AcceptMerge(crate::commands::merge::DecideArgs),
+    /// Decline another Puskesmas's proposal (or withdraw this one's): nothing changes.
+    DeclineMerge(crate::commands::merge::DecideArgs),
+    /// Undo an accepted link (either Puskesmas may): two records again everywhere.
+    UndoLink(crate::commands::merge::DecideArgs),
 }
 
 #[derive(Subcommand)]
@@ -548,8 +554,16 @@ pub fn run_patient(command: PatientCommand) -> Result<ExitCode> {
         } => patient_search(&db, &as_user, &text, birth_date, json),
         PatientCommand::Merge(args) => crate::commands::merge::merge(&args),
         PatientCommand::Unmerge(args) => crate::commands::merge::unmerge(&args),
-        PatientCommand::Duplicates { db, as_user, json } => {
-            crate::commands::merge::duplicates(&db, &as_user, json)
+        PatientCommand::Duplicates(args) => crate::commands::merge::duplicates(&args),
+        PatientCommand::ProposeMerge(args) => crate::commands::merge::propose(&args),
+        PatientCommand::AcceptMerge(args) => {
+            crate::commands::merge::decide(&args, MergeDecision::Accept)
+        }
+        PatientCommand::DeclineMerge(args) => {
+            crate::commands::merge::decide(&args, MergeDecision::Decline)
+        }
+        PatientCommand::UndoLink(args) => {
+            crate::commands::merge::decide(&args, MergeDecision::Undo)
         }
     }
 }

@@ -28,6 +28,9 @@ pub enum Kind {
     /// it opened, so a visit to another Puskesmas's patient is accepted even when the tap
     /// happened offline. Never handed on.
     Presence,
+    /// Two patients of two Puskesmas are one person, or no longer: made only by the
+    /// registry when a merge proposal is accepted or undone ([`PatientLink`]), never pushed.
+    Link,
 }
 
 impl Kind {
@@ -39,6 +42,7 @@ impl Kind {
             Self::Visit => "visit",
             Self::Revocation => "revocation",
             Self::Presence => "presence",
+            Self::Link => "link",
         }
     }
 
@@ -50,6 +54,7 @@ impl Kind {
             "visit" => Some(Self::Visit),
             "revocation" => Some(Self::Revocation),
             "presence" => Some(Self::Presence),
+            "link" => Some(Self::Link),
             _ => None,
         }
     }
@@ -199,4 +204,151 @@ impl AuditReceipt {
         message.extend_from_slice(&received_at.to_be_bytes());
         message
     }
+}
+
+/// Where a proposal to merge two Puskesmas's records of one person stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalState {
+    /// Proposed by one owner; the other owner has not answered.
+    Proposed,
+    /// Accepted: the two records are linked, the survivor stands for both.
+    Accepted,
+    /// Declined by the other owner: nothing changed.
+    Declined,
+    /// Accepted once, undone since by either owner: two records again.
+    Undone,
+}
+
+impl ProposalState {
+    /// The name used in JSON and SQL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::Undone => "undone",
+        }
+    }
+
+    /// The state for its name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Proposed, Self::Accepted, Self::Declined, Self::Undone]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// What an owner does with a merge proposal: `POST /v1/merges/{id}/{decision}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeDecision {
+    /// The other owner agrees: the records are linked.
+    Accept,
+    /// The other owner refuses, or the proposer withdraws: nothing changes.
+    Decline,
+    /// Either owner takes back an accepted link: two records again.
+    Undo,
+}
+
+impl MergeDecision {
+    /// The word in the URL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Decline => "decline",
+            Self::Undo => "undo",
+        }
+    }
+
+    /// The decision for its word.
+    pub fn parse(word: &str) -> Option<Self> {
+        [Self::Accept, Self::Decline, Self::Undo]
+            .into_iter()
+            .find(|d| d.as_str() == word)
+    }
+}
+
+/// "One person, this one survives": a proposal between the owners of two records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeProposal {
+    /// The proposal's id (a UUID the registry gives it).
+    pub id: String,
+    /// The record that stands for both once accepted.
+    pub survivor: String,
+    /// Its Puskesmas.
+    pub survivor_facility: String,
+    /// The record retired into it (kept, and linked).
+    pub retired: String,
+    /// Its Puskesmas.
+    pub retired_facility: String,
+    /// The Puskesmas that proposed it.
+    pub proposed_by: String,
+    /// When, milliseconds since 1970 UTC.
+    pub proposed_at: i64,
+    /// Where it stands.
+    pub state: ProposalState,
+    /// The Puskesmas that accepted, declined or undid it last.
+    pub decided_by: Option<String>,
+    /// When, milliseconds since 1970 UTC.
+    pub decided_at: Option<i64>,
+}
+
+/// Why the registry thinks two records may be one person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LikelySame {
+    /// Two Puskesmas registered one NIK.
+    Nik,
+    /// The same name, date of birth and sex.
+    NameBirthSex,
+}
+
+/// A pair of records, one this Puskesmas's and one another's, that may be one person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeCandidate {
+    /// This Puskesmas's record.
+    pub patient: String,
+    /// The other Puskesmas's record.
+    pub other: String,
+    /// The other Puskesmas.
+    pub other_facility: String,
+    /// Why they were paired.
+    pub reason: LikelySame,
+}
+
+/// `GET /v1/merges`: the pairs the registry flagged for this Puskesmas, and the proposals
+/// that name one of its records (open ones, links in force and the last hundred others).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeBoard {
+    /// Flagged pairs with no open proposal or link.
+    pub candidates: Vec<MergeCandidate>,
+    /// Proposals, newest first.
+    pub proposals: Vec<MergeProposal>,
+}
+
+/// `POST /v1/merges`: propose that `retired` is the same person as `survivor`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposeMerge {
+    /// The record that stands for both.
+    pub survivor: String,
+    /// The record retired into it.
+    pub retired: String,
+}
+
+/// The payload of a `link` change: every node that holds either record follows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientLink {
+    /// The accepted proposal.
+    pub proposal: String,
+    /// The record that stands for both.
+    pub survivor: String,
+    /// The record retired into it.
+    pub retired: String,
+    /// Linked now (`true`), or the link undone (`false`).
+    pub linked: bool,
+    /// The Puskesmas that accepted or undid it.
+    pub by: String,
+    /// When, milliseconds since 1970 UTC.
+    pub at: i64,
 }

@@ -20,10 +20,12 @@ use kartika_protocol::{
 use serde::Deserialize;
 
 use crate::backend::{Backend, Lookup, Node};
+use crate::merges::Decision;
 use crate::validate::validate;
 use crate::{token_hash, RegistryError};
 use kartika_card::crypto::NodeCredentials;
 use kartika_protocol::{AuditHead, AuditReceipt};
+use kartika_protocol::{MergeBoard, MergeProposal, ProposeMerge};
 
 const OPENAPI: &str = include_str!("openapi.json");
 
@@ -101,6 +103,7 @@ impl From<RegistryError> for ApiError {
             RegistryError::Forbidden(_) => StatusCode::FORBIDDEN,
             RegistryError::NotFound(_) => StatusCode::NOT_FOUND,
             RegistryError::Invalid(_) => StatusCode::BAD_REQUEST,
+            RegistryError::Conflict(_) => StatusCode::CONFLICT,
             _ => StatusCode::SERVICE_UNAVAILABLE,
         };
         Self(status, error.to_string())
@@ -124,6 +127,8 @@ pub fn router(backend: SharedBackend) -> Router {
             "/v1/patients/{patient_number}/history",
             get(history).post(history_with_presence),
         )
+        .route("/v1/merges", get(merge_board).post(propose_merge))
+        .route("/v1/merges/{id}/{decision}", post(decide_merge))
         .merge(crate::fhir_api::routes())
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         .layer(axum::middleware::from_fn(
@@ -368,7 +373,8 @@ fn checked_patient_number(patient_number: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Without a card: the node's own patients only.
+/// Without a card: the node's own patients, and those its pulls bring (a record linked
+/// to one of its own is fetched so).
 async fn history(
     State(backend): State<SharedBackend>,
     headers: HeaderMap,
@@ -378,7 +384,7 @@ async fn history(
     checked_patient_number(&patient_number)?;
     Ok(Json(
         with_backend(&backend, move |b| {
-            b.patient_history(&node, &patient_number, Lookup::OwnOnly)
+            b.patient_history(&node, &patient_number, Lookup::OwnOrSubscribed)
         })
         .await?,
     ))
@@ -457,4 +463,56 @@ async fn keep_audit_head(
         signature: hex::encode(signer.sign(&message)),
         certificate: hex::encode(signer.certificate().to_tlv()),
     }))
+}
+
+/// The pairs flagged for this Puskesmas and the proposals naming its records.
+async fn merge_board(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+) -> Result<Json<MergeBoard>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    Ok(Json(
+        with_backend(&backend, move |b| b.merge_board(&node)).await?,
+    ))
+}
+
+/// "One person, this one survives": stored as proposed until the other owner answers.
+async fn propose_merge(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<MergeProposal>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    let ask: ProposeMerge = serde_json::from_slice(&body).map_err(|e| {
+        client_error(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not a merge proposal ({{\"survivor\": …, \"retired\": …}}): {e}"),
+        )
+    })?;
+    checked_patient_number(&ask.survivor)?;
+    checked_patient_number(&ask.retired)?;
+    Ok(Json(
+        with_backend(&backend, move |b| b.propose_merge(&node, &ask)).await?,
+    ))
+}
+
+/// `accept`, `decline` or `undo`.
+async fn decide_merge(
+    State(backend): State<SharedBackend>,
+    headers: HeaderMap,
+    Path((id, decision)): Path<(String, String)>,
+) -> Result<Json<MergeProposal>, ApiError> {
+    let node = authenticate(&backend, &headers).await?;
+    let decision = Decision::parse(&decision).ok_or_else(|| {
+        client_error(
+            StatusCode::NOT_FOUND,
+            format!("\"{decision}\" is not a decision: accept, decline or undo"),
+        )
+    })?;
+    if crate::validate::parse_uuid(&id).is_none() {
+        return Err(client_error(StatusCode::NOT_FOUND, "not a proposal id"));
+    }
+    Ok(Json(
+        with_backend(&backend, move |b| b.decide_merge(&node, &id, decision)).await?,
+    ))
 }

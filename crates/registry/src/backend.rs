@@ -1,7 +1,11 @@
 //! The storage interface: two backends, SQLite (the embedded default) and PostgreSQL
 //! (for a province or the nation), pass the same tests.
 
-use kartika_protocol::{Change, ChangePage, PresenceProof, PushOutcome};
+use kartika_protocol::{
+    Change, ChangePage, MergeBoard, MergeProposal, PresenceProof, ProposeMerge, PushOutcome,
+};
+
+use crate::merges::Decision;
 
 use crate::validate::ValidRecord;
 use crate::Result;
@@ -72,8 +76,8 @@ pub trait Backend: Send {
     /// Changes after `after` that `node` should see: every revocation, and the patients,
     /// cards and visits of patients it has pushed or pulled, made by other facilities.
     fn changes(&mut self, node: &Node, after: i64, limit: usize) -> Result<ChangePage>;
-    /// Every stored version of a patient's records, oldest first, for a node that may see
-    /// them (see [`Lookup`]); from then on the node also pulls the patient's changes. A
+    /// Every stored version of a patient's records, and of the records linked to it (one
+    /// person), oldest first, for a node that may see them (see [`Lookup`]); from then on the node also pulls the patient's changes. A
     /// node that may not is refused with [`crate::RegistryError::Forbidden`]. Either way
     /// the access log records it.
     fn patient_history(
@@ -108,6 +112,22 @@ pub trait Backend: Send {
     fn patient_of_record(&mut self, record_id: &str) -> Result<Option<String>>;
     /// Patients flagged because two facilities registered one NIK.
     fn nik_conflicts(&mut self) -> Result<Vec<(String, String, String)>>;
+    /// The pairs of records, one `node`'s and one another Puskesmas's, that may be one
+    /// person, and the merge proposals that name its records.
+    fn merge_board(&mut self, node: &Node) -> Result<MergeBoard>;
+    /// Stores `node`'s proposal that two records are one person (see [`crate::merges`]);
+    /// the same proposal made again is answered as it stands.
+    fn propose_merge(&mut self, node: &Node, ask: &ProposeMerge) -> Result<MergeProposal>;
+    /// Accepts, declines or undoes a proposal; a decision already taken is answered as it
+    /// stands, so a resend changes nothing.
+    fn decide_merge(
+        &mut self,
+        node: &Node,
+        proposal: &str,
+        decision: Decision,
+    ) -> Result<MergeProposal>;
+    /// The links in force that name the record: (survivor, retired), oldest first.
+    fn links_of(&mut self, patient_number: &str) -> Result<Vec<(String, String)>>;
     /// Whether storage answers.
     fn ready(&mut self) -> Result<()>;
 }

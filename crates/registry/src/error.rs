@@ -23,6 +23,10 @@ pub enum RegistryError {
     /// The caller may not have what it asked for; the reason says what would allow it.
     #[error("{0}")]
     Forbidden(String),
+    /// What was asked contradicts what is stored (a proposal already answered, a link
+    /// another undo must come before); the reason says what to do first.
+    #[error("{0}")]
+    Conflict(String),
     /// No such node, card or record.
     #[error("{0}")]
     NotFound(String),

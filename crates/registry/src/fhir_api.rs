@@ -85,10 +85,45 @@ fn checked_id(id: &str) -> Result<&str, Fhir> {
     }
 }
 
-/// A patient's newest details and visits, from every stored version.
+/// A patient's newest details and visits, from every stored version, with the records
+/// linked to it (one person): their details and visits too.
 struct Record {
     patient: PatientRecord,
+    /// The records linked to it, directly or through another link.
+    linked: Vec<PatientRecord>,
+    /// The links in force that name it: (survivor, retired).
+    links: Vec<(String, String)>,
     visits: Vec<VisitRecord>,
+}
+
+impl Record {
+    /// The Patient resource, with `link` naming the record that replaced it or those it
+    /// replaces.
+    fn patient_entry(&self) -> Entry {
+        let mut entry = kartika_fhir::patient(&self.patient, References::Server);
+        let number = &self.patient.patient_number;
+        let links: Vec<Value> = self
+            .links
+            .iter()
+            .filter_map(|(survivor, retired)| {
+                let (other, kind) = if retired == number {
+                    (survivor, "replaced-by")
+                } else if survivor == number {
+                    (retired, "replaces")
+                } else {
+                    return None;
+                };
+                Some(serde_json::json!({
+                    "other": { "reference": format!("Patient/{other}") },
+                    "type": kind,
+                }))
+            })
+            .collect();
+        if !links.is_empty() {
+            entry.resource["link"] = Value::Array(links);
+        }
+        entry
+    }
 }
 
 /// Reads a patient's records through the same call as `/v1`'s history.
@@ -98,18 +133,24 @@ async fn record(
     number: &str,
 ) -> Result<Record, Fhir> {
     let node = authenticate(backend, headers).await?;
-    let number = number.to_owned();
-    let changes = with_backend(backend, move |b| {
-        b.patient_history(&node, &number, Lookup::OwnOrSubscribed)
+    let asked = number.to_owned();
+    let (changes, links) = with_backend(backend, move |b| {
+        let changes = b.patient_history(&node, &asked, Lookup::OwnOrSubscribed)?;
+        let links = if changes.iter().any(|c| c.kind == Kind::Link) {
+            b.links_of(&asked)?
+        } else {
+            Vec::new()
+        };
+        Ok((changes, links))
     })
     .await?;
-    let mut patient = None;
+    let mut patients: BTreeMap<String, PatientRecord> = BTreeMap::new();
     let mut visits: BTreeMap<String, VisitRecord> = BTreeMap::new();
     for change in changes {
         match change.kind {
             Kind::Patient => {
                 if let Ok(p) = serde_json::from_str::<PatientRecord>(change.payload.get()) {
-                    patient = Some(p);
+                    patients.insert(p.patient_number.clone(), p);
                 }
             }
             Kind::Visit => {
@@ -117,13 +158,20 @@ async fn record(
                     visits.insert(v.visit_id.clone(), v);
                 }
             }
-            Kind::Card | Kind::Revocation | Kind::Presence => {}
+            Kind::Card | Kind::Revocation | Kind::Presence | Kind::Link => {}
         }
     }
-    let patient = patient.ok_or_else(|| not_found("This patient"))?;
+    let patient = patients
+        .remove(number)
+        .ok_or_else(|| not_found("This patient"))?;
     let mut visits: Vec<VisitRecord> = visits.into_values().collect();
     visits.sort_by_key(|v| v.arrived.at);
-    Ok(Record { patient, visits })
+    Ok(Record {
+        patient,
+        linked: patients.into_values().collect(),
+        links,
+        visits,
+    })
 }
 
 /// The mapping's view of the facility a visit took place at: the registry knows its code,
@@ -181,10 +229,7 @@ async fn read_patient(
     Path(id): Path<String>,
 ) -> Result<Fhir, Fhir> {
     let record = record(&backend, &headers, checked_id(&id)?).await?;
-    Ok(Fhir(
-        StatusCode::OK,
-        kartika_fhir::patient(&record.patient, References::Server).resource,
-    ))
+    Ok(Fhir(StatusCode::OK, record.patient_entry().resource))
 }
 
 async fn everything(
@@ -193,7 +238,10 @@ async fn everything(
     Path(id): Path<String>,
 ) -> Result<Fhir, Fhir> {
     let record = record(&backend, &headers, checked_id(&id)?).await?;
-    let mut entries = vec![kartika_fhir::patient(&record.patient, References::Server)];
+    let mut entries = vec![record.patient_entry()];
+    for other in &record.linked {
+        entries.push(kartika_fhir::patient(other, References::Server));
+    }
     for visit in &record.visits {
         entries.extend(visit_entries(&record, visit, true));
     }
@@ -236,7 +284,7 @@ async fn search_patients(
     let mut entries = Vec::new();
     for number in numbers {
         match record(&backend, &headers, &number).await {
-            Ok(record) => entries.push(kartika_fhir::patient(&record.patient, References::Server)),
+            Ok(record) => entries.push(record.patient_entry()),
             // Not known, or not this node's to see: the search does not name it.
             Err(Fhir(StatusCode::NOT_FOUND | StatusCode::FORBIDDEN, _)) => {}
             Err(other) => return Err(other),

@@ -11,6 +11,7 @@ pub mod api;
 pub mod backend;
 mod error;
 mod fhir_api;
+pub mod merges;
 pub mod postgres_backend;
 pub mod rules;
 pub mod sqlite;

@@ -2,9 +2,13 @@
 //! a managed cluster shards). A push is a handful of set-based statements per batch, not
 //! a few per record: over a network every statement is a round trip.
 
+mod merges;
+
 use std::collections::{HashMap, HashSet};
 
-use kartika_protocol::{Change, ChangePage, Kind, PushOutcome};
+use kartika_protocol::{
+    Change, ChangePage, Kind, MergeBoard, MergeProposal, ProposeMerge, PushOutcome,
+};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 use postgres::{Client, NoTls, Statement};
@@ -17,6 +21,7 @@ use crate::{now_millis, RegistryError, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres_0001.sql"),
     include_str!("migrations/postgres_0002.sql"),
+    include_str!("migrations/postgres_0003.sql"),
 ];
 
 /// An arbitrary constant that names this registry's migration lock.
@@ -371,15 +376,18 @@ impl Backend for PostgresBackend {
         let mut tx = self.client.transaction()?;
         let outcome = match may_look(&mut tx, node, patient_number, lookup, now)? {
             Some(reason) => Err(reason),
-            None => Ok(tx
-                .query(
-                    "SELECT seq, facility, kind, record_id, payload FROM change
-                     WHERE patient_number = $1 ORDER BY seq",
-                    &[&patient_number],
-                )?
-                .iter()
-                .filter_map(to_change)
-                .collect::<Vec<Change>>()),
+            None => {
+                let person = merges::one_person(&mut tx, patient_number)?;
+                Ok(tx
+                    .query(
+                        "SELECT seq, facility, kind, record_id, payload FROM change
+                         WHERE patient_number = ANY($1) ORDER BY seq",
+                        &[&person],
+                    )?
+                    .iter()
+                    .filter_map(to_change)
+                    .collect::<Vec<Change>>())
+            }
         };
         let said = match &outcome {
             Ok(changes) => format!("answered {} records", changes.len()),
@@ -540,6 +548,27 @@ impl Backend for PostgresBackend {
             .collect())
     }
 
+    fn merge_board(&mut self, node: &Node) -> Result<MergeBoard> {
+        merges::board(&mut self.client, node)
+    }
+
+    fn propose_merge(&mut self, node: &Node, ask: &ProposeMerge) -> Result<MergeProposal> {
+        merges::propose(&mut self.client, node, ask)
+    }
+
+    fn decide_merge(
+        &mut self,
+        node: &Node,
+        proposal: &str,
+        decision: crate::merges::Decision,
+    ) -> Result<MergeProposal> {
+        merges::decide(&mut self.client, node, proposal, decision)
+    }
+
+    fn links_of(&mut self, patient_number: &str) -> Result<Vec<(String, String)>> {
+        merges::links_of(&mut self.client, patient_number)
+    }
+
     fn ready(&mut self) -> Result<()> {
         self.client.query_one("SELECT 1", &[])?;
         Ok(())
@@ -561,16 +590,19 @@ fn register_patients(
     let numbers: Vec<&str> = patients.iter().map(|r| r.patient_number.as_str()).collect();
     let niks: Vec<Option<&str>> = patients.iter().map(|r| r.nik.as_deref()).collect();
     let ids: Vec<Option<&str>> = patients.iter().map(|r| r.patient_id.as_deref()).collect();
+    let people: Vec<Option<&str>> = patients.iter().map(|r| r.person_key.as_deref()).collect();
     let index = statements.get(
         tx,
-        "INSERT INTO patient (patient_number, nik, facility, patient_id)
-         SELECT DISTINCT ON (p) p, n, $3, i
-         FROM unnest($1::text[], $2::text[], $4::text[]) WITH ORDINALITY AS t (p, n, i, o)
+        "INSERT INTO patient (patient_number, nik, facility, patient_id, person_key)
+         SELECT DISTINCT ON (p) p, n, $3, i, k
+         FROM unnest($1::text[], $2::text[], $4::text[], $5::text[])
+              WITH ORDINALITY AS t (p, n, i, k, o)
          ORDER BY p, o DESC
          ON CONFLICT (patient_number) DO UPDATE
-         SET nik = excluded.nik, patient_id = coalesce(patient.patient_id, excluded.patient_id)",
+         SET nik = excluded.nik, patient_id = coalesce(patient.patient_id, excluded.patient_id),
+             person_key = excluded.person_key",
     )?;
-    tx.execute(&index, &[&numbers, &niks, &facility, &ids])?;
+    tx.execute(&index, &[&numbers, &niks, &facility, &ids, &people])?;
     let flag = statements.get(
         tx,
         "INSERT INTO nik_conflict (nik, patient_number, other_patient_number, flagged_at)
@@ -753,7 +785,7 @@ impl BatchFacts {
                     entry.public_key.clone_from(&record.public_key);
                 }
             }
-            Kind::Revocation | Kind::Presence => {}
+            Kind::Revocation | Kind::Presence | Kind::Link => {}
         }
         if !record.patient_number.is_empty() {
             self.present.insert(record.patient_number.clone());

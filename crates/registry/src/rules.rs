@@ -130,6 +130,8 @@ pub fn refusal(node: &Node, record: &ValidRecord, stored: &Stored, now_ms: i64) 
             };
             presence_refusal(&node.id, proof, stored.card.as_ref(), now_ms, None)
         }
+        // Refused by validation already; kept here so no path stores one.
+        Kind::Link => Some("a link is made by the registry, never pushed".into()),
     }
 }
 

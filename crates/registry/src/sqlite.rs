@@ -1,8 +1,12 @@
 //! The SQLite backend: one file, WAL with `synchronous=FULL`, for a district or a demo.
 
+mod merges;
+
 use std::path::Path;
 
-use kartika_protocol::{Change, ChangePage, Kind, PushOutcome};
+use kartika_protocol::{
+    Change, ChangePage, Kind, MergeBoard, MergeProposal, ProposeMerge, PushOutcome,
+};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::backend::{AccessEntry, Backend, Lookup, Node, OPERATOR};
@@ -13,6 +17,7 @@ use crate::{now_millis, RegistryError, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite_0001.sql"),
     include_str!("migrations/sqlite_0002.sql"),
+    include_str!("migrations/sqlite_0003.sql"),
 ];
 
 /// A connection's settings that decide what survives a power cut.
@@ -210,7 +215,7 @@ impl Backend for SqliteBackend {
                         record.public_key
                     ])?;
                 }
-                Kind::Visit | Kind::Revocation | Kind::Presence => {}
+                Kind::Visit | Kind::Revocation | Kind::Presence | Kind::Link => {}
             }
             if !record.patient_number.is_empty() {
                 tx.prepare_cached(
@@ -285,12 +290,15 @@ impl Backend for SqliteBackend {
                     "SELECT seq, facility, kind, record_id, payload FROM change
                      WHERE patient_number = ?1 ORDER BY seq",
                 )?;
-                let rows = stmt.query_map([patient_number], change_row)?;
-                let changes: Vec<Change> = rows
-                    .collect::<rusqlite::Result<Vec<_>>>()?
-                    .into_iter()
-                    .filter_map(to_change)
-                    .collect();
+                let mut changes: Vec<Change> = Vec::new();
+                for number in merges::one_person(&tx, patient_number)? {
+                    let rows = stmt.query_map([&number], change_row)?;
+                    for row in rows {
+                        changes.extend(to_change(row?));
+                    }
+                }
+                changes.sort_by_key(|c| c.seq);
+                changes.dedup_by_key(|c| c.seq);
                 Ok(changes)
             }
         };
@@ -448,6 +456,27 @@ impl Backend for SqliteBackend {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn merge_board(&mut self, node: &Node) -> Result<MergeBoard> {
+        merges::board(&mut self.conn, node)
+    }
+
+    fn propose_merge(&mut self, node: &Node, ask: &ProposeMerge) -> Result<MergeProposal> {
+        merges::propose(&mut self.conn, node, ask)
+    }
+
+    fn decide_merge(
+        &mut self,
+        node: &Node,
+        proposal: &str,
+        decision: crate::merges::Decision,
+    ) -> Result<MergeProposal> {
+        merges::decide(&mut self.conn, node, proposal, decision)
+    }
+
+    fn links_of(&mut self, patient_number: &str) -> Result<Vec<(String, String)>> {
+        merges::links_of(&self.conn, patient_number)
+    }
+
     fn ready(&mut self) -> Result<()> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
@@ -458,15 +487,18 @@ impl Backend for SqliteBackend {
 /// patient.
 fn register_patient(tx: &rusqlite::Transaction<'_>, record: &ValidRecord, now: i64) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO patient (patient_number, nik, facility, patient_id) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO patient (patient_number, nik, facility, patient_id, person_key)
+         VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (patient_number) DO UPDATE
-         SET nik = excluded.nik, patient_id = coalesce(patient.patient_id, excluded.patient_id)",
+         SET nik = excluded.nik, patient_id = coalesce(patient.patient_id, excluded.patient_id),
+             person_key = excluded.person_key",
     )?
     .execute(params![
         record.patient_number,
         record.nik,
         record.facility,
-        record.patient_id
+        record.patient_id,
+        record.person_key
     ])?;
     if let Some(nik) = &record.nik {
         let twins: Vec<String> = tx
@@ -525,7 +557,7 @@ fn stored_facts(
     };
     let card = match record.kind {
         Kind::Card | Kind::Revocation | Kind::Presence => stored_card(tx, &record.record_id)?,
-        Kind::Patient | Kind::Visit => None,
+        Kind::Patient | Kind::Visit | Kind::Link => None,
     };
     let present: bool = tx
         .prepare_cached(

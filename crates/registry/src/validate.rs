@@ -22,6 +22,9 @@ pub struct ValidRecord {
     pub nik: Option<String>,
     /// For patients: the patient's id, if sent.
     pub patient_id: Option<String>,
+    /// For patients: name, date of birth and sex, lowercased and joined (`ani|2001-02-03|female`):
+    /// two records that share it are listed to their owners as possibly one person.
+    pub person_key: Option<String>,
     /// For cards: the card key (DF10, 65 bytes), if sent.
     pub public_key: Option<Vec<u8>>,
     /// For revocations: whether it lifts an earlier one.
@@ -43,6 +46,19 @@ struct Facts {
     id: Option<String>,
     public_key: Option<String>,
     lifted: Option<bool>,
+    name: Option<String>,
+    birth_date: Option<String>,
+    sex: Option<String>,
+}
+
+/// The key two records of one person share: the registry's migration computes the same
+/// (`lower(trim(name)) || '|' || birth_date || '|' || sex`).
+fn person_key(facts: &Facts) -> Option<String> {
+    let name = facts.name.as_deref()?.trim();
+    let birth = facts.birth_date.as_deref()?;
+    let sex = facts.sex.as_deref()?;
+    (!name.is_empty() && name.len() <= 128 && birth.len() <= 10 && sex.len() <= 16)
+        .then(|| format!("{}|{birth}|{sex}", name.to_lowercase()))
 }
 
 fn field<'a>(value: &'a Option<String>, kind: Kind, name: &str) -> Result<&'a str, String> {
@@ -110,6 +126,12 @@ pub fn validate(node: &Node, record: &PushRecord) -> Result<ValidRecord, String>
             ""
         }
         Kind::Presence => field(&facts.patient_number, kind, "patient_number")?,
+        Kind::Link => {
+            return Err(
+                "a link between two patients is made by the registry when both Puskesmas agree (POST /v1/merges); it is never pushed"
+                    .into(),
+            )
+        }
     };
     let public_key = match (kind, &facts.public_key) {
         (Kind::Card, Some(text)) => Some(
@@ -143,6 +165,9 @@ pub fn validate(node: &Node, record: &PushRecord) -> Result<ValidRecord, String>
             None
         },
         patient_id: (kind == Kind::Patient).then(|| facts.id.clone()).flatten(),
+        person_key: (kind == Kind::Patient)
+            .then(|| person_key(&facts))
+            .flatten(),
         public_key,
         lifted: kind == Kind::Revocation && facts.lifted == Some(true),
         presence,

@@ -111,11 +111,16 @@ impl Store {
                     )));
                 }
             }
-            let seen_before: bool = ctx.tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM diagnosis WHERE patient_id = ?1 AND code = ?2)",
-                params![patient_id, code],
-                |r| r.get(0),
-            )?;
+            // One person's history: a record merged or linked into this one counts.
+            let mut seen_before = false;
+            for id in crate::merges::one_person(ctx, patient_id)? {
+                seen_before = seen_before
+                    || ctx.tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM diagnosis WHERE patient_id = ?1 AND code = ?2)",
+                        params![id, code],
+                        |r| r.get(0),
+                    )?;
+            }
             ctx.tx.execute(
                 "INSERT INTO diagnosis (visit_id, code, is_primary, new_case, patient_id, recorded_at, recorded_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

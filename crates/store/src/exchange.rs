@@ -53,6 +53,7 @@ enum Record {
     Patient(Box<Patient>),
     Visit(Box<VisitDetail>),
     Revocation(RevocationPayload),
+    Link(kartika_protocol::PatientLink),
     /// Cards of other Puskesmas matter only through their revocations; proofs of presence
     /// are for the registry and never handed on.
     Ignored,
@@ -71,6 +72,7 @@ impl From<Change> for ReadChange {
             Kind::Patient => read("patient", &change).map(|p| Record::Patient(Box::new(p))),
             Kind::Visit => read("visit", &change).map(|v| Record::Visit(Box::new(v))),
             Kind::Revocation => read("revocation", &change).map(Record::Revocation),
+            Kind::Link => read("link", &change).map(Record::Link),
             Kind::Card | Kind::Presence => Ok(Record::Ignored),
         };
         Self { change, record }
@@ -222,6 +224,7 @@ impl Store {
                 pulled.extend(apply_one(ctx, change, today)?);
             }
             names.index(ctx)?;
+            crate::links::settle_links(ctx)?;
             // One entry names the page's patients (the audit search finds each in it).
             pulled.sort_unstable();
             pulled.dedup();
@@ -250,6 +253,7 @@ impl Store {
                 }
             }
             names.index(ctx)?;
+            crate::links::settle_links(ctx)?;
             move_pull_cursor(ctx, next_after)?;
             Ok(report)
         })
@@ -453,6 +457,7 @@ fn apply_one(ctx: &Ctx<'_>, read: &ReadChange, today: time::Date) -> Result<Opti
         Record::Revocation(revocation) => apply_revocation(ctx, change, revocation).map(|()| None),
         Record::Patient(patient) => apply_patient(ctx, &change.facility, patient, today),
         Record::Visit(visit) => apply_visit(ctx, change, visit).map(|()| None),
+        Record::Link(link) => crate::links::apply_link(ctx, change, link),
         Record::Ignored => Ok(None),
     }
 }
@@ -568,6 +573,10 @@ fn apply_patient(
     patient: &Patient,
     today: time::Date,
 ) -> Result<Option<String>> {
+    // This Puskesmas's own record, brought back with a linked record's history: held here.
+    if from == ctx.facility.code && patient.origin_facility == ctx.facility.code {
+        return Ok(None);
+    }
     // A patient's details belong to the facility that registered them.
     if from != patient.origin_facility || patient.origin_facility == ctx.facility.code {
         return Err(StoreError::invalid(

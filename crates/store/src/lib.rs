@@ -32,6 +32,7 @@ mod fhir_records;
 pub mod generate;
 mod generation;
 pub mod icd10;
+mod links;
 pub mod location;
 mod merges;
 mod outbox;
@@ -69,6 +70,7 @@ pub use error::{Result, StoreError};
 pub use exchange::{ApplyReport, ReadChange, SetAside, Settlement, SyncHealth};
 pub use export::{ExportRecords, ExportSelection, ExportedPatient};
 pub use facility::{FacilityProfile, ServiceUnit, TimeZone};
+pub use links::PatientLinkRecord;
 pub use merges::{
     Duplicates, FieldDifference, MergeField, MergePlan, MergeRecord, Unmerged, VisitsAtAGlance,
 };

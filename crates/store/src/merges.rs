@@ -175,6 +175,10 @@ pub struct Duplicates {
     pub flags: Vec<crate::PossibleDuplicate>,
     /// Merges in force, newest first (the last hundred).
     pub merges: Vec<MergeRecord>,
+    /// Links with other Puskesmas's records in force, newest first (the last hundred):
+    /// undone through the registry, by either owner.
+    #[serde(default)]
+    pub links: Vec<crate::PatientLinkRecord>,
 }
 
 /// A merge undone.
@@ -401,9 +405,15 @@ impl Store {
                     merged_by: r.get(3)?,
                 })
             })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            let merges = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((merges, crate::links::links_in_force(ctx)?))
         })?;
-        Ok(Duplicates { flags, merges })
+        let (merges, links) = merges;
+        Ok(Duplicates {
+            flags,
+            merges,
+            links,
+        })
     }
 
     /// What merging `retire` into `keep` would do, taking the fields `take` from the
@@ -537,6 +547,12 @@ impl Store {
                 .query_row([retire_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
             let Some((merge_id, keep_id, kept)) = merge else {
+                if let Some(into) = merged_into(ctx, retire_id)? {
+                    return Err(StoreError::Conflict(format!(
+                        "patient {} is linked to {into} through the registry (two Puskesmas agreed); undo the link instead (kartika patient undo-link)",
+                        retired_patient.patient_number
+                    )));
+                }
                 return Err(StoreError::Conflict(format!(
                     "patient {} is not merged into another record",
                     retired_patient.patient_number
@@ -644,17 +660,27 @@ fn rewrite_survivor(
     ctx.outbox(OutboxKind::Patient, &patient.id, &patient)
 }
 
-/// The numbers of every record merged into `patient_id`, directly or through another
-/// merge: their visits at other Puskesmas belong to its history.
-pub(crate) fn retired_numbers(ctx: &Ctx<'_>, patient_id: i64) -> Result<Vec<String>> {
+/// Every record merged or linked into `patient_id`, directly or through another merge or
+/// link, with its number: their visits belong to its history.
+pub(crate) fn retired_records(ctx: &Ctx<'_>, patient_id: i64) -> Result<Vec<(i64, String)>> {
     let mut stmt = ctx.tx.prepare_cached(
         "WITH RECURSIVE retired(id) AS (
              SELECT id FROM patient WHERE merged_into = ?1
              UNION SELECT p.id FROM patient p JOIN retired r ON p.merged_into = r.id)
-         SELECT patient_number FROM patient WHERE id IN (SELECT id FROM retired)",
+         SELECT id, patient_number FROM patient WHERE id IN (SELECT id FROM retired) AND id != ?1",
     )?;
-    let rows = stmt.query_map([patient_id], |r| r.get(0))?;
+    let rows = stmt.query_map([patient_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every record of the person `patient_id` is a record of: the survivor it was merged or
+/// linked into (if any), and every record merged or linked into that.
+pub(crate) fn one_person(ctx: &Ctx<'_>, patient_id: i64) -> Result<Vec<i64>> {
+    let root = crate::patients::survivor_of(ctx.tx, patient_id)?;
+    let retired = retired_records(ctx, root)?;
+    Ok(std::iter::once(root)
+        .chain(retired.into_iter().map(|(id, _)| id))
+        .collect())
 }
 
 fn field_list(fields: &[MergeField]) -> String {

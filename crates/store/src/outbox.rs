@@ -22,6 +22,9 @@ stored_enum!(
         Revocation = "revocation",
         /// Proof that a patient's card was at this Puskesmas's reader.
         Presence = "presence",
+        /// Two Puskesmas's records linked as one person by the registry: only ever pulled
+        /// (kept when a pulled one waits for an upgrade), never in the outbox.
+        Link = "link",
     }
 );
 
@@ -105,6 +108,7 @@ impl From<OutboxKind> for kartika_protocol::Kind {
             OutboxKind::Visit => Self::Visit,
             OutboxKind::Revocation => Self::Revocation,
             OutboxKind::Presence => Self::Presence,
+            OutboxKind::Link => Self::Link,
         }
     }
 }
@@ -118,6 +122,7 @@ impl From<kartika_protocol::Kind> for OutboxKind {
             Kind::Visit => Self::Visit,
             Kind::Revocation => Self::Revocation,
             Kind::Presence => Self::Presence,
+            Kind::Link => Self::Link,
         }
     }
 }

@@ -394,33 +394,34 @@ pub(crate) const PATIENT_COLUMN_COUNT: usize = 15;
 /// the one person).
 pub(crate) fn find_by_number(tx: &Transaction<'_>, number: &str) -> Result<(i64, Patient)> {
     let (id, patient) = find_exact(tx, number)?;
-    let mut survivor = None;
+    let survivor = survivor_of(tx, id)?;
+    if survivor == id {
+        return Ok((id, patient));
+    }
+    tx.prepare_cached(&format!(
+        "SELECT p.id, {PATIENT_COLUMNS} FROM patient p WHERE p.id = ?1"
+    ))?
+    .query_row([survivor], |r| Ok((r.get(0)?, patient_row_at(r, 1)?)))
+    .map_err(Into::into)
+}
+
+/// The record that stands for `id`: itself, or the survivor it was merged or linked into,
+/// through every step of a merge of a merge.
+pub(crate) fn survivor_of(tx: &Transaction<'_>, id: i64) -> Result<i64> {
     let mut at = id;
-    // A merge of a merge: follow each step (never more than there are records).
+    // Never more steps than there are records; a cycle a lying registry made stops here.
     for _ in 0..64 {
         let next: Option<i64> = tx
             .prepare_cached("SELECT merged_into FROM patient WHERE id = ?1")?
             .query_row([at], |r| r.get(0))?;
         match next {
-            Some(next) => {
-                at = next;
-                survivor = Some(next);
-            }
+            Some(next) => at = next,
             None => break,
         }
     }
-    match survivor {
-        None => Ok((id, patient)),
-        Some(survivor) => tx
-            .prepare_cached(&format!(
-                "SELECT p.id, {PATIENT_COLUMNS} FROM patient p WHERE p.id = ?1"
-            ))?
-            .query_row([survivor], |r| Ok((r.get(0)?, patient_row_at(r, 1)?)))
-            .map_err(Into::into),
-    }
+    Ok(at)
 }
 
-/// The record of exactly this patient number, merged or not.
 pub(crate) fn find_exact(tx: &Transaction<'_>, number: &str) -> Result<(i64, Patient)> {
     tx.prepare_cached(&format!(
         "SELECT p.id, {PATIENT_COLUMNS} FROM patient p WHERE p.patient_number = ?1"

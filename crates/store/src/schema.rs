@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0021_patient_merge.sql"),
     include_str!("migrations/0022_bpjs_codes.sql"),
     include_str!("migrations/0023_bpjs_delivery.sql"),
+    include_str!("migrations/0024_patient_link.sql"),
 ];
 
 /// The schema version this build writes.

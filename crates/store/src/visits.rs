@@ -639,21 +639,23 @@ impl Store {
         self.write(session, Action::ReadPatients, |ctx| {
             let (patient_id, patient) = find_by_number(ctx.tx, patient_number)?;
             let cards = cards_of(ctx, patient_id)?;
-            let mut diagnoses = diagnoses_of_patient(ctx, patient_id)?;
             let mut stmt = ctx.tx.prepare_cached(&format!(
                 "SELECT {VISIT_COLUMNS} FROM visit v JOIN service_unit u ON u.code = v.unit_code
                  WHERE v.patient_id = ?1 ORDER BY v.arrived_at DESC"
             ))?;
-            let rows = stmt.query_map([patient_id], |r| visit_row(r, &patient.patient_number))?;
+            // A record linked into this one keeps its own visits here (a merge moved them).
+            let retired = crate::merges::retired_records(ctx, patient_id)?;
+            let records =
+                std::iter::once((patient_id, patient.patient_number.clone())).chain(retired);
             let mut visits = Vec::new();
-            for row in rows {
-                let (row_id, mut visit) = row?;
-                visit.diagnoses = diagnoses.remove(&row_id).unwrap_or_default();
-                visits.push(visit);
-            }
-            visits.extend(remote_visits(ctx, &patient.patient_number)?);
-            for retired in crate::merges::retired_numbers(ctx, patient_id)? {
-                visits.extend(remote_visits(ctx, &retired)?);
+            for (row_id, number) in records {
+                let mut diagnoses = diagnoses_of_patient(ctx, row_id)?;
+                for row in stmt.query_map([row_id], |r| visit_row(r, &number))? {
+                    let (visit_row_id, mut visit) = row?;
+                    visit.diagnoses = diagnoses.remove(&visit_row_id).unwrap_or_default();
+                    visits.push(visit);
+                }
+                visits.extend(remote_visits(ctx, &number)?);
             }
             visits.sort_by_key(|v| std::cmp::Reverse(v.arrived.at));
             ctx.audit("patient.history", Some(&patient.patient_number), "")?;

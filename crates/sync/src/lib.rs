@@ -8,14 +8,17 @@
 
 pub mod outside;
 
+/// What the registry answers about merges across Puskesmas, as the sync client returns it.
+pub use kartika_protocol::{LikelySame, MergeBoard, MergeDecision, MergeProposal, ProposalState};
+
 use std::io::Write;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kartika_protocol::{
-    AuditHead, AuditReceipt, ChangePage, ErrorBody, PresenceProof, PushOutcome, PushRecord,
-    PushRequest, PushResponse,
+    AuditHead, AuditReceipt, ChangePage, ErrorBody, PresenceProof, ProposeMerge, PushOutcome,
+    PushRecord, PushRequest, PushResponse,
 };
 use kartika_store::{ReadChange, Settlement, Store, StoreError};
 
@@ -111,6 +114,9 @@ pub struct RoundReport {
     pub bytes_sent: u64,
     /// The audit entry the registry signed a receipt for in this round, if it gives them.
     pub receipted: Option<i64>,
+    /// Records fetched because a link names them (another Puskesmas's record of one of
+    /// this Puskesmas's patients): one person's history made whole here.
+    pub linked_fetched: usize,
 }
 
 /// What the UI shows about sync.
@@ -252,6 +258,7 @@ impl Syncer {
         });
         let result = self.push_all(store).and_then(|mut report| {
             (report.applied, report.skipped) = self.pull_all(store)?;
+            report.linked_fetched = self.fetch_linked(store)?;
             report.receipted = self.hand_over_audit_head(store)?;
             Ok(report)
         });
@@ -452,6 +459,58 @@ impl Syncer {
             None => self.get(&path)?,
         };
         Ok(store.apply_changes(&changes, 0)?.applied)
+    }
+
+    /// Fetches the records links name that this store does not hold yet. A record the
+    /// registry no longer shows this node (the link was undone meanwhile) waits for the
+    /// pull that brings the undo.
+    fn fetch_linked(&self, store: &mut Store) -> Result<usize, SyncError> {
+        let mut fetched = 0;
+        for number in store.linked_records_missing()? {
+            match self.fetch_patient(store, &number, None) {
+                Ok(_) => fetched += 1,
+                Err(SyncError::Refused {
+                    status: 403 | 404, ..
+                }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(fetched)
+    }
+
+    /// The pairs of records the registry flagged for this Puskesmas (one its own, one
+    /// another's) and the merge proposals naming its records.
+    pub fn merge_board(&self) -> Result<MergeBoard, SyncError> {
+        self.get("/v1/merges")
+    }
+
+    /// Proposes to the other owner that `retired` (one record) and `survivor` are one
+    /// person. Safe to send again: the same proposal is answered as it stands.
+    pub fn propose_merge(&self, survivor: &str, retired: &str) -> Result<MergeProposal, SyncError> {
+        let ask = ProposeMerge {
+            survivor: survivor.trim().to_owned(),
+            retired: retired.trim().to_owned(),
+        };
+        self.post_json("/v1/merges", &ask, true)
+    }
+
+    /// Accepts, declines or undoes a proposal. Safe to send again: a decision taken is
+    /// answered as it stands. The link itself arrives with the next pull.
+    pub fn decide_merge(
+        &self,
+        proposal: &str,
+        decision: MergeDecision,
+    ) -> Result<MergeProposal, SyncError> {
+        let proposal = proposal.trim();
+        let uuid_shaped =
+            proposal.len() == 36 && proposal.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        if !uuid_shaped {
+            return Err(SyncError::Invalid(format!(
+                "\"{proposal}\" is not a proposal id (a UUID, as `kartika patient duplicates` lists it)"
+            )));
+        }
+        let path = format!("/v1/merges/{proposal}/{}", decision.as_str());
+        self.post_json(&path, &serde_json::json!({}), true)
     }
 
     fn post_gzip<T: serde::de::DeserializeOwned>(

@@ -5,4 +5,5 @@ mod backoff;
 mod evidence;
 mod exchange;
 mod faults;
+mod merges;
 mod support;

@@ -1,0 +1,244 @@
+//! One person registered at two Puskesmas, and seen at a third: proposed, accepted,
+//! followed by every node that holds either record, and undone, through a link that
+//! breaks; a node that owns neither record is refused.
+
+use kartika_card::model::{CardNumber, FacilityCode, Identity, IdentityFields, PatientNumber, Sex};
+use kartika_store::NewPatient;
+use kartika_sync::{LikelySame, MergeDecision, ProposalState, SyncError, Syncer};
+use time::macros::date;
+
+use crate::support::{registry, syncer, CardKey, Clinic, CuttingProxy};
+
+const PAMULANG: &str = "P3674060";
+const SERPONG: &str = "P3674010";
+const CIPUTAT: &str = "P3674040";
+const STRANGER: &str = "P3674050";
+const NIK: &str = "3674014302800002";
+const CARD: &str = "6037990000000030";
+
+#[test]
+fn one_person_at_two_puskesmas_is_linked_everywhere_and_unlinked_everywhere() {
+    let (registry, tokens, dir) = registry(&[PAMULANG, SERPONG, CIPUTAT, STRANGER]);
+    let path = dir.path().join("registry.sqlite");
+    one_person_at_two_puskesmas(&registry, &tokens, &|sql| {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    });
+}
+
+#[test]
+fn the_same_on_a_postgresql_registry_with_a_connection_pool() {
+    let server = kartika_testkit::postgres::TestPostgres::start();
+    let (registry, tokens, url) = crate::support::registry_on_postgres(
+        &server,
+        "sync_merges",
+        &[PAMULANG, SERPONG, CIPUTAT, STRANGER],
+    );
+    one_person_at_two_puskesmas(&registry, &tokens, &|sql| {
+        postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap()
+            .query_one(sql, &[])
+            .unwrap()
+            .get(0)
+    });
+}
+
+fn dewi(clinic: &mut Clinic) -> String {
+    clinic
+        .store
+        .create_patient(
+            &clinic.admin,
+            &NewPatient {
+                nik: Some(NIK.into()),
+                name: "Dewi Lestari".into(),
+                birth_date: "1980-02-03".into(),
+                sex: Some(Sex::Female),
+                region_code: Some("36.74.06.1001".into()),
+                ..NewPatient::default()
+            },
+        )
+        .unwrap()
+        .patient
+        .patient_number
+}
+
+fn card_of(patient_number: &str) -> Identity {
+    Identity::new(IdentityFields {
+        card_number: CardNumber::new(CARD).unwrap(),
+        patient_number: PatientNumber::new(patient_number).unwrap(),
+        nik: None,
+        bpjs_number: None,
+        name: "Dewi Lestari".into(),
+        birth_date: date!(1980 - 02 - 03),
+        sex: Sex::Female,
+        blood_group: None,
+        address: None,
+        region_code: None,
+        facility_code: FacilityCode::new(PAMULANG).unwrap(),
+        issue_date: date!(2026 - 09 - 01),
+        expiry_date: date!(2031 - 08 - 31),
+    })
+    .unwrap()
+}
+
+/// Tries `work` until the broken link lets it through: every cut is worth retrying.
+fn through_cuts<T>(mut work: impl FnMut() -> Result<T, SyncError>) -> T {
+    for _ in 0..200 {
+        match work() {
+            Ok(value) => return value,
+            Err(error) => assert!(error.is_transient(), "a cut is worth retrying: {error}"),
+        }
+    }
+    panic!("never got through the broken link");
+}
+
+/// Visits in the history a number brings up at `clinic`, and the record shown.
+fn history(clinic: &mut Clinic, number: &str) -> (String, usize) {
+    let history = clinic.store.patient_history(&clinic.admin, number).unwrap();
+    (history.patient.patient_number, history.visits.len())
+}
+
+fn one_person_at_two_puskesmas(
+    registry: &kartika_testkit::registry::RunningRegistry,
+    tokens: &[String],
+    count: &dyn Fn(&str) -> i64,
+) {
+    let mut pamulang = Clinic::new(PAMULANG, "Puskesmas Pamulang");
+    let mut serpong = Clinic::new(SERPONG, "Puskesmas Serpong");
+    let mut ciputat = Clinic::new(CIPUTAT, "Puskesmas Ciputat");
+    // Every request of every node goes through a link cut at every kind of moment.
+    let proxy = CuttingProxy::start(registry.addr(), 60, 11);
+    let node = |i: usize| syncer(&proxy.url, &tokens[i]);
+    let (to_pamulang, to_serpong, to_ciputat) = (node(0), node(1), node(2));
+    let sync = |syncer: &Syncer, clinic: &mut Clinic| {
+        through_cuts(|| syncer.round(&mut clinic.store));
+    };
+
+    // Dewi is registered at Pamulang, with a card, and again at Serpong; she visits both,
+    // and Ciputat, where her Pamulang card is tapped.
+    let at_pamulang = dewi(&mut pamulang);
+    let key = CardKey::new();
+    let admin = pamulang.admin.clone();
+    pamulang
+        .store
+        .issue_card(&admin, &at_pamulang, CARD)
+        .unwrap();
+    pamulang
+        .store
+        .set_card_key(&admin, CARD, &key.public())
+        .unwrap();
+    pamulang.visit(&at_pamulang, "general");
+    sync(&to_pamulang, &mut pamulang);
+    let at_serpong = dewi(&mut serpong);
+    serpong.visit(&at_serpong, "dental");
+    sync(&to_serpong, &mut serpong);
+    let admin = ciputat.admin.clone();
+    ciputat
+        .store
+        .admit_card(&admin, &card_of(&at_pamulang))
+        .unwrap();
+    ciputat
+        .store
+        .note_presence(&admin, &key.proof(CARD, &at_pamulang, CIPUTAT))
+        .unwrap();
+    ciputat.visit(&at_pamulang, "general");
+    sync(&to_ciputat, &mut ciputat);
+    sync(&to_pamulang, &mut pamulang);
+
+    // Both owners are shown the pair.
+    let board = through_cuts(|| to_pamulang.merge_board());
+    assert!(
+        board.candidates.iter().any(|c| c.patient == at_pamulang
+            && c.other == at_serpong
+            && c.other_facility == SERPONG
+            && c.reason == LikelySame::Nik),
+        "{board:?}"
+    );
+    let board = through_cuts(|| to_serpong.merge_board());
+    assert!(
+        board
+            .candidates
+            .iter()
+            .any(|c| c.patient == at_serpong && c.other == at_pamulang),
+        "{board:?}"
+    );
+
+    // A node that owns neither record may not propose.
+    let stranger = syncer(&registry.url(), &tokens[3]);
+    let refused = stranger.propose_merge(&at_pamulang, &at_serpong);
+    assert!(
+        matches!(refused, Err(SyncError::Refused { status: 403, .. })),
+        "{refused:?}"
+    );
+
+    // Pamulang proposes its record to stand for both; the answer may be lost on the way.
+    let proposal = through_cuts(|| to_pamulang.propose_merge(&at_pamulang, &at_serpong));
+    assert_eq!(proposal.state, ProposalState::Proposed);
+    assert_eq!(
+        count("SELECT count(*) FROM merge_proposal"),
+        1,
+        "proposed once"
+    );
+    // Nothing changes until Serpong accepts; the proposer cannot accept, nor a stranger.
+    sync(&to_serpong, &mut serpong);
+    assert_eq!(history(&mut serpong, &at_serpong), (at_serpong.clone(), 1));
+    let proposer = syncer(&registry.url(), &tokens[0]);
+    for (who, clinic) in [(&proposer, "the proposer"), (&stranger, "a stranger")] {
+        let refused = who.decide_merge(&proposal.id, MergeDecision::Accept);
+        assert!(
+            matches!(refused, Err(SyncError::Refused { status: 403, .. })),
+            "{clinic}: {refused:?}"
+        );
+    }
+    let accepted = through_cuts(|| to_serpong.decide_merge(&proposal.id, MergeDecision::Accept));
+    assert_eq!(accepted.state, ProposalState::Accepted);
+    assert_eq!(
+        count("SELECT count(*) FROM change WHERE kind = 'link'"),
+        2,
+        "the link travels once, to the holders of either record"
+    );
+
+    // Every node that holds either record follows on its next pull: one history of three
+    // visits, whichever number is asked, shown as Pamulang's record.
+    let one = (at_pamulang.clone(), 3);
+    for (syncer, clinic) in [
+        (&to_pamulang, &mut pamulang),
+        (&to_serpong, &mut serpong),
+        (&to_ciputat, &mut ciputat),
+    ] {
+        sync(syncer, clinic);
+        assert_eq!(history(clinic, &at_pamulang), one, "at {}", clinic.code);
+        assert_eq!(history(clinic, &at_serpong), one, "at {}", clinic.code);
+    }
+    let board = through_cuts(|| to_serpong.merge_board());
+    assert!(
+        board.candidates.is_empty(),
+        "the pair is settled: {board:?}"
+    );
+
+    // Serpong undoes it: every node shows two records again.
+    let undone = through_cuts(|| to_serpong.decide_merge(&proposal.id, MergeDecision::Undo));
+    assert_eq!(undone.state, ProposalState::Undone);
+    assert_eq!(count("SELECT count(*) FROM change WHERE kind = 'link'"), 4);
+    for (syncer, clinic) in [
+        (&to_pamulang, &mut pamulang),
+        (&to_serpong, &mut serpong),
+        (&to_ciputat, &mut ciputat),
+    ] {
+        sync(syncer, clinic);
+        let code = clinic.code.clone();
+        assert_eq!(
+            history(clinic, &at_pamulang),
+            (at_pamulang.clone(), 2),
+            "at {code}: Pamulang's and Ciputat's visits"
+        );
+        assert_eq!(
+            history(clinic, &at_serpong),
+            (at_serpong.clone(), 1),
+            "at {code}"
+        );
+    }
+    assert!(proxy.cuts.load(std::sync::atomic::Ordering::SeqCst) > 0);
+}
