@@ -254,12 +254,95 @@ fn one_nik_from_two_facilities_keeps_both_and_flags_them(s: &Setup) {
     );
 }
 
+fn merge_proposals_keep_to_their_owners_and_are_answered_once(s: &Setup) {
+    let (ours, theirs) = (number("P3674060", 21), number("P3674010", 21));
+    let (also_ours, other_nik) = (number("P3674060", 22), number("P3674010", 22));
+    s.push(
+        &s.pamulang,
+        json!([
+            patient(60, &ours, Some("3674064101950021")),
+            patient(61, &also_ours, None)
+        ]),
+    );
+    s.push(
+        &s.serpong,
+        json!([
+            patient(62, &theirs, Some("3674064101950021")),
+            patient(63, &other_nik, Some("3674064101950099"))
+        ]),
+    );
+    let propose = |token: &str, survivor: &str, retired: &str| {
+        let body = json!({ "survivor": survivor, "retired": retired }).to_string();
+        s.post(Some(token), "/v1/merges", body.as_bytes())
+    };
+    let decide = |token: &str, id: &str, decision: &str| {
+        s.post(Some(token), &format!("/v1/merges/{id}/{decision}"), b"{}")
+    };
+    let refused = |answer: crate::support::Answer, status: u16, words: &str| {
+        assert_eq!(answer.status, status, "{}", answer.body);
+        let error = answer.body["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains(words), "{error}");
+    };
+    refused(
+        propose(&s.pamulang, &ours, &other_nik),
+        400,
+        "different NIKs",
+    );
+    refused(propose(&s.pamulang, &ours, &also_ours), 400, "admin room");
+    refused(
+        propose(&s.pamulang, &ours, "P36740609999999"),
+        404,
+        "unknown",
+    );
+
+    let first = propose(&s.pamulang, &ours, &theirs);
+    assert_eq!(first.body["state"], "proposed", "{}", first.body);
+    let id = first.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        propose(&s.pamulang, &ours, &theirs).body["id"],
+        id,
+        "a resend"
+    );
+    refused(
+        propose(&s.serpong, &theirs, &ours),
+        409,
+        "accept or decline",
+    );
+    assert_eq!(decide(&s.serpong, &id, "decline").body["state"], "declined");
+    refused(decide(&s.serpong, &id, "accept"), 409, "declined");
+
+    let second = propose(&s.pamulang, &ours, &theirs);
+    let id = second.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(decide(&s.serpong, &id, "accept").body["state"], "accepted");
+    assert_eq!(
+        decide(&s.serpong, &id, "accept").body["state"],
+        "accepted",
+        "a resend"
+    );
+    refused(decide(&s.pamulang, &id, "decline"), 409, "undo the link");
+    refused(
+        decide(&s.pamulang, &id, "merge"),
+        404,
+        "accept, decline or undo",
+    );
+    assert_eq!(decide(&s.pamulang, &id, "undo").body["state"], "undone");
+    assert_eq!(
+        decide(&s.serpong, &id, "undo").body["state"],
+        "undone",
+        "a resend"
+    );
+    let board = s.get(Some(&s.pamulang), "/v1/merges");
+    let proposals = board.body["proposals"].as_array().unwrap();
+    assert_eq!(proposals.len(), 2, "{}", board.body);
+}
+
 fn health_and_the_openapi_document_are_served(s: &Setup) {
     assert_eq!(s.get(None, "/healthz").status, 200);
     assert_eq!(s.get(None, "/readyz").status, 200);
     let doc = s.get(None, "/v1/openapi.json");
     assert_eq!(doc.body["openapi"], "3.0.3");
     assert!(doc.body["paths"]["/v1/push"].is_object());
+    assert!(doc.body["paths"]["/v1/merges/{id}/{decision}"].is_object());
 }
 
 /// The whole suite against one backend.
@@ -270,6 +353,7 @@ pub fn suite(s: &Setup) {
     bad_bodies_get_a_clear_4xx(s);
     pulls_carry_revocations_and_the_patients_a_node_has_seen(s);
     one_nik_from_two_facilities_keeps_both_and_flags_them(s);
+    merge_proposals_keep_to_their_owners_and_are_answered_once(s);
     health_and_the_openapi_document_are_served(s);
 }
 

@@ -154,3 +154,102 @@ fn the_fhir_views_on_postgres() {
     let server = kartika_testkit::postgres::TestPostgres::start();
     views(&postgres_setup(&server));
 }
+
+/// One person registered at Pamulang and at Serpong, linked once both agreed: each record
+/// names the other in `link`, and `$everything` on either gives both histories.
+fn linked_records(s: &Setup) {
+    let FinishedVisit { patient, visit, .. } = finished_visit();
+    let number = patient.patient_number.clone();
+    let other = crate::support::number("P3674010", 1);
+    let mut again = serde_json::to_value(&patient).unwrap();
+    again["id"] = json!(uuid(710_000));
+    again["patient_number"] = json!(other);
+    again["origin_facility"] = json!("P3674010");
+    let mut visit_again = serde_json::to_value(&visit).unwrap();
+    visit_again["visit_id"] = json!(uuid(710_001));
+    visit_again["facility_code"] = json!("P3674010");
+    visit_again["patient_number"] = json!(other);
+    let pushed = s.push(
+        &s.pamulang,
+        json!([
+            { "id": uuid(710_002), "kind": "patient", "record_id": patient.id,
+              "payload": serde_json::to_value(&patient).unwrap() },
+            { "id": uuid(710_003), "kind": "visit", "record_id": visit.visit_id,
+              "payload": serde_json::to_value(&visit).unwrap() },
+        ]),
+    );
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+    let pushed = s.push(
+        &s.serpong,
+        json!([
+            { "id": uuid(710_004), "kind": "patient", "record_id": uuid(710_000), "payload": again },
+            { "id": uuid(710_005), "kind": "visit", "record_id": uuid(710_001), "payload": visit_again },
+        ]),
+    );
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+    let proposed = s.post(
+        Some(&s.pamulang),
+        "/v1/merges",
+        json!({ "survivor": number, "retired": other })
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(proposed.status, 200, "{}", proposed.body);
+    let id = proposed.body["id"].as_str().unwrap().to_owned();
+    let accepted = s.post(Some(&s.serpong), &format!("/v1/merges/{id}/accept"), b"{}");
+    assert_eq!(accepted.body["state"], "accepted", "{}", accepted.body);
+
+    let retired = s.get(Some(&s.serpong), &format!("/fhir/r4/Patient/{other}"));
+    assert_eq!(retired.status, 200, "{}", retired.body);
+    validate(&retired.body);
+    assert_eq!(
+        retired.body["link"],
+        json!([{ "other": { "reference": format!("Patient/{number}") }, "type": "replaced-by" }])
+    );
+    let survivor = s.get(Some(&s.pamulang), &format!("/fhir/r4/Patient/{number}"));
+    assert_eq!(
+        survivor.body["link"],
+        json!([{ "other": { "reference": format!("Patient/{other}") }, "type": "replaces" }])
+    );
+    for (token, asked) in [(&s.serpong, &other), (&s.pamulang, &number)] {
+        let everything = s.get(
+            Some(token),
+            &format!("/fhir/r4/Patient/{asked}/$everything"),
+        );
+        let all = entries(&everything);
+        let of = |kind: &str| {
+            all.iter()
+                .filter(|e| e["resource"]["resourceType"] == kind)
+                .count()
+        };
+        assert_eq!(
+            (of("Patient"), of("Encounter")),
+            (2, 2),
+            "asked for {asked}"
+        );
+        assert_eq!(
+            all[0]["resource"]["id"],
+            asked.as_str(),
+            "the record asked for first"
+        );
+    }
+
+    let undone = s.post(Some(&s.pamulang), &format!("/v1/merges/{id}/undo"), b"{}");
+    assert_eq!(undone.body["state"], "undone", "{}", undone.body);
+    let alone = s.get(
+        Some(&s.serpong),
+        &format!("/fhir/r4/Patient/{other}/$everything"),
+    );
+    assert_eq!(entries(&alone).len(), 1 + 1 + 2 + 7, "two records again");
+}
+
+#[test]
+fn linked_records_on_sqlite() {
+    linked_records(&sqlite_setup());
+}
+
+#[test]
+fn linked_records_on_postgres() {
+    let server = kartika_testkit::postgres::TestPostgres::start();
+    linked_records(&postgres_setup(&server));
+}
