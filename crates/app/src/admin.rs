@@ -275,4 +275,9 @@ pub struct DuplicatesForm {
     pub plan: Option<kartika_store::MergePlan>,
     /// The fields the record that stays takes from the other.
     pub take: Vec<kartika_store::MergeField>,
+    /// The registry's pairs with other Puskesmas and the proposals, as last answered, or
+    /// why they could not be had.
+    pub registry: Option<Result<kartika_sync::MergeBoard, String>>,
+    /// Whether the registry is being asked.
+    pub registry_busy: bool,
 }

@@ -257,6 +257,10 @@ impl KartikaApp {
         for (patient_number, outcome) in fetched {
             self.on_fetched(patient_number, outcome);
         }
+        let boards: Vec<_> = self.sync.iter().flat_map(SyncWorker::boards).collect();
+        for board in boards {
+            self.on_registry_board(board);
+        }
         let checked: Vec<_> = self.bpjs.iter().flat_map(BpjsWorker::answers).collect();
         for (card, line) in checked {
             self.show_bpjs_line(card, line);

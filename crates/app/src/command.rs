@@ -129,6 +129,8 @@ pub enum Command {
     CancelMerge,
     /// Undo the merge of this retired record.
     Unmerge(String),
+    /// Ask the registry about one person's records at two Puskesmas.
+    RegistryMerges(crate::workers::sync::RegistryAsk),
     /// Add the account in the form.
     AddStaff,
     /// Search the audit log with the filter typed.

@@ -50,7 +50,29 @@ impl KartikaApp {
                 }
             }
             AdminTab::Backup => {}
-            AdminTab::Duplicates => self.admin_request(Operation::Duplicates { change: None }),
+            AdminTab::Duplicates => {
+                self.admin_request(Operation::Duplicates { change: None });
+                self.ask_registry(crate::workers::sync::RegistryAsk::Look);
+            }
+        }
+    }
+
+    /// Asks the registry through the sync worker, when this PC syncs with one.
+    fn ask_registry(&mut self, ask: crate::workers::sync::RegistryAsk) {
+        let (Some(sync), Some(session)) = (&self.sync, &self.state.session) else {
+            return;
+        };
+        self.state.admin.duplicates.registry_busy = true;
+        sync.registry_merges(session.clone(), ask);
+    }
+
+    /// The registry's answer: shown, and the links this store follows read again.
+    pub(super) fn on_registry_board(&mut self, board: crate::workers::sync::Board) {
+        let form = &mut self.state.admin.duplicates;
+        form.registry_busy = false;
+        form.registry = Some(board);
+        if self.state.screen == Screen::Admin && self.state.admin.tab == AdminTab::Duplicates {
+            self.admin_request(Operation::Duplicates { change: None });
         }
     }
 
@@ -209,6 +231,7 @@ impl KartikaApp {
                 admin.duplicates.plan = None;
                 admin.duplicates.take.clear();
             }
+            Command::RegistryMerges(ask) => self.ask_registry(ask),
             Command::Unmerge(retired) => {
                 admin.notice = Some(T::UnmergeDone.get(lang).to_owned());
                 self.admin_request(Operation::Duplicates {

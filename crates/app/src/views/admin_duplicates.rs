@@ -1,14 +1,18 @@
 //! "Pasien ganda": the possible duplicates, two records side by side with the one that
 //! stays and each differing field chosen, what a merge would move before it is done, and
-//! the merges in force with their undo.
+//! the merges in force with their undo; and, through the registry, the records of one
+//! person at two Puskesmas: proposed by one admin, accepted or declined by the other's,
+//! and undone by either.
 
 use eframe::egui;
 use kartika_store::{MergeField, MergePlan, Patient, VisitsAtAGlance};
+use kartika_sync::{LikelySame, MergeBoard, MergeDecision, MergeProposal, ProposalState};
 
 use crate::command::{Command, Commands};
 use crate::format;
 use crate::state::State;
 use crate::text::{Lang, T};
+use crate::workers::sync::RegistryAsk;
 
 pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let lang = state.lang();
@@ -21,6 +25,11 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
     let Some(view) = &form.view else {
         return;
     };
+    let own = state
+        .facility
+        .as_ref()
+        .map(|f| f.code.clone())
+        .unwrap_or_default();
     if view.flags.is_empty() {
         ui.label(T::NoDuplicates.get(lang));
     }
@@ -46,6 +55,40 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
                 ui.end_row();
             }
         });
+    if !view.links.is_empty() {
+        ui.add_space(8.0);
+        ui.strong(T::LinksInForce.get(lang));
+        egui::Grid::new("links_in_force")
+            .striped(true)
+            .show(ui, |ui| {
+                for link in &view.links {
+                    ui.label(format!(
+                        "{} {} {}",
+                        link.retired,
+                        T::LinkedInto.get(lang),
+                        link.survivor
+                    ));
+                    ui.label(format!(
+                        "{} {} {}",
+                        format::moment(link.at_ms, zone, lang),
+                        T::AcceptedBy.get(lang),
+                        link.by
+                    ));
+                    let label = format!("{} {}", T::UndoLink.get(lang), link.retired);
+                    if ui.button(label).clicked() {
+                        commands.push(Command::RegistryMerges(RegistryAsk::Decide {
+                            proposal: link.proposal.clone(),
+                            decision: MergeDecision::Undo,
+                        }));
+                    }
+                    ui.end_row();
+                }
+            });
+    }
+    other_puskesmas(ui, state, &own, lang, commands);
+    let Some(view) = &state.admin.duplicates.view else {
+        return;
+    };
     if view.merges.is_empty() {
         return;
     }
@@ -74,6 +117,123 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
                 ui.end_row();
             }
         });
+}
+
+/// The registry's pairs of a record here and one of another Puskesmas, and the proposals.
+fn other_puskesmas(
+    ui: &mut egui::Ui,
+    state: &State,
+    own: &str,
+    lang: Lang,
+    commands: &mut Commands,
+) {
+    let form = &state.admin.duplicates;
+    ui.add_space(8.0);
+    ui.strong(T::OtherPuskesmas.get(lang));
+    if state.sync.is_none() {
+        ui.label(T::OtherPuskesmasNoRegistry.get(lang));
+        return;
+    }
+    if form.registry_busy {
+        ui.label(T::AskingRegistry.get(lang));
+    }
+    let board = match &form.registry {
+        None => return,
+        Some(Err(error)) => {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+            return;
+        }
+        Some(Ok(board)) => board,
+    };
+    if board.candidates.is_empty() && board.proposals.is_empty() {
+        ui.label(T::NoOtherDuplicates.get(lang));
+    }
+    candidates(ui, board, lang, commands);
+    egui::Grid::new("merge_proposals")
+        .striped(true)
+        .show(ui, |ui| {
+            for proposal in &board.proposals {
+                ui.label(format!(
+                    "{} ({}) {} {} ({})",
+                    proposal.survivor,
+                    proposal.survivor_facility,
+                    T::StandsFor.get(lang),
+                    proposal.retired,
+                    proposal.retired_facility
+                ));
+                ui.label(proposal_state(proposal, own, lang));
+                for (label, decision) in decisions(proposal, own) {
+                    let text = format!("{} {}", label.get(lang), proposal.retired);
+                    if ui.button(text).clicked() {
+                        commands.push(Command::RegistryMerges(RegistryAsk::Decide {
+                            proposal: proposal.id.clone(),
+                            decision,
+                        }));
+                    }
+                }
+                ui.end_row();
+            }
+        });
+}
+
+fn candidates(ui: &mut egui::Ui, board: &MergeBoard, lang: Lang, commands: &mut Commands) {
+    egui::Grid::new("registry_candidates")
+        .striped(true)
+        .show(ui, |ui| {
+            for pair in &board.candidates {
+                ui.label(&pair.patient);
+                ui.label(format!("{} ({})", pair.other, pair.other_facility));
+                ui.label(match pair.reason {
+                    LikelySame::Nik => T::SameNik.get(lang),
+                    LikelySame::NameBirthSex => T::SameNameBirthSex.get(lang),
+                });
+                for (survivor, retired) in
+                    [(&pair.patient, &pair.other), (&pair.other, &pair.patient)]
+                {
+                    let label = format!("{} {survivor}", T::ProposeKeep.get(lang));
+                    if ui.button(label).clicked() {
+                        commands.push(Command::RegistryMerges(RegistryAsk::Propose {
+                            survivor: survivor.clone(),
+                            retired: retired.clone(),
+                        }));
+                    }
+                }
+                ui.end_row();
+            }
+        });
+}
+
+fn proposal_state(proposal: &MergeProposal, own: &str, lang: Lang) -> String {
+    let by = proposal.decided_by.as_deref().unwrap_or("");
+    match proposal.state {
+        ProposalState::Proposed if proposal.proposed_by == own => {
+            let other = if proposal.survivor_facility == own {
+                &proposal.retired_facility
+            } else {
+                &proposal.survivor_facility
+            };
+            format!("{} {other}", T::WaitingFor.get(lang))
+        }
+        ProposalState::Proposed => format!("{} {}", T::ProposedBy.get(lang), proposal.proposed_by),
+        ProposalState::Accepted => format!("{} {by}", T::AcceptedBy.get(lang)),
+        ProposalState::Declined => format!("{} {by}", T::DeclinedBy.get(lang)),
+        ProposalState::Undone => format!("{} {by}", T::UndoneBy.get(lang)),
+    }
+}
+
+/// What this Puskesmas may do with a proposal.
+fn decisions(proposal: &MergeProposal, own: &str) -> Vec<(T, MergeDecision)> {
+    match proposal.state {
+        ProposalState::Proposed if proposal.proposed_by == own => {
+            vec![(T::Withdraw, MergeDecision::Decline)]
+        }
+        ProposalState::Proposed => vec![
+            (T::Accept, MergeDecision::Accept),
+            (T::Decline, MergeDecision::Decline),
+        ],
+        // Undone from the links in force, which this store follows.
+        ProposalState::Accepted | ProposalState::Declined | ProposalState::Undone => Vec::new(),
+    }
 }
 
 fn field_name(field: MergeField) -> T {

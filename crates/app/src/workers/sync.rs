@@ -9,8 +9,8 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kartika_store::{Clock, Store};
-use kartika_sync::{Progress, SyncConfig, Syncer};
+use kartika_store::{Clock, Session, Store};
+use kartika_sync::{MergeBoard, MergeDecision, Progress, SyncConfig, SyncError, Syncer};
 
 use super::Waker;
 
@@ -23,7 +23,32 @@ pub struct SyncWorker {
     _stop: Sender<()>,
     link: Link,
     fetched: (Sender<Fetched>, Receiver<Fetched>),
+    boards: (Sender<Board>, Receiver<Board>),
 }
+
+/// What the admin asks the registry about records of one person at two Puskesmas.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryAsk {
+    /// The flagged pairs and the proposals, as they stand.
+    Look,
+    /// "One person, `survivor` stands for both."
+    Propose {
+        /// The record that stands for both.
+        survivor: String,
+        /// The record linked into it.
+        retired: String,
+    },
+    /// Accept, decline or undo a proposal.
+    Decide {
+        /// The proposal's id.
+        proposal: String,
+        /// What is decided.
+        decision: MergeDecision,
+    },
+}
+
+/// The registry's board after an ask, or why it could not be had.
+pub type Board = Result<MergeBoard, String>;
 
 /// What fetching a patient from the registry needs, for a thread of its own.
 #[derive(Clone)]
@@ -76,7 +101,28 @@ impl SyncWorker {
             _stop: stop,
             link,
             fetched: mpsc::channel(),
+            boards: mpsc::channel(),
         }
+    }
+
+    /// Asks the registry on a thread of its own, as `session` (an admin: checked and
+    /// audited in the store first), then runs a round so that an accepted or undone link is
+    /// followed here at once, and reports the board through [`Self::boards`].
+    pub fn registry_merges(&self, session: Session, ask: RegistryAsk) {
+        let link = self.link.clone();
+        let done = self.boards.0.clone();
+        let _ = std::thread::Builder::new()
+            .name("registry-merges".into())
+            .spawn(move || {
+                let board = ask_registry(&link, &session, &ask).map_err(|e| e.to_string());
+                let _ = done.send(board);
+                link.waker.wake();
+            });
+    }
+
+    /// Boards the registry answered since the last frame.
+    pub fn boards(&self) -> impl Iterator<Item = Board> + '_ {
+        self.boards.1.try_iter()
     }
 
     /// While a patient's card is present: asks the registry for everything about them, on
@@ -111,6 +157,35 @@ impl SyncWorker {
     pub fn progress(&self) -> impl Iterator<Item = Progress> + '_ {
         self.progress.try_iter()
     }
+}
+
+fn ask_registry(
+    link: &Link,
+    session: &Session,
+    ask: &RegistryAsk,
+) -> Result<MergeBoard, SyncError> {
+    let syncer = Syncer::new(link.config.clone())?;
+    let mut store = Store::open_with_clock(&link.path, Arc::clone(&link.clock))?;
+    store.check_may_merge(session)?;
+    let changed = match ask {
+        RegistryAsk::Look => None,
+        RegistryAsk::Propose { survivor, retired } => {
+            Some(("proposed", syncer.propose_merge(survivor, retired)?))
+        }
+        RegistryAsk::Decide { proposal, decision } => {
+            let did = match decision {
+                MergeDecision::Accept => "accepted",
+                MergeDecision::Decline => "declined",
+                MergeDecision::Undo => "undone",
+            };
+            Some((did, syncer.decide_merge(proposal, *decision)?))
+        }
+    };
+    if let Some((did, proposal)) = &changed {
+        store.audit_registry_merge(session, did, proposal)?;
+    }
+    syncer.round(&mut store)?;
+    syncer.merge_board()
 }
 
 fn failed(error: String) -> Progress {
