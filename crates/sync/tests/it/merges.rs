@@ -3,7 +3,7 @@
 //! breaks; a node that owns neither record is refused.
 
 use kartika_card::model::{CardNumber, FacilityCode, Identity, IdentityFields, PatientNumber, Sex};
-use kartika_store::NewPatient;
+use kartika_store::{CaseKind, DiagnosisRank, NewPatient};
 use kartika_sync::{LikelySame, MergeDecision, ProposalState, SyncError, Syncer};
 use time::macros::date;
 
@@ -132,7 +132,12 @@ fn one_person_at_two_puskesmas(
     pamulang.visit(&at_pamulang, "general");
     sync(&to_pamulang, &mut pamulang);
     let at_serpong = dewi(&mut serpong);
-    serpong.visit(&at_serpong, "dental");
+    let dental = serpong.visit(&at_serpong, "dental");
+    let admin = serpong.admin.clone();
+    serpong
+        .store
+        .add_diagnosis(&admin, &dental, "K02.1", DiagnosisRank::Primary)
+        .unwrap();
     sync(&to_serpong, &mut serpong);
     let admin = ciputat.admin.clone();
     ciputat
@@ -218,6 +223,36 @@ fn one_person_at_two_puskesmas(
         "the pair is settled: {board:?}"
     );
 
+    // Serpong sees Dewi again, under her Serpong number: the visit is the one person's,
+    // and a caries Serpong found before the link is an old case for LB1.
+    serpong.clock.advance(time::Duration::days(1));
+    let again = serpong.visit(&at_serpong, "dental");
+    let admin = serpong.admin.clone();
+    let examined = serpong
+        .store
+        .add_diagnosis(&admin, &again, "K02.1", DiagnosisRank::Primary)
+        .unwrap();
+    assert_eq!(
+        examined.patient_number, at_pamulang,
+        "registered for the survivor"
+    );
+    assert_eq!(
+        examined.diagnoses[0].case,
+        CaseKind::Old,
+        "seen on either record before"
+    );
+    sync(&to_serpong, &mut serpong);
+    assert_eq!(
+        serpong.store.sync_health().unwrap().set_aside,
+        0,
+        "the registry takes Serpong's visit for Pamulang's record"
+    );
+    sync(&to_pamulang, &mut pamulang);
+    assert_eq!(
+        history(&mut pamulang, &at_pamulang),
+        (at_pamulang.clone(), 4)
+    );
+
     // Serpong undoes it: every node shows two records again.
     let undone = through_cuts(|| to_serpong.decide_merge(&proposal.id, MergeDecision::Undo));
     assert_eq!(undone.state, ProposalState::Undone);
@@ -231,8 +266,8 @@ fn one_person_at_two_puskesmas(
         let code = clinic.code.clone();
         assert_eq!(
             history(clinic, &at_pamulang),
-            (at_pamulang.clone(), 2),
-            "at {code}: Pamulang's and Ciputat's visits"
+            (at_pamulang.clone(), 3),
+            "at {code}: Pamulang's, Ciputat's, and Serpong's made for the survivor"
         );
         assert_eq!(
             history(clinic, &at_serpong),
