@@ -6,6 +6,7 @@ mod bpjs_cli;
 mod cli;
 mod lan_cli;
 mod logs;
+mod merge_cli;
 mod registry_cli;
 mod satusehat_cli;
 mod store_cli;
