@@ -142,6 +142,9 @@ impl Store {
             for row in rows {
                 let (row, mut visit, attempts, sent, patient_row) = row?;
                 visit.diagnoses = diagnoses_of_visit(ctx, row)?;
+                // A record merged or linked into another is sent as the one that stands
+                // for both: SATUSEHAT knows one person once.
+                let patient_row = crate::patients::survivor_of(ctx.tx, patient_row)?;
                 let patient = ctx
                     .tx
                     .prepare_cached(&format!(

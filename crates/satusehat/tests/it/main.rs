@@ -2,4 +2,5 @@
 //! store.
 
 mod delivery;
+mod linked;
 mod support;
