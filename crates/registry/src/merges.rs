@@ -10,6 +10,13 @@ use kartika_protocol::{MergeProposal, PatientLink, ProposalState, ProposeMerge};
 use crate::backend::Node;
 use crate::{RegistryError, Result};
 
+/// A proposal with its records' owners, as both backends read it (columns in the order
+/// of [`MergeProposal`]'s fields); each adds its own `WHERE`.
+pub const PROPOSAL_SELECT: &str = "SELECT m.id, m.survivor, s.facility, m.retired, r.facility,
+        m.proposed_by, m.proposed_at, m.state, m.decided_by, m.decided_at
+    FROM merge_proposal m JOIN patient s ON s.patient_number = m.survivor
+    JOIN patient r ON r.patient_number = m.retired";
+
 /// A record as the registry knows it, for a merge.
 #[derive(Clone, Debug, Default)]
 pub struct MergeSide {

@@ -36,23 +36,11 @@ fn to_the_duplicates(app: &mut App) {
 
 /// Siti registered a second time at the desk, without her NIK: the store flags the pair.
 fn register_siti_again(app: &App) -> String {
-    let mut store = Store::open(&app.world.store_path).expect("the demo store");
+    let (mut store, _, siti) = demo_siti(app);
     let account = app.world.account(Role::Registration).expect("desk").clone();
     let desk = store
         .login(&account.username, &account.password)
         .expect("desk login");
-    let siti = store
-        .search_patients(
-            &desk,
-            &kartika_store::PatientQuery::Name {
-                name: "Siti Rahayu".into(),
-                birth_date: None,
-            },
-        )
-        .expect("search")
-        .into_iter()
-        .find(|p| p.nik.as_deref().is_some_and(|n| n.ends_with("9001")))
-        .expect("the demo's Siti");
     let again = NewPatient {
         name: siti.name.clone(),
         birth_date: siti.birth_date.clone(),

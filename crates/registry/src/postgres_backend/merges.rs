@@ -14,10 +14,7 @@ use crate::merges::{
 };
 use crate::{now_millis, RegistryError, Result};
 
-const PROPOSAL: &str = "SELECT m.id, m.survivor, s.facility, m.retired, r.facility, m.proposed_by,
-        m.proposed_at, m.state, m.decided_by, m.decided_at
-    FROM merge_proposal m JOIN patient s ON s.patient_number = m.survivor
-    JOIN patient r ON r.patient_number = m.retired";
+const PROPOSAL: &str = crate::merges::PROPOSAL_SELECT;
 
 fn proposal_row(r: &Row) -> MergeProposal {
     let state: String = r.get(7);

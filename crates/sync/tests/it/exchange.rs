@@ -1,31 +1,11 @@
 //! Two clinics, a month offline each, then syncing at the same time; and what a round
 //! tells its observer.
 
-use kartika_card::model::{CardNumber, FacilityCode, Identity, IdentityFields, PatientNumber, Sex};
 use kartika_store::{PatientQuery, TapOutcome};
-use time::macros::date;
 
-use crate::support::{registry, syncer, syncer_paging, syncer_with_batch, CardKey, Clinic};
-
-/// The card Pamulang issued to a patient, as Serpong's reader reads it.
-fn card_of(patient_number: &str) -> Identity {
-    Identity::new(IdentityFields {
-        card_number: CardNumber::new("6037990000000030").unwrap(),
-        patient_number: PatientNumber::new(patient_number).unwrap(),
-        nik: None,
-        bpjs_number: None,
-        name: "Dewi Lestari".into(),
-        birth_date: date!(1980 - 02 - 03),
-        sex: Sex::Female,
-        blood_group: None,
-        address: None,
-        region_code: None,
-        facility_code: FacilityCode::new("P3674060").unwrap(),
-        issue_date: date!(2026 - 09 - 01),
-        expiry_date: date!(2031 - 08 - 31),
-    })
-    .unwrap()
-}
+use crate::support::{
+    card_of, registry, syncer, syncer_paging, syncer_with_batch, CardKey, Clinic,
+};
 
 const NODES: [&str; 3] = ["P3674060", "P3674010", "P3674040"];
 

@@ -2,12 +2,11 @@
 //! followed by every node that holds either record, and undone, through a link that
 //! breaks; a node that owns neither record is refused.
 
-use kartika_card::model::{CardNumber, FacilityCode, Identity, IdentityFields, PatientNumber, Sex};
+use kartika_card::model::Sex;
 use kartika_store::{CaseKind, DiagnosisRank, NewPatient};
 use kartika_sync::{LikelySame, MergeDecision, ProposalState, SyncError, Syncer};
-use time::macros::date;
 
-use crate::support::{registry, syncer, CardKey, Clinic, CuttingProxy};
+use crate::support::{card_of, registry, syncer, CardKey, Clinic, CuttingProxy};
 
 const PAMULANG: &str = "P3674060";
 const SERPONG: &str = "P3674010";
@@ -62,25 +61,6 @@ fn dewi(clinic: &mut Clinic) -> String {
         .unwrap()
         .patient
         .patient_number
-}
-
-fn card_of(patient_number: &str) -> Identity {
-    Identity::new(IdentityFields {
-        card_number: CardNumber::new(CARD).unwrap(),
-        patient_number: PatientNumber::new(patient_number).unwrap(),
-        nik: None,
-        bpjs_number: None,
-        name: "Dewi Lestari".into(),
-        birth_date: date!(1980 - 02 - 03),
-        sex: Sex::Female,
-        blood_group: None,
-        address: None,
-        region_code: None,
-        facility_code: FacilityCode::new(PAMULANG).unwrap(),
-        issue_date: date!(2026 - 09 - 01),
-        expiry_date: date!(2031 - 08 - 31),
-    })
-    .unwrap()
 }
 
 /// Tries `work` until the broken link lets it through: every cut is worth retrying.

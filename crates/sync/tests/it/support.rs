@@ -134,6 +134,29 @@ pub fn syncer_with_batch(url: &str, token: &str, max_rows: usize) -> Syncer {
     Syncer::new(config).unwrap()
 }
 
+/// The card Pamulang issued to Dewi (card 6037990000000030), as another Puskesmas's
+/// reader reads it.
+pub fn card_of(patient_number: &str) -> kartika_card::model::Identity {
+    use kartika_card::model::{CardNumber, FacilityCode, Identity, IdentityFields, PatientNumber};
+    use time::macros::date;
+    Identity::new(IdentityFields {
+        card_number: CardNumber::new("6037990000000030").unwrap(),
+        patient_number: PatientNumber::new(patient_number).unwrap(),
+        nik: None,
+        bpjs_number: None,
+        name: "Dewi Lestari".into(),
+        birth_date: date!(1980 - 02 - 03),
+        sex: Sex::Female,
+        blood_group: None,
+        address: None,
+        region_code: None,
+        facility_code: FacilityCode::new("P3674060").unwrap(),
+        issue_date: date!(2026 - 09 - 01),
+        expiry_date: date!(2031 - 08 - 31),
+    })
+    .unwrap()
+}
+
 /// A patient card's key, as a test stands in for the chip.
 pub struct CardKey(p256::ecdsa::SigningKey);
 
