@@ -2,7 +2,9 @@
 //! proposal, on facts each gathers its own way. The owners of two records agree that they
 //! are one person (one proposes, the other accepts); the registry then keeps both records
 //! and a link, which travels to every node that holds either as a `link` change. Either
-//! owner may undo the link; no node acts on a record it does not own.
+//! owner may undo the link; no node acts on a record it does not own. Two records of one
+//! Puskesmas, merged in its own admin room, are told to the registry the same way and
+//! linked at once (there is nobody else to ask), so every node holding either follows.
 
 pub use kartika_protocol::MergeDecision as Decision;
 use kartika_protocol::{MergeProposal, PatientLink, ProposalState, ProposeMerge};
@@ -47,12 +49,11 @@ pub struct PairFacts {
 pub enum Proposing {
     /// The same proposal was made before (a resend): answer with it, change nothing.
     Existing(MergeProposal),
-    /// Store a new one with these owners.
+    /// Store a new one.
     New {
-        /// The survivor's owner.
-        survivor_facility: String,
-        /// The retired record's owner.
-        retired_facility: String,
+        /// Both records are the proposer's (a merge made in its own admin room, told to
+        /// the registry so that every node holding either follows): accepted at once.
+        own: bool,
     },
 }
 
@@ -85,12 +86,6 @@ pub fn check_proposal(node: &Node, ask: &ProposeMerge, facts: &PairFacts) -> Res
             node.id, ask.survivor, ask.retired
         )));
     }
-    if survivor_owner == retired_owner {
-        return Err(RegistryError::Invalid(format!(
-            "patients {} and {} are both {survivor_owner}'s: merge them in its own admin room (kartika patient merge)",
-            ask.survivor, ask.retired
-        )));
-    }
     if let (Some(a), Some(b)) = (&facts.survivor.nik, &facts.retired.nik) {
         if a != b {
             return Err(RegistryError::Invalid(format!(
@@ -99,9 +94,16 @@ pub fn check_proposal(node: &Node, ask: &ProposeMerge, facts: &PairFacts) -> Res
             )));
         }
     }
+    let own = survivor_owner == retired_owner;
     if let Some(between) = &facts.between {
         let same_way = between.survivor == ask.survivor && between.proposed_by == node.id;
-        if same_way && between.state == ProposalState::Proposed {
+        let asked_before = match between.state {
+            ProposalState::Proposed => true,
+            // A merge made here, told again after its answer was lost.
+            ProposalState::Accepted => own,
+            ProposalState::Declined | ProposalState::Undone => false,
+        };
+        if same_way && asked_before {
             return Ok(Proposing::Existing(between.clone()));
         }
         return Err(RegistryError::Conflict(match between.state {
@@ -116,10 +118,7 @@ pub fn check_proposal(node: &Node, ask: &ProposeMerge, facts: &PairFacts) -> Res
         }));
     }
     check_link(&facts.survivor, &facts.retired)?;
-    Ok(Proposing::New {
-        survivor_facility: survivor_owner,
-        retired_facility: retired_owner,
-    })
+    Ok(Proposing::New { own })
 }
 
 /// A link of `retired` into `survivor` may be made now: neither is retired into a third.

@@ -14,7 +14,7 @@ use crate::visits::VisitDetail;
 use crate::{Ctx, NewPatient, OutboxKind, OutboxRecord, Result, Store, StoreError};
 
 /// The actor the audit log names for pulled changes.
-const SYNC_ACTOR: &str = "kartika sync";
+pub(crate) const SYNC_ACTOR: &str = "kartika sync";
 
 /// What the registry said of one sent outbox row.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -70,7 +70,7 @@ pub use error::{Result, StoreError};
 pub use exchange::{ApplyReport, ReadChange, SetAside, Settlement, SyncHealth};
 pub use export::{ExportRecords, ExportSelection, ExportedPatient};
 pub use facility::{FacilityProfile, ServiceUnit, TimeZone};
-pub use links::PatientLinkRecord;
+pub use links::{MergeToTell, MergeTold, PatientLinkRecord};
 pub use merges::{
     Duplicates, FieldDifference, MergeField, MergePlan, MergeRecord, Unmerged, VisitsAtAGlance,
 };

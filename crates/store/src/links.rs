@@ -107,23 +107,106 @@ pub(crate) fn apply_link(
 }
 
 /// Points each retired record of a link in force to its survivor, once both are held:
-/// after a page that brought a link, or the record a link was waiting for.
+/// after a page that brought a link, or the record a link was waiting for. A link that is
+/// a merge made here, told to the registry, is left to the merge (its undo here comes
+/// before the registry's).
 pub(crate) fn settle_links(ctx: &Ctx<'_>) -> Result<()> {
     ctx.tx
         .prepare_cached(
-            "UPDATE patient SET merged_into = (
-                 SELECT s.id FROM patient_link l JOIN patient s
-                   ON s.patient_number = l.survivor_number
-                 WHERE l.linked = 1 AND l.retired_number = patient.patient_number
-                 ORDER BY l.changed_at DESC LIMIT 1)
+            "WITH others AS (
+                 SELECT l.retired_number, s.id AS survivor_id, l.changed_at
+                 FROM patient_link l JOIN patient s ON s.patient_number = l.survivor_number
+                 WHERE l.linked = 1 AND l.proposal_id NOT IN (
+                     SELECT registry_proposal FROM patient_merge
+                     WHERE registry_proposal IS NOT NULL))
+             UPDATE patient SET merged_into = (
+                 SELECT survivor_id FROM others WHERE retired_number = patient.patient_number
+                 ORDER BY changed_at DESC LIMIT 1)
              WHERE merged_into IS NULL
-               AND patient_number IN (SELECT retired_number FROM patient_link WHERE linked = 1)
-               AND EXISTS (SELECT 1 FROM patient_link l JOIN patient s
-                             ON s.patient_number = l.survivor_number
-                           WHERE l.linked = 1 AND l.retired_number = patient.patient_number)",
+               AND patient_number IN (SELECT retired_number FROM others)",
         )?
         .execute([])?;
     Ok(())
+}
+
+/// A merge made here that the registry has not been told of yet, or its undo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergeToTell {
+    /// The merge.
+    pub merge: i64,
+    /// The record kept.
+    pub survivor: String,
+    /// The record retired into it.
+    pub retired: String,
+    /// For an undo: the registry's proposal that linked them.
+    pub undo: Option<String>,
+}
+
+/// What the registry answered a merge told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MergeTold {
+    /// Linked, as this proposal.
+    Linked(String),
+    /// The link undone.
+    Unlinked,
+    /// Refused, with the registry's reason: not told again.
+    Refused(String),
+}
+
+impl Store {
+    /// The merges made here, and their undos, the registry has still to learn, oldest
+    /// first (an undo of a merge it never learnt is nothing to tell).
+    pub fn merges_to_tell(&self) -> Result<Vec<MergeToTell>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id, s.patient_number, r.patient_number,
+                 CASE WHEN m.undone_at IS NULL THEN NULL ELSE m.registry_proposal END
+             FROM patient_merge m JOIN patient s ON s.id = m.survivor_id
+             JOIN patient r ON r.id = m.retired_id
+             WHERE m.tell_refused IS NULL
+               AND ((m.told_at IS NULL AND m.undone_at IS NULL)
+                    OR (m.told_at IS NOT NULL AND m.undone_at IS NOT NULL
+                        AND m.undo_told_at IS NULL))
+             ORDER BY m.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(MergeToTell {
+                merge: r.get(0)?,
+                survivor: r.get(1)?,
+                retired: r.get(2)?,
+                undo: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Keeps what the registry answered a merge (or its undo) told.
+    pub fn record_merge_told(&mut self, merge: i64, told: &MergeTold) -> Result<()> {
+        self.write_as_system(crate::exchange::SYNC_ACTOR, |ctx| {
+            let tx = ctx.tx;
+            match told {
+                MergeTold::Linked(proposal) => tx
+                    .prepare_cached(
+                        "UPDATE patient_merge SET told_at = ?2, registry_proposal = ?3
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![merge, ctx.now_ms, proposal])?,
+                MergeTold::Unlinked => tx
+                    .prepare_cached("UPDATE patient_merge SET undo_told_at = ?2 WHERE id = ?1")?
+                    .execute(params![merge, ctx.now_ms])?,
+                MergeTold::Refused(reason) => tx
+                    .prepare_cached("UPDATE patient_merge SET tell_refused = ?2 WHERE id = ?1")?
+                    .execute(params![merge, reason])?,
+            };
+            if let MergeTold::Refused(reason) = told {
+                ctx.audit(
+                    "patient.merge_not_linked",
+                    None,
+                    &format!("merge {merge}: {reason}"),
+                )?;
+            }
+            Ok(())
+        })
+    }
 }
 
 impl Store {
@@ -141,11 +224,14 @@ impl Store {
     }
 }
 
-/// The links in force, newest first (the last hundred).
+/// The links in force with other Puskesmas's records, newest first (the last hundred); a
+/// merge made here is listed with the merges.
 pub(crate) fn links_in_force(ctx: &Ctx<'_>) -> Result<Vec<PatientLinkRecord>> {
     let mut stmt = ctx.tx.prepare_cached(
         "SELECT proposal_id, survivor_number, retired_number, by_facility, changed_at
-         FROM patient_link WHERE linked = 1 ORDER BY changed_at DESC LIMIT 100",
+         FROM patient_link WHERE linked = 1 AND proposal_id NOT IN (
+             SELECT registry_proposal FROM patient_merge WHERE registry_proposal IS NOT NULL)
+         ORDER BY changed_at DESC LIMIT 100",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(PatientLinkRecord {

@@ -20,7 +20,7 @@ use kartika_protocol::{
     AuditHead, AuditReceipt, ChangePage, ErrorBody, PresenceProof, ProposeMerge, PushOutcome,
     PushRecord, PushRequest, PushResponse,
 };
-use kartika_store::{ReadChange, Settlement, Store, StoreError};
+use kartika_store::{MergeTold, ReadChange, Settlement, Store, StoreError};
 
 /// Why a sync round stopped.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +117,8 @@ pub struct RoundReport {
     /// Records fetched because a link names them (another Puskesmas's record of one of
     /// this Puskesmas's patients): one person's history made whole here.
     pub linked_fetched: usize,
+    /// Merges made here (or their undos) the registry learnt in this round.
+    pub merges_told: usize,
 }
 
 /// What the UI shows about sync.
@@ -257,6 +259,7 @@ impl Syncer {
             p.applied = 0;
         });
         let result = self.push_all(store).and_then(|mut report| {
+            report.merges_told = self.tell_merges(store)?;
             (report.applied, report.skipped) = self.pull_all(store)?;
             report.linked_fetched = self.fetch_linked(store)?;
             report.receipted = self.hand_over_audit_head(store)?;
@@ -476,6 +479,35 @@ impl Syncer {
             }
         }
         Ok(fetched)
+    }
+
+    /// Tells the registry of the merges made here and their undos, after the records they
+    /// name were pushed: linked there, every node holding either record follows. A record
+    /// the registry does not know yet waits for a later round; any other refusal is kept
+    /// and not told again.
+    fn tell_merges(&self, store: &mut Store) -> Result<usize, SyncError> {
+        let mut told = 0;
+        for merge in store.merges_to_tell()? {
+            let answer = match &merge.undo {
+                None => self
+                    .propose_merge(&merge.survivor, &merge.retired)
+                    .map(|p| MergeTold::Linked(p.id)),
+                Some(proposal) => self
+                    .decide_merge(proposal, MergeDecision::Undo)
+                    .map(|_| MergeTold::Unlinked),
+            };
+            let outcome = match answer {
+                Ok(outcome) => outcome,
+                Err(SyncError::Refused { status: 404, .. }) => continue,
+                Err(SyncError::Refused { status, message }) if status < 500 && status != 429 => {
+                    MergeTold::Refused(message)
+                }
+                Err(e) => return Err(e),
+            };
+            store.record_merge_told(merge.merge, &outcome)?;
+            told += 1;
+        }
+        Ok(told)
     }
 
     /// The pairs of records the registry flagged for this Puskesmas (one its own, one

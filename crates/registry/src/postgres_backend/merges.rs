@@ -147,7 +147,8 @@ fn proposal(tx: &mut Transaction<'_>, id: &str) -> Result<MergeProposal> {
         .ok_or_else(|| RegistryError::NotFound(format!("there is no merge proposal {id}")))
 }
 
-/// Stores `node`'s proposal (or answers with the same one made before).
+/// Stores `node`'s proposal (or answers with the same one made before); two records of
+/// its own are linked at once.
 pub(super) fn propose(
     client: &mut Client,
     node: &Node,
@@ -155,15 +156,20 @@ pub(super) fn propose(
 ) -> Result<MergeProposal> {
     let mut tx = client.transaction()?;
     let facts = pair_facts(&mut tx, &ask.survivor, &ask.retired, "")?;
-    let id = match check_proposal(node, ask, &facts)? {
+    let (id, own) = match check_proposal(node, ask, &facts)? {
         Proposing::Existing(existing) => return Ok(existing),
-        Proposing::New { .. } => uuid::Uuid::now_v7().to_string(),
+        Proposing::New { own } => (uuid::Uuid::now_v7().to_string(), own),
     };
+    let now = now_millis();
     tx.execute(
         "INSERT INTO merge_proposal (id, survivor, retired, proposed_by, proposed_at, state)
          VALUES ($1, $2, $3, $4, $5, 'proposed')",
-        &[&id, &ask.survivor, &ask.retired, &node.id, &now_millis()],
+        &[&id, &ask.survivor, &ask.retired, &node.id, &now],
     )?;
+    if own {
+        let proposed = proposal(&mut tx, &id)?;
+        settle(&mut tx, &proposed, ProposalState::Accepted, &node.id, now)?;
+    }
     let stored = proposal(&mut tx, &id)?;
     tx.commit()?;
     Ok(stored)
@@ -184,42 +190,54 @@ pub(super) fn decide(
     let Some(state) = check_decision(node, &current, decision, &facts)? else {
         return Ok(current);
     };
-    let now = now_millis();
-    tx.execute(
-        "UPDATE merge_proposal SET state = $2, decided_by = $3, decided_at = $4 WHERE id = $1",
-        &[&id, &state.as_str(), &node.id, &now],
-    )?;
-    if state != ProposalState::Declined {
-        let linked = state == ProposalState::Accepted;
-        let payload = link_payload(&current, linked, &node.id, now);
-        for number in [&current.survivor, &current.retired] {
-            tx.execute(
-                "INSERT INTO change (change_id, facility, kind, record_id, patient_number,
-                    payload, received_at)
-                 VALUES ($1, $2, 'link', $3, $4, $5, $6)",
-                &[
-                    &&uuid::Uuid::now_v7().as_bytes()[..],
-                    &OPERATOR,
-                    &id,
-                    number,
-                    &payload,
-                    &now,
-                ],
-            )?;
-        }
-        if linked {
-            tx.execute(
-                "INSERT INTO patient_seen (node, patient_number)
-                 SELECT s.node, n FROM patient_seen s, unnest(ARRAY[$1, $2]::text[]) AS n
-                 WHERE s.patient_number IN ($1, $2)
-                 ON CONFLICT DO NOTHING",
-                &[&current.survivor, &current.retired],
-            )?;
-        }
-    }
+    settle(&mut tx, &current, state, &node.id, now_millis())?;
     let stored = proposal(&mut tx, id)?;
     tx.commit()?;
     Ok(stored)
+}
+
+/// Takes `proposal` to `state` by `by` (see the SQLite backend's `settle`).
+fn settle(
+    tx: &mut Transaction<'_>,
+    proposal: &MergeProposal,
+    state: ProposalState,
+    by: &str,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE merge_proposal SET state = $2, decided_by = $3, decided_at = $4 WHERE id = $1",
+        &[&proposal.id, &state.as_str(), &by, &now],
+    )?;
+    if state == ProposalState::Declined {
+        return Ok(());
+    }
+    let linked = state == ProposalState::Accepted;
+    let payload = link_payload(proposal, linked, by, now);
+    for number in [&proposal.survivor, &proposal.retired] {
+        tx.execute(
+            "INSERT INTO change (change_id, facility, kind, record_id, patient_number,
+                payload, received_at)
+             VALUES ($1, $2, 'link', $3, $4, $5, $6)",
+            &[
+                &&uuid::Uuid::now_v7().as_bytes()[..],
+                &OPERATOR,
+                &proposal.id,
+                number,
+                &payload,
+                &now,
+            ],
+        )?;
+    }
+    if linked {
+        tx.execute(
+            "INSERT INTO patient_seen (node, patient_number)
+             SELECT s.node, n FROM patient_seen s, unnest(ARRAY[$1, $2]::text[]) AS n
+             WHERE s.patient_number IN ($1, $2)
+             ON CONFLICT DO NOTHING",
+            &[&proposal.survivor, &proposal.retired],
+        )?;
+    }
+    Ok(())
 }
 
 /// The links in force that name `number`: (survivor, retired).

@@ -130,7 +130,8 @@ fn proposal(tx: &Transaction<'_>, id: &str) -> Result<MergeProposal> {
         .ok_or_else(|| RegistryError::NotFound(format!("there is no merge proposal {id}")))
 }
 
-/// Stores `node`'s proposal (or answers with the same one made before).
+/// Stores `node`'s proposal (or answers with the same one made before); two records of
+/// its own are linked at once.
 pub(super) fn propose(
     conn: &mut Connection,
     node: &Node,
@@ -138,29 +139,26 @@ pub(super) fn propose(
 ) -> Result<MergeProposal> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let facts = pair_facts(&tx, &ask.survivor, &ask.retired, "")?;
-    let id = match check_proposal(node, ask, &facts)? {
+    let (id, own) = match check_proposal(node, ask, &facts)? {
         Proposing::Existing(existing) => return Ok(existing),
-        Proposing::New { .. } => uuid::Uuid::now_v7().to_string(),
+        Proposing::New { own } => (uuid::Uuid::now_v7().to_string(), own),
     };
+    let now = now_millis();
     tx.prepare_cached(
         "INSERT INTO merge_proposal (id, survivor, retired, proposed_by, proposed_at, state)
          VALUES (?1, ?2, ?3, ?4, ?5, 'proposed')",
     )?
-    .execute(params![
-        id,
-        ask.survivor,
-        ask.retired,
-        node.id,
-        now_millis()
-    ])?;
+    .execute(params![id, ask.survivor, ask.retired, node.id, now])?;
+    if own {
+        let proposed = proposal(&tx, &id)?;
+        settle(&tx, &proposed, ProposalState::Accepted, &node.id, now)?;
+    }
     let stored = proposal(&tx, &id)?;
     tx.commit()?;
     Ok(stored)
 }
 
-/// Accepts, declines or undoes a proposal; an acceptance or an undo travels to every node
-/// that holds either record as a `link` change, and an acceptance subscribes each such
-/// node to both records.
+/// Accepts, declines or undoes a proposal (see [`settle`]).
 pub(super) fn decide(
     conn: &mut Connection,
     node: &Node,
@@ -173,42 +171,56 @@ pub(super) fn decide(
     let Some(state) = check_decision(node, &current, decision, &facts)? else {
         return Ok(current);
     };
-    let now = now_millis();
-    tx.prepare_cached(
-        "UPDATE merge_proposal SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
-    )?
-    .execute(params![id, state.as_str(), node.id, now])?;
-    if state != ProposalState::Declined {
-        let linked = state == ProposalState::Accepted;
-        let payload = link_payload(&current, linked, &node.id, now);
-        for number in [&current.survivor, &current.retired] {
-            tx.prepare_cached(
-                "INSERT INTO change (change_id, facility, kind, record_id, patient_number,
-                    payload, received_at)
-                 VALUES (?1, ?2, 'link', ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                &uuid::Uuid::now_v7().as_bytes()[..],
-                OPERATOR,
-                id,
-                number,
-                payload,
-                now
-            ])?;
-        }
-        if linked {
-            tx.prepare_cached(
-                "INSERT INTO patient_seen (node, patient_number)
-                 SELECT s.node, n.column1 FROM patient_seen s CROSS JOIN (VALUES (?1), (?2)) n
-                 WHERE s.patient_number IN (?1, ?2)
-                 ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![current.survivor, current.retired])?;
-        }
-    }
+    settle(&tx, &current, state, &node.id, now_millis())?;
     let stored = proposal(&tx, id)?;
     tx.commit()?;
     Ok(stored)
+}
+
+/// Takes `proposal` to `state` by `by`; an acceptance or an undo travels to every node that
+/// holds either record as a `link` change, and an acceptance subscribes each such node to
+/// both records.
+fn settle(
+    tx: &Transaction<'_>,
+    proposal: &MergeProposal,
+    state: ProposalState,
+    by: &str,
+    now: i64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE merge_proposal SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![proposal.id, state.as_str(), by, now])?;
+    if state == ProposalState::Declined {
+        return Ok(());
+    }
+    let linked = state == ProposalState::Accepted;
+    let payload = link_payload(proposal, linked, by, now);
+    for number in [&proposal.survivor, &proposal.retired] {
+        tx.prepare_cached(
+            "INSERT INTO change (change_id, facility, kind, record_id, patient_number,
+                payload, received_at)
+             VALUES (?1, ?2, 'link', ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            &uuid::Uuid::now_v7().as_bytes()[..],
+            OPERATOR,
+            proposal.id,
+            number,
+            payload,
+            now
+        ])?;
+    }
+    if linked {
+        tx.prepare_cached(
+            "INSERT INTO patient_seen (node, patient_number)
+             SELECT s.node, n.column1 FROM patient_seen s CROSS JOIN (VALUES (?1), (?2)) n
+             WHERE s.patient_number IN (?1, ?2)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![proposal.survivor, proposal.retired])?;
+    }
+    Ok(())
 }
 
 /// The links in force that name `number`: (survivor, retired).

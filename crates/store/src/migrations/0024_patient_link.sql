@@ -12,3 +12,11 @@ CREATE TABLE patient_link (
     changed_at INTEGER NOT NULL
 );
 CREATE INDEX patient_link_retired ON patient_link (retired_number) WHERE linked = 1;
+
+-- A merge made here is told to the registry, so that every node holding either record
+-- follows it as a link; its undo likewise. The registry's proposal id is kept for the undo.
+ALTER TABLE patient_merge ADD COLUMN registry_proposal TEXT;
+ALTER TABLE patient_merge ADD COLUMN told_at INTEGER;
+ALTER TABLE patient_merge ADD COLUMN undo_told_at INTEGER;
+-- Why the registry refused it (a record it does not know yet is not a refusal: it waits).
+ALTER TABLE patient_merge ADD COLUMN tell_refused TEXT;

@@ -257,3 +257,65 @@ fn one_person_at_two_puskesmas(
     }
     assert!(proxy.cuts.load(std::sync::atomic::Ordering::SeqCst) > 0);
 }
+
+/// Budi registered twice at Pamulang; his card, on the first record, tapped at Ciputat.
+/// Pamulang's admin merges the two: Ciputat follows on its next pull, and again when the
+/// merge is undone.
+#[test]
+fn a_merge_made_in_one_admin_room_is_followed_by_every_node_that_holds_either_record() {
+    let (registry, tokens, _dir) = registry(&[PAMULANG, CIPUTAT]);
+    let mut pamulang = Clinic::new(PAMULANG, "Puskesmas Pamulang");
+    let mut ciputat = Clinic::new(CIPUTAT, "Puskesmas Ciputat");
+    let (to_pamulang, to_ciputat) = (
+        syncer(&registry.url(), &tokens[0]),
+        syncer(&registry.url(), &tokens[1]),
+    );
+    let first = dewi(&mut pamulang);
+    let key = CardKey::new();
+    let admin = pamulang.admin.clone();
+    pamulang.store.issue_card(&admin, &first, CARD).unwrap();
+    pamulang
+        .store
+        .set_card_key(&admin, CARD, &key.public())
+        .unwrap();
+    pamulang.visit(&first, "general");
+    let again = pamulang.patient("Dewi Lestari");
+    pamulang.visit(&again, "dental");
+    to_pamulang.round(&mut pamulang.store).unwrap();
+    let admin = ciputat.admin.clone();
+    ciputat.store.admit_card(&admin, &card_of(&first)).unwrap();
+    ciputat
+        .store
+        .note_presence(&admin, &key.proof(CARD, &first, CIPUTAT))
+        .unwrap();
+    ciputat.visit(&first, "general");
+    to_ciputat.round(&mut ciputat.store).unwrap();
+    assert_eq!(history(&mut ciputat, &first), (first.clone(), 2));
+
+    let admin = pamulang.admin.clone();
+    pamulang
+        .store
+        .merge_patients(&admin, &again, &first, &[])
+        .unwrap();
+    let report = to_pamulang.round(&mut pamulang.store).unwrap();
+    assert_eq!(report.merges_told, 1);
+    assert!(
+        pamulang.store.merges_to_tell().unwrap().is_empty(),
+        "told once"
+    );
+    to_ciputat.round(&mut ciputat.store).unwrap();
+    assert_eq!(
+        history(&mut ciputat, &first),
+        (again.clone(), 3),
+        "the card's number opens the record kept, with the visits of both"
+    );
+    assert_eq!(history(&mut pamulang, &first), (again.clone(), 3));
+
+    pamulang.store.unmerge_patient(&admin, &first).unwrap();
+    let report = to_pamulang.round(&mut pamulang.store).unwrap();
+    assert_eq!(report.merges_told, 1, "the undo told");
+    to_ciputat.round(&mut ciputat.store).unwrap();
+    assert_eq!(history(&mut ciputat, &first), (first.clone(), 2));
+    assert_eq!(history(&mut pamulang, &first), (first.clone(), 2));
+    assert_eq!(history(&mut pamulang, &again), (again.clone(), 1));
+}
