@@ -74,8 +74,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut State, commands: &mut Commands) {
                         T::AcceptedBy.get(lang),
                         link.by
                     ));
+                    // Undone through the registry: only a PC that syncs with it asks.
                     let label = format!("{} {}", T::UndoLink.get(lang), link.retired);
-                    if ui.button(label).clicked() {
+                    if state.sync.is_some() && ui.button(label).clicked() {
                         commands.push(Command::RegistryMerges(RegistryAsk::Decide {
                             proposal: link.proposal.clone(),
                             decision: MergeDecision::Undo,
