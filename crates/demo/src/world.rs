@@ -445,7 +445,8 @@ fn add_accounts(store: &mut Store, accounts: &[DemoAccount]) -> Result<Session, 
 /// What Puskesmas Pondok Aren told the registry when it registered Dewi and issued her
 /// card (her record, the card and its key), made the way it would: through a store of
 /// its own and the registry's own checks. A desk here that taps her card can then prove
-/// she is present, see her record, and have her visit accepted.
+/// she is present, see her record, and have her visit accepted. Agus, who moved, was
+/// registered there too (his NIK): the admin's "Pasien ganda" shows the pair to link.
 fn told_the_registry_of_dewi(
     dir: &Path,
     registry: &Path,
@@ -476,6 +477,7 @@ fn told_the_registry_of_dewi(
     let card_number = identity.card_number.to_string();
     store.issue_card(&session, &patient.patient_number, &card_number)?;
     store.set_card_key(&session, &card_number, card_key)?;
+    store.create_patient(&session, &AGUS.new_patient())?;
     let node = kartika_registry::node(OTHER_FACILITY_CODE, "terminal,issuer")
         .map_err(|e| DemoError::Registry(e.to_string()))?;
     let records: Vec<_> = store

@@ -124,105 +124,65 @@ fn the_admin_merges_a_duplicate_the_card_taps_as_the_record_kept_and_the_merge_i
 
 /// Siti's record as the demo's store holds it, and a session to read it with.
 fn demo_siti(app: &App) -> (Store, kartika_store::Session, kartika_store::PatientSummary) {
+    demo_patient(app, "Siti Rahayu", "9001")
+}
+
+/// A patient of the demo's store by name and the end of the NIK, with an admin's session.
+fn demo_patient(
+    app: &App,
+    name: &str,
+    nik_end: &str,
+) -> (Store, kartika_store::Session, kartika_store::PatientSummary) {
     let mut store = Store::open(&app.world.store_path).expect("the demo store");
     let account = app.world.account(Role::Admin).expect("admin").clone();
     let admin = store
         .login(&account.username, &account.password)
         .expect("admin login");
-    let siti = store
+    let found = store
         .search_patients(
             &admin,
             &kartika_store::PatientQuery::Name {
-                name: "Siti Rahayu".into(),
+                name: name.into(),
                 birth_date: None,
             },
         )
         .expect("search")
         .into_iter()
-        .find(|p| p.nik.as_deref().is_some_and(|n| n.ends_with("9001")))
-        .expect("the demo's Siti");
-    (store, admin, siti)
-}
-
-/// Pondok Aren registers Siti too, with her NIK, and tells the registry; returns her
-/// number there and Pondok Aren's link to the registry.
-fn pondok_aren_registers_siti(
-    app: &App,
-    siti: &kartika_store::PatientSummary,
-) -> (String, kartika_sync::Syncer, tempfile::TempDir) {
-    let registry = app.registry.as_ref().expect("the demo's registry").url();
-    let token = app
-        .world
-        .enroll_other_puskesmas()
-        .expect("Pondok Aren enrolled");
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let mut store = Store::create(
-        &dir.path().join("pondok-aren.sqlite"),
-        &kartika_store::FacilityProfile {
-            code: kartika_demo::OTHER_FACILITY_CODE.into(),
-            name: "Puskesmas Pondok Aren".into(),
-            region_code: Some("36.74.02".into()),
-            zone: kartika_store::TimeZone::Wib,
-        },
-    )
-    .expect("Pondok Aren's store");
-    store
-        .add_first_admin(&kartika_store::NewStaff {
-            username: "admin".into(),
-            display_name: "Admin".into(),
-            role: Role::Admin,
-            password: "sandi-admin-1".into(),
-        })
-        .expect("admin");
-    let admin = store.login("admin", "sandi-admin-1").expect("login");
-    // Its first number is Dewi's, whom the demo registered there already.
-    store
-        .create_patient(
-            &admin,
-            &NewPatient {
-                name: "Dewi Anggraini".into(),
-                birth_date: "1990-01-01".into(),
-                sex: Some(kartika_card::model::Sex::Female),
-                ..NewPatient::default()
-            },
-        )
-        .expect("Dewi");
-    let again = NewPatient {
-        nik: siti.nik.clone(),
-        name: siti.name.clone(),
-        birth_date: siti.birth_date.clone(),
-        sex: Some(siti.sex),
-        ..NewPatient::default()
-    };
-    let number = store
-        .create_patient(&admin, &again)
-        .expect("Siti at Pondok Aren")
-        .patient
-        .patient_number;
-    let syncer = kartika_sync::Syncer::new(kartika_sync::SyncConfig::new(&registry, &token))
-        .expect("Pondok Aren's link");
-    syncer.round(&mut store).expect("Pondok Aren syncs");
-    (number, syncer, dir)
+        .find(|p| p.nik.as_deref().is_some_and(|n| n.ends_with(nik_end)))
+        .expect("the demo's patient");
+    (store, admin, found)
 }
 
 #[test]
-fn siti_registered_at_two_puskesmas_is_proposed_accepted_and_unlinked_from_the_admin_room() {
+fn agus_registered_at_two_puskesmas_is_proposed_accepted_and_unlinked_from_the_admin_room() {
+    // The demo's Pondok Aren registered Agus too, with his NIK.
     let mut app = App::demo_synced();
-    let (mut store, admin, siti) = demo_siti(&app);
+    let (mut store, admin, agus) = demo_patient(&app, "Agus Salim", "9003");
     // The demo's records at the registry, whatever its own worker has done so far.
-    let demo_link = kartika_sync::Syncer::new(kartika_sync::SyncConfig::new(
-        &app.registry.as_ref().expect("registry").url(),
-        &app.world.token,
-    ))
-    .expect("the demo's link");
-    demo_link.round(&mut store).expect("the demo syncs");
-    let (twin, pondok_aren, _dir) = pondok_aren_registers_siti(&app, &siti);
+    let registry = app.registry.as_ref().expect("the demo's registry").url();
+    let link = |token: &str| {
+        kartika_sync::Syncer::new(kartika_sync::SyncConfig::new(&registry, token))
+            .expect("a link to the registry")
+    };
+    link(&app.world.token)
+        .round(&mut store)
+        .expect("the demo syncs");
+    let pondok_aren = link(&app.world.enroll_other_puskesmas().expect("Pondok Aren"));
 
     to_the_duplicates(&mut app);
-    let keep_ours = format!("Usulkan satu orang, tetap {}", siti.patient_number);
+    let keep_ours = format!("Usulkan satu orang, tetap {}", agus.patient_number);
     app.until_text(&keep_ours);
     app.click(&keep_ours);
     app.until_text("menunggu jawaban P3674020");
+
+    // Pondok Aren accepts in its own admin room.
+    let board = pondok_aren.merge_board().expect("Pondok Aren's board");
+    let proposal = board
+        .proposals
+        .iter()
+        .find(|p| p.survivor == agus.patient_number)
+        .expect("the demo's proposal");
+    let twin = proposal.retired.clone();
     assert_eq!(
         store
             .patient_history(&admin, &twin)
@@ -231,19 +191,11 @@ fn siti_registered_at_two_puskesmas_is_proposed_accepted_and_unlinked_from_the_a
         None,
         "nothing changes until Pondok Aren accepts"
     );
-
-    // Pondok Aren accepts in its own admin room.
-    let board = pondok_aren.merge_board().expect("Pondok Aren's board");
-    let proposal = board
-        .proposals
-        .iter()
-        .find(|p| p.retired == twin)
-        .expect("the demo's proposal");
     pondok_aren
         .decide_merge(&proposal.id, kartika_sync::MergeDecision::Accept)
         .expect("accepted");
 
-    // Looking again brings the link: Pondok Aren's number opens Siti's record here.
+    // Looking again brings the link: Pondok Aren's number opens Agus's record here.
     app.click("Kartu");
     app.click("Pasien ganda");
     let undo = format!("Batalkan tautan {twin}");
@@ -254,7 +206,7 @@ fn siti_registered_at_two_puskesmas_is_proposed_accepted_and_unlinked_from_the_a
             .expect("history")
             .patient
             .patient_number,
-        siti.patient_number,
+        agus.patient_number,
         "one person, whichever number"
     );
 
