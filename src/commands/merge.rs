@@ -280,12 +280,7 @@ pub fn decide(args: &DecideArgs, decision: MergeDecision) -> Result<ExitCode> {
     store.check_may_merge(&session)?;
     let syncer = args.link.syncer()?;
     let proposal = syncer.decide_merge(&args.proposal, decision)?;
-    let did = match decision {
-        MergeDecision::Accept => "accepted",
-        MergeDecision::Decline => "declined",
-        MergeDecision::Undo => "undone",
-    };
-    store.audit_registry_merge(&session, did, &proposal)?;
+    store.audit_registry_merge(&session, decision.done(), &proposal)?;
     if decision != MergeDecision::Decline {
         syncer.round(&mut store)?;
     }

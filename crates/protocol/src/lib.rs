@@ -261,6 +261,15 @@ impl MergeDecision {
         }
     }
 
+    /// What the proposal was, once decided: `accepted`, `declined`, `undone`.
+    pub fn done(self) -> &'static str {
+        match self {
+            Self::Accept => "accepted",
+            Self::Decline => "declined",
+            Self::Undo => "undone",
+        }
+    }
+
     /// The decision for its word.
     pub fn parse(word: &str) -> Option<Self> {
         [Self::Accept, Self::Decline, Self::Undo]

@@ -173,12 +173,7 @@ fn ask_registry(
             Some(("proposed", syncer.propose_merge(survivor, retired)?))
         }
         RegistryAsk::Decide { proposal, decision } => {
-            let did = match decision {
-                MergeDecision::Accept => "accepted",
-                MergeDecision::Decline => "declined",
-                MergeDecision::Undo => "undone",
-            };
-            Some((did, syncer.decide_merge(proposal, *decision)?))
+            Some((decision.done(), syncer.decide_merge(proposal, *decision)?))
         }
     };
     if let Some((did, proposal)) = &changed {
